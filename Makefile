@@ -1,0 +1,76 @@
+# vfu-conform build.  `make` builds everything under build/; `make check`
+# builds the tests with ASan+UBSan under build/san and runs them.
+# CC=clang works as well as gcc.  Each part of the tree adds its programs
+# and tests through its own .mk file, included below.
+
+CC ?= cc
+BUILD ?= build
+SANITIZE ?= 0
+
+CPPFLAGS += -D_GNU_SOURCE -Ilib -I$(BUILD)/gen
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -Wall -Wextra -Werror -MMD -MP
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+GEN := $(BUILD)/gen/vfu_proto.h $(BUILD)/gen/vfu_proto.c
+LIB := $(BUILD)/libvfu.a
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/vfu_proto.o
+# libraries the shared runtime needs (json-c for VERSION capabilities)
+LIB_LDLIBS := -ljson-c
+
+PROGRAMS :=
+TESTS :=
+BENCHES :=
+
+.PHONY: all check test bench clean
+all: $(LIB) programs
+
+.SECONDARY:
+
+include $(wildcard */*.mk)
+
+programs: $(PROGRAMS)
+
+# The generator is a build tool: it gets no sanitizers, whatever SANITIZE says.
+$(BUILD)/specgen: spec/specgen.c lib/vfu_desc.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Ilib -o $@ spec/specgen.c
+
+$(BUILD)/gen/vfu_proto.h: spec/vfio-user.spec $(BUILD)/specgen
+	@mkdir -p $(@D)
+	$(BUILD)/specgen spec/vfio-user.spec $(BUILD)/gen/vfu_proto.h $(BUILD)/gen/vfu_proto.c
+$(BUILD)/gen/vfu_proto.c: $(BUILD)/gen/vfu_proto.h
+
+$(BUILD)/obj/gen/vfu_proto.o: $(BUILD)/gen/vfu_proto.c $(BUILD)/gen/vfu_proto.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/gen/vfu_proto.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+# make check: every test, sanitized, in its own build tree
+check:
+	$(MAKE) BUILD=build/san SANITIZE=1 run-tests
+	$(MAKE) all
+
+run-tests: $(TESTS)
+	@./tests/run-tests.sh $(TESTS)
+
+test: check
+
+bench: $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

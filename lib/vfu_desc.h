@@ -1,0 +1,150 @@
+/* Descriptor types filled in by the generated tables (build/gen/vfu_proto.c).
+ * They describe layouts; they hold none.  The one spec file is the only place
+ * a field's width or position is written. */
+#ifndef VFU_DESC_H
+#define VFU_DESC_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+enum vfu_kind {
+    VFU_K_UINT,      /* fixed little integer: width 1, 2, 4 or 8 */
+    VFU_K_BYTES,     /* fixed opaque bytes */
+    VFU_K_DATA,      /* trailing bytes, length from len_field or the rest */
+    VFU_K_STRING,    /* optional trailing NUL-terminated text */
+    VFU_K_ARRAY,     /* trailing counted array of elem_sid */
+    VFU_K_BITMAP,    /* trailing u64 array sized by len_field / aux_field */
+    VFU_K_CAPCHAIN,  /* capability chain at offset len_field */
+    VFU_K_VARIANT,   /* trailing part chosen by on_field */
+};
+
+enum vfu_attr {
+    VFU_A_MBZ = 1,         /* must be zero */
+    VFU_A_OPTIONAL = 2,    /* trailing field that may be absent */
+    VFU_A_TRUNCATABLE = 4, /* reply tail that may be left out (argsz says why) */
+};
+
+struct vfu_field_desc {
+    const char *name;
+    uint16_t sid;        /* owning struct */
+    uint16_t offset;     /* in the owning struct, for fixed fields */
+    uint16_t width;      /* bytes, for fixed fields */
+    uint8_t kind;        /* enum vfu_kind */
+    uint8_t attrs;       /* enum vfu_attr */
+    int16_t enum_id;
+    int16_t bits_id;
+    int16_t len_field;   /* DATA/ARRAY/BITMAP length, CAPCHAIN offset */
+    int16_t aux_field;   /* BITMAP page size */
+    int16_t elem_sid;    /* ARRAY element */
+    int16_t caps_id;     /* CAPCHAIN list */
+    uint16_t first_arm;  /* VARIANT arms */
+    uint16_t narms;
+    int16_t on_field;    /* VARIANT selector */
+};
+
+struct vfu_struct_desc {
+    const char *name;
+    uint16_t size;        /* fixed part, optional fields included */
+    uint16_t min_size;    /* fixed part without trailing optional fields */
+    uint16_t first_field;
+    uint16_t nfields;     /* fixed fields and the tail */
+    int16_t tail;         /* field id of the tail, or -1 */
+    uint16_t stride;      /* size as an array element (fixed + arm), 0 if not */
+};
+
+enum vfu_arm_kind { VFU_ARM_NONE, VFU_ARM_RAW, VFU_ARM_STRUCT, VFU_ARM_DATA };
+
+/* An arm is taken when (selector & mask) == value; the first match wins. */
+struct vfu_arm_desc {
+    const char *label;
+    uint64_t mask;
+    uint64_t value;
+    uint8_t kind;         /* enum vfu_arm_kind */
+    uint8_t optional;     /* struct arm that may be absent */
+    int16_t sid;          /* ARM_STRUCT */
+    int16_t len_field;    /* ARM_DATA */
+};
+
+struct vfu_enum_val { const char *name; uint64_t value; };
+struct vfu_enum_desc { const char *name; uint16_t first; uint16_t n; };
+
+struct vfu_bit_desc { const char *name; uint64_t mask; uint8_t shift; int16_t enum_id; };
+enum vfu_group_kind { VFU_G_ONEOF, VFU_G_ATMOSTONE, VFU_G_ATLEASTONE };
+struct vfu_group_desc {
+    const char *name;
+    uint8_t kind;
+    uint64_t mask;
+    uint64_t unless;      /* the rule is void when any of these bits is set */
+};
+struct vfu_bits_desc {
+    const char *name;
+    uint64_t known;       /* every bit the spec names; the rest are reserved */
+    uint16_t first_bit, nbits;     /* single bits and multi-bit subfields */
+    uint16_t first_group, ngroups;
+};
+
+struct vfu_cap_entry { uint64_t id; int16_t sid; };
+struct vfu_caps_desc {
+    const char *name;
+    int16_t header_sid;
+    int16_t id_field;
+    int16_t next_field;
+    uint16_t first, n;
+};
+
+enum vfu_argsz_rule { VFU_ARGSZ_NONE, VFU_ARGSZ_SELF, VFU_ARGSZ_REPLY_MAX, VFU_ARGSZ_FULL };
+enum vfu_fds_rule {
+    VFU_FDS_NONE,
+    VFU_FDS_OPTIONAL,      /* 0 or 1 */
+    VFU_FDS_ONE_IF,        /* exactly 1 when bit set in the body, else 0 */
+    VFU_FDS_COUNT_OR_ZERO, /* field value or 0 when bit set, else 0 */
+    VFU_FDS_UPTO,          /* 1..field when the tail is present, else 0 */
+};
+struct vfu_fds_desc {
+    uint8_t rule;
+    int16_t field;
+    int16_t bit_field;    /* the flags field holding `mask` */
+    uint64_t mask;
+};
+
+enum vfu_dir { VFU_DIR_CLIENT = 0, VFU_DIR_SERVER = 1 };  /* who sends the request */
+
+struct vfu_cmd_desc {
+    const char *name;     /* "DMA_MAP" */
+    const char *section;  /* heading in docs/interop/vfio-user.rst */
+    uint16_t num;
+    uint8_t dir;
+    int16_t sid[2];       /* [0] request, [1] reply; -1: no payload */
+    uint8_t argsz[2];     /* enum vfu_argsz_rule */
+    struct vfu_fds_desc fds[2];
+    int16_t xfer[2];      /* field bounded by max_data_xfer_size, or -1 */
+};
+
+enum vfu_cap_kind { VFU_CAP_NUMBER, VFU_CAP_BOOLEAN, VFU_CAP_OBJECT };
+struct vfu_capability_desc {
+    const char *name;
+    uint8_t kind;
+    uint8_t reply_only;
+    int16_t parent;       /* enclosing object, or -1 */
+    uint64_t dflt;
+    uint8_t has_default;
+};
+
+struct vfu_spec {
+    uint16_t major, minor;
+    const struct vfu_field_desc *fields;   uint16_t nfields;
+    const struct vfu_struct_desc *structs; uint16_t nstructs;
+    const struct vfu_arm_desc *arms;       uint16_t narms;
+    const struct vfu_enum_desc *enums;     uint16_t nenums;
+    const struct vfu_enum_val *enum_vals;  uint16_t nenum_vals;
+    const struct vfu_bits_desc *bits;      uint16_t nbits;
+    const struct vfu_bit_desc *bit_vals;   uint16_t nbit_vals;
+    const struct vfu_group_desc *groups;   uint16_t ngroups;
+    const struct vfu_caps_desc *caps;      uint16_t ncaps;
+    const struct vfu_cap_entry *cap_entries; uint16_t ncap_entries;
+    const struct vfu_cmd_desc *cmds;       uint16_t ncmds; /* indexed by number */
+    const struct vfu_capability_desc *capabilities; uint16_t ncapabilities;
+    int16_t header_sid;
+};
+
+#endif
