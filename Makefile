@@ -59,8 +59,8 @@ $(LIB): $(LIB_OBJS)
 
 # make check: every test, sanitized, in its own build tree
 check:
-	$(MAKE) BUILD=build/san SANITIZE=1 run-tests
-	$(MAKE) all
+	$(MAKE) BUILD=$(BUILD)/san SANITIZE=1 run-tests
+	$(MAKE) BUILD=$(BUILD) all
 
 run-tests: $(TESTS)
 	@./tests/run-tests.sh $(TESTS)

@@ -64,6 +64,7 @@ void vfu_error_set(struct vfu_error *e, enum vfu_errc code, int cmd, int field,
     e->code = code;
     e->cmd = (int16_t)cmd;
     e->field = (int16_t)field;
+    e->cap = -1;
     e->sys_errno = 0;
     e->is_reply = 0;
     e->got = got;

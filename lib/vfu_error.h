@@ -53,6 +53,7 @@ struct vfu_error {
     enum vfu_errc code;
     int16_t cmd;        /* command number, -1 when unknown */
     int16_t field;      /* field id from the generated tables, -1 if none */
+    int16_t cap;        /* capability id (enum vfu_capability_id), -1 if none */
     int sys_errno;      /* for VFU_E_IO */
     uint8_t is_reply;   /* the message was a reply */
     uint64_t got;       /* the value seen */
