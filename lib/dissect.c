@@ -212,7 +212,7 @@ static void render_elems(struct view *v, int depth, const struct vfu_part *p)
         if (!arm) { fprintf(v->out, "%s: no arm for %s\n", var->name, F(var->on_field)->name); continue; }
         if (arm->kind != VFU_ARM_STRUCT) { fprintf(v->out, "%s: %s\n", var->name, arm->label); continue; }
         fprintf(v->out, "%s: %s -> %s\n", var->name, arm->label, ST(arm->sid)->name);
-        fixed_fields(v, depth + 2, arm->sid, base + es->size, p->stride - es->size);
+        fixed_fields(v, depth + 2, arm->sid, base + es->size, p->stride > es->size ? p->stride - es->size : 0);
     }
     if (show < p->count) {
         indent(v, depth);
