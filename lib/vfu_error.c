@@ -64,7 +64,7 @@ void vfu_error_set(struct vfu_error *e, enum vfu_errc code, int cmd, int field,
 {
     if (!e) return;
     e->code = code;
-    e->cmd = (int16_t)cmd;
+    e->cmd = cmd;
     e->field = (int16_t)field;
     e->cap = -1;
     e->sys_errno = 0;
@@ -77,8 +77,10 @@ size_t vfu_error_str(const struct vfu_error *e, char *buf, size_t n)
 {
     const char *what = (unsigned)e->code < VFU_E__COUNT && info[e->code].what ? info[e->code].what : "error";
     int k = 0;
-    if (e->cmd >= 0)
+    if (e->cmd >= 0 && vfu_cmd((unsigned)e->cmd))
         k = snprintf(buf, n, "%s %s: ", vfu_cmd_name((unsigned)e->cmd), e->is_reply ? "reply" : "request");
+    else if (e->cmd >= 0)
+        k = snprintf(buf, n, "command %d %s: ", (int)e->cmd, e->is_reply ? "reply" : "request");
     if (k < 0 || (size_t)k >= n) return n ? n - 1 : 0;
     /* capability errors name the capability; cap is only trusted on
      * VERSION errors, where the caps code sets it */

@@ -51,7 +51,7 @@ enum vfu_errc {
 
 struct vfu_error {
     enum vfu_errc code;
-    int16_t cmd;        /* command number, -1 when unknown */
+    int32_t cmd;        /* command number (0-65535), -1 when not known */
     int16_t field;      /* field id from the generated tables, -1 if none */
     int16_t cap;        /* capability id (enum vfu_capability_id), -1 if none */
     int sys_errno;      /* for VFU_E_IO */
