@@ -220,6 +220,30 @@ static void every_truncation(void **state)
     free(before);
 }
 
+/* whatever a load accepted must be a state the device could have reached */
+static void assert_reachable(struct toydev *d, struct toydev *fresh)
+{
+    const uint32_t bits = TOYDEV_STATUS_DONE | TOYDEV_STATUS_ERROR;
+    assert_int_equal(rd(d, BAR0, TOYDEV_REG_STATUS, 4) & ~bits, 0);
+    assert_int_equal(rd(d, BAR0, TOYDEV_REG_IRQ_CAUSE, 4) & ~bits, 0);
+    assert_true(rd(d, BAR0, TOYDEV_REG_ERRNO, 4) < 4096);
+    for (unsigned v = 0; v < TOYDEV_MSIX_VECTORS; v++) {
+        assert_int_equal(rd(d, BAR4, v * 16 + PCI_MSIX_ENTRY_LOWER_ADDR, 4) & 3, 0);
+        assert_int_equal(rd(d, BAR4, v * 16 + PCI_MSIX_ENTRY_VECTOR_CTRL, 4) & ~1u, 0);
+    }
+    assert_int_equal(rd(d, BAR4, TOYDEV_MSIX_PBA_OFFSET, 8) >> TOYDEV_MSIX_VECTORS, 0);
+    static const unsigned fixed[][2] = {
+        {PCI_VENDOR_ID, 4}, {PCI_CLASS_REVISION, 4}, {PCI_HEADER_TYPE, 1},
+        {PCI_SUBSYSTEM_VENDOR_ID, 4}, {PCI_CAPABILITY_LIST, 1}, {PCI_INTERRUPT_PIN, 1},
+        {0x40, 4}, {0x50, 2}, {0x70, 2}, {0x74, 4}, {0x78, 4}, {0x80, 4}, {0x100, 4},
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        assert_int_equal(rd(d, CFG, fixed[i][0], fixed[i][1]),
+                         rd(fresh, CFG, fixed[i][0], fixed[i][1]));
+    unsigned pm = (unsigned)rd(d, CFG, 0x40 + PCI_PM_CTRL, 2) & PCI_PM_CTRL_STATE_MASK;
+    assert_true(pm == 0 || pm == 3);
+}
+
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint32_t next(void)
 {
@@ -238,6 +262,8 @@ static void random_corruptions(void **state)
     uint8_t *s = save(x->a, &n), *before = save(x->b, &bn);
     uint8_t *c = malloc(n);
     assert_non_null(c);
+    struct toydev *fresh = toydev_create(&fake_ops, x->fb, NULL);
+    assert_non_null(fresh);
     unsigned loaded = 0, refused = 0;
     for (unsigned iter = 0; iter < 3000; iter++) {
         memcpy(c, s, n);
@@ -259,6 +285,7 @@ static void random_corruptions(void **state)
         int rc = toydev_load(x->b, c, n);
         if (rc == 0) {
             loaded++;
+            assert_reachable(x->b, fresh);
             assert_state(x->b, c, n);   /* all of it applied */
             assert_int_equal(toydev_load(x->b, before, bn), 0);
         } else {
@@ -270,7 +297,159 @@ static void random_corruptions(void **state)
     /* both outcomes were exercised */
     assert_true(loaded > 100);
     assert_true(refused > 100);
+    toydev_destroy(fresh);
     free(c);
+    free(s);
+    free(before);
+}
+
+/* Every single-bit flip of the stream outside the bulk of BAR2 (the header,
+ * config and register sections lead; the MSI-X section closes it): refused
+ * with nothing applied, or loaded whole into a reachable state. */
+static void every_bit_flip(void **state)
+{
+    struct fx *x = *state;
+    make_busy(x->a, x->fa, 6);
+    make_busy(x->b, x->fb, 7);
+    struct toydev *fresh = toydev_create(&fake_ops, x->fb, NULL);
+    assert_non_null(fresh);
+    size_t n, bn;
+    uint8_t *s = save(x->a, &n), *before = save(x->b, &bn);
+    uint8_t *c = malloc(n);
+    assert_non_null(c);
+    memcpy(c, s, n);
+    struct look l0, l;
+    look(x->b, &l0);
+    unsigned loaded = 0;
+    for (size_t p = 0; p < n; p = p == 4400 ? n - 200 : p + 1) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            c[p] ^= (uint8_t)(1u << bit);
+            int rc = toydev_load(x->b, c, n);
+            if (rc == 0) {
+                loaded++;
+                assert_reachable(x->b, fresh);
+                assert_state(x->b, c, n);
+                assert_int_equal(toydev_load(x->b, before, bn), 0);
+            } else {
+                assert_int_equal(rc, -EINVAL);
+                look(x->b, &l);
+                assert_memory_equal(&l, &l0, sizeof l);
+            }
+            c[p] ^= (uint8_t)(1u << bit);
+        }
+    }
+    assert_true(loaded > 100);
+    assert_state(x->b, before, bn);
+    toydev_destroy(fresh);
+    free(c);
+    free(s);
+    free(before);
+}
+
+/* Streams rebuilt from a saved one's sections, by the framing toydev_state.c
+ * documents: a 12-byte header (magic, version, total length) then sections
+ * of id u32, length u32, payload. */
+struct sec {
+    size_t off, len;    /* whole section, its 8-byte head included */
+};
+
+static unsigned split(const uint8_t *s, size_t n, struct sec *out, unsigned max)
+{
+    unsigned k = 0;
+    for (size_t off = 12; off < n; k++) {
+        assert_true(k < max && off + 8 <= n);
+        out[k] = (struct sec){off, 8 + le32(s + off + 4)};
+        off += out[k].len;
+    }
+    return k;
+}
+
+/* header of s, then the sections listed (an index may repeat), total fixed up */
+static size_t rebuild(uint8_t *dst, const uint8_t *s, const struct sec *sec,
+                      const unsigned *pick, unsigned npick)
+{
+    size_t len = 12;
+    memcpy(dst, s, 12);
+    for (unsigned i = 0; i < npick; i++) {
+        memcpy(dst + len, s + sec[pick[i]].off, sec[pick[i]].len);
+        len += sec[pick[i]].len;
+    }
+    put_le32(dst + 8, (uint32_t)len);
+    return len;
+}
+
+static void section_framing(void **state)
+{
+    struct fx *x = *state;
+    make_busy(x->a, x->fa, 9);
+    size_t n, bn;
+    uint8_t *s = save(x->a, &n), *before = save(x->b, &bn);
+    struct sec sec[8];
+    assert_int_equal(split(s, n, sec, 8), 4);
+    uint8_t *t = malloc(2 * n + 64);
+    assert_non_null(t);
+
+    /* any order of the four sections is the same state */
+    static const unsigned reversed[] = {3, 2, 1, 0};
+    size_t len = rebuild(t, s, sec, reversed, 4);
+    assert_int_equal(len, n);
+    assert_int_equal(toydev_load(x->b, t, len), 0);
+    assert_state(x->b, s, n);
+    assert_int_equal(toydev_load(x->b, before, bn), 0);
+
+    /* a section twice, or one missing, is refused */
+    static const unsigned twice[][5] = {
+        {0, 1, 2, 3, 0}, {0, 1, 2, 3, 1}, {0, 1, 2, 3, 3}, {0, 1, 1, 2, 3},
+    };
+    for (unsigned i = 0; i < 4; i++) {
+        len = rebuild(t, s, sec, twice[i], 5);
+        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+    }
+    static const unsigned three[][3] = {{1, 2, 3}, {0, 2, 3}, {0, 1, 3}, {0, 1, 2}};
+    for (unsigned i = 0; i < 4; i++) {
+        len = rebuild(t, s, sec, three[i], 3);
+        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+    }
+
+    /* a section whose length disagrees with its id, even if the bytes are there */
+    static const unsigned all[] = {0, 1, 2, 3};
+    for (unsigned i = 0; i < 4; i++) {
+        len = rebuild(t, s, sec, all, 4);
+        size_t at = 12;
+        for (unsigned j = 0; j < i; j++)
+            at += sec[j].len;
+        /* grow section i by 8 zero bytes */
+        memmove(t + at + sec[i].len + 8, t + at + sec[i].len, len - at - sec[i].len);
+        memset(t + at + sec[i].len, 0, 8);
+        put_le32(t + at + 4, (uint32_t)sec[i].len);   /* payload was len - 8 */
+        put_le32(t + 8, (uint32_t)(len + 8));
+        assert_int_equal(toydev_load(x->b, t, len + 8), -EINVAL);
+    }
+
+    /* unknown section ids, as a fifth section or instead of a known one */
+    for (uint32_t id = 0; id < 8; id++) {
+        len = rebuild(t, s, sec, all, 4);
+        memcpy(t + len, s + sec[1].off, sec[1].len);
+        put_le32(t + len, id);
+        len += sec[1].len;
+        put_le32(t + 8, (uint32_t)len);
+        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+    }
+    for (uint32_t id = 0; id < 8; id++) {     /* empty ones too */
+        len = rebuild(t, s, sec, all, 4);
+        put_le32(t + len, id);
+        put_le32(t + len + 4, 0);
+        len += 8;
+        put_le32(t + 8, (uint32_t)len);
+        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+    }
+    for (uint32_t id = 5; id < 0x10000; id = id * 3 + 1) {
+        len = rebuild(t, s, sec, all, 4);
+        put_le32(t + 12 + sec[0].len, id);
+        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+    }
+    assert_state(x->b, before, bn);
+    free(t);
     free(s);
     free(before);
 }
@@ -328,6 +507,8 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(round_trip), T(save_needs_room), T(every_truncation), T(random_corruptions),
+        T(every_bit_flip),
+        T(section_framing),
         T(impossible_states),
     };
     return cmocka_run_group_tests_name("toydev migration", tests, NULL, NULL);
