@@ -231,7 +231,14 @@ static void assert_reachable(struct toydev *d, struct toydev *fresh)
         assert_int_equal(rd(d, BAR4, v * 16 + PCI_MSIX_ENTRY_LOWER_ADDR, 4) & 3, 0);
         assert_int_equal(rd(d, BAR4, v * 16 + PCI_MSIX_ENTRY_VECTOR_CTRL, 4) & ~1u, 0);
     }
-    assert_int_equal(rd(d, BAR4, TOYDEV_MSIX_PBA_OFFSET, 8) >> TOYDEV_MSIX_VECTORS, 0);
+    uint64_t pba = rd(d, BAR4, TOYDEV_MSIX_PBA_OFFSET, 8);
+    assert_int_equal(pba >> TOYDEV_MSIX_VECTORS, 0);
+    /* nothing left pending that an enabled, unmasked vector would have sent */
+    uint64_t flags = rd(d, CFG, 0x70 + PCI_MSIX_FLAGS, 2);
+    if ((flags & PCI_MSIX_FLAGS_ENABLE) && !(flags & PCI_MSIX_FLAGS_MASKALL))
+        for (unsigned v = 0; v < TOYDEV_MSIX_VECTORS; v++)
+            if (pba >> v & 1)
+                assert_int_equal(rd(d, BAR4, v * 16 + PCI_MSIX_ENTRY_VECTOR_CTRL, 4), 1);
     static const unsigned fixed[][2] = {
         {PCI_VENDOR_ID, 4}, {PCI_CLASS_REVISION, 4}, {PCI_HEADER_TYPE, 1},
         {PCI_SUBSYSTEM_VENDOR_ID, 4}, {PCI_CAPABILITY_LIST, 1}, {PCI_INTERRUPT_PIN, 1},
