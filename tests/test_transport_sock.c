@@ -107,6 +107,20 @@ static void accept_timeout(void **state)
     assert_int_equal(err.code, VFU_E_TIMEOUT);
     assert_true(dt >= 90 && dt < 2000);
     close(lfd);
+    unlink(d->sock);
+
+    /* a blocking listener made elsewhere times out the same */
+    lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path, d->sock);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    t0 = mono_ms();
+    assert_int_equal(vfu_accept(lfd, 100, &err), -1);
+    dt = mono_ms() - t0;
+    assert_int_equal(err.code, VFU_E_TIMEOUT);
+    assert_true(dt >= 90 && dt < 2000);
+    close(lfd);
 }
 
 /* a socket file left behind by a listener that is gone */
