@@ -413,8 +413,10 @@ static bool check_fds(struct dctx *c, const struct vfu_fds_desc *r, int sid)
     }
     }
     (void)sid;
+    /* a one-if rule has no count field: the flags word decides */
+    int field = r->rule == VFU_FDS_ONE_IF ? r->bit_field : r->field;
     if (m->nfds < want_lo || m->nfds > want_hi)
-        return fail(c, VFU_E_FDS, r->field, m->nfds, m->nfds < want_lo ? want_lo : want_hi);
+        return fail(c, VFU_E_FDS, field, m->nfds, m->nfds < want_lo ? want_lo : want_hi);
     return true;
 }
 
