@@ -964,6 +964,35 @@ void codec_expect_error(const uint8_t *buf, size_t len, const int *fds, unsigned
                  err.field, err.field >= 0 ? vfu_field_name(err.field) : "-");
 }
 
+void codec_expect_ok(const uint8_t *buf, size_t len, const int *fds, unsigned nfds,
+                     const struct vfu_limits *lim, enum vfu_role receiver)
+{
+    struct vfu_msg m;
+    struct vfu_error err;
+    uint8_t *copy;
+    bool ok = codec_decode_copy(&m, &copy, buf, len, fds, nfds, lim, receiver, &err);
+    if (ok) codec_read_all(&m);
+    free(copy);
+    if (!ok) {
+        char s[256];
+        vfu_error_str(&err, s, sizeof s);
+        fail_msg("want OK, got %s", s);
+    }
+}
+
+size_t codec_extend(uint8_t *buf, size_t len, size_t n)
+{
+    memset(buf + len, 0, n);
+    codec_patch_size(buf, len + n);
+    return len + n;
+}
+
+void codec_patch_size(uint8_t *buf, uint64_t msg_size)
+{
+    const struct vfu_field_desc *f = &vfu_spec.fields[VFU_F_HEADER_MSG_SIZE];
+    vfu_write_uint(buf + f->offset, f->width, msg_size);
+}
+
 int codec_run_cases(const char *group, CMUnitTestFunction fn, const struct CMUnitTest *extra, size_t nextra)
 {
     size_t n = codec_ncases + nextra;

@@ -62,6 +62,17 @@ void codec_expect_error(const uint8_t *buf, size_t len, const int *fds, unsigned
                         const struct vfu_limits *lim, enum vfu_role receiver, enum vfu_errc code,
                         int cmd, int field);
 
+/* Asserts that the message decodes (the base a crafted error starts from). */
+void codec_expect_ok(const uint8_t *buf, size_t len, const int *fds, unsigned nfds,
+                     const struct vfu_limits *lim, enum vfu_role receiver);
+
+/* Appends n zero bytes to an encoded message and fixes msg_size; returns
+ * the new length. */
+size_t codec_extend(uint8_t *buf, size_t len, size_t n);
+
+/* Writes msg_size into an encoded header (to craft bad framing). */
+void codec_patch_size(uint8_t *buf, uint64_t msg_size);
+
 /* Runs fn once per case, named after it, with the case as state; then the
  * extra tests. */
 int codec_run_cases(const char *group, CMUnitTestFunction fn, const struct CMUnitTest *extra, size_t nextra);
