@@ -7,6 +7,8 @@
 
 #define S (&vfu_spec)
 
+_Static_assert(VFU_MAX_PARTS >= 2 + 3 * VFU_MAX_CAPS, "a full capability chain must fit in the parts");
+
 static const struct vfu_field_desc *F(int id) { return &S->fields[id]; }
 static const struct vfu_struct_desc *ST(int id) { return &S->structs[id]; }
 
