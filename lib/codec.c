@@ -733,9 +733,12 @@ static int tail_owner(struct vfu_enc *e, int field)
     return -1;
 }
 
-static struct vfu_part *tail_part(struct vfu_enc *e, int field, int kind)
+/* the tail already started for the struct part at index owner: only parts
+ * after it, or a second instance of a struct (two SPARSE_MMAP caps) would
+ * grow the first one's array */
+static struct vfu_part *tail_part(struct vfu_enc *e, int owner, int field, int kind)
 {
-    for (int k = (int)e->nparts - 1; k >= 0; k--)
+    for (int k = (int)e->nparts - 1; k > owner; k--)
         if (e->parts[k].kind == kind && e->parts[k].field == field) return &e->parts[k];
     return NULL;
 }
@@ -743,12 +746,13 @@ static struct vfu_part *tail_part(struct vfu_enc *e, int field, int kind)
 void vfu_enc_elem(struct vfu_enc *e, int array_field)
 {
     if (e->err.code != VFU_OK) return;
-    if (tail_owner(e, array_field) < 0 || F(array_field)->kind != VFU_K_ARRAY) {
+    int owner = tail_owner(e, array_field);
+    if (owner < 0 || F(array_field)->kind != VFU_K_ARRAY) {
         efail(e, VFU_E_ENC_FIELD, array_field, 0, 0);
         return;
     }
     int esid = F(array_field)->elem_sid;
-    struct vfu_part *p = tail_part(e, array_field, VFU_P_ARRAY);
+    struct vfu_part *p = tail_part(e, owner, array_field, VFU_P_ARRAY);
     int64_t off = grow(e, ST(esid)->stride, array_field);
     if (off < 0) return;
     if (!p) {
@@ -764,12 +768,13 @@ uint8_t *vfu_enc_data(struct vfu_enc *e, int field, const void *src, size_t n)
 {
     if (e->err.code != VFU_OK) return NULL;
     int kind = F(field)->kind;
-    if (tail_owner(e, field) < 0 || (kind != VFU_K_DATA && kind != VFU_K_STRING && kind != VFU_K_VARIANT &&
-                                          kind != VFU_K_BITMAP)) {
+    int owner = tail_owner(e, field);
+    if (owner < 0 || (kind != VFU_K_DATA && kind != VFU_K_STRING && kind != VFU_K_VARIANT &&
+                      kind != VFU_K_BITMAP)) {
         efail(e, VFU_E_ENC_FIELD, field, 0, 0);
         return NULL;
     }
-    struct vfu_part *p = tail_part(e, field, VFU_P_DATA);
+    struct vfu_part *p = tail_part(e, owner, field, VFU_P_DATA);
     int64_t off = grow(e, n, field);
     if (off < 0) return NULL;
     if (!p) {
