@@ -587,7 +587,9 @@ static int elem_offset(int esid, int field)
 uint64_t vfu_elem_get(const struct vfu_msg *m, int array_field, uint32_t i, int field)
 {
     const struct vfu_part *p = vfu_tail(m, array_field);
-    if (!p || p->kind != VFU_P_ARRAY || i >= p->count || F(field)->kind != VFU_K_UINT) return 0;
+    if (!p || p->kind != VFU_P_ARRAY || i >= p->count || field < 0 || field >= S->nfields ||
+        F(field)->kind != VFU_K_UINT)
+        return 0;
     int o = elem_offset(p->sid, field);
     if (o < 0) return 0;
     return vfu_read_uint(m->payload + p->off + (uint64_t)i * p->stride + (unsigned)o, F(field)->width);
@@ -767,8 +769,8 @@ void vfu_enc_elem(struct vfu_enc *e, int array_field)
 uint8_t *vfu_enc_data(struct vfu_enc *e, int field, const void *src, size_t n)
 {
     if (e->err.code != VFU_OK) return NULL;
-    int kind = F(field)->kind;
-    int owner = tail_owner(e, field);
+    int owner = tail_owner(e, field);   /* range-checks field before F() reads it */
+    int kind = owner >= 0 ? F(field)->kind : -1;
     if (owner < 0 || (kind != VFU_K_DATA && kind != VFU_K_STRING && kind != VFU_K_VARIANT &&
                       kind != VFU_K_BITMAP)) {
         efail(e, VFU_E_ENC_FIELD, field, 0, 0);
