@@ -857,7 +857,7 @@ bool vfu_enc_finish(struct vfu_enc *e, struct vfu_error *err)
         }
     }
     const struct vfu_cmd_desc *c = vfu_cmd(e->cmd);
-    if (c && e->nparts && !(vfu_read_uint(e->buf + 8, 4) & VFU_HDR_FLAGS_ERROR)) {
+    if (c && e->nparts && !(field_at(e->buf, HF(H_FLAGS)) & VFU_HDR_FLAGS_ERROR)) {
         int r = e->is_reply, sid = c->sid[r];
         int argsz = vfu_field_by_name(sid, "argsz");
         uint64_t payload = e->len - VFU_HDR_SIZE;
