@@ -248,6 +248,36 @@ static void bad_value(void **state)
     }
 }
 
+/* NO_VARIANT needs a selector value no arm takes.  With this spec every
+ * variant has an `otherwise` arm or an enum selector whose every value has
+ * an arm (a value outside the enum is ENUM first), so tests/test_spec_width.sh
+ * produces NO_VARIANT from an edited spec instead.  If the spec gains a
+ * variant that can miss, this fails: craft a NO_VARIANT message here. */
+static void no_variant_needs_edited_spec(void **state)
+{
+    (void)state;
+    unsigned variants = 0;
+    for (unsigned i = 0; i < vfu_spec.nfields; i++) {
+        const struct vfu_field_desc *v = &vfu_spec.fields[i];
+        if (v->kind != VFU_K_VARIANT) continue;
+        variants++;
+        const struct vfu_arm_desc *arms = &vfu_spec.arms[v->first_arm];
+        bool otherwise = false;
+        for (unsigned a = 0; a < v->narms; a++) otherwise |= arms[a].mask == 0;
+        if (otherwise) continue;
+        int en = vfu_spec.fields[v->on_field].enum_id;
+        if (en < 0) fail_msg("%s: no otherwise arm and no enum selector", v->name);
+        const struct vfu_enum_desc *ed = &vfu_spec.enums[en];
+        for (unsigned k = 0; k < ed->n; k++) {
+            uint64_t val = vfu_spec.enum_vals[ed->first + k].value;
+            bool taken = false;
+            for (unsigned a = 0; a < v->narms; a++) taken |= (val & arms[a].mask) == arms[a].value;
+            if (!taken) fail_msg("%s: %s takes no arm", v->name, vfu_spec.enum_vals[ed->first + k].name);
+        }
+    }
+    assert_true(variants > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +289,7 @@ int main(void)
         cmocka_unit_test(flags_rule),
         cmocka_unit_test(string),
         cmocka_unit_test(bad_value),
+        cmocka_unit_test(no_variant_needs_edited_spec),
     };
     return cmocka_run_group_tests_name("codec layout errors", tests, NULL, NULL);
 }
