@@ -109,7 +109,7 @@ static void unknown_cmd(void **state)
         struct vfu_error err;
         vfu_enc_begin(&e, buf, sizeof buf, (uint16_t)bad[i], false, 1);
         assert_true(vfu_enc_finish(&e, &err));
-        codec_expect_error(buf, e.len, NULL, 0, NULL, VFU_ROLE_ANY, VFU_E_UNKNOWN_CMD, (int16_t)bad[i],
+        codec_expect_error(buf, e.len, NULL, 0, NULL, VFU_ROLE_ANY, VFU_E_UNKNOWN_CMD, (int)bad[i],
                            VFU_F_HEADER_COMMAND);
     }
 }

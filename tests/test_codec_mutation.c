@@ -153,7 +153,7 @@ static void check_result(const struct vfu_msg *m, bool ok, const struct vfu_erro
         assert_int_equal(err->cmd, -1);
     } else {
         const struct vfu_field_desc *c = &vfu_spec.fields[VFU_F_HEADER_COMMAND];
-        assert_int_equal(err->cmd, (int16_t)vfu_read_uint(buf + c->offset, c->width));
+        assert_int_equal(err->cmd, (int32_t)vfu_read_uint(buf + c->offset, c->width));
     }
     char s[256];
     size_t n = vfu_error_str(err, s, sizeof s);

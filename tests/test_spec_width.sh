@@ -39,7 +39,7 @@ variant() {
     "$specgen" "$d/vfio-user.spec" "$d/vfu_proto.h" "$d/vfu_proto.c"
     # shellcheck disable=SC2086  # cflags is a list of flags
     $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/lib" -o "$d/probe" \
-        "$root/tests/spec_width_probe.c" "$root/lib/codec.c" "$root/lib/vfu_error.c" "$d/vfu_proto.c"
+        "$root/tests/spec_width_probe.c" "$root/lib/codec.c" "$root/lib/vfu_error.c" "$root/lib/caps.c" "$d/vfu_proto.c" -ljson-c
     echo "$n"
 }
 
