@@ -518,9 +518,14 @@ bool vfu_proc_restart(struct vfu_proc *p, int grace_ms, struct vfu_error *err)
         return fail(p, err, VFU_E_BAD_VALUE, 0, 0, 0);
     }
     struct vfu_proc_spec spec = p->spec;
-    char *cmd = p->cmd, *path = p->socket_path;
-    /* the strings move to us so that free leaves them */
-    p->cmd = p->socket_path = NULL;
+    /* copies, for free releases p's own */
+    char *cmd = strdup(p->cmd), *path = p->socket_path ? strdup(p->socket_path) : NULL;
+    if (!cmd || (p->socket_path && !path)) {
+        free(cmd);
+        free(path);
+        set_why(p, "out of memory");
+        return fail(p, err, VFU_E_NOMEM, 0, 0, 0);
+    }
     vfu_proc_stop(p, grace_ms);
     vfu_proc_free(p);
     spec.cmd = cmd;

@@ -78,7 +78,8 @@ struct vfu_proc_spec {
     enum vfu_proc_ready ready;
     int startup_timeout_ms;     /* 0: VFU_PROC_DEFAULT_STARTUP_MS */
     size_t stderr_cap;          /* bytes of output tail kept; 0: the default */
-    bool echo_stderr;           /* also copy the program's output to our stderr */
+    bool echo_stderr;           /* also copy its output to our stderr (while our
+                                 * stderr blocks, so does the capture) */
     enum vfu_proc_stdout stdout_mode;
 };
 

@@ -54,7 +54,9 @@ size_t vfu_proc_status_str(const struct vfu_proc_status *st, char *buf, size_t n
         }
         break;
     }
-    if (st->term_sent && st->socket_left) k = put(buf, n, k, "; its socket file was left behind");
+    /* worth saying only of a program that did stop on SIGTERM */
+    if (st->socket_left && vfu_proc_verdict(st) == VFU_PROC_V_STOPPED)
+        k = put(buf, n, k, "; its socket file was left behind");
     return k;
 }
 
