@@ -81,15 +81,20 @@ static bool send_common(struct vfu_client *c, const uint8_t *buf, size_t len, co
 {
     struct pending *p = slot_alloc(c, err);
     if (!p) return false;
-    if (!client_tx(c, VFU_SOCK_MAIN, buf, len, fds, nfds, err)) return false;
+    /* the slot is ready before the bytes leave: an in-process sink may
+     * feed the reply back from inside client_tx */
     p->ticket = c->next_ticket++;
     p->state = x->no_reply ? PEND_NO_REPLY : PEND_WAITING;
-    p->was_no_reply = x->no_reply;
     p->msg_id = x->msg_id;
     p->cmd = x->cmd;
     p->any_id = x->any_id;
     p->any_cmd = x->any_cmd;
-    if (ticket) *ticket = p->ticket;
+    uint64_t t = p->ticket;
+    if (!client_tx(c, VFU_SOCK_MAIN, buf, len, fds, nfds, err)) {
+        if ((p = client_pending(c, t)) != NULL) client_pending_free(p);
+        return false;
+    }
+    if (ticket) *ticket = t;
     return true;
 }
 
@@ -103,14 +108,19 @@ static bool check_tx_limits(const struct vfu_client *c, const struct vfu_enc *e,
         return false;
     }
     const struct vfu_cmd_desc *cd = vfu_cmd(e->cmd);
-    if (!cd || cd->xfer[0] < 0 || !c->tx.max_data_xfer_size) return true;
+    if (!cd || cd->xfer[0] < 0) return true;
     struct vfu_limits open = {UINT32_MAX, VFU_MAX_FDS, 0};
     struct vfu_msg m;
     struct vfu_error derr;
     if (!vfu_decode(&m, e->buf, e->len, e->fds, e->nfds, &open, VFU_ROLE_ANY, &derr)) return true;
     uint64_t n = vfu_get(&m, cd->xfer[0]);
-    if (n > c->tx.max_data_xfer_size) {
+    if (c->tx.max_data_xfer_size && n > c->tx.max_data_xfer_size) {
         vfu_error_set(err, VFU_E_XFER_LIMIT, e->cmd, cd->xfer[0], n, c->tx.max_data_xfer_size);
+        return false;
+    }
+    /* data that comes back (REGION_READ) must fit what we accept too */
+    if (cd->xfer[1] >= 0 && c->rx.max_data_xfer_size && n > c->rx.max_data_xfer_size) {
+        vfu_error_set(err, VFU_E_XFER_LIMIT, e->cmd, cd->xfer[0], n, c->rx.max_data_xfer_size);
         return false;
     }
     return true;

@@ -18,7 +18,6 @@ struct pending {
     enum pend_state state;
     uint16_t msg_id, cmd;
     bool any_id, any_cmd;
-    bool was_no_reply;
     /* the stored reply */
     enum vfu_call_status status;
     struct vfu_error err;

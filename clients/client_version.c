@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "client_priv.h"
+#include "negotiate.h"
 
 #define JSON_MAX 4096
 
@@ -177,15 +178,10 @@ bool vfu_client_negotiate(struct vfu_client *c, const struct vfu_version_proposa
         return false;
     }
 
-    struct vfu_limits rx = {0}, tx = {0};
+    struct vfu_limits rx, tx;
     if (!prop_known) vfu_caps_init(&prop);   /* we cannot know better than the defaults */
-    uint64_t fds = vfu_caps_get(&prop, VFU_CAP_MAX_MSG_FDS);
-    rx.max_fds = fds > VFU_MAX_FDS ? VFU_MAX_FDS : (uint32_t)fds;
-    rx.max_data_xfer_size = vfu_caps_get(&prop, VFU_CAP_MAX_DATA_XFER_SIZE);
-    fds = vfu_caps_get(&res->caps, VFU_CAP_MAX_MSG_FDS);
-    tx.max_fds = fds > VFU_MAX_FDS ? VFU_MAX_FDS : (uint32_t)fds;
-    tx.max_data_xfer_size = vfu_caps_get(&res->caps, VFU_CAP_MAX_DATA_XFER_SIZE);
-    tx.max_msg_size = UINT32_MAX;   /* not negotiated */
+    vfu_negotiate_limits(&prop, &res->caps, &rx, &tx);
+    rx.max_msg_size = 0;   /* ours: sized by vfu_client_set_limits, within VFU_CLIENT_RX_CAP */
     if (!vfu_client_set_limits(c, &rx, &tx, &res->err)) return false;
     res->accepted = true;
     return true;
