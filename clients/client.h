@@ -181,6 +181,8 @@ bool vfu_client_set_limits(struct vfu_client *c, const struct vfu_limits *rx,
 
 /* -------------------------------------------------------------- calls --- */
 
+/* A reply to a command number the codec does not know (sent raw) cannot be
+ * judged: it comes as REPLY with only msg.hdr, is_error and the raw payload. */
 struct vfu_reply {
     enum vfu_call_status status;
     struct vfu_error err;      /* BAD_REPLY: the broken rule; EOF/ERROR: why */

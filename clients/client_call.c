@@ -218,7 +218,8 @@ void client_reply_in(struct vfu_client *c, enum vfu_sock sock, const struct vfu_
         err.is_reply = 1;
         client_violation(c, VFU_V_REPLY_CMD, sock, h->msg_id, &err);
         status = VFU_CALL_BAD_REPLY;
-    } else if (!decoded) {
+    } else if (!decoded && !(derr->code == VFU_E_UNKNOWN_CMD && h->cmd == p->cmd)) {
+        /* (a reply to a command the codec does not know cannot be judged) */
         client_violation(c, VFU_V_DECODE, sock, h->msg_id, &err);
         status = VFU_CALL_BAD_REPLY;
     }
@@ -275,7 +276,15 @@ static enum vfu_call_status deliver(struct vfu_client *c, struct pending *p, str
          * own rules matter now */
         lim.max_msg_size = UINT32_MAX;
         if (r->nfds > lim.max_fds) lim.max_fds = r->nfds;
-        vfu_decode(&r->msg, r->raw, r->raw_len, r->fds, r->nfds, &lim, VFU_ROLE_CLIENT, &e);
+        if (!vfu_decode(&r->msg, r->raw, r->raw_len, r->fds, r->nfds, &lim, VFU_ROLE_CLIENT, &e) &&
+            e.code == VFU_E_UNKNOWN_CMD && r->raw_len == r->msg.hdr.msg_size) {
+            /* our own unknown command's reply: the header is all there is to read */
+            r->msg.is_error = (r->msg.hdr.flags & VFU_HDR_FLAGS_ERROR) != 0;
+            r->msg.payload = r->raw + VFU_HDR_SIZE;
+            r->msg.payload_len = (uint32_t)(r->raw_len - VFU_HDR_SIZE);
+            r->msg.fds = r->fds;
+            r->msg.nfds = r->nfds;
+        }
     }
     return r->status;
 }
