@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 
@@ -332,6 +334,58 @@ static void take_fd_ownership(void **state)
     assert_int_equal(count_fds(), base);
 }
 
+struct reader {
+    struct vfu_conn *c;
+    bool ok;
+};
+
+static void *late_recv(void *arg)
+{
+    struct reader *r = arg;
+    sleep_ms(50);   /* the sender meets a full socket first */
+    struct vfu_error err;
+    r->ok = vfu_recv(r->c, &err);
+    return NULL;
+}
+
+/* a message sent over many partial writes carries its fds once */
+static void fds_once_over_partial_writes(void **state)
+{
+    (void)state;
+    int base = count_fds();
+    struct vfu_conn a, b;
+    assert_true(conn_pair(&a, &b));
+    int small = 4096;
+    setsockopt(a.fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    setsockopt(b.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    assert_int_equal(b.lim.max_fds, 1);
+    size_t len = 256 * 1024;
+    uint8_t *buf = malloc(len);
+    assert_non_null(buf);
+    raw_msg(buf, VFU_CMD_DMA_MAP, 6, (uint32_t)len, len);
+    int fd = make_memfd("once");
+    assert_true(fd >= 0);
+    a.timeout_ms = b.timeout_ms = 10000;
+    struct reader r = {.c = &b};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, late_recv, &r), 0);
+    struct vfu_error err;
+    assert_true(vfu_send(&a, buf, len, &fd, 1, &err));
+    pthread_join(th, NULL);
+    close(fd);
+    assert_true(r.ok);
+    assert_int_equal(b.rlen, len);
+    assert_memory_equal(b.rbuf, buf, len);
+    assert_int_equal(b.nrfds, 1);
+    char got[5] = {0};
+    assert_int_equal(pread(b.rfds[0], got, 4, 0), 4);
+    assert_string_equal(got, "once");
+    free(buf);
+    vfu_conn_close(&a);
+    vfu_conn_close(&b);
+    assert_int_equal(count_fds(), base);
+}
+
 static void send_fd_errors(void **state)
 {
     (void)state;
@@ -361,6 +415,7 @@ int main(void)
         cmocka_unit_test(too_many_fds_over_chunks),
         cmocka_unit_test(fds_of_failed_messages_closed),
         cmocka_unit_test(take_fd_ownership),
+        cmocka_unit_test(fds_once_over_partial_writes),
         cmocka_unit_test(send_fd_errors),
     };
     return cmocka_run_group_tests_name("transport_fds", tests, NULL, NULL);
