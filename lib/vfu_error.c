@@ -1,9 +1,11 @@
 #include "vfu_error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "caps.h"
 #include "codec.h"
 
 static const struct {
@@ -78,16 +80,21 @@ size_t vfu_error_str(const struct vfu_error *e, char *buf, size_t n)
     if (e->cmd >= 0)
         k = snprintf(buf, n, "%s %s: ", vfu_cmd_name((unsigned)e->cmd), e->is_reply ? "reply" : "request");
     if (k < 0 || (size_t)k >= n) return n ? n - 1 : 0;
+    /* capability errors name the capability; cap is only trusted on
+     * VERSION errors, where the caps code sets it */
+    bool has_cap = e->cap >= 0 && e->cmd == VFU_CMD_VERSION;
+    const char *cap = has_cap ? vfu_cap_name(e->cap) : "", *sep = has_cap ? ": " : "";
     int m;
     if (e->code == VFU_E_IO || (e->code == VFU_E_EOF && e->sys_errno))
         m = snprintf(buf + k, n - (size_t)k, "%s (%s)", what, strerror(e->sys_errno));
     else if (e->field >= 0)
-        m = snprintf(buf + k, n - (size_t)k, "%s: %s [%s] (got %llu, limit/expected %llu)",
-                     vfu_field_name(e->field), what, vfu_errc_name(e->code),
+        m = snprintf(buf + k, n - (size_t)k, "%s: %s%s%s [%s] (got %llu, limit/expected %llu)",
+                     vfu_field_name(e->field), cap, sep, what, vfu_errc_name(e->code),
                      (unsigned long long)e->got, (unsigned long long)e->want);
     else
-        m = snprintf(buf + k, n - (size_t)k, "%s [%s] (got %llu, limit/expected %llu)", what,
-                     vfu_errc_name(e->code), (unsigned long long)e->got, (unsigned long long)e->want);
+        m = snprintf(buf + k, n - (size_t)k, "%s%s%s [%s] (got %llu, limit/expected %llu)", cap, sep,
+                     what, vfu_errc_name(e->code), (unsigned long long)e->got,
+                     (unsigned long long)e->want);
     if (m < 0) return (size_t)k;
     return (size_t)k + (size_t)m >= n ? n - 1 : (size_t)k + (size_t)m;
 }
