@@ -65,10 +65,13 @@ struct srv *srv_create(const struct srv_opts *o, const struct srv_peer *peer, in
     s->ioeventfd = -1;
     s->next_id = 1;
     vfu_limits_default(&s->rx);
-    /* replies carry at most our own max_data_xfer_size of data; requests
-     * to the client at most that too (chunks are min of both sides) */
-    s->tx_cap = msg_room(o->max_data_xfer_size);
-    s->rq_cap = msg_room(o->max_data_xfer_size);
+    /* Our receive limit is what our VERSION reply states, or the spec's
+     * default where the client's proposal gave it no room: data in a reply
+     * or a request to the client never exceeds it. */
+    uint64_t xfer = o->max_data_xfer_size > VFU_DEFAULT_MAX_DATA_XFER_SIZE
+                        ? o->max_data_xfer_size : VFU_DEFAULT_MAX_DATA_XFER_SIZE;
+    s->tx_cap = msg_room(xfer);
+    s->rq_cap = msg_room(xfer);
     s->tx = malloc(s->tx_cap);
     s->rq = malloc(s->rq_cap);
     if (!s->tx || !s->rq) { *err = ENOMEM; srv_destroy(s); return NULL; }

@@ -221,8 +221,8 @@ static int dma_messages(struct srv *s, uint64_t addr, uint8_t *buf, uint64_t len
 {
     /* each message within the client's max_data_xfer_size and our own
      * buffers (its DMA_READ reply must pass our receive limit) */
-    uint64_t chunk = s->client_xfer < s->opt.max_data_xfer_size ? s->client_xfer
-                                                                 : s->opt.max_data_xfer_size;
+    uint64_t chunk = s->client_xfer < s->rx.max_data_xfer_size ? s->client_xfer
+                                                                 : s->rx.max_data_xfer_size;
     if (chunk == 0) return -EFBIG;
     while (len) {
         size_t n = (size_t)(len < chunk ? len : chunk);

@@ -169,8 +169,8 @@ int srv_h_mig_data_read(struct srv *s, const struct vfu_msg *m, int *fds)
     if (!s->opt.migration) return ENOTSUP;
     if (!saving(s->mig.state)) return EINVAL;
     uint64_t size = vfu_get(m, VFU_F_MIG_DATA_REQ_SIZE);
-    uint64_t bound = s->client_xfer < s->opt.max_data_xfer_size ? s->client_xfer
-                                                                 : s->opt.max_data_xfer_size;
+    uint64_t bound = s->client_xfer < s->rx.max_data_xfer_size ? s->client_xfer
+                                                                 : s->rx.max_data_xfer_size;
     /* a shorter reply would mean "end of data": refuse instead of clamping */
     if (size > bound || VFU_SIZE_MIG_DATA + size > vfu_get(m, VFU_F_MIG_DATA_REQ_ARGSZ)) return EINVAL;
     struct srv_mig *g = &s->mig;
