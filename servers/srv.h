@@ -75,13 +75,17 @@ void srv_disconnect(struct srv *s);
 const struct vfu_limits *srv_rx_limits(const struct srv *s);
 /* The doorbell ioeventfd handed out by GET_REGION_IO_FDS, or -1. */
 int srv_ioeventfd(const struct srv *s);
-/* The ioeventfd was signalled: run the doorbell. */
-void srv_ioevent(struct srv *s);
+/* The ioeventfd was signalled: run the doorbell (which may need the
+ * client, for message-based DMA). */
+enum srv_verdict srv_ioevent(struct srv *s);
 bool srv_negotiated(const struct srv *s);
 
 /* SIGBUS from a DMA mapping whose file the client shrank turns into
  * -EFAULT for that access instead of killing the process.  Installs a
  * process-wide handler; call once from main or a test. */
 void srv_fault_guard_install(void);
+
+/* one line on stderr, "vfu-refserver: " first */
+void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

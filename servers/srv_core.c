@@ -117,14 +117,16 @@ const struct vfu_limits *srv_rx_limits(const struct srv *s) { return &s->rx; }
 int srv_ioeventfd(const struct srv *s) { return s->ioeventfd; }
 bool srv_negotiated(const struct srv *s) { return s->negotiated; }
 
-void srv_ioevent(struct srv *s)
+enum srv_verdict srv_ioevent(struct srv *s)
 {
     uint64_t v;
     /* the counter may hold several rings; one doorbell write covers them */
-    if (read(s->ioeventfd, &v, sizeof v) != (ssize_t)sizeof v) return;
+    if (s->ioeventfd < 0 || read(s->ioeventfd, &v, sizeof v) != (ssize_t)sizeof v)
+        return SRV_CONTINUE;
     uint32_t one = 1;
     int r = toydev_access(s->dev, VFU_PCI_REGION_BAR0, TOYDEV_REG_DOORBELL, &one, sizeof one, true);
     if (r < 0) srv_log("doorbell via ioeventfd: %s", strerror(-r));
+    return s->broken ? SRV_CLOSE : SRV_CONTINUE;
 }
 
 /* ---------------------------------------------------------- replies --- */

@@ -90,7 +90,6 @@ int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e);
 /* header-only success reply */
 int srv_reply_empty(struct srv *s, const struct vfu_msg *m);
 int srv_take_fd(const struct vfu_msg *m, int *fds, unsigned i);
-void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* handlers, one per command */
 srv_handler srv_h_version, srv_h_dma_map, srv_h_dma_unmap, srv_h_device_get_info,
