@@ -172,13 +172,19 @@ static inline enum srv_verdict h_feed(struct h *h, const uint8_t *buf, size_t le
     if (h->nout) {
         struct vfu_error err;
         struct h_out *o = &h->out[h->nout - 1];
-        /* the reply must decode as the client would decode it (an error
-         * reply may answer a command that went the wrong way) */
+        /* the reply must decode as the client would decode it; an error
+         * reply is a bare header (it may answer a command the codec does
+         * not know, or one that went the wrong way) */
         struct vfu_hdr hd;
         vfu_hdr_decode(o->buf, o->len, &hd, NULL);
-        enum vfu_role role = hd.flags & VFU_HDR_FLAGS_ERROR ? VFU_ROLE_ANY : VFU_ROLE_CLIENT;
-        bool ok = vfu_decode(&h->r, o->buf, o->len, o->fds, o->nfds, NULL, role, &err);
-        if (!ok) {
+        if (hd.flags & VFU_HDR_FLAGS_ERROR) {
+            assert_int_equal(o->len, VFU_HDR_SIZE);
+            assert_int_equal(hd.msg_size, VFU_HDR_SIZE);
+            assert_int_equal(hd.flags, VFU_MSG_TYPE_REPLY | VFU_HDR_FLAGS_ERROR);
+            assert_int_equal(o->nfds, 0);
+            h->r.hdr = hd;
+            h->r.is_reply = h->r.is_error = true;
+        } else if (!vfu_decode(&h->r, o->buf, o->len, o->fds, o->nfds, NULL, VFU_ROLE_CLIENT, &err)) {
             char b[200];
             vfu_error_str(&err, b, sizeof b);
             fail_msg("server reply does not decode: %s", b);
