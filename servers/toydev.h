@@ -9,7 +9,25 @@
  *          (sparse mmap keeps it trapped)
  *   BAR4   4 KiB: MSI-X table at 0, PBA at TOYDEV_MSIX_PBA_OFFSET (trapped)
  *   CONFIG 4 KiB PCI Express configuration space
- *   the other indexes exist with size 0. */
+ *   the other indexes exist with size 0 (BAR3 is the upper half of BAR2).
+ *
+ * Accesses toydev_access accepts (anything else is -EINVAL):
+ *   CONFIG reads: any span inside the 4 KiB (QEMU reads the whole space in
+ *          one go; reads have no side effects);  writes: 1, 2 or 4 bytes,
+ *          naturally aligned (a config write transaction is at most a dword).
+ *   BAR0   1, 2, 4 or 8 bytes, naturally aligned.
+ *   BAR2   any span inside the region.
+ *   BAR4   4 or 8 bytes, naturally aligned (the MSI-X rules).
+ *
+ * Device rules worth knowing (PCI facts, documented in toydev_config.c):
+ *   - DMA needs Bus Master Enable in the command register, else the copy
+ *     ends with ERROR and ERRNO = EPERM; a failed dma_read/dma_write also
+ *     sets Received Master Abort in the status register.
+ *   - interrupt delivery after a copy: MSI-X if enabled (vector 0; if masked,
+ *     its PBA bit is set and the message goes out when unmasked), else MSI
+ *     if enabled, else INTx unless Interrupt Disable is set.
+ *   - the Memory Space Enable bit and the power state are recorded but not
+ *     enforced on BAR accesses (PMCSR advertises No_Soft_Reset). */
 #ifndef TOYDEV_H
 #define TOYDEV_H
 
@@ -19,9 +37,23 @@
 
 #define TOYDEV_VENDOR_ID 0x1234
 #define TOYDEV_DEVICE_ID 0x11f0
+#define TOYDEV_SUBSYS_VENDOR_ID 0x1234
+#define TOYDEV_SUBSYS_ID 0x0001
+#define TOYDEV_REVISION 0x01
+/* class 0xff: "device does not fit any defined class" (subclass 0, prog-if 0) */
+#define TOYDEV_CLASS_CODE 0xff0000u
 #define TOYDEV_NUM_REGIONS 9        /* BAR0-5, ROM, CONFIG, VGA */
 #define TOYDEV_NUM_IRQS 5           /* INTX, MSI, MSIX, ERR, REQ */
 #define TOYDEV_MSIX_VECTORS 4
+#define TOYDEV_CONFIG_SIZE 4096
+#define TOYDEV_BAR0_SIZE 4096       /* 32-bit memory BAR */
+#define TOYDEV_BAR2_SIZE 65536      /* 64-bit prefetchable memory BAR (BAR2+BAR3) */
+#define TOYDEV_BAR4_SIZE 4096       /* 32-bit memory BAR */
+/* capability list, in walk order: PM -> MSI -> MSI-X -> PCI Express -> end */
+#define TOYDEV_CAP_PM   0x40
+#define TOYDEV_CAP_MSI  0x50        /* 64-bit address, 1 vector */
+#define TOYDEV_CAP_MSIX 0x70
+#define TOYDEV_CAP_EXP  0x80        /* endpoint, capability version 2 */
 
 /* BAR0 register map (device facts, not protocol layouts) */
 #define TOYDEV_REG_SRC        0x00  /* u64 guest address to copy from */
@@ -63,7 +95,8 @@ struct toydev_region {
 
 struct toydev_irq { uint32_t count; uint32_t flags; /* VFU_IRQ_INFO_FLAGS_* */ };
 
-/* NULL with *err = errno on failure */
+/* NULL with *err = errno on failure (EINVAL: ops or one of its members is
+ * NULL).  The ops are copied; ctx is passed back to every op. */
 struct toydev *toydev_create(const struct toydev_ops *ops, void *ctx, int *err);
 void toydev_destroy(struct toydev *d);
 
@@ -86,7 +119,10 @@ void toydev_reset(struct toydev *d);
  * table) as a self-describing byte stream.  Load validates everything it
  * reads (it arrives from a peer) and leaves the device unchanged on error. */
 size_t toydev_state_size(const struct toydev *d);
-int toydev_save(const struct toydev *d, uint8_t *buf, size_t cap);   /* bytes or -errno */
-int toydev_load(struct toydev *d, const uint8_t *buf, size_t len);   /* 0 or -errno */
+/* bytes written, or -ENOSPC when cap < toydev_state_size() */
+int toydev_save(const struct toydev *d, uint8_t *buf, size_t cap);
+/* 0, or -EINVAL for a stream that is truncated, malformed, from another
+ * format version, or describes a state this device cannot be in */
+int toydev_load(struct toydev *d, const uint8_t *buf, size_t len);
 
 #endif
