@@ -15,3 +15,9 @@ $(CLIENT_LIB): $(CLIENT_OBJS)
 $(BUILD)/tests/test_client%: $(BUILD)/obj/tests/test_client%.o $(CLIENT_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -pthread -o $@ $< $(CLIENT_LIB) $(LIB) $(LIB_LDLIBS) -lcmocka
+
+# the integration test runs the reference server built beside it (the same
+# path servers/servers.mk builds; that file is read after this one)
+CLIENT_REFSERVER := $(BUILD)/vfu-refserver
+$(BUILD)/obj/tests/test_client_refserver.o: CPPFLAGS += -Iservers -DSRV_BIN='"$(CLIENT_REFSERVER)"'
+$(BUILD)/tests/test_client_refserver: $(CLIENT_REFSERVER)

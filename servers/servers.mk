@@ -6,6 +6,9 @@ SRV_SRCS := $(wildcard servers/srv_*.c)
 SRV_OBJS := $(SRV_SRCS:%.c=$(BUILD)/obj/%.o)
 SRV_LIB := $(BUILD)/libvfusrv.a
 SRV_BIN := $(BUILD)/vfu-refserver
+# toydev.mk sets it too, but is read after this file: prerequisites below
+# are expanded now, and an empty one lets the link run before the archive
+TOYDEV_LIB := $(BUILD)/libtoydev.a
 
 PROGRAMS += $(SRV_BIN)
 all: $(SRV_LIB)
