@@ -5,7 +5,27 @@
  * value (struct vfu_violation) instead of stopping at the first.
  *
  * One client is single-threaded: every wait (call, irq wait, pump) is where
- * server requests get serviced.  Built on lib/ (codec, transport, caps). */
+ * server requests get serviced.  Built on lib/ (codec, transport, caps).
+ *
+ *   c = vfu_client_connect(path, 1000, NULL, &err);
+ *   vfu_proposal_default(&p);  vfu_client_negotiate(c, &p, 5000, &res);
+ *   i = vfu_mem_add(c, 0x100000, 1 << 20, READ|WRITE, VFU_MEM_MEMFD, &err);
+ *   vfu_reply_init(&r);  vfu_client_dma_map(c, i, -2, &r);
+ *   vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_REGION_READ, false, 0); ...
+ *   switch (vfu_client_call(c, &e, NULL, -2, &r)) { case VFU_CALL_REPLY: ... }
+ *   vfu_client_violations(c, &n);  vfu_reply_release(&r);  vfu_client_close(c);
+ *
+ * Server requests are answered as follows (and recorded as violations when
+ * the server broke a rule):
+ *   DMA_READ / DMA_WRITE inside memory we exported, with the access its
+ *     DMA_MAP allowed: served (it may span adjacent regions); count 0 always
+ *   range not inside exported memory           error reply EFAULT
+ *   no READ (DMA_READ) / WRITE (DMA_WRITE) access  error reply EPERM
+ *   count above OUR max_data_xfer_size          error reply E2BIG
+ *   anything that does not decode, or a command the server may not send
+ *                                               errno of the broken rule
+ *                                               (vfu_errc_errno)
+ *   No_reply set                                no reply at all */
 #ifndef VFU_CLIENT_H
 #define VFU_CLIENT_H
 
@@ -42,7 +62,8 @@ struct vfu_client_opts {
     /* largest message we accept; 0: header + 64 KiB + our max_data_xfer_size,
      * at most VFU_CLIENT_RX_CAP (the transport allocates it up front) */
     uint32_t rx_max_msg_size;
-    struct vfu_trace_hook trace;   /* both sockets, and fed messages */
+    struct vfu_trace_hook trace;       /* main socket (and fed messages) */
+    struct vfu_trace_hook trace_twin;  /* twin socket; no fn: trace as well */
     struct vfu_client_sink sink;   /* vfu_client_inproc only */
 };
 
@@ -194,6 +215,8 @@ struct vfu_reply {
     unsigned nfds;
 };
 
+/* Every function that fills a reply first releases what it held: initialise
+ * it once with vfu_reply_init, release it once at the end. */
 void vfu_reply_init(struct vfu_reply *r);
 /* frees the bytes, closes fds not taken; leaves r initialised */
 void vfu_reply_release(struct vfu_reply *r);

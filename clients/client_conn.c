@@ -71,7 +71,7 @@ static bool conn_open(struct vfu_client *c, enum vfu_sock s, int fd, struct vfu_
         c->conn[s].fd = -1;
         return false;
     }
-    c->conn[s].trace = c->opts.trace;
+    c->conn[s].trace = client_trace_hook(c, s);
     c->conn[s].timeout_ms = c->opts.frame_timeout_ms;
     c->open[s] = true;
     return true;
@@ -140,11 +140,17 @@ int vfu_client_fd(const struct vfu_client *c, enum vfu_sock sock)
 bool vfu_client_peer_closed(const struct vfu_client *c) { return c->peer_closed; }
 bool vfu_client_broken(const struct vfu_client *c) { return c->broken; }
 
+struct vfu_trace_hook client_trace_hook(const struct vfu_client *c, enum vfu_sock s)
+{
+    return s == VFU_SOCK_TWIN && c->opts.trace_twin.fn ? c->opts.trace_twin : c->opts.trace;
+}
+
 bool client_tx(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
                const int *fds, unsigned nfds, struct vfu_error *err)
 {
     if (c->inproc) {
-        if (c->opts.trace.fn) c->opts.trace.fn(c->opts.trace.ctx, VFU_TRACE_TX, buf, len, fds, nfds, NULL);
+        struct vfu_trace_hook t = client_trace_hook(c, sock);
+        if (t.fn) t.fn(t.ctx, VFU_TRACE_TX, buf, len, fds, nfds, NULL);
         if (c->opts.sink.fn) c->opts.sink.fn(c->opts.sink.ctx, sock, buf, len, fds, nfds);
         c->stats.msgs_tx[sock]++;
         return true;

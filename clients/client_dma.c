@@ -52,6 +52,13 @@ static void dma_read(struct vfu_client *c, enum vfu_sock sock, const struct vfu_
                      uint64_t addr, uint64_t count)
 {
     struct vfu_enc e;
+    /* the range is judged before its size is allocated: then it is memory
+     * we already hold */
+    int rc = client_mem_dma_check(c, addr, count, false);
+    if (rc) {
+        dma_fault(c, sock, h, rc, VFU_F_DMA_ACCESS_ADDRESS, addr, count);
+        return;
+    }
     if (!txbuf_reserve(c, VFU_HDR_SIZE + VFU_SIZE_DMA_ACCESS_DATA + count)) {
         reply_error(c, sock, h, ENOMEM);
         return;
@@ -60,7 +67,7 @@ static void dma_read(struct vfu_client *c, enum vfu_sock sock, const struct vfu_
     vfu_enc_set(&e, VFU_F_DMA_ACCESS_DATA_ADDRESS, addr);
     vfu_enc_set(&e, VFU_F_DMA_ACCESS_DATA_COUNT, count);
     uint8_t *dst = vfu_enc_data(&e, VFU_F_DMA_ACCESS_DATA_DATA, NULL, count);
-    int rc = dst || !count ? client_mem_dma_read(c, addr, dst, count) : ENOMEM;
+    rc = dst || !count ? client_mem_dma_read(c, addr, dst, count) : ENOMEM;
     if (rc) {
         dma_fault(c, sock, h, rc, VFU_F_DMA_ACCESS_ADDRESS, addr, count);
         return;

@@ -129,6 +129,11 @@ static int walk(const struct vfu_client *c, uint64_t addr, uint64_t len, bool ex
     return 0;
 }
 
+int client_mem_dma_check(const struct vfu_client *c, uint64_t addr, uint64_t len, bool is_write)
+{
+    return walk(c, addr, len, true, is_write ? VFU_DMA_MAP_FLAGS_WRITE : VFU_DMA_MAP_FLAGS_READ, NULL, NULL);
+}
+
 int client_mem_dma_read(struct vfu_client *c, uint64_t addr, uint8_t *dst, uint64_t len)
 {
     int rc = walk(c, addr, len, true, VFU_DMA_MAP_FLAGS_READ, NULL, NULL);

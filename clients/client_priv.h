@@ -73,6 +73,7 @@ void client_violation_set(struct vfu_client *c, enum vfu_viol_kind kind, enum vf
                           bool is_reply, uint64_t got, uint64_t want);
 
 /* client_conn.c */
+struct vfu_trace_hook client_trace_hook(const struct vfu_client *c, enum vfu_sock s);
 bool client_tx(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
                const int *fds, unsigned nfds, struct vfu_error *err);
 bool client_adopt_twin(struct vfu_client *c, int fd, struct vfu_error *err);
@@ -99,6 +100,7 @@ void client_server_cmd(struct vfu_client *c, enum vfu_sock sock, const struct vf
 /* client_mem.c: copy between guest memory the server may reach and buf,
  * across adjacent regions; 0, or the errno for the reply (EFAULT outside
  * it, EPERM without access).  Nothing is written unless all of it may be. */
+int client_mem_dma_check(const struct vfu_client *c, uint64_t addr, uint64_t len, bool is_write);
 int client_mem_dma_read(struct vfu_client *c, uint64_t addr, uint8_t *dst, uint64_t len);
 int client_mem_dma_write(struct vfu_client *c, uint64_t addr, const uint8_t *src, uint64_t len);
 void client_mem_close_all(struct vfu_client *c);

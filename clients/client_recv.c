@@ -47,7 +47,8 @@ void vfu_client_feed(struct vfu_client *c, enum vfu_sock sock, const uint8_t *bu
         return;
     }
     if (nfds) memcpy(fds, fds_in, nfds * sizeof *fds);
-    if (c->opts.trace.fn) c->opts.trace.fn(c->opts.trace.ctx, VFU_TRACE_RX, buf, len, fds, nfds, NULL);
+    struct vfu_trace_hook t = client_trace_hook(c, sock);
+    if (t.fn) t.fn(t.ctx, VFU_TRACE_RX, buf, len, fds, nfds, NULL);
     /* what the transport checks before a message reaches client_process */
     uint32_t msg_size = 0;
     bool framed = len >= VFU_HDR_SIZE && vfu_frame_size(buf, &c->rx, &msg_size, &err);

@@ -497,6 +497,51 @@ static void irq_wait_services_dma(void **state)
     assert_int_equal(count_fds(), base);
 }
 
+/* ---- by socket path ---- */
+
+static void connect_by_path(void **state)
+{
+    (void)state;
+    int base = count_fds();
+    char dir[] = "/tmp/vfu-client-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/sock", dir);
+    struct vfu_error err;
+    assert_null(vfu_client_connect(path, 200, NULL, &err));
+    assert_int_equal(err.code, VFU_E_IO);
+
+    int l = vfu_listen(path, &err);
+    assert_true(l >= 0);
+    struct vfu_client *c = vfu_client_connect(path, 1000, NULL, &err);
+    assert_non_null(c);
+    int s = vfu_accept(l, 1000, &err);
+    assert_true(s >= 0);
+    struct vfu_conn srv;
+    assert_true(vfu_conn_init(&srv, s, NULL, &err));
+    srv.timeout_ms = 1000;
+
+    uint8_t buf[VFU_HDR_SIZE];
+    struct vfu_enc e;
+    uint64_t t;
+    enc_reset(&e, buf, sizeof buf);
+    assert_true(vfu_client_send(c, &e, NULL, &t, &err));
+    struct vfu_msg m;
+    assert_true(vfu_recv_msg(&srv, &m, VFU_ROLE_SERVER, &err));
+    assert_int_equal(m.hdr.cmd, VFU_CMD_DEVICE_RESET);
+    assert_true(fake_ack(&srv, &m));
+    struct vfu_reply r;
+    vfu_reply_init(&r);
+    assert_int_equal(vfu_client_wait(c, t, 1000, &r), VFU_CALL_REPLY);
+    vfu_reply_release(&r);
+    vfu_client_close(c);
+    vfu_conn_close(&srv);
+    close(l);
+    unlink(path);
+    rmdir(dir);
+    assert_int_equal(count_fds(), base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,6 +553,7 @@ int main(void)
         cmocka_unit_test(send_limits_and_ids),
         cmocka_unit_test(pending_table_full),
         cmocka_unit_test(irq_wait_services_dma),
+        cmocka_unit_test(connect_by_path),
     };
     return cmocka_run_group_tests_name("client_call", tests, NULL, NULL);
 }

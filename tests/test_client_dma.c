@@ -260,12 +260,28 @@ static void srv_twin(struct fake *f)
     FCHECK(f, fake_ack(&f->conn, &m));
 }
 
+struct tcount { unsigned rx, tx; };
+
+static void count_trace(void *ctx, enum vfu_trace_dir dir, const uint8_t *buf, size_t len,
+                        const int *fds, unsigned nfds, const struct vfu_error *ferr)
+{
+    (void)buf; (void)len; (void)fds; (void)nfds; (void)ferr;
+    struct tcount *t = ctx;
+    if (dir == VFU_TRACE_RX) t->rx++;
+    else t->tx++;
+}
+
 static void dma_on_twin(void **state)
 {
     (void)state;
     int base = count_fds();
     struct fake f;
-    struct vfu_client *c = fake_start(&f, srv_twin, NULL, NULL);
+    struct tcount tmain = {0, 0}, ttwin = {0, 0};
+    struct vfu_client_opts o;
+    vfu_client_opts_default(&o);
+    o.trace = (struct vfu_trace_hook){count_trace, &tmain};
+    o.trace_twin = (struct vfu_trace_hook){count_trace, &ttwin};
+    struct vfu_client *c = fake_start(&f, srv_twin, NULL, &o);
     assert_non_null(c);
     struct vfu_version_proposal p;
     vfu_proposal_default(&p);
@@ -288,6 +304,12 @@ static void dma_on_twin(void **state)
     const struct vfu_client_stats *st = vfu_client_stats(c);
     assert_int_equal(st->msgs_rx[VFU_SOCK_TWIN], 3);
     assert_int_equal(st->msgs_tx[VFU_SOCK_TWIN], 3);
+    /* each socket's messages to its own hook: VERSION, 2 DMA_MAP, RESET
+     * and one DMA_READ reply out on main, as many in */
+    assert_int_equal(ttwin.rx, 3);
+    assert_int_equal(ttwin.tx, 3);
+    assert_int_equal(tmain.rx, 5);
+    assert_int_equal(tmain.tx, 5);
     assert_int_equal(st->dma_read, 2);
     assert_int_equal(st->dma_write, 1);
     assert_int_equal(vfu_client_violation_count(c, VFU_V_DMA_ADDRESS), 1);

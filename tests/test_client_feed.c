@@ -111,6 +111,18 @@ static void same_path_as_socket(void **state)
     assert_int_equal(cap.last_len, VFU_HDR_SIZE + VFU_SIZE_DMA_ACCESS_DATA + 5);
     assert_memory_equal(cap.last + VFU_HDR_SIZE + VFU_SIZE_DMA_ACCESS_DATA, "hello", 5);
 
+    /* with a huge max_data_xfer_size of ours, a huge read is judged by its
+     * range before anything of its size is allocated */
+    struct vfu_limits rx = {0, 4, 1ull << 40}, saved;
+    struct vfu_error err;
+    vfu_client_limits(c, &saved, NULL);
+    assert_true(vfu_client_set_limits(c, &rx, NULL, &err));
+    n = enc_dma(buf, sizeof buf, 12, 0x1000, 1ull << 39, NULL);
+    vfu_client_feed(c, VFU_SOCK_MAIN, buf, n, NULL, 0);
+    assert_true(vfu_hdr_decode(cap.last, cap.last_len, &h, NULL));
+    assert_int_equal(h.error, EFAULT);
+    assert_true(vfu_client_set_limits(c, &saved, NULL, &err));
+
     /* fds that come with a message nobody wants are closed */
     int fd = dup(0);
     struct vfu_enc e;
@@ -119,7 +131,7 @@ static void same_path_as_socket(void **state)
     vfu_client_feed(c, VFU_SOCK_MAIN, buf, e.len, &fd, 1);
     assert_int_equal(fcntl(fd, F_GETFD), -1);
     assert_int_equal(vfu_client_violation_count(c, VFU_V_UNEXPECTED_REPLY), 1);
-    assert_int_equal(vfu_client_violation_count(c, VFU_V_DMA_ADDRESS), 1);
+    assert_int_equal(vfu_client_violation_count(c, VFU_V_DMA_ADDRESS), 2);
     /* bytes that are not even a header */
     vfu_client_feed(c, VFU_SOCK_MAIN, buf, 3, NULL, 0);
     assert_int_equal(vfu_client_violation_count(c, VFU_V_FRAMING), 1);
