@@ -47,6 +47,7 @@ static const struct {
     [VFU_E_TIMEOUT] = {"TIMEOUT", "timed out", ETIMEDOUT},
     [VFU_E_NOMEM] = {"NOMEM", "out of memory", ENOMEM},
     [VFU_E_FD_TRUNC] = {"FD_TRUNC", "more file descriptors than accepted", EINVAL},
+    [VFU_E_CHILD_EXIT] = {"CHILD_EXIT", "program under test ended before it was ready", ECHILD},
 };
 
 const char *vfu_errc_name(enum vfu_errc code)

@@ -46,6 +46,8 @@ enum vfu_errc {
     VFU_E_TIMEOUT,
     VFU_E_NOMEM,
     VFU_E_FD_TRUNC,         /* peer sent more fds than we accept */
+    /* process under test */
+    VFU_E_CHILD_EXIT,       /* it ended before it was ready */
     VFU_E__COUNT
 };
 
