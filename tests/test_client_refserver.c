@@ -1,5 +1,6 @@
-/* The client against the reference server program (vfu-refserver, started
- * on one end of a socketpair): negotiate with a twin socket, map a memfd
+/* The client against the reference server program (vfu-refserver, run by
+ * lib/proc as the harness will run it, reached by its socket path):
+ * negotiate with a twin socket, map a memfd
  * region and a message-based one, read the vendor ID from config space, and
  * have the toy device's DMA engine copy between the two regions, which the
  * client serves with DMA_READ / DMA_WRITE on the twin socket. */
@@ -10,10 +11,9 @@
 #include <cmocka.h>
 
 #include <linux/pci_regs.h>
-#include <signal.h>
-#include <sys/wait.h>
 
 #include "client_fake.h"
+#include "proc.h"
 #include "toydev.h"
 
 #ifndef SRV_BIN
@@ -24,27 +24,6 @@
 #define MSG_ADDR 0x200000u
 #define REGION_SIZE 0x10000u
 #define COPY 3000u   /* several DMA messages when the transfer size is small */
-
-static pid_t start_server(int *client_fd)
-{
-    int sv[2];
-    struct vfu_error err;
-    if (!vfu_socketpair(sv, &err)) return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* dup2 clears close-on-exec on the copy */
-        if (dup2(sv[1], 3) < 0) _exit(127);
-        execl(SRV_BIN, SRV_BIN, "--fd=3", "--max-data-xfer-size=1024", (char *)NULL);
-        _exit(127);
-    }
-    close(sv[1]);
-    if (pid < 0) {
-        close(sv[0]);
-        return -1;
-    }
-    *client_fd = sv[0];
-    return pid;
-}
 
 static uint64_t region_rw(struct vfu_client *c, uint32_t region, uint64_t off, uint32_t count,
                           bool write, uint64_t val)
@@ -100,11 +79,18 @@ static void against_refserver(void **state)
 {
     (void)state;
     int base = count_fds();
-    int fd = -1;
-    pid_t pid = start_server(&fd);
-    assert_true(pid > 0);
+    char dir[] = "/tmp/vfu-client-srv-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/sock", dir);
+    struct vfu_proc proc;
+    memset(&proc, 0, sizeof proc);
+    struct vfu_proc_spec spec = {.cmd = SRV_BIN " --once --max-data-xfer-size=1024",
+                                 .socket_path = path, .sock = VFU_PROC_SOCK_PATH};
     struct vfu_error err;
-    struct vfu_client *c = vfu_client_adopt(fd, NULL, &err);
+    if (!vfu_proc_start(&proc, &spec, &err)) fprintf(stderr, "%s\n", vfu_proc_why(&proc));
+    assert_int_equal(vfu_proc_status(&proc)->state, VFU_PROC_RUNNING);
+    struct vfu_client *c = vfu_client_connect(path, 5000, NULL, &err);
     assert_non_null(c);
 
     struct vfu_version_proposal p;
@@ -168,11 +154,12 @@ static void against_refserver(void **state)
     assert_int_equal(vfu_client_violation_total(c), 0);
     vfu_client_close(c);
 
-    /* a connected --fd is served once: the server exits cleanly after us */
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    /* --once: the server ends cleanly after its client */
+    assert_true(vfu_proc_wait(&proc, 10000));
+    assert_int_equal(vfu_proc_verdict(vfu_proc_status(&proc)), VFU_PROC_V_EXITED);
+    vfu_proc_free(&proc);
+    unlink(path);
+    rmdir(dir);
     assert_int_equal(count_fds(), base);
 }
 
