@@ -317,7 +317,9 @@ enum vfu_call_status vfu_client_wait(struct vfu_client *c, uint64_t ticket, int 
         int left = client_remaining(deadline);
         int n = client_pump(c, left, -1, NULL);
         if (p->state == PEND_DONE || p->state == PEND_RETIRED || n < 0) continue;
-        if (n == 0 && (left == 0 || c->inproc)) return finish(r, VFU_CALL_TIMEOUT, VFU_E_TIMEOUT);
+        /* once the deadline has passed, a server that keeps sending
+         * requests cannot hold the wait open */
+        if (left == 0 || (n == 0 && c->inproc)) return finish(r, VFU_CALL_TIMEOUT, VFU_E_TIMEOUT);
     }
 }
 

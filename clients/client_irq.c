@@ -74,7 +74,7 @@ int vfu_client_irq_wait(struct vfu_client *c, int efd, int timeout_ms, uint64_t 
             vfu_error_set(err, c->peer_closed ? VFU_E_EOF : VFU_E_IO, -1, -1, 0, 0);
             return -1;
         }
-        if (n == 0 && left == 0) {
+        if (left == 0) {
             vfu_error_set(err, VFU_E_TIMEOUT, -1, -1, (uint64_t)timeout_ms, 0);
             return 0;
         }

@@ -155,14 +155,18 @@ int client_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_
     return done;
 }
 
+/* what one vfu_client_pump drains at most, so a flood cannot hold it */
+#define PUMP_BATCH 256
+
 int vfu_client_pump(struct vfu_client *c, int timeout_ms)
 {
     int64_t deadline = timeout_ms < 0 ? -1 : client_now_ms() + timeout_ms;
     int any = 0;
-    for (;;) {
+    for (unsigned i = 0; i < PUMP_BATCH; i++) {
         int r = client_pump(c, any ? 0 : client_remaining(deadline), -1, NULL);
         if (r < 0) return -1;
         if (r == 0) return any;
         any = 1;
     }
+    return any;
 }

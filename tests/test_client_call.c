@@ -497,6 +497,56 @@ static void irq_wait_services_dma(void **state)
     assert_int_equal(count_fds(), base);
 }
 
+/* ---- a server that never stops asking ---- */
+
+static void flood_cannot_hold_a_wait(void **state)
+{
+    (void)state;
+    int base = count_fds();
+    int sv[2];
+    struct vfu_error err;
+    assert_true(vfu_socketpair(sv, &err));
+    struct vfu_client *c = vfu_client_adopt(sv[0], NULL, &err);
+    assert_non_null(c);
+    assert_int_equal(vfu_mem_add(c, 0x1000, 0x1000, VFU_DMA_MAP_FLAGS_READ, VFU_MEM_MESSAGE, &err), 0);
+    vfu_mem_set_exported(c, 0, true);
+    /* as many No_reply DMA_READs as the socket holds, queued up front */
+    uint8_t msg[VFU_HDR_SIZE + VFU_SIZE_DMA_ACCESS];
+    struct vfu_enc e;
+    vfu_enc_begin(&e, msg, sizeof msg, VFU_CMD_DMA_READ, false, 1);
+    vfu_enc_set(&e, VFU_F_DMA_ACCESS_ADDRESS, 0x1000);
+    vfu_enc_set(&e, VFU_F_DMA_ACCESS_COUNT, 8);
+    assert_true(vfu_enc_finish(&e, NULL));
+    vfu_enc_hdr(&e, VFU_F_HEADER_FLAGS, VFU_MSG_TYPE_COMMAND | VFU_HDR_FLAGS_NO_REPLY);
+    enum { PER_SEND = 128 };   /* small sends would fill the socket with overhead */
+    static uint8_t batch[PER_SEND * sizeof msg];
+    for (int i = 0; i < PER_SEND; i++) memcpy(batch + i * sizeof msg, msg, sizeof msg);
+    unsigned queued = 0;
+    while (send(sv[1], batch, sizeof batch, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof batch)
+        queued += PER_SEND;
+    assert_true(queued > 1000);
+
+    /* a wait whose time is up gives up after one round, not when the
+     * server stops sending */
+    uint8_t buf[VFU_HDR_SIZE];
+    struct vfu_reply r;
+    vfu_reply_init(&r);
+    enc_reset(&e, buf, sizeof buf);
+    assert_int_equal(vfu_client_call(c, &e, NULL, 0, &r), VFU_CALL_TIMEOUT);
+    unsigned long served = vfu_client_stats(c)->dma_read;
+    assert_true(served >= 1 && served <= 2);
+    /* a pump drains one batch at most */
+    assert_int_equal(vfu_client_pump(c, 0), 1);
+    served = vfu_client_stats(c)->dma_read - served;
+    assert_true(served > 1 && served < queued);
+    /* No_reply honoured: only our request went out */
+    assert_int_equal(vfu_client_stats(c)->msgs_tx[VFU_SOCK_MAIN], 1);
+    vfu_reply_release(&r);
+    vfu_client_close(c);
+    close(sv[1]);
+    assert_int_equal(count_fds(), base);
+}
+
 /* ---- by socket path ---- */
 
 static void connect_by_path(void **state)
@@ -553,6 +603,7 @@ int main(void)
         cmocka_unit_test(send_limits_and_ids),
         cmocka_unit_test(pending_table_full),
         cmocka_unit_test(irq_wait_services_dma),
+        cmocka_unit_test(flood_cannot_hold_a_wait),
         cmocka_unit_test(connect_by_path),
     };
     return cmocka_run_group_tests_name("client_call", tests, NULL, NULL);
