@@ -8,8 +8,13 @@
  * Nothing here waits without a bound, nothing started is left running or
  * unreaped once vfu_proc_free returns, and no descriptor of ours reaches the
  * program: it gets stdin from /dev/null, fds 1 and 2, and the socket fd when
- * one is passed.  SIGCHLD must not be set to SIG_IGN (the kernel would then
- * reap the program and its status would be lost).  Functions on one vfu_proc
+ * one is passed.  When the program ends, whatever still runs in its process
+ * group is SIGKILLed: nothing it started outlives it.  Its output is read by
+ * a thread that has every signal blocked, and we never write to the
+ * program, so SIGPIPE cannot reach us from here.
+ *
+ * SIGCHLD must not be set to SIG_IGN: the kernel would then reap the program
+ * itself and the status would be VFU_PROC_LOST.  Functions on one vfu_proc
  * are for one thread at a time. */
 #ifndef VFU_PROC_H
 #define VFU_PROC_H
@@ -128,6 +133,7 @@ enum vfu_proc_verdict {
 
 struct vfu_proc_out;
 
+/* Caller-allocated; its fields belong to lib/proc.c: use the functions. */
 struct vfu_proc {
     bool active;                /* between vfu_proc_start and vfu_proc_free */
     struct vfu_proc_spec spec;  /* strings below are our copies */
@@ -146,7 +152,8 @@ struct vfu_proc {
 };
 
 /* Runs spec->cmd and waits until it is ready (see enum vfu_proc_ready).
- * After it, whatever it returned, vfu_proc_free(p) must follow.  On
+ * p is overwritten, so one still running must be freed first.  After it,
+ * whatever it returned, vfu_proc_free(p) must follow.  On
  * failure nothing is left running, and p keeps the status and output for
  * the report: BAD_VALUE (spec or command; vfu_proc_why says which), IO
  * (sys_errno: e.g. ENOENT when the program cannot be found, EADDRINUSE
@@ -154,7 +161,10 @@ struct vfu_proc {
  * before it was ready), TIMEOUT (not ready in time; SIGKILLed). */
 bool vfu_proc_start(struct vfu_proc *p, const struct vfu_proc_spec *spec, struct vfu_error *err);
 
-/* Without waiting: RUNNING or how it ended (then status is final). */
+/* Without waiting: RUNNING or how it ended (then status is final).  When it
+ * has just ended, output still in the pipe is collected first (bounded by
+ * VFU_PROC_DRAIN_MS; immediate unless something outside its group holds the
+ * pipe). */
 enum vfu_proc_state vfu_proc_poll(struct vfu_proc *p);
 /* Waits up to timeout_ms (< 0 counts as 0) for it to end on its own; true
  * when it has ended. */
@@ -180,8 +190,9 @@ int vfu_proc_take_conn_fd(struct vfu_proc *p);
  * is not running or they cannot be read. */
 int vfu_proc_fd_count(const struct vfu_proc *p);
 
-/* The captured output's tail, NUL-terminated, valid until the next call or
- * vfu_proc_free; *len gets its length. */
+/* The captured output's tail (stdout too, with VFU_PROC_STDOUT_CAPTURE),
+ * NUL-terminated, valid until the next call or vfu_proc_free; *len (len
+ * may be NULL) gets its length.  Still there after a failed start. */
 const char *vfu_proc_stderr(struct vfu_proc *p, size_t *len);
 /* bytes of output seen, kept or not */
 uint64_t vfu_proc_stderr_total(struct vfu_proc *p);

@@ -234,6 +234,14 @@ static void program_not_runnable(void **state)
     assert_int_equal(err.sys_errno, ENOEXEC);
     assert_true(no_children());
     vfu_proc_free(&f->p);
+
+    /* the socket we bound for it goes too */
+    s.sock = VFU_PROC_SOCK_FD_LISTEN;
+    assert_false(vfu_proc_start(&f->p, &s, &err));
+    assert_int_equal(err.sys_errno, ENOEXEC);
+    struct stat st;
+    assert_int_equal(lstat(f->sock, &st), -1);
+    vfu_proc_free(&f->p);
 }
 
 static void bad_specs_refused(void **state)

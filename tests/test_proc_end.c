@@ -163,6 +163,23 @@ static void stderr_keeps_the_tail(void **state)
     vfu_proc_free(&f->p);
 }
 
+static void last_words_are_kept(void **state)
+{
+    struct fixture *f = *state;
+    /* output still in the pipe when the program is reaped is read before
+     * the end is reported; repeated, as losing it would be a race */
+    for (int i = 0; i < 20; i++) {
+        struct vfu_proc_spec s = path_spec(f, FAKE " flood=60000 say=last-words exit=0");
+        s.ready = VFU_PROC_READY_NONE;
+        struct vfu_error err;
+        if (vfu_proc_start(&f->p, &s, &err)) wait_end(f);
+        else assert_int_equal(err.code, VFU_E_CHILD_EXIT);
+        assert_int_equal(vfu_proc_stderr_total(&f->p), 60000 + 4 + 11);
+        assert_true(out_has(f, "END\nlast-words\n"));
+        vfu_proc_free(&f->p);
+    }
+}
+
 static void chatty_program_never_blocks(void **state)
 {
     struct fixture *f = *state;
@@ -370,6 +387,24 @@ static void many_starts_leave_nothing(void **state)
     }
 }
 
+static void status_lost_when_sigchld_ignored(void **state)
+{
+    struct fixture *f = *state;
+    /* the kernel then reaps by itself: we must neither hang nor guess */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigaction(SIGCHLD, &ign, &old);
+    struct vfu_proc_spec s = path_spec(f, FAKE " listen sleep=20 exit=5");
+    struct vfu_error err;
+    bool started = vfu_proc_start(&f->p, &s, &err);
+    bool ended = started && vfu_proc_wait(&f->p, 900);
+    sigaction(SIGCHLD, &old, NULL);
+    assert_true(started);
+    assert_true(ended);
+    assert_int_equal(vfu_proc_status(&f->p)->state, VFU_PROC_LOST);
+    assert_int_equal(vfu_proc_verdict(vfu_proc_status(&f->p)), VFU_PROC_V_LOST);
+    vfu_proc_free(&f->p);
+}
+
 static void status_words(void **state)
 {
     (void)state;
@@ -415,6 +450,7 @@ int main(void)
         T(sigterm_honoured),
         T(free_kills_without_grace),
         T(stderr_keeps_the_tail),
+        T(last_words_are_kept),
         T(chatty_program_never_blocks),
         T(stdout_modes_and_echo),
         T(echo_to_broken_stderr_is_safe),
@@ -423,6 +459,7 @@ int main(void)
         T(group_dies_with_the_program),
         T(restart_after_crash),
         T(many_starts_leave_nothing),
+        T(status_lost_when_sigchld_ignored),
         cmocka_unit_test(status_words),
     };
     return cmocka_run_group_tests_name("proc end", tests, NULL, NULL);
