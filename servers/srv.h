@@ -1,0 +1,91 @@
+/* The reference vfio-user server's protocol core: a function of (server
+ * state, one message) -> replies and server-to-client requests.  It owns no
+ * socket: everything leaves through struct srv_peer, so the same code runs
+ * under the poll loop (srv_loop.c), in-process tests and fuzzers.
+ *
+ * File descriptors: a message's fds arrive in a mutable array; a handler
+ * that keeps one (DMA_MAP fd, SET_IRQS eventfds) sets its slot to -1.  The
+ * caller closes whatever is left. */
+#ifndef SRV_H
+#define SRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+
+/* What the server advertises in VERSION and enforces afterwards. */
+struct srv_opts {
+    uint64_t max_data_xfer_size;
+    uint32_t max_msg_fds;
+    uint32_t max_dma_maps;
+    uint64_t pgsizes;
+    bool twin_socket;
+    bool write_multiple;
+    bool migration;
+};
+
+void srv_opts_default(struct srv_opts *o);
+
+struct srv_peer {
+    /* A reply (or any message the server originates without waiting):
+     * e->buf[0..e->len) with e->fds.  False: the connection is gone. */
+    bool (*send)(void *ctx, const struct vfu_enc *e, struct vfu_error *err);
+    /* A server-to-client request (DMA_READ / DMA_WRITE): send it and wait
+     * for the reply with the same msg_id, decoded into *reply (which
+     * borrows the peer's buffer until the next call).  On the twin socket
+     * when one was handed over. */
+    bool (*request)(void *ctx, const struct vfu_enc *req, struct vfu_msg *reply,
+                    struct vfu_error *err);
+    /* The server end of a negotiated twin socket; the peer owns it from
+     * now on.  NULL: the server never offers a twin socket. */
+    bool (*twin)(void *ctx, int fd);
+    /* Receive limits changed (after VERSION); NULL if the peer does not care. */
+    void (*limits)(void *ctx, const struct vfu_limits *rx);
+    void *ctx;
+};
+
+enum srv_verdict {
+    SRV_CONTINUE,
+    SRV_CLOSE,   /* end this client's session (failed VERSION, dead peer) */
+};
+
+struct srv;
+
+/* NULL with *err = errno.  The peer must outlive the server. */
+struct srv *srv_create(const struct srv_opts *o, const struct srv_peer *peer, int *err);
+void srv_destroy(struct srv *s);
+
+/* One received message: decoded with the server's current receive limits,
+ * then handled.  fds[i] set to -1 when kept. */
+enum srv_verdict srv_input(struct srv *s, const uint8_t *buf, size_t len, int *fds,
+                           unsigned nfds);
+/* One already decoded message (m->fds must alias fds). */
+enum srv_verdict srv_handle(struct srv *s, const struct vfu_msg *m, int *fds);
+/* A message that failed to decode: error reply unless No_reply (or the
+ * header itself was unreadable).  Returns SRV_CLOSE for a failed VERSION. */
+enum srv_verdict srv_reject(struct srv *s, const struct vfu_msg *m, const struct vfu_error *err);
+
+/* The client went away: unmap DMA, close its IRQ fds and ioeventfd, stop
+ * dirty logging, forget the negotiation.  The device keeps its state. */
+void srv_disconnect(struct srv *s);
+
+/* What the server accepts right now (defaults until VERSION). */
+const struct vfu_limits *srv_rx_limits(const struct srv *s);
+/* The doorbell ioeventfd handed out by GET_REGION_IO_FDS, or -1. */
+int srv_ioeventfd(const struct srv *s);
+/* The ioeventfd was signalled: run the doorbell (which may need the
+ * client, for message-based DMA). */
+enum srv_verdict srv_ioevent(struct srv *s);
+bool srv_negotiated(const struct srv *s);
+
+/* SIGBUS from a DMA mapping whose file the client shrank turns into
+ * -EFAULT for that access instead of killing the process.  Installs a
+ * process-wide handler; call once from main or a test. */
+void srv_fault_guard_install(void);
+
+/* one line on stderr, "vfu-refserver: " first */
+void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
