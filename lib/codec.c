@@ -400,6 +400,10 @@ static bool check_fds(struct dctx *c, const struct vfu_fds_desc *r, int sid)
     case VFU_FDS_OPTIONAL: want_hi = 1; break;
     case VFU_FDS_ONE_IF:
         want_lo = want_hi = (vfu_get(m, r->bit_field) & r->mask) ? 1 : 0;
+        /* a reply cut short for a small argsz is a size probe: the client
+         * asks again for the full reply, and peers (libvfio-user, its sample
+         * client) send and expect the fd only then */
+        if (m->truncated) want_lo = 0;
         break;
     case VFU_FDS_COUNT_OR_ZERO:
         if (vfu_get(m, r->bit_field) & r->mask) {

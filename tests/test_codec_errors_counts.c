@@ -234,6 +234,15 @@ static void fds(void **state)
     bad_fds(len, two, 2, TO_CLIENT, VFU_F_REGION_INFO_FLAGS);
     vfu_enc_set(&e, VFU_F_REGION_INFO_FLAGS, VFU_REGION_INFO_FLAGS_READ);
     bad_fds(len, two, 1, TO_CLIENT, VFU_F_REGION_INFO_FLAGS);
+
+    /* a REGION_INFO reply cut short by a small argsz may leave the fd out */
+    BEGIN(DEVICE_GET_REGION_INFO, true);
+    vfu_enc_set(&e, VFU_F_REGION_INFO_FLAGS, VFU_REGION_INFO_FLAGS_READ | VFU_REGION_INFO_FLAGS_MMAP);
+    vfu_enc_set(&e, VFU_F_REGION_INFO_ARGSZ, VFU_SIZE_REGION_INFO + 32);
+    vfu_enc_set(&e, VFU_F_REGION_INFO_CAP_OFFSET, VFU_SIZE_REGION_INFO);
+    len = done(TO_CLIENT);
+    codec_expect_ok(buf, len, two, 1, &lim, TO_CLIENT);
+    bad_fds(len, two, 2, TO_CLIENT, VFU_F_REGION_INFO_FLAGS);
 }
 
 /* IO_FDS reply: one to count, none when the sub-regions were left out */
