@@ -1,0 +1,36 @@
+# vfu-conform: the scenario loader (harness/scn_*.c), the runner
+# (harness/runner*.c) and the program (harness/vfu_conform.c), with the
+# scripted client (libvfuclient.a) underneath.  Tests: tests/test_scn*.c
+# (loader) and tests/test_conform*.c (the program against vfu-refserver
+# and against the hostile fake servers of tests/helpers/hostile_*.c).
+# (harness/result.c, report*.c and replay*.c belong to report.mk's archive)
+HARNESS_SRCS := $(wildcard harness/scn_*.c harness/runner*.c)
+HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(BUILD)/obj/%.o)
+HARNESS_LIB := $(BUILD)/libvfuharness.a
+CONFORM_BIN := $(BUILD)/vfu-conform
+# clients.mk names the same archive; repeated here because the order in
+# which the .mk files are read is not ours to choose
+HARNESS_CLIENT_LIB := $(BUILD)/libvfuclient.a
+
+PROGRAMS += $(CONFORM_BIN)
+
+$(HARNESS_OBJS) $(BUILD)/obj/harness/vfu_conform.o: CPPFLAGS += -Iharness -Iclients
+$(BUILD)/obj/tests/test_scn%.o $(BUILD)/obj/tests/test_conform%.o: CPPFLAGS += -Iharness -Iclients
+
+$(HARNESS_LIB): $(HARNESS_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(CONFORM_BIN): $(BUILD)/obj/harness/vfu_conform.o $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB)
+	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS)
+
+$(BUILD)/tests/test_scn%: $(BUILD)/obj/tests/test_scn%.o $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS) -lcmocka
+
+# the runner's tests start the reference server and read the bundled scenarios
+HARNESS_REFSERVER := $(BUILD)/vfu-refserver
+$(BUILD)/obj/tests/test_conform%.o: CPPFLAGS += -DSRV_BIN='"$(abspath $(HARNESS_REFSERVER))"' -DSCN_DIR='"$(abspath harness/scenarios)"'
+$(BUILD)/tests/test_conform%: $(BUILD)/obj/tests/test_conform%.o $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(HARNESS_REFSERVER)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS) -lcmocka

@@ -1,0 +1,271 @@
+/* Before the scenarios: one session that proposes every capability and
+ * asks the device what it has, so scenarios can name regions and
+ * interrupts by what they are ($rw_region, $region.2.size) and skip what
+ * the server does not offer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "caps.h"
+#include "runner_int.h"
+
+#define PROBE_MAX_INDEX 64
+
+static void setv(struct runner *R, const char *fmt, unsigned i, const char *field, uint64_t v)
+{
+    char name[SCN_MAX_NAME];
+    snprintf(name, sizeof name, fmt, i, field);
+    rvars_set(&R->vars, name, v, NULL, 0);
+}
+
+static bool probe_fail(struct probe *p, enum vfu_failure_kind k, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool probe_fail(struct probe *p, enum vfu_failure_kind k, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->reason, sizeof p->reason, fmt, ap);
+    va_end(ap);
+    p->ok = false;
+    p->kind = k;
+    return false;
+}
+
+/* one request of the probe, which must succeed */
+static bool call(struct sess *s, struct vfu_enc *e, struct vfu_reply *r, const char *what)
+{
+    struct probe *p = &s->R->probe;
+    struct vfu_error err;
+    if (!vfu_enc_finish(e, &err)) {
+        char m[256];
+        vfu_error_str(&err, m, sizeof m);
+        return probe_fail(p, VFU_FK_NONE, "%s: %s", what, m);
+    }
+    enum vfu_call_status cs = vfu_client_call(s->c, e, NULL, s->R->timeout_ms, r);
+    if (cs == VFU_CALL_REPLY && !r->msg.is_error) return true;
+    char got[400];
+    describe_reply(r, cs, s->R->timeout_ms, got, sizeof got);
+    struct outcome o = {0};
+    out_set(&o, VFU_FAIL, status_kind(cs, r), "%s", got);
+    if (cs != VFU_CALL_REPLY && cs != VFU_CALL_BAD_REPLY) target_judge(s->R, &o, cs == VFU_CALL_TIMEOUT);
+    return probe_fail(p, o.kind, "%s: %s", what, o.reason);
+}
+
+/* a request whose success or error is the answer (feature probes) */
+static bool answered_ok(struct sess *s, struct vfu_enc *e)
+{
+    struct vfu_reply r;
+    vfu_reply_init(&r);
+    bool ok = vfu_enc_finish(e, NULL) && vfu_client_call(s->c, e, NULL, s->R->timeout_ms, &r) == VFU_CALL_REPLY &&
+              !r.msg.is_error;
+    vfu_reply_release(&r);
+    return ok;
+}
+
+static void negotiation_vars(struct runner *R, const struct vfu_version_result *res)
+{
+    for (int cap = 0; cap < VFU_CAP__COUNT; cap++) {
+        char name[SCN_MAX_NAME];
+        snprintf(name, sizeof name, "server.%s", vfu_cap_name(cap));
+        rvars_set(&R->vars, name, vfu_caps_get(&res->caps, cap), NULL, 0);
+    }
+    uint64_t pg = vfu_caps_get(&res->caps, VFU_CAP_PGSIZES);
+    if (pg) rvars_set(&R->vars, "server.pgsize", pg & -pg, NULL, 0);
+    R->probe.twin = res->twin;
+    R->probe.write_multiple = vfu_caps_get(&res->caps, VFU_CAP_WRITE_MULTIPLE) != 0;
+}
+
+static bool device(struct sess *s)
+{
+    struct runner *R = s->R;
+    uint8_t buf[512];
+    struct vfu_enc e;
+    struct vfu_reply r;
+    vfu_reply_init(&r);
+    vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_GET_INFO, false, 0);
+    if (!call(s, &e, &r, "DEVICE_GET_INFO")) { vfu_reply_release(&r); return false; }
+    uint64_t nreg = vfu_get(&r.msg, VFU_F_DEVICE_INFO_NUM_REGIONS);
+    uint64_t nirq = vfu_get(&r.msg, VFU_F_DEVICE_INFO_NUM_IRQS);
+    uint64_t flags = vfu_get(&r.msg, VFU_F_DEVICE_INFO_FLAGS);
+    rvars_set(&R->vars, "num_regions", nreg, NULL, 0);
+    rvars_set(&R->vars, "num_irqs", nirq, NULL, 0);
+    rvars_set(&R->vars, "device_flags", flags, NULL, 0);
+    R->probe.reset = flags & VFU_DEVICE_INFO_FLAGS_RESET;
+    bool have_mmap = false, have_rw = false;
+    for (unsigned i = 0; i < nreg && i < PROBE_MAX_INDEX; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "DEVICE_GET_REGION_INFO of region %u", i);
+        vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_GET_REGION_INFO, false, 0);
+        vfu_enc_set(&e, VFU_F_REGION_INFO_REQ_INDEX, i);
+        if (!call(s, &e, &r, what)) { vfu_reply_release(&r); return false; }
+        uint64_t size = vfu_get(&r.msg, VFU_F_REGION_INFO_SIZE);
+        uint64_t fl = vfu_get(&r.msg, VFU_F_REGION_INFO_FLAGS);
+        setv(R, "region.%u.%s", i, "size", size);
+        setv(R, "region.%u.%s", i, "flags", fl);
+        setv(R, "region.%u.%s", i, "offset", vfu_get(&r.msg, VFU_F_REGION_INFO_OFFSET));
+        setv(R, "region.%u.%s", i, "cap_offset", vfu_get(&r.msg, VFU_F_REGION_INFO_CAP_OFFSET));
+        if (i == VFU_PCI_REGION_CONFIG && size) rvars_set(&R->vars, "config", i, NULL, 0);
+        if (!have_mmap && size && (fl & VFU_REGION_INFO_FLAGS_MMAP)) {
+            have_mmap = true;
+            rvars_set(&R->vars, "mmap_region", i, NULL, 0);
+            rvars_set(&R->vars, "mmap_region.size", size, NULL, 0);
+        }
+        uint64_t rw = VFU_REGION_INFO_FLAGS_READ | VFU_REGION_INFO_FLAGS_WRITE;
+        if (!have_rw && size && (fl & rw) == rw && i != VFU_PCI_REGION_CONFIG) {
+            have_rw = true;
+            rvars_set(&R->vars, "rw_region", i, NULL, 0);
+            rvars_set(&R->vars, "rw_region.size", size, NULL, 0);
+        }
+    }
+    for (unsigned i = 0; i < nirq && i < PROBE_MAX_INDEX; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "DEVICE_GET_IRQ_INFO of index %u", i);
+        vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_GET_IRQ_INFO, false, 0);
+        vfu_enc_set(&e, VFU_F_IRQ_INFO_REQ_INDEX, i);
+        if (!call(s, &e, &r, what)) { vfu_reply_release(&r); return false; }
+        setv(R, "irq.%u.%s", i, "count", vfu_get(&r.msg, VFU_F_IRQ_INFO_COUNT));
+        setv(R, "irq.%u.%s", i, "flags", vfu_get(&r.msg, VFU_F_IRQ_INFO_FLAGS));
+    }
+    vfu_reply_release(&r);
+    /* optional parts: an error answer only means "not offered" */
+    vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_FEATURE, false, 0);
+    vfu_enc_set(&e, VFU_F_DEVICE_FEATURE_REQ_FLAGS, VFU_DEVICE_FEATURE_FLAGS_PROBE | VFU_DEVICE_FEATURE_FLAGS_GET |
+                                                     (VFU_DEVICE_FEATURE_MIGRATION << VFU_DEVICE_FEATURE_FLAGS_FEATURE_SHIFT));
+    R->probe.migration = answered_ok(s, &e);
+    vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_FEATURE, false, 0);
+    vfu_enc_set(&e, VFU_F_DEVICE_FEATURE_REQ_FLAGS, VFU_DEVICE_FEATURE_FLAGS_PROBE | VFU_DEVICE_FEATURE_FLAGS_SET |
+                                                     (VFU_DEVICE_FEATURE_DMA_LOGGING_START << VFU_DEVICE_FEATURE_FLAGS_FEATURE_SHIFT));
+    R->probe.dma_logging = answered_ok(s, &e);
+    for (unsigned i = 0; i < nreg && i < PROBE_MAX_INDEX && !R->probe.io_fds; i++) {
+        char name[SCN_MAX_NAME];
+        snprintf(name, sizeof name, "region.%u.size", i);
+        const struct rvar *v = rvars_find(&R->vars, name);
+        if (!v || !v->num) continue;
+        vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_GET_REGION_IO_FDS, false, 0);
+        vfu_enc_set(&e, VFU_F_REGION_IO_FDS_REQ_INDEX, i);
+        R->probe.io_fds = answered_ok(s, &e);
+    }
+    return true;
+}
+
+void probe_run(struct runner *R)
+{
+    struct probe *p = &R->probe;
+    memset(p, 0, sizeof *p);
+    p->ran = true;
+    p->ok = true;
+    struct outcome o = {0};
+    if (!target_ready(R, &o)) {
+        probe_fail(p, o.kind, "%s", o.reason);
+        return;
+    }
+    struct sess s;
+    memset(&s, 0, sizeof s);
+    s.R = R;
+    /* every capability proposed at its default, so the reply may state each */
+    struct scn_negotiate neg = {.mode = SCN_NEG_CUSTOM};
+    for (int cap = 0; cap < VFU_CAP__COUNT && neg.ncaps < 16; cap++) {
+        const struct vfu_capability_desc *d = &vfu_spec.capabilities[cap];
+        if (d->reply_only || d->kind == VFU_CAP_OBJECT) continue;
+        uint64_t v = d->kind == VFU_CAP_BOOLEAN ? 1 : d->dflt;
+        if (cap == VFU_CAP_MAX_MSG_FDS) v = VFU_CLIENT_DEFAULT_MAX_MSG_FDS;
+        neg.caps[neg.ncaps++] = (struct scn_cap_set){cap, v};
+    }
+    struct scn_scenario pseudo = {.id = "probe", .file = "probe", .neg = neg};
+    s.sc = &pseudo;
+    for (int k = 0; k < VFU_V__COUNT; k++) s.viol_first_step[k] = NO_STEP;
+    struct vfu_client_opts co;
+    vfu_client_opts_default(&co);
+    struct vfu_version_proposal prop;
+    vfu_proposal_default(&prop);
+    for (unsigned i = 0; i < neg.ncaps; i++) vfu_caps_set(&prop.caps, neg.caps[i].cap, neg.caps[i].value);
+    struct vfu_error err;
+    s.c = vfu_client_connect(R->path, R->timeout_ms, &co, &err);
+    if (!s.c) {
+        char e[256];
+        vfu_error_str(&err, e, sizeof e);
+        out_set(&o, VFU_FAIL, err.code == VFU_E_TIMEOUT ? VFU_FK_TIMEOUT : VFU_FK_CLOSED, "%s", e);
+        target_judge(R, &o, false);
+        probe_fail(p, o.kind, "cannot connect: %s", o.reason);
+        return;
+    }
+    struct vfu_version_result res;
+    if (!vfu_client_negotiate(s.c, &prop, R->timeout_ms, &res)) {
+        char e[256];
+        vfu_error_str(&res.err, e, sizeof e);
+        enum vfu_failure_kind k = res.status == VFU_CALL_TIMEOUT ? VFU_FK_TIMEOUT
+                                  : res.status == VFU_CALL_EOF ? VFU_FK_CLOSED
+                                  : res.status == VFU_CALL_REPLY && res.error_reply ? VFU_FK_MISMATCH
+                                  : VFU_FK_VIOLATION;
+        out_set(&o, VFU_FAIL, k, "VERSION: %s", res.error_reply ? "refused" : e);
+        target_judge(R, &o, k == VFU_FK_TIMEOUT);
+        probe_fail(p, o.kind, "%s", o.reason);
+        vfu_client_close(s.c);
+        return;
+    }
+    negotiation_vars(R, &res);
+    device(&s);
+    vfu_client_close(s.c);
+}
+
+static bool have(struct runner *R, const char *fmt, uint64_t i, const char *field, uint64_t *v)
+{
+    char name[SCN_MAX_NAME];
+    snprintf(name, sizeof name, fmt, (unsigned)i, field);
+    const struct rvar *x = rvars_find(&R->vars, name);
+    if (!x) return false;
+    *v = x->num;
+    return true;
+}
+
+bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outcome *o)
+{
+    static const char *const names[] = {
+        [SCN_R_MIGRATION] = "migration", [SCN_R_DMA_LOGGING] = "dma-logging", [SCN_R_MMAP_REGION] = "mmap-region",
+        [SCN_R_IRQ] = "irq", [SCN_R_REGION] = "region", [SCN_R_WRITE_MULTIPLE] = "write_multiple",
+        [SCN_R_TWIN_SOCKET] = "twin_socket", [SCN_R_RESET] = "reset", [SCN_R_IO_FDS] = "io-fds",
+        [SCN_R_SERVER] = "server",
+    };
+    struct probe *p = &R->probe;
+    for (unsigned i = 0; i < sc->nreqs; i++) {
+        const struct scn_req *q = &sc->reqs[i];
+        uint64_t v = 0;
+        bool ok;
+        char idx[32] = "";
+        if (q->kind == SCN_R_SERVER) {
+            if (R->server) continue;
+            out_set(o, VFU_SKIP, VFU_FK_NONE, "needs vfu-conform to start the server (--server)");
+            return false;
+        }
+        if (!p->ok) {
+            out_set(o, VFU_FAIL, p->kind, "requires %s, but the device probe failed: %s", names[q->kind], p->reason);
+            return false;
+        }
+        switch (q->kind) {
+        case SCN_R_MIGRATION: ok = p->migration; break;
+        case SCN_R_DMA_LOGGING: ok = p->dma_logging; break;
+        case SCN_R_MMAP_REGION: ok = rvars_find(&R->vars, "mmap_region") != NULL; break;
+        case SCN_R_WRITE_MULTIPLE: ok = p->write_multiple; break;
+        case SCN_R_TWIN_SOCKET: ok = p->twin; break;
+        case SCN_R_RESET: ok = p->reset; break;
+        case SCN_R_IO_FDS: ok = p->io_fds; break;
+        case SCN_R_IRQ: {
+            uint64_t count = 0, flags = 0;
+            snprintf(idx, sizeof idx, " %llu", (unsigned long long)q->arg.num);
+            ok = have(R, "irq.%u.%s", q->arg.num, "count", &count) && have(R, "irq.%u.%s", q->arg.num, "flags", &flags) &&
+                 count && (flags & VFU_IRQ_INFO_FLAGS_EVENTFD);
+            break;
+        }
+        case SCN_R_REGION:
+            snprintf(idx, sizeof idx, " %llu", (unsigned long long)q->arg.num);
+            ok = have(R, "region.%u.%s", q->arg.num, "size", &v) && v;
+            break;
+        default: ok = false; break;
+        }
+        if (!ok) {
+            out_set(o, VFU_SKIP, VFU_FK_NONE, "the server does not offer %s%s", names[q->kind], idx);
+            return false;
+        }
+    }
+    return true;
+}

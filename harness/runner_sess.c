@@ -1,0 +1,149 @@
+/* A scenario's connection: connect, negotiate as its `negotiate` line says,
+ * and on the way out, hold the server to the rules the client saw it break
+ * (violations) that no `expect violation` accounted for. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner_int.h"
+
+static void proposal(const struct scn_negotiate *neg, struct vfu_version_proposal *p, char *json,
+                     size_t jn)
+{
+    vfu_proposal_default(p);
+    if (!neg || neg->mode != SCN_NEG_CUSTOM) return;
+    if (neg->set_major) p->major = neg->major;
+    if (neg->set_minor) p->minor = neg->minor;
+    for (unsigned i = 0; i < neg->ncaps; i++) vfu_caps_set(&p->caps, neg->caps[i].cap, neg->caps[i].value);
+    if (neg->nojson) {
+        p->data = VFU_PROPOSE_NONE;
+    } else if (neg->json) {
+        p->data = VFU_PROPOSE_RAW;
+        p->raw = (const uint8_t *)neg->json;
+        p->raw_len = strlen(neg->json) + !neg->nonul;
+    } else if (neg->nonul) {
+        int k = vfu_caps_to_json(&p->caps, json, jn);
+        p->data = VFU_PROPOSE_RAW;
+        p->raw = (const uint8_t *)json;
+        p->raw_len = k > 0 ? (size_t)k : 0;
+    }
+}
+
+static void negotiation_failed(struct sess *s, const struct vfu_version_result *res,
+                               struct outcome *o)
+{
+    char e[256];
+    vfu_error_str(&res->err, e, sizeof e);
+    switch (res->status) {
+    case VFU_CALL_REPLY:
+        if (res->error_reply) {
+            const char *n = scn_errno_name(res->errnum);
+            out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "the server refused VERSION with error %s%s%u%s",
+                    n ? n : "", n ? " (" : "", res->errnum, n ? ")" : "");
+        } else {
+            out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "VERSION reply not acceptable: %s", e);
+        }
+        break;
+    case VFU_CALL_BAD_REPLY:
+        out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "VERSION reply breaks the spec: %s", e);
+        break;
+    case VFU_CALL_TIMEOUT:
+        out_set(o, VFU_FAIL, VFU_FK_TIMEOUT, "no VERSION reply within %d ms", s->R->timeout_ms);
+        target_judge(s->R, o, true);
+        return;
+    case VFU_CALL_EOF:
+        out_set(o, VFU_FAIL, VFU_FK_CLOSED, "the server closed the connection instead of answering VERSION");
+        break;
+    case VFU_CALL_ERROR:
+        out_set(o, VFU_FAIL, e[0] && res->err.code != VFU_E_EOF && res->err.code != VFU_E_IO ? VFU_FK_VIOLATION : VFU_FK_CLOSED,
+                "VERSION failed: %s", e);
+        break;
+    }
+    target_judge(s->R, o, false);
+}
+
+bool sess_open(struct sess *s, const struct scn_negotiate *neg, struct outcome *o)
+{
+    struct runner *R = s->R;
+    struct vfu_client_opts co;
+    vfu_client_opts_default(&co);
+    co.timeout_ms = R->timeout_ms;
+    co.frame_timeout_ms = R->timeout_ms;
+    co.trace = s->trace;
+    struct vfu_error err;
+    s->c = vfu_client_connect(R->path, R->timeout_ms, &co, &err);
+    memset(s->accounted, 0, sizeof s->accounted);
+    for (int k = 0; k < VFU_V__COUNT; k++) s->viol_first_step[k] = NO_STEP;
+    s->nq = s->nmaps = s->nefds = 0;
+    if (!s->c) {
+        char e[256];
+        vfu_error_str(&err, e, sizeof e);
+        out_set(o, VFU_FAIL, err.code == VFU_E_TIMEOUT ? VFU_FK_TIMEOUT : VFU_FK_CLOSED,
+                "cannot connect to %s: %s", R->path, e);
+        target_judge(R, o, false);
+        return false;
+    }
+    if (neg && neg->mode == SCN_NEG_NONE) return true;
+    struct vfu_version_proposal p;
+    char json[4096];
+    proposal(neg, &p, json, sizeof json);
+    struct vfu_version_result res;
+    int step = s->step;
+    s->step = -1;
+    bool ok = vfu_client_negotiate(s->c, &p, R->timeout_ms, &res);
+    sess_note_violations(s);
+    s->step = step;
+    if (ok) return true;
+    negotiation_failed(s, &res, o);
+    return false;
+}
+
+void sess_close(struct sess *s)
+{
+    if (s->c) vfu_client_close(s->c);
+    s->c = NULL;
+    s->nq = s->nmaps = s->nefds = 0;
+}
+
+void sess_note_violations(struct sess *s)
+{
+    if (!s->c) return;
+    for (int k = 0; k < VFU_V__COUNT; k++)
+        if (vfu_client_violation_count(s->c, (enum vfu_viol_kind)k) > s->accounted[k] && s->viol_first_step[k] == NO_STEP)
+            s->viol_first_step[k] = s->step;
+}
+
+bool sess_check_violations(struct sess *s, struct outcome *o)
+{
+    if (!s->c) return true;
+    sess_note_violations(s);
+    int kind = -1;
+    for (int k = 0; k < VFU_V__COUNT; k++)
+        if (s->viol_first_step[k] != NO_STEP && (kind < 0 || s->viol_first_step[k] < s->viol_first_step[kind])) kind = k;
+    if (kind < 0) return true;
+    /* the first kept violation of that kind that no expect took */
+    unsigned n;
+    const struct vfu_violation *v = vfu_client_violations(s->c, &n);
+    unsigned long skip = s->accounted[kind];
+    char text[400] = "";
+    for (unsigned i = 0; i < n; i++) {
+        if ((int)v[i].kind != kind) continue;
+        if (skip) { skip--; continue; }
+        vfu_violation_str(&v[i], text, sizeof text);
+        break;
+    }
+    if (!text[0]) snprintf(text, sizeof text, "%s", vfu_viol_kind_name((enum vfu_viol_kind)kind));
+    int at = s->viol_first_step[kind];
+    if (at < 0) {
+        int line = s->sc->neg.line ? s->sc->neg.line : s->sc->line;
+        out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "negotiation (%s:%d): the server broke a rule: %s", s->sc->file,
+                line, text);
+        o->line = line;
+        return false;
+    }
+    const struct scn_step *st = &s->sc->steps[at];
+    out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "step %d (%s:%d): the server broke a rule: %s", at + 1,
+            s->sc->file, st->line, text);
+    o->line = st->line;
+    return false;
+}

@@ -1,0 +1,314 @@
+/* Numbers, names and bytes as scenarios write them.  Names are looked up in
+ * the generated tables for the field at hand (its flag bits or enum), so a
+ * misspelt flag fails when the file is loaded. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "caps.h"
+#include "codec.h"
+#include "scn_int.h"
+
+bool scn_read_number(const char *s, uint64_t *v)
+{
+    bool neg = *s == '-';
+    if (neg) s++;
+    if (!isdigit((unsigned char)*s)) return false;
+    int base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+        if (!isxdigit((unsigned char)*s)) return false;
+    }
+    uint64_t r = 0;
+    for (; *s; s++) {
+        int d;
+        if (isdigit((unsigned char)*s)) d = *s - '0';
+        else if (base == 16 && isxdigit((unsigned char)*s)) d = tolower((unsigned char)*s) - 'a' + 10;
+        else return false;
+        if (r > (UINT64_MAX - (uint64_t)d) / (uint64_t)base) return false;
+        r = r * (uint64_t)base + (uint64_t)d;
+    }
+    *v = neg ? (uint64_t)0 - r : r;
+    return true;
+}
+
+/* ---------------------------------------------------------------- errno */
+
+static const struct { const char *alias, *name; } errno_alias[] = {
+    {"ENOTSUP", "EOPNOTSUPP"}, {"EWOULDBLOCK", "EAGAIN"}, {"EDEADLOCK", "EDEADLK"},
+};
+#define ERRNO_MAX 200
+
+bool scn_errno_value(const char *name, uint32_t *v)
+{
+    for (size_t i = 0; i < sizeof errno_alias / sizeof errno_alias[0]; i++)
+        if (!strcmp(name, errno_alias[i].alias)) name = errno_alias[i].name;
+    for (int e = 1; e < ERRNO_MAX; e++) {
+        const char *n = strerrorname_np(e);
+        if (n && !strcmp(n, name)) { *v = (uint32_t)e; return true; }
+    }
+    return false;
+}
+
+const char *scn_errno_name(uint32_t v)
+{
+    return v && v < ERRNO_MAX ? strerrorname_np((int)v) : NULL;
+}
+
+/* ------------------------------------------------------------ variables */
+
+bool scn_valid_name(const char *s)
+{
+    if (!isalpha((unsigned char)*s) && *s != '_') return false;
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!isalnum((unsigned char)s[n]) && s[n] != '_') return false;
+    return n < SCN_MAX_NAME;
+}
+
+/* "N.rest" with N a small decimal index */
+static const char *index_then(const char *s)
+{
+    if (!isdigit((unsigned char)*s)) return NULL;
+    unsigned n = 0;
+    while (isdigit((unsigned char)*s)) {
+        n = n * 10 + (unsigned)(*s++ - '0');
+        if (n > 255) return NULL;
+    }
+    return *s == '.' ? s + 1 : NULL;
+}
+
+bool scn_builtin_var(const char *name)
+{
+    static const char *const fixed[] = {
+        "num_regions", "num_irqs", "device_flags", "config", "mmap_region", "rw_region",
+        "mmap_region.size", "rw_region.size", "server.pgsize", "session.max_data_xfer_size",
+        "session.max_msg_fds",
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (!strcmp(name, fixed[i])) return true;
+    const char *r;
+    if (!strncmp(name, "region.", 7) && (r = index_then(name + 7)))
+        return !strcmp(r, "size") || !strcmp(r, "flags") || !strcmp(r, "offset") ||
+               !strcmp(r, "cap_offset");
+    if (!strncmp(name, "irq.", 4) && (r = index_then(name + 4)))
+        return !strcmp(r, "count") || !strcmp(r, "flags");
+    if (!strncmp(name, "server.", 7)) return vfu_cap_by_name(name + 7) >= 0;
+    return false;
+}
+
+/* ---------------------------------------------------------------- names */
+
+static void list_names(char *buf, size_t n, struct scn_names names)
+{
+    const struct vfu_spec *S = &vfu_spec;
+    size_t o = 0;
+    buf[0] = 0;
+    if (names.bits_id >= 0) {
+        const struct vfu_bits_desc *b = &S->bits[names.bits_id];
+        for (unsigned i = 0; i < b->nbits && o < n; i++) {
+            const struct vfu_bit_desc *d = &S->bit_vals[b->first_bit + i];
+            o += (size_t)snprintf(buf + o, n - o, "%s%s%s", o ? " " : "", d->name, d->enum_id >= 0 ? "=..." : "");
+        }
+    }
+    if (names.enum_id >= 0) {
+        const struct vfu_enum_desc *e = &S->enums[names.enum_id];
+        for (unsigned i = 0; i < e->n && o < n; i++)
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? " " : "", S->enum_vals[e->first + i].name);
+    }
+}
+
+static bool name_value(struct scn_vctx *c, const char *t, struct scn_names names, uint64_t *v)
+{
+    const struct vfu_spec *S = &vfu_spec;
+    if (names.bits_id >= 0) {
+        const struct vfu_bits_desc *b = &S->bits[names.bits_id];
+        const char *eq = strchr(t, '=');
+        size_t nl = eq ? (size_t)(eq - t) : strlen(t);
+        for (unsigned i = 0; i < b->nbits; i++) {
+            const struct vfu_bit_desc *d = &S->bit_vals[b->first_bit + i];
+            if (strlen(d->name) != nl || strncmp(d->name, t, nl)) continue;
+            if (!eq) {
+                if (d->enum_id >= 0 || (d->mask >> d->shift) != 1) {
+                    scn_msg(c->msg, c->msglen, "%s is a field of %s: write %s=VALUE", d->name, b->name, d->name);
+                    return false;
+                }
+                *v = d->mask;
+                return true;
+            }
+            uint64_t x;
+            if (!scn_read_number(eq + 1, &x) && (d->enum_id < 0 || !vfu_enum_value(d->enum_id, eq + 1, &x))) {
+                char known[512];
+                list_names(known, sizeof known, (struct scn_names){-1, d->enum_id, false});
+                scn_msg(c->msg, c->msglen, "%s: unknown value '%s'%s%s", d->name, eq + 1,
+                        *known ? " (known: " : "", *known ? known : "");
+                if (*known) strncat(c->msg, ")", c->msglen - strlen(c->msg) - 1);
+                return false;
+            }
+            if ((x << d->shift) >> d->shift != x || ((x << d->shift) & ~d->mask)) {
+                scn_msg(c->msg, c->msglen, "%s: %s does not fit the field", d->name, eq + 1);
+                return false;
+            }
+            *v = x << d->shift;
+            return true;
+        }
+    }
+    if (names.enum_id >= 0 && vfu_enum_value(names.enum_id, t, v)) return true;
+    uint32_t e;
+    if (names.errnos && scn_errno_value(t, &e)) { *v = e; return true; }
+    char known[512];
+    list_names(known, sizeof known, names);
+    if (*known)
+        scn_msg(c->msg, c->msglen, "unknown name '%s' (known: %s)", t, known);
+    else if (names.errnos)
+        scn_msg(c->msg, c->msglen, "unknown errno name '%s'", t);
+    else
+        scn_msg(c->msg, c->msglen, "'%s' is not a number or $variable", t);
+    return false;
+}
+
+static bool var_term(struct scn_vctx *c, const char *t, struct scn_value *v)
+{
+    const char *s = t + 1;
+    size_t n = 0;
+    while (isalnum((unsigned char)s[n]) || s[n] == '_' || s[n] == '.') n++;
+    if (!n || n >= SCN_MAX_NAME) { scn_msg(c->msg, c->msglen, "bad variable '%s'", t); return false; }
+    char name[SCN_MAX_NAME];
+    memcpy(name, s, n);
+    name[n] = 0;
+    int64_t add = 0;
+    if (s[n]) {
+        uint64_t k;
+        if ((s[n] != '+' && s[n] != '-') || s[n + 1] == '-' || !scn_read_number(s + n + 1, &k) ||
+            k > INT64_MAX) {
+            scn_msg(c->msg, c->msglen, "bad variable term '%s' (write $NAME, $NAME+N or $NAME-N)", t);
+            return false;
+        }
+        add = s[n] == '-' ? -(int64_t)k : (int64_t)k;
+    }
+    if (!scn_builtin_var(name) && !(c->var_known && c->var_known(c->ctx, name))) {
+        scn_msg(c->msg, c->msglen, "unknown variable $%s", name);
+        return false;
+    }
+    if (v->nvars == SCN_MAX_VAR_TERMS) {
+        scn_msg(c->msg, c->msglen, "more than %d variables in one value", SCN_MAX_VAR_TERMS);
+        return false;
+    }
+    const char *nm = scn_strdup(c->a, name);
+    if (!nm) { scn_msg(c->msg, c->msglen, "out of memory"); return false; }
+    v->vars[v->nvars++] = (struct scn_var_term){nm, add};
+    return true;
+}
+
+bool scn_read_value(struct scn_vctx *c, const char *s, struct scn_names names, struct scn_value *v)
+{
+    memset(v, 0, sizeof *v);
+    if (!*s) { scn_msg(c->msg, c->msglen, "missing value"); return false; }
+    size_t n = strlen(s);
+    if (s[0] == '|' || s[n - 1] == '|' || strstr(s, "||")) {
+        scn_msg(c->msg, c->msglen, "empty term in '%s'", s);
+        return false;
+    }
+    char buf[SCN_MAX_LINE + 1];
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *save = NULL, *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
+        uint64_t x;
+        if (*t == '$') {
+            if (!var_term(c, t, v)) return false;
+        } else if (scn_read_number(t, &x)) {
+            v->num |= x;
+        } else if (!name_value(c, t, names, &x)) {
+            return false;
+        } else {
+            v->num |= x;
+        }
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- bytes */
+
+static int hexval(char ch)
+{
+    if (isdigit((unsigned char)ch)) return ch - '0';
+    if (isxdigit((unsigned char)ch)) return tolower((unsigned char)ch) - 'a' + 10;
+    return -1;
+}
+
+bool scn_read_bytes(struct scn_vctx *c, const char *s, bool plain_hex, struct scn_bytes *b,
+                    bool *is_text)
+{
+    memset(b, 0, sizeof *b);
+    if (is_text) *is_text = false;
+    if (*s == '$') {
+        struct scn_value v = {0};
+        if (!var_term(c, s, &v)) return false;
+        if (v.vars[0].add) { scn_msg(c->msg, c->msglen, "bytes of a variable take no +/-: '%s'", s); return false; }
+        b->var = v.vars[0].name;
+        return true;
+    }
+    if (!strncmp(s, "zero:", 5)) {
+        uint64_t n;
+        if (!scn_read_number(s + 5, &n) || n > SCN_MAX_BYTES) {
+            scn_msg(c->msg, c->msglen, "zero:N needs N from 0 to %u", SCN_MAX_BYTES);
+            return false;
+        }
+        b->n = (uint32_t)n;
+        return true;
+    }
+    if (!strncmp(s, "text:", 5)) {
+        size_t n = strlen(s + 5);
+        if (n > SCN_MAX_LITERAL) { scn_msg(c->msg, c->msglen, "text longer than %d bytes", SCN_MAX_LITERAL); return false; }
+        b->p = (const uint8_t *)scn_strndup(c->a, s + 5, n);
+        if (!b->p) { scn_msg(c->msg, c->msglen, "out of memory"); return false; }
+        b->n = (uint32_t)n;
+        if (is_text) *is_text = true;
+        return true;
+    }
+    const char *h;
+    if (!strncmp(s, "hex:", 4)) h = s + 4;
+    else if (plain_hex) h = s;
+    else {
+        scn_msg(c->msg, c->msglen, "'%s': bytes are written hex:HEX, text:TEXT, zero:N or $VAR", s);
+        return false;
+    }
+    size_t n = strlen(h);
+    if (n % 2) { scn_msg(c->msg, c->msglen, "'%s': odd number of hex digits", s); return false; }
+    if (n / 2 > SCN_MAX_LITERAL) { scn_msg(c->msg, c->msglen, "hex longer than %d bytes", SCN_MAX_LITERAL); return false; }
+    uint8_t *p = scn_alloc(c->a, n / 2 + 1);
+    if (!p) { scn_msg(c->msg, c->msglen, "out of memory"); return false; }
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hexval(h[i]), lo = hexval(h[i + 1]);
+        if (hi < 0 || lo < 0) { scn_msg(c->msg, c->msglen, "'%s': not hex", s); return false; }
+        p[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    b->p = p;
+    b->n = (uint32_t)(n / 2);
+    return true;
+}
+
+/* Region and interrupt indexes are plain numbers in the spec (a device may
+ * have more than PCI's), but scenarios may name the PCI ones: BAR0, CONFIG,
+ * MSIX.  Names only: nothing here checks a value. */
+int scn_index_enum(int field)
+{
+    static const struct { const char *st, *field, *en; } idx[] = {
+        {"region_info_req", "index", "pci_region"}, {"region_info", "index", "pci_region"},
+        {"region_io_fds_req", "index", "pci_region"}, {"region_io_fds", "index", "pci_region"},
+        {"region_access", "region", "pci_region"}, {"region_access_data", "region", "pci_region"},
+        {"write_multi_entry", "region", "pci_region"}, {"irq_info_req", "index", "pci_irq"},
+        {"irq_info", "index", "pci_irq"}, {"set_irqs", "index", "pci_irq"},
+    };
+    if (field < 0 || field >= vfu_spec.nfields) return -1;
+    const struct vfu_field_desc *f = &vfu_spec.fields[field];
+    const char *sn = vfu_spec.structs[f->sid].name;
+    for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+        if (strcmp(idx[i].st, sn) || strcmp(idx[i].field, f->name)) continue;
+        for (unsigned e = 0; e < vfu_spec.nenums; e++)
+            if (!strcmp(vfu_spec.enums[e].name, idx[i].en)) return (int)e;
+    }
+    return -1;
+}
