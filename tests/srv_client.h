@@ -45,6 +45,21 @@ struct cl {
 
 /* ---- the server process ---- */
 
+/* every server started, so that a failed test leaves none behind */
+static pid_t c_pids[64];
+static unsigned c_npids;
+
+static inline void c_kill_all(void)
+{
+    for (unsigned i = 0; i < c_npids; i++) {
+        if (kill(c_pids[i], 0) == 0) {
+            kill(c_pids[i], SIGKILL);
+            waitpid(c_pids[i], NULL, 0);
+        }
+    }
+    c_npids = 0;
+}
+
 static inline void c_sock_path(char *buf, size_t n, const char *tag)
 {
     snprintf(buf, n, "/tmp/vfu-srvtest-%d-%s.sock", (int)getpid(), tag);
@@ -64,6 +79,7 @@ static inline pid_t c_spawn(char *const argv[], int keep_fd)
         execv(SRV_BIN, argv);
         _exit(127);
     }
+    if (c_npids < sizeof c_pids / sizeof c_pids[0]) c_pids[c_npids++] = pid;
     return pid;
 }
 
@@ -209,7 +225,7 @@ static inline int c_call_fds(struct cl *k, struct vfu_enc *e, const int *fds, un
 {
     struct vfu_error err;
     assert_true(vfu_enc_finish(e, &err));
-    memcpy(e->fds, fds, nfds * sizeof(int));
+    if (nfds) memcpy(e->fds, fds, nfds * sizeof(int));
     e->nfds = nfds;
     uint16_t id = (uint16_t)vfu_read_uint(e->buf, 2);
     assert_true(vfu_send_enc(&k->c, e, &err));

@@ -345,5 +345,7 @@ int main(void)
         cmocka_unit_test(bad_framing_then_next_client),
         cmocka_unit_test(no_fd_leak_over_sessions),
     };
-    return cmocka_run_group_tests_name("srv_socket", tests, NULL, NULL);
+    int r = cmocka_run_group_tests_name("srv_socket", tests, NULL, NULL);
+    c_kill_all();
+    return r;
 }
