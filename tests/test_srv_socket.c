@@ -291,6 +291,91 @@ static void bad_framing_then_next_client(void **state)
     c_stop(pid);
 }
 
+/* Without a twin socket the server's DMA_READ/WRITE share the main socket:
+ * commands the client pipelines meanwhile wait their turn, in order. */
+static void commands_during_message_dma(void **state)
+{
+    (void)state;
+    char path[128];
+    c_sock_path(path, sizeof path, "pipe");
+    pid_t pid = c_start(path, NULL, NULL);
+    struct cl k;
+    c_open(&k, path);
+    c_version(&k, false);
+    assert_int_equal(c_map(&k, C_GUEST, C_GUEST_SIZE, -1), 0);
+    c_enable_dma_msix(&k);
+    for (unsigned i = 0; i < 0x10000; i++) k.guest[i] = (uint8_t)(i + 9);
+    c_program(&k, C_GUEST, C_GUEST + 0x100000, 0x10000);
+    c_wr(&k, VFU_PCI_REGION_BAR0, TOYDEV_REG_SCRATCH, 0x77, 8);
+
+    struct vfu_error err;
+    struct vfu_enc e;
+    uint32_t one = 1;
+    c_begin(&k, &e, VFU_CMD_REGION_WRITE);
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_DATA_OFFSET, TOYDEV_REG_DOORBELL);
+    vfu_enc_data(&e, VFU_F_REGION_ACCESS_DATA_DATA, &one, 4);
+    assert_true(vfu_enc_finish(&e, &err));
+    assert_true(vfu_send_enc(&k.c, &e, &err));
+    uint16_t ring = (uint16_t)(k.next_id - 1);
+    /* three reads sent before any DMA request is answered */
+    for (int i = 0; i < 3; i++) {
+        c_begin(&k, &e, VFU_CMD_REGION_READ);
+        vfu_enc_set(&e, VFU_F_REGION_ACCESS_OFFSET, TOYDEV_REG_SCRATCH);
+        vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, 8);
+        assert_true(vfu_enc_finish(&e, &err));
+        assert_true(vfu_send_enc(&k.c, &e, &err));
+    }
+    uint16_t want = ring;
+    while (want != ring + 4) {
+        assert_true(vfu_recv(&k.c, &err));
+        struct vfu_hdr h;
+        vfu_hdr_decode(k.c.rbuf, k.c.rlen, &h, NULL);
+        if ((h.flags & VFU_HDR_FLAGS_TYPE_MASK) == VFU_MSG_TYPE_COMMAND) {
+            c_serve(&k, &k.c);
+            continue;
+        }
+        assert_int_equal(h.msg_id, want);   /* replies in command order */
+        assert_false(h.flags & VFU_HDR_FLAGS_ERROR);
+        want++;
+    }
+    assert_true(k.served > 0);
+    assert_memory_equal(k.guest + 0x100000, k.guest, 0x10000);
+    c_close(&k);
+    c_stop(pid);
+}
+
+/* More fds than our max_msg_fds: the message came whole, so it gets an
+ * error reply and the session goes on. */
+static void too_many_fds(void **state)
+{
+    (void)state;
+    char path[128];
+    c_sock_path(path, sizeof path, "fds");
+    pid_t pid = c_start(path, "--max-msg-fds=2", NULL);
+    int before = -1;
+    struct cl k;
+    c_open(&k, path);
+    c_version(&k, false);
+    before = c_count_fds(pid);
+    int fds[3];
+    for (int i = 0; i < 3; i++) fds[i] = c_memfd(4096);
+    struct vfu_enc e;
+    c_begin(&k, &e, VFU_CMD_DMA_MAP);
+    vfu_enc_set(&e, VFU_F_DMA_MAP_FLAGS, VFU_DMA_MAP_FLAGS_READ);
+    vfu_enc_set(&e, VFU_F_DMA_MAP_SIZE, 4096);
+    assert_int_equal(c_call_fds(&k, &e, fds, 3), EINVAL);
+    /* two are within the limit, but DMA_MAP takes one */
+    c_begin(&k, &e, VFU_CMD_DMA_MAP);
+    vfu_enc_set(&e, VFU_F_DMA_MAP_FLAGS, VFU_DMA_MAP_FLAGS_READ);
+    vfu_enc_set(&e, VFU_F_DMA_MAP_SIZE, 4096);
+    assert_int_equal(c_call_fds(&k, &e, fds, 2), EINVAL);
+    assert_int_equal(c_rd(&k, VFU_PCI_REGION_BAR0, TOYDEV_REG_ID, 4), TOYDEV_ID_VALUE);
+    assert_int_equal(c_count_fds(pid), before);
+    for (int i = 0; i < 3; i++) close(fds[i]);
+    c_close(&k);
+    c_stop(pid);
+}
+
 static void no_fd_leak_over_sessions(void **state)
 {
     (void)state;
@@ -343,6 +428,8 @@ int main(void)
         cmocka_unit_test(bad_command_lines),
         cmocka_unit_test(inherited_fds),
         cmocka_unit_test(bad_framing_then_next_client),
+        cmocka_unit_test(commands_during_message_dma),
+        cmocka_unit_test(too_many_fds),
         cmocka_unit_test(no_fd_leak_over_sessions),
     };
     int r = cmocka_run_group_tests_name("srv_socket", tests, NULL, NULL);
