@@ -19,8 +19,9 @@ GEN := $(BUILD)/gen/vfu_proto.h $(BUILD)/gen/vfu_proto.c
 LIB := $(BUILD)/libvfu.a
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/vfu_proto.o
-# libraries the shared runtime needs (json-c for VERSION capabilities)
-LIB_LDLIBS := -ljson-c
+# libraries the shared runtime needs: json-c for VERSION capabilities,
+# libcbor for wire traces
+LIB_LDLIBS := -ljson-c -lcbor
 
 PROGRAMS :=
 TESTS :=

@@ -317,14 +317,17 @@ bool vfu_caps_parse(struct vfu_caps *c, const char *json, size_t len, bool is_re
     if (flaw == len) flaw = lexical_flaw(json, len);
     if (flaw < len) return fail(err, VFU_E_JSON, -1, is_reply, flaw, len);
 
-    struct json_tokener *tok = json_tokener_new_ex(VFU_CAPS_MAX_DEPTH);
+    /* json-c counts a level for each container and one for the innermost
+     * value inside, so it needs one more than the containers allowed */
+    struct json_tokener *tok = json_tokener_new_ex(VFU_CAPS_MAX_DEPTH + 1);
     if (!tok) return fail(err, VFU_E_NOMEM, -1, is_reply, 0, 0);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     struct json_object *root = json_tokener_parse_ex(tok, json, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
-    /* an incomplete text stops at len */
+    /* an incomplete text stops at len; strict mode already refuses bytes
+     * after the object, the end test keeps the rule whatever the flags */
     if (!root || jerr != json_tokener_success || end != len) {
         json_object_put(root);
         return fail(err, VFU_E_JSON, -1, is_reply, end, len);

@@ -11,8 +11,9 @@
 #include "vfu_error.h"
 #include "vfu_proto.h"
 
-/* json-c nesting depth allowed in VERSION data: the capabilities need three
- * levels ({"capabilities":{"twin_socket":{...}}}); the rest leaves room for
+/* objects and arrays that may nest around a value in VERSION data (an empty
+ * innermost one is free, as json-c counts): the capabilities need three
+ * ({"capabilities":{"twin_socket":{...}}}); the rest leaves room for
  * unknown nested values a newer peer may send. */
 #define VFU_CAPS_MAX_DEPTH 8
 

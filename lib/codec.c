@@ -7,6 +7,8 @@
 
 #define S (&vfu_spec)
 
+_Static_assert(VFU_MAX_PARTS >= 2 + 3 * VFU_MAX_CAPS, "a full capability chain must fit in the parts");
+
 static const struct vfu_field_desc *F(int id) { return &S->fields[id]; }
 static const struct vfu_struct_desc *ST(int id) { return &S->structs[id]; }
 
@@ -398,6 +400,10 @@ static bool check_fds(struct dctx *c, const struct vfu_fds_desc *r, int sid)
     case VFU_FDS_OPTIONAL: want_hi = 1; break;
     case VFU_FDS_ONE_IF:
         want_lo = want_hi = (vfu_get(m, r->bit_field) & r->mask) ? 1 : 0;
+        /* a reply cut short for a small argsz is a size probe: the client
+         * asks again for the full reply, and peers (libvfio-user, its sample
+         * client) send and expect the fd only then */
+        if (m->truncated) want_lo = 0;
         break;
     case VFU_FDS_COUNT_OR_ZERO:
         if (vfu_get(m, r->bit_field) & r->mask) {
@@ -413,8 +419,10 @@ static bool check_fds(struct dctx *c, const struct vfu_fds_desc *r, int sid)
     }
     }
     (void)sid;
+    /* a one-if rule has no count field: the flags word decides */
+    int field = r->rule == VFU_FDS_ONE_IF ? r->bit_field : r->field;
     if (m->nfds < want_lo || m->nfds > want_hi)
-        return fail(c, VFU_E_FDS, r->field, m->nfds, m->nfds < want_lo ? want_lo : want_hi);
+        return fail(c, VFU_E_FDS, field, m->nfds, m->nfds < want_lo ? want_lo : want_hi);
     return true;
 }
 
@@ -591,7 +599,9 @@ static int elem_offset(int esid, int field)
 uint64_t vfu_elem_get(const struct vfu_msg *m, int array_field, uint32_t i, int field)
 {
     const struct vfu_part *p = vfu_tail(m, array_field);
-    if (!p || p->kind != VFU_P_ARRAY || i >= p->count || F(field)->kind != VFU_K_UINT) return 0;
+    if (!p || p->kind != VFU_P_ARRAY || i >= p->count || field < 0 || field >= S->nfields ||
+        F(field)->kind != VFU_K_UINT)
+        return 0;
     int o = elem_offset(p->sid, field);
     if (o < 0) return 0;
     return vfu_read_uint(m->payload + p->off + (uint64_t)i * p->stride + (unsigned)o, F(field)->width);
@@ -737,9 +747,12 @@ static int tail_owner(struct vfu_enc *e, int field)
     return -1;
 }
 
-static struct vfu_part *tail_part(struct vfu_enc *e, int field, int kind)
+/* the tail already started for the struct part at index owner: only parts
+ * after it, or a second instance of a struct (two SPARSE_MMAP caps) would
+ * grow the first one's array */
+static struct vfu_part *tail_part(struct vfu_enc *e, int owner, int field, int kind)
 {
-    for (int k = (int)e->nparts - 1; k >= 0; k--)
+    for (int k = (int)e->nparts - 1; k > owner; k--)
         if (e->parts[k].kind == kind && e->parts[k].field == field) return &e->parts[k];
     return NULL;
 }
@@ -747,12 +760,13 @@ static struct vfu_part *tail_part(struct vfu_enc *e, int field, int kind)
 void vfu_enc_elem(struct vfu_enc *e, int array_field)
 {
     if (e->err.code != VFU_OK) return;
-    if (tail_owner(e, array_field) < 0 || F(array_field)->kind != VFU_K_ARRAY) {
+    int owner = tail_owner(e, array_field);
+    if (owner < 0 || F(array_field)->kind != VFU_K_ARRAY) {
         efail(e, VFU_E_ENC_FIELD, array_field, 0, 0);
         return;
     }
     int esid = F(array_field)->elem_sid;
-    struct vfu_part *p = tail_part(e, array_field, VFU_P_ARRAY);
+    struct vfu_part *p = tail_part(e, owner, array_field, VFU_P_ARRAY);
     int64_t off = grow(e, ST(esid)->stride, array_field);
     if (off < 0) return;
     if (!p) {
@@ -767,13 +781,14 @@ void vfu_enc_elem(struct vfu_enc *e, int array_field)
 uint8_t *vfu_enc_data(struct vfu_enc *e, int field, const void *src, size_t n)
 {
     if (e->err.code != VFU_OK) return NULL;
-    int kind = F(field)->kind;
-    if (tail_owner(e, field) < 0 || (kind != VFU_K_DATA && kind != VFU_K_STRING && kind != VFU_K_VARIANT &&
-                                          kind != VFU_K_BITMAP)) {
+    int owner = tail_owner(e, field);   /* range-checks field before F() reads it */
+    int kind = owner >= 0 ? F(field)->kind : -1;
+    if (owner < 0 || (kind != VFU_K_DATA && kind != VFU_K_STRING && kind != VFU_K_VARIANT &&
+                      kind != VFU_K_BITMAP)) {
         efail(e, VFU_E_ENC_FIELD, field, 0, 0);
         return NULL;
     }
-    struct vfu_part *p = tail_part(e, field, VFU_P_DATA);
+    struct vfu_part *p = tail_part(e, owner, field, VFU_P_DATA);
     int64_t off = grow(e, n, field);
     if (off < 0) return NULL;
     if (!p) {
@@ -854,7 +869,7 @@ bool vfu_enc_finish(struct vfu_enc *e, struct vfu_error *err)
         }
     }
     const struct vfu_cmd_desc *c = vfu_cmd(e->cmd);
-    if (c && e->nparts && !(vfu_read_uint(e->buf + 8, 4) & VFU_HDR_FLAGS_ERROR)) {
+    if (c && e->nparts && !(field_at(e->buf, HF(H_FLAGS)) & VFU_HDR_FLAGS_ERROR)) {
         int r = e->is_reply, sid = c->sid[r];
         int argsz = vfu_field_by_name(sid, "argsz");
         uint64_t payload = e->len - VFU_HDR_SIZE;

@@ -13,8 +13,11 @@
 #include "vfu_proto.h"
 
 #define VFU_HDR_SIZE VFU_SIZE_HEADER
-#define VFU_MAX_PARTS 32
 #define VFU_MAX_CAPS 16
+/* room for the body, a chain of VFU_MAX_CAPS capabilities (header, body and
+ * the body's tail each) and a spare: a long chain must hit the chain limit,
+ * which says what is wrong, before the part limit */
+#define VFU_MAX_PARTS 64
 /* the kernel's SCM_MAX_FD: no message can carry more */
 #define VFU_MAX_FDS 253
 

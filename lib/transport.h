@@ -37,7 +37,9 @@ struct vfu_conn {
 
 /* Every socket is close-on-exec.  System call failures are VFU_E_IO with
  * sys_errno set.  A socket file already at path is removed only when it is a
- * socket nobody listens on; anything else there gives EADDRINUSE. */
+ * socket nobody listens on (a listener there sees one connection opened and
+ * closed by the check); anything else there gives EADDRINUSE.  Timeouts are
+ * in ms, -1 for none, and give VFU_E_TIMEOUT. */
 int vfu_listen(const char *path, struct vfu_error *err);                 /* fd or -1 */
 int vfu_accept(int lfd, int timeout_ms, struct vfu_error *err);          /* fd or -1 */
 int vfu_connect(const char *path, int timeout_ms, struct vfu_error *err);/* fd or -1 */

@@ -1,6 +1,5 @@
 /* Setting up AF_UNIX stream sockets: listen, accept, connect, twin pairs. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -69,11 +68,7 @@ int vfu_accept(int lfd, int timeout_ms, struct vfu_error *err)
 {
     int64_t deadline = vfu_deadline(timeout_ms);
     for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        /* the listener's O_NONBLOCK does not pass to the new socket */
-        if (fd >= 0) return fd;
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) return sys_fail(err, errno);
+        /* poll first, so the timeout holds on a blocking listener too */
         int w = vfu_wait_until(lfd, POLLIN, deadline);
         if (w < 0) return sys_fail(err, errno);
         if (w == 0) {
@@ -81,6 +76,11 @@ int vfu_accept(int lfd, int timeout_ms, struct vfu_error *err)
             errno = ETIMEDOUT;
             return -1;
         }
+        /* the listener's O_NONBLOCK does not pass to the new socket */
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) return fd;
+        if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN && errno != EWOULDBLOCK)
+            return sys_fail(err, errno);
     }
 }
 

@@ -47,6 +47,7 @@ static const struct {
     [VFU_E_TIMEOUT] = {"TIMEOUT", "timed out", ETIMEDOUT},
     [VFU_E_NOMEM] = {"NOMEM", "out of memory", ENOMEM},
     [VFU_E_FD_TRUNC] = {"FD_TRUNC", "more file descriptors than accepted", EINVAL},
+    [VFU_E_CHILD_EXIT] = {"CHILD_EXIT", "program under test ended before it was ready", ECHILD},
 };
 
 const char *vfu_errc_name(enum vfu_errc code)
@@ -64,7 +65,7 @@ void vfu_error_set(struct vfu_error *e, enum vfu_errc code, int cmd, int field,
 {
     if (!e) return;
     e->code = code;
-    e->cmd = (int16_t)cmd;
+    e->cmd = cmd;
     e->field = (int16_t)field;
     e->cap = -1;
     e->sys_errno = 0;
@@ -77,8 +78,10 @@ size_t vfu_error_str(const struct vfu_error *e, char *buf, size_t n)
 {
     const char *what = (unsigned)e->code < VFU_E__COUNT && info[e->code].what ? info[e->code].what : "error";
     int k = 0;
-    if (e->cmd >= 0)
+    if (e->cmd >= 0 && vfu_cmd((unsigned)e->cmd))
         k = snprintf(buf, n, "%s %s: ", vfu_cmd_name((unsigned)e->cmd), e->is_reply ? "reply" : "request");
+    else if (e->cmd >= 0)
+        k = snprintf(buf, n, "command %d %s: ", (int)e->cmd, e->is_reply ? "reply" : "request");
     if (k < 0 || (size_t)k >= n) return n ? n - 1 : 0;
     /* capability errors name the capability; cap is only trusted on
      * VERSION errors, where the caps code sets it */

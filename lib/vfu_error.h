@@ -46,12 +46,14 @@ enum vfu_errc {
     VFU_E_TIMEOUT,
     VFU_E_NOMEM,
     VFU_E_FD_TRUNC,         /* peer sent more fds than we accept */
+    /* process under test */
+    VFU_E_CHILD_EXIT,       /* it ended before it was ready */
     VFU_E__COUNT
 };
 
 struct vfu_error {
     enum vfu_errc code;
-    int16_t cmd;        /* command number, -1 when unknown */
+    int32_t cmd;        /* command number (0-65535), -1 when not known */
     int16_t field;      /* field id from the generated tables, -1 if none */
     int16_t cap;        /* capability id (enum vfu_capability_id), -1 if none */
     int sys_errno;      /* for VFU_E_IO */

@@ -6,8 +6,9 @@ SRV_SRCS := $(wildcard servers/srv_*.c)
 SRV_OBJS := $(SRV_SRCS:%.c=$(BUILD)/obj/%.o)
 SRV_LIB := $(BUILD)/libvfusrv.a
 SRV_BIN := $(BUILD)/vfu-refserver
-# named here, not through toydev.mk's variable: that file is read after this one
-SRV_TOYDEV := $(BUILD)/libtoydev.a
+# toydev.mk sets it too, but is read after this file: prerequisites below
+# are expanded now, and an empty one lets the link run before the archive
+TOYDEV_LIB := $(BUILD)/libtoydev.a
 
 PROGRAMS += $(SRV_BIN)
 all: $(SRV_LIB)
@@ -16,13 +17,13 @@ $(SRV_LIB): $(SRV_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(SRV_BIN): $(BUILD)/obj/servers/main.o $(SRV_LIB) $(SRV_TOYDEV) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $< $(SRV_LIB) $(SRV_TOYDEV) $(LIB) $(LIB_LDLIBS)
+$(SRV_BIN): $(BUILD)/obj/servers/main.o $(SRV_LIB) $(TOYDEV_LIB) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(SRV_LIB) $(TOYDEV_LIB) $(LIB) $(LIB_LDLIBS)
 
 # socket-level tests start the program built beside them
 $(BUILD)/obj/tests/test_srv%.o: CPPFLAGS += -Iservers -DSRV_BIN='"$(SRV_BIN)"'
 
 # more specific than tests/tests.mk's $(BUILD)/tests/%, so make prefers it
-$(BUILD)/tests/test_srv%: $(BUILD)/obj/tests/test_srv%.o $(SRV_LIB) $(SRV_TOYDEV) $(LIB) $(SRV_BIN)
+$(BUILD)/tests/test_srv%: $(BUILD)/obj/tests/test_srv%.o $(SRV_LIB) $(TOYDEV_LIB) $(LIB) $(SRV_BIN)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(SRV_LIB) $(SRV_TOYDEV) $(LIB) $(LIB_LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $< $(SRV_LIB) $(TOYDEV_LIB) $(LIB) $(LIB_LDLIBS) -lcmocka

@@ -19,7 +19,7 @@
  *   BAR2   any span inside the region.
  *   BAR4   4 or 8 bytes, naturally aligned (the MSI-X rules).
  *
- * Device rules worth knowing (PCI facts, documented in toydev_config.c):
+ * Device rules worth knowing (PCI facts; see toydev_config.c, toydev_dma.c):
  *   - DMA needs Bus Master Enable in the command register, else the copy
  *     ends with ERROR and ERRNO = EPERM; a failed dma_read/dma_write also
  *     sets Received Master Abort in the status register.

@@ -68,7 +68,7 @@ void toydev_dma_run(struct toydev *d);
 /* toydev_msix.c (BAR4 and interrupt delivery) */
 void toydev_msix_reset(struct toydev *d);
 int toydev_msix_access(struct toydev *d, uint64_t off, uint8_t *buf, uint32_t count, bool is_write);
-bool toydev_msix_valid(const uint32_t *table, uint64_t pba);
+bool toydev_msix_valid(const uint8_t *cfg, const uint32_t *table, uint64_t pba);
 void toydev_raise_irq(struct toydev *d);
 void toydev_msix_deliver_pending(struct toydev *d);
 

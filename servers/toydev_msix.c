@@ -69,12 +69,23 @@ int toydev_msix_access(struct toydev *d, uint64_t off, uint8_t *buf, uint32_t co
     return 0;
 }
 
-bool toydev_msix_valid(const uint32_t *table, uint64_t pba)
+/* Reserved bits clear, no pending bit past the last vector, and no message
+ * left pending that the device would already have sent (MSI-X enabled, the
+ * function and the vector unmasked). */
+bool toydev_msix_valid(const uint8_t *cfg, const uint32_t *table, uint64_t pba)
 {
     for (unsigned w = 0; w < TOYDEV_MSIX_WORDS; w++)
         if (table[w] & ~entry_wmask[w % 4])
             return false;
-    return !(pba >> TOYDEV_MSIX_VECTORS);
+    if (pba >> TOYDEV_MSIX_VECTORS)
+        return false;
+    uint16_t flags = (uint16_t)toydev_le_get(cfg + TOYDEV_CAP_MSIX + PCI_MSIX_FLAGS, 2);
+    if (!(flags & PCI_MSIX_FLAGS_ENABLE) || (flags & PCI_MSIX_FLAGS_MASKALL))
+        return true;
+    for (unsigned v = 0; v < TOYDEV_MSIX_VECTORS; v++)
+        if ((pba >> v & 1) && !(table[v * 4 + CTRL_WORD] & PCI_MSIX_ENTRY_CTRL_MASKBIT))
+            return false;
+    return true;
 }
 
 void toydev_msix_deliver_pending(struct toydev *d)

@@ -165,7 +165,7 @@ int toydev_load(struct toydev *d, const uint8_t *buf, size_t len)
         c.r = next;
     }
     if (seen != ((1u << SEC_END) - 2) || !toydev_config_valid(d, s.cfg) ||
-        !toydev_regs_valid(&s.regs) || !toydev_msix_valid(s.msix_table, s.msix_pba))
+        !toydev_regs_valid(&s.regs) || !toydev_msix_valid(s.cfg, s.msix_table, s.msix_pba))
         return -EINVAL;
 
     /* commit: nothing below can fail */

@@ -177,7 +177,7 @@ static void number_ranges(void **state)
         assert_true(parse(&c, buf, true, &err));
         assert_int_equal(vfu_caps_get(&c, i), 1);
         /* JSON has no leading zeros, no hex, no plus sign */
-        const char *malformed[] = {"01", "0x10", "+1", "1.", ".5", "--1"};
+        const char *malformed[] = {"01", "-01", "0x10", "+1", "1.", "1.e5", ".5", "--1", "-"};
         for (size_t m = 0; m < sizeof malformed / sizeof malformed[0]; m++) {
             json_at(buf, sizeof buf, i, malformed[m]);
             expect_fail(buf, true, VFU_E_JSON, -1);
@@ -252,6 +252,8 @@ static void malformed_json(void **state)
         "{capabilities:{}}",
         "{'capabilities':{}}",
         "{\"capabilities\":{'max_msg_fds':1}}",
+        "{'':1}",
+        "{\"a\":'1'}",
         "{,}",
         "{\"a\":1,}",
         "{\"a\":1 /* comment */}",
@@ -356,7 +358,7 @@ static void nesting_depth(void **state)
         struct vfu_caps c;
         struct vfu_error err;
         bool ok = vfu_caps_parse(&c, buf, k, false, &err);
-        if (levels <= VFU_CAPS_MAX_DEPTH - 1) {
+        if (levels <= VFU_CAPS_MAX_DEPTH) {
             if (!ok) fail_msg("depth %d refused", levels);
         } else {
             if (ok) fail_msg("depth %d accepted", levels);

@@ -112,6 +112,12 @@ static inline uint32_t le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+    for (unsigned i = 0; i < 4; i++, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
 #define CFG VFU_PCI_REGION_CONFIG
 #define BAR0 VFU_PCI_REGION_BAR0
 #define BAR2 VFU_PCI_REGION_BAR2
