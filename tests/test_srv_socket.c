@@ -14,7 +14,7 @@ static void dma_copy(enum path how)
 {
     char path[128];
     c_sock_path(path, sizeof path, "dma");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     struct cl k;
     c_open(&k, path);
     c_version(&k, how == MESSAGES_TWIN);
@@ -105,7 +105,7 @@ static void migration_between_processes(void **state)
     char p1[128], p2[128];
     c_sock_path(p1, sizeof p1, "src");
     c_sock_path(p2, sizeof p2, "dst");
-    pid_t src = c_start(p1, NULL, NULL), dst = c_start(p2, NULL, NULL);
+    struct vfu_proc *src = c_start(p1, NULL, NULL), *dst = c_start(p2, NULL, NULL);
     struct cl a, b;
     c_open(&a, p1);
     c_open(&b, p2);
@@ -157,7 +157,7 @@ static void reconnect_keeps_state(void **state)
     (void)state;
     char path[128];
     c_sock_path(path, sizeof path, "re");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     struct cl k;
     c_open(&k, path);
     c_version(&k, true);
@@ -187,12 +187,11 @@ static void sigterm_removes_socket(void **state)
     (void)state;
     char path[128];
     c_sock_path(path, sizeof path, "term");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     struct cl k;
     c_open(&k, path);   /* a client in the middle of a session */
     c_version(&k, false);
-    kill(pid, SIGTERM);
-    assert_int_equal(c_wait_exit(pid, 5000), 0);
+    c_stop(pid);        /* exit 0, no socket file left */
     struct stat st;
     assert_int_equal(stat(path, &st), -1);
     c_close(&k);
@@ -205,65 +204,45 @@ static void bad_command_lines(void **state)
         {NULL}, {"--socket-path=/tmp/x", "--fd=3"}, {"--bogus"}, {"--fd=abc"},
         {"--socket-path=/tmp/x", "--max-msg-fds=999"}, {"--socket-path=/tmp/x", "--twin-socket=maybe"},
         {"--socket-path=/tmp/x", "--pgsizes=512"}, {"--socket-path=/tmp/x", "--max-data-xfer-size=12k"},
-        {"--socket-path="}, {"--socket-path=/tmp/x", "--migration"},
+        {"--socket-path="}, {"--socket-path=/tmp/x", "--migration"}, {"--fd=0"},
     };
+    char msg[512];
     for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *argv[4] = {(char *)SRV_BIN, (char *)bad[i][0], (char *)bad[i][1], NULL};
-        int errp[2];
-        assert_int_equal(pipe(errp), 0);
-        pid_t pid = fork();
-        if (pid == 0) {
-            dup2(errp[1], 2);
-            execv(SRV_BIN, argv);
-            _exit(127);
-        }
-        close(errp[1]);
-        char msg[512] = "";
-        ssize_t n = read(errp[0], msg, sizeof msg - 1);
-        close(errp[0]);
-        assert_int_equal(c_wait_exit(pid, 5000), 2);
-        assert_true(n > 0 && strstr(msg, "vfu-refserver: "));
+        assert_int_equal(c_run_argv(argv, msg, sizeof msg), 2);
+        assert_non_null(strstr(msg, "vfu-refserver: "));
     }
     char *help[] = {(char *)SRV_BIN, (char *)"--help", NULL};
-    pid_t pid = c_spawn(help, -1);
-    assert_int_equal(c_wait_exit(pid, 5000), 0);
+    assert_int_equal(c_run_argv(help, msg, sizeof msg), 0);
 }
 
+/* --fd the two ways lib/proc offers: a listening socket, a connected one */
 static void inherited_fds(void **state)
 {
     (void)state;
-    /* a listening socket */
     char path[128];
     c_sock_path(path, sizeof path, "fd");
-    struct vfu_error err;
-    int lfd = vfu_listen(path, &err);
-    assert_true(lfd >= 0);
-    char opt[32];
-    snprintf(opt, sizeof opt, "--fd=%d", lfd);
-    char *argv[] = {(char *)SRV_BIN, opt, (char *)"--once", NULL};
-    pid_t pid = c_spawn(argv, lfd);
-    close(lfd);
+    struct vfu_proc_spec spec = {.cmd = SRV_BIN " --once", .socket_path = path,
+                                 .sock = VFU_PROC_SOCK_FD_LISTEN, .fd_num = 5};
+    struct vfu_proc *p = c_start_spec(&spec);
     struct cl k;
     c_open(&k, path);
     c_version(&k, false);
     assert_int_equal(c_rd(&k, VFU_PCI_REGION_BAR0, TOYDEV_REG_ID, 4), TOYDEV_ID_VALUE);
     c_close(&k);
     /* --once: gone after its client */
-    assert_int_equal(c_wait_exit(pid, 5000), 0);
-    unlink(path);
+    assert_int_equal(c_wait_exit(p, 5000), 0);
+    vfu_proc_free(p);
 
-    /* a connected socket: served, then exit */
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    snprintf(opt, sizeof opt, "--fd=%d", sv[1]);
-    char *argv2[] = {(char *)SRV_BIN, opt, NULL};
-    pid = c_spawn(argv2, sv[1]);
-    close(sv[1]);
-    c_open_fd(&k, sv[0]);
-    c_version(&k, false);
+    struct vfu_proc_spec conn = {.cmd = SRV_BIN, .sock = VFU_PROC_SOCK_FD_CONNECTED};
+    p = c_start_spec(&conn);
+    c_open_fd(&k, vfu_proc_take_conn_fd(p));
+    c_version(&k, true);
     assert_int_equal(c_rd(&k, VFU_PCI_REGION_BAR0, TOYDEV_REG_ID, 4), TOYDEV_ID_VALUE);
     c_close(&k);
-    assert_int_equal(c_wait_exit(pid, 5000), 0);
+    /* one client is all a connected socket can bring */
+    assert_int_equal(c_wait_exit(p, 5000), 0);
+    vfu_proc_free(p);
 }
 
 /* Framing failures end the session; the server takes the next client. */
@@ -272,7 +251,7 @@ static void bad_framing_then_next_client(void **state)
     (void)state;
     char path[128];
     c_sock_path(path, sizeof path, "frame");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     struct cl k;
     c_open(&k, path);
     c_version(&k, false);
@@ -298,7 +277,7 @@ static void commands_during_message_dma(void **state)
     (void)state;
     char path[128];
     c_sock_path(path, sizeof path, "pipe");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     struct cl k;
     c_open(&k, path);
     c_version(&k, false);
@@ -351,7 +330,7 @@ static void too_many_fds(void **state)
     (void)state;
     char path[128];
     c_sock_path(path, sizeof path, "fds");
-    pid_t pid = c_start(path, "--max-msg-fds=2", NULL);
+    struct vfu_proc *pid = c_start(path, "--max-msg-fds=2", NULL);
     int before = -1;
     struct cl k;
     c_open(&k, path);
@@ -381,7 +360,7 @@ static void no_fd_leak_over_sessions(void **state)
     (void)state;
     char path[128];
     c_sock_path(path, sizeof path, "leak");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     int memfd = c_memfd(0x10000);
     /* one session first, so everything lazily opened is open */
     struct cl k;
