@@ -499,12 +499,13 @@ bool vfu_decode(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fd
             break;
         }
         case VFU_ARGSZ_FULL:
-            /* A chain left out with cap_offset 0 (the kernel's and
-             * libvfio-user's way) looks like no chain at all: a reply that
-             * stops right after its fixed part, with argsz above it, is cut
-             * short when its tail may be. */
+            /* A capability chain left out with cap_offset 0 (the kernel's
+             * and libvfio-user's way) looks like no chain at all: a reply
+             * that stops right after its fixed part, with argsz above it,
+             * was cut short.  (Arrays say so with their count.) */
             if (!m->truncated && a > m->payload_len && m->payload_len == ST(sid)->size &&
-                ST(sid)->tail >= 0 && (F(ST(sid)->tail)->attrs & VFU_A_TRUNCATABLE))
+                ST(sid)->tail >= 0 && F(ST(sid)->tail)->kind == VFU_K_CAPCHAIN &&
+                (F(ST(sid)->tail)->attrs & VFU_A_TRUNCATABLE))
                 m->truncated = true;
             if (m->truncated) {
                 if (a <= m->payload_len) return fail(&c, VFU_E_ARRAY_OVERRUN, argsz, a, m->payload_len);

@@ -196,6 +196,7 @@ static int dma_message(struct srv *s, uint64_t addr, uint8_t *buf, size_t n, boo
         vfu_enc_set(&e, VFU_F_DMA_ACCESS_COUNT, n);
     }
     if (!vfu_enc_finish(&e, &err)) return -EIO;
+    vfu_error_set(&err, VFU_E_IO, -1, -1, 0, 0);
     if (!s->peer.request(s->peer.ctx, &e, &r, &err)) {
         if (err.code == VFU_E_TIMEOUT) return -ETIMEDOUT;
         if (err.code == VFU_E_EOF || err.code == VFU_E_IO) s->broken = true;

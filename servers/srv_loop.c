@@ -111,7 +111,11 @@ static bool peer_request(void *ctx, const struct vfu_enc *req, struct vfu_msg *r
         vfu_hdr_decode(c->rbuf, c->rlen, &h, NULL);
         bool is_reply = (h.flags & VFU_HDR_FLAGS_TYPE_MASK) == VFU_MSG_TYPE_REPLY;
         if (!is_reply) {
-            if (c == &L->twin) return false;   /* nothing but replies comes back on the twin */
+            if (c == &L->twin) {
+                /* nothing but replies comes back on the twin */
+                vfu_error_set(err, VFU_E_DIRECTION, h.cmd, -1, h.cmd, 0);
+                return false;
+            }
             if (!enqueue(L, c, NULL)) {
                 vfu_error_set(err, VFU_E_NOMEM, -1, -1, QUEUE_MAX, QUEUE_MAX);
                 return false;

@@ -59,8 +59,10 @@ int srv_h_region_info(struct srv *s, const struct vfu_msg *m, int *fds)
             vfu_enc_set(&e, VFU_F_SPARSE_MMAP_AREA_SIZE, r.sparse[i].size);
         }
     }
-    /* MMAP set means the fd comes along, chain or no chain */
-    if (mmap) vfu_enc_fd(&e, r.fd);
+    /* The fd goes with the full reply only: a reply cut short is a size
+     * probe the client repeats with room (libvfio-user and its sample
+     * client send and expect it so; the codec allows both). */
+    if (mmap && (caps || !r.nsparse)) vfu_enc_fd(&e, r.fd);
     return srv_reply_send(s, m, &e);
 }
 

@@ -27,6 +27,7 @@
 
 #include "caps.h"
 #include "codec.h"
+#include "proc.h"
 #include "toydev.h"
 #include "transport.h"
 
@@ -43,77 +44,100 @@ struct cl {
     unsigned served;           /* DMA requests answered */
 };
 
-/* ---- the server process ---- */
+/* ---- the server process (lib/proc) ---- */
+
+/* static, so that a test that fails part way leaves nothing running:
+ * c_kill_all frees whatever is still active */
+static struct vfu_proc c_procs[8];
+
+static inline void c_kill_all(void)
+{
+    for (unsigned i = 0; i < sizeof c_procs / sizeof c_procs[0]; i++)
+        if (c_procs[i].active) vfu_proc_free(&c_procs[i]);
+}
+
+static inline struct vfu_proc *c_slot(void)
+{
+    for (unsigned i = 0; i < sizeof c_procs / sizeof c_procs[0]; i++)
+        if (!c_procs[i].active) {
+            memset(&c_procs[i], 0, sizeof c_procs[i]);
+            return &c_procs[i];
+        }
+    fail_msg("too many servers at once");
+    return NULL;
+}
+
+static inline struct vfu_proc *c_start_spec(struct vfu_proc_spec *spec)
+{
+    struct vfu_proc *p = c_slot();
+    struct vfu_error err;
+    spec->stdout_mode = VFU_PROC_STDOUT_NULL;
+    if (!vfu_proc_start(p, spec, &err)) fail_msg("cannot start the server: %s", vfu_proc_why(p));
+    return p;
+}
 
 static inline void c_sock_path(char *buf, size_t n, const char *tag)
 {
     snprintf(buf, n, "/tmp/vfu-srvtest-%d-%s.sock", (int)getpid(), tag);
 }
 
-/* argv: NULL-terminated extra arguments after the program name */
-static inline pid_t c_spawn(char *const argv[], int keep_fd)
+/* SRV_BIN with up to two extra options; lib/proc adds --socket-path=path */
+static inline struct vfu_proc *c_start(const char *path, const char *extra1, const char *extra2)
 {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s %s %s", SRV_BIN, extra1 ? extra1 : "", extra2 ? extra2 : "");
+    struct vfu_proc_spec spec = {.cmd = cmd, .socket_path = path, .sock = VFU_PROC_SOCK_PATH};
+    return c_start_spec(&spec);
+}
+
+/* SIGTERM: the server must exit 0 and take its socket file with it */
+static inline void c_stop(struct vfu_proc *p)
+{
+    const struct vfu_proc_status *st = vfu_proc_stop(p, 5000);
+    assert_int_equal(st->state, VFU_PROC_EXITED);
+    assert_int_equal(st->code, 0);
+    assert_false(st->socket_left);
+    vfu_proc_free(p);
+}
+
+/* exit status of a program ending on its own, or -1 if not in time */
+static inline int c_wait_exit(struct vfu_proc *p, int ms)
+{
+    if (!vfu_proc_wait(p, ms)) return -1;
+    const struct vfu_proc_status *st = vfu_proc_status(p);
+    return st->state == VFU_PROC_EXITED ? st->code : 128 + st->code;
+}
+
+static inline int c_count_fds(struct vfu_proc *p)
+{
+    int n = vfu_proc_fd_count(p);
+    assert_true(n > 0);
+    return n;
+}
+
+/* a plain fork/exec, for command lines that must reach the program as
+ * given (lib/proc adds the socket option); returns the exit status */
+static inline int c_run_argv(char *const argv[], char *msg, size_t n)
+{
+    int errp[2];
+    assert_int_equal(pipe(errp), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        if (keep_fd >= 0) fcntl(keep_fd, F_SETFD, 0);
-        int devnull = open("/dev/null", O_RDONLY);
+        int devnull = open("/dev/null", O_RDWR);
         dup2(devnull, 0);
-        int out = open("/dev/null", O_WRONLY);
-        dup2(out, 1);
+        dup2(devnull, 1);
+        dup2(errp[1], 2);
         execv(SRV_BIN, argv);
         _exit(127);
     }
-    return pid;
-}
-
-static inline pid_t c_start(const char *path, const char *extra1, const char *extra2)
-{
-    char opt[200];
-    snprintf(opt, sizeof opt, "--socket-path=%s", path);
-    char *argv[] = {(char *)SRV_BIN, opt, (char *)extra1, (char *)extra2, NULL};
-    if (!extra1) argv[2] = NULL;
-    pid_t pid = c_spawn(argv, -1);
-    /* ready once the socket accepts */
-    for (int i = 0; i < 500; i++) {
-        struct stat st;
-        if (stat(path, &st) == 0) return pid;
-        usleep(10000);
-    }
-    fail_msg("server did not create %s", path);
-    return pid;
-}
-
-/* exit status, or -1 if it did not exit in time */
-static inline int c_wait_exit(pid_t pid, int ms)
-{
-    for (int i = 0; i < ms; i += 10) {
-        int st;
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        usleep(10000);
-    }
-    return -1;
-}
-
-static inline void c_stop(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    assert_int_equal(c_wait_exit(pid, 5000), 0);
-}
-
-static inline int c_count_fds(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    assert_non_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
+    close(errp[1]);
+    ssize_t got = read(errp[0], msg, n - 1);
+    msg[got > 0 ? got : 0] = 0;
+    close(errp[0]);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* ---- the connection ---- */
@@ -209,7 +233,7 @@ static inline int c_call_fds(struct cl *k, struct vfu_enc *e, const int *fds, un
 {
     struct vfu_error err;
     assert_true(vfu_enc_finish(e, &err));
-    memcpy(e->fds, fds, nfds * sizeof(int));
+    if (nfds) memcpy(e->fds, fds, nfds * sizeof(int));
     e->nfds = nfds;
     uint16_t id = (uint16_t)vfu_read_uint(e->buf, 2);
     assert_true(vfu_send_enc(&k->c, e, &err));

@@ -159,6 +159,36 @@ static int write_chunk(struct h *h, const uint8_t *d, uint32_t n)
     return h_errno(h);
 }
 
+/* RUNNING -> STOP_COPY goes through STOP, never through PRE_COPY (no
+ * saving state inside a path): one snapshot record, where the way through
+ * PRE_COPY gives two. */
+static void shortest_path_avoids_saving_states(void **state)
+{
+    (void)state;
+    struct h *h = h_ready();
+    uint8_t *buf = malloc(1u << 20);
+    assert_int_equal(set_state(h, STOP_COPY), 0);
+    size_t direct = read_all(h, buf, 1u << 20, 65536);
+    assert_int_equal(set_state(h, RUNNING), 0);
+    assert_int_equal(set_state(h, PRE_COPY), 0);
+    assert_int_equal(set_state(h, STOP_COPY), 0);
+    size_t via = read_all(h, buf, 1u << 20, 65536);
+    assert_true(direct > 0);
+    assert_int_equal(via, 2 * direct);
+    /* PRE_COPY -> STOP goes through RUNNING: the stream ends with the session */
+    assert_int_equal(set_state(h, RUNNING), 0);
+    assert_int_equal(set_state(h, PRE_COPY), 0);
+    assert_int_equal(set_state(h, STOP), 0);
+    struct vfu_enc e;
+    h_begin(h, &e, VFU_CMD_MIG_DATA_READ);
+    vfu_enc_set(&e, VFU_F_MIG_DATA_REQ_SIZE, 16);
+    vfu_enc_set(&e, VFU_F_MIG_DATA_REQ_ARGSZ, 24);
+    h_call(h, &e);
+    assert_int_equal(h_errno(h), EINVAL);
+    free(buf);
+    h_free(h);
+}
+
 static void migrate_between_servers(void **state)
 {
     (void)state;
@@ -262,6 +292,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(features),
         cmocka_unit_test(state_machine),
+        cmocka_unit_test(shortest_path_avoids_saving_states),
         cmocka_unit_test(migrate_between_servers),
         cmocka_unit_test(stopped_device_is_quiet),
     };

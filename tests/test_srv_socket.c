@@ -14,7 +14,7 @@ static void dma_copy(enum path how)
 {
     char path[128];
     c_sock_path(path, sizeof path, "dma");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     struct cl k;
     c_open(&k, path);
     c_version(&k, how == MESSAGES_TWIN);
@@ -105,7 +105,7 @@ static void migration_between_processes(void **state)
     char p1[128], p2[128];
     c_sock_path(p1, sizeof p1, "src");
     c_sock_path(p2, sizeof p2, "dst");
-    pid_t src = c_start(p1, NULL, NULL), dst = c_start(p2, NULL, NULL);
+    struct vfu_proc *src = c_start(p1, NULL, NULL), *dst = c_start(p2, NULL, NULL);
     struct cl a, b;
     c_open(&a, p1);
     c_open(&b, p2);
@@ -157,7 +157,7 @@ static void reconnect_keeps_state(void **state)
     (void)state;
     char path[128];
     c_sock_path(path, sizeof path, "re");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     struct cl k;
     c_open(&k, path);
     c_version(&k, true);
@@ -187,12 +187,11 @@ static void sigterm_removes_socket(void **state)
     (void)state;
     char path[128];
     c_sock_path(path, sizeof path, "term");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     struct cl k;
     c_open(&k, path);   /* a client in the middle of a session */
     c_version(&k, false);
-    kill(pid, SIGTERM);
-    assert_int_equal(c_wait_exit(pid, 5000), 0);
+    c_stop(pid);        /* exit 0, no socket file left */
     struct stat st;
     assert_int_equal(stat(path, &st), -1);
     c_close(&k);
@@ -205,65 +204,45 @@ static void bad_command_lines(void **state)
         {NULL}, {"--socket-path=/tmp/x", "--fd=3"}, {"--bogus"}, {"--fd=abc"},
         {"--socket-path=/tmp/x", "--max-msg-fds=999"}, {"--socket-path=/tmp/x", "--twin-socket=maybe"},
         {"--socket-path=/tmp/x", "--pgsizes=512"}, {"--socket-path=/tmp/x", "--max-data-xfer-size=12k"},
-        {"--socket-path="}, {"--socket-path=/tmp/x", "--migration"},
+        {"--socket-path="}, {"--socket-path=/tmp/x", "--migration"}, {"--fd=0"},
     };
+    char msg[512];
     for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *argv[4] = {(char *)SRV_BIN, (char *)bad[i][0], (char *)bad[i][1], NULL};
-        int errp[2];
-        assert_int_equal(pipe(errp), 0);
-        pid_t pid = fork();
-        if (pid == 0) {
-            dup2(errp[1], 2);
-            execv(SRV_BIN, argv);
-            _exit(127);
-        }
-        close(errp[1]);
-        char msg[512] = "";
-        ssize_t n = read(errp[0], msg, sizeof msg - 1);
-        close(errp[0]);
-        assert_int_equal(c_wait_exit(pid, 5000), 2);
-        assert_true(n > 0 && strstr(msg, "vfu-refserver: "));
+        assert_int_equal(c_run_argv(argv, msg, sizeof msg), 2);
+        assert_non_null(strstr(msg, "vfu-refserver: "));
     }
     char *help[] = {(char *)SRV_BIN, (char *)"--help", NULL};
-    pid_t pid = c_spawn(help, -1);
-    assert_int_equal(c_wait_exit(pid, 5000), 0);
+    assert_int_equal(c_run_argv(help, msg, sizeof msg), 0);
 }
 
+/* --fd the two ways lib/proc offers: a listening socket, a connected one */
 static void inherited_fds(void **state)
 {
     (void)state;
-    /* a listening socket */
     char path[128];
     c_sock_path(path, sizeof path, "fd");
-    struct vfu_error err;
-    int lfd = vfu_listen(path, &err);
-    assert_true(lfd >= 0);
-    char opt[32];
-    snprintf(opt, sizeof opt, "--fd=%d", lfd);
-    char *argv[] = {(char *)SRV_BIN, opt, (char *)"--once", NULL};
-    pid_t pid = c_spawn(argv, lfd);
-    close(lfd);
+    struct vfu_proc_spec spec = {.cmd = SRV_BIN " --once", .socket_path = path,
+                                 .sock = VFU_PROC_SOCK_FD_LISTEN, .fd_num = 5};
+    struct vfu_proc *p = c_start_spec(&spec);
     struct cl k;
     c_open(&k, path);
     c_version(&k, false);
     assert_int_equal(c_rd(&k, VFU_PCI_REGION_BAR0, TOYDEV_REG_ID, 4), TOYDEV_ID_VALUE);
     c_close(&k);
     /* --once: gone after its client */
-    assert_int_equal(c_wait_exit(pid, 5000), 0);
-    unlink(path);
+    assert_int_equal(c_wait_exit(p, 5000), 0);
+    vfu_proc_free(p);
 
-    /* a connected socket: served, then exit */
-    int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    snprintf(opt, sizeof opt, "--fd=%d", sv[1]);
-    char *argv2[] = {(char *)SRV_BIN, opt, NULL};
-    pid = c_spawn(argv2, sv[1]);
-    close(sv[1]);
-    c_open_fd(&k, sv[0]);
-    c_version(&k, false);
+    struct vfu_proc_spec conn = {.cmd = SRV_BIN, .sock = VFU_PROC_SOCK_FD_CONNECTED};
+    p = c_start_spec(&conn);
+    c_open_fd(&k, vfu_proc_take_conn_fd(p));
+    c_version(&k, true);
     assert_int_equal(c_rd(&k, VFU_PCI_REGION_BAR0, TOYDEV_REG_ID, 4), TOYDEV_ID_VALUE);
     c_close(&k);
-    assert_int_equal(c_wait_exit(pid, 5000), 0);
+    /* one client is all a connected socket can bring */
+    assert_int_equal(c_wait_exit(p, 5000), 0);
+    vfu_proc_free(p);
 }
 
 /* Framing failures end the session; the server takes the next client. */
@@ -272,7 +251,7 @@ static void bad_framing_then_next_client(void **state)
     (void)state;
     char path[128];
     c_sock_path(path, sizeof path, "frame");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     struct cl k;
     c_open(&k, path);
     c_version(&k, false);
@@ -291,12 +270,97 @@ static void bad_framing_then_next_client(void **state)
     c_stop(pid);
 }
 
+/* Without a twin socket the server's DMA_READ/WRITE share the main socket:
+ * commands the client pipelines meanwhile wait their turn, in order. */
+static void commands_during_message_dma(void **state)
+{
+    (void)state;
+    char path[128];
+    c_sock_path(path, sizeof path, "pipe");
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
+    struct cl k;
+    c_open(&k, path);
+    c_version(&k, false);
+    assert_int_equal(c_map(&k, C_GUEST, C_GUEST_SIZE, -1), 0);
+    c_enable_dma_msix(&k);
+    for (unsigned i = 0; i < 0x10000; i++) k.guest[i] = (uint8_t)(i + 9);
+    c_program(&k, C_GUEST, C_GUEST + 0x100000, 0x10000);
+    c_wr(&k, VFU_PCI_REGION_BAR0, TOYDEV_REG_SCRATCH, 0x77, 8);
+
+    struct vfu_error err;
+    struct vfu_enc e;
+    uint32_t one = 1;
+    c_begin(&k, &e, VFU_CMD_REGION_WRITE);
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_DATA_OFFSET, TOYDEV_REG_DOORBELL);
+    vfu_enc_data(&e, VFU_F_REGION_ACCESS_DATA_DATA, &one, 4);
+    assert_true(vfu_enc_finish(&e, &err));
+    assert_true(vfu_send_enc(&k.c, &e, &err));
+    uint16_t ring = (uint16_t)(k.next_id - 1);
+    /* three reads sent before any DMA request is answered */
+    for (int i = 0; i < 3; i++) {
+        c_begin(&k, &e, VFU_CMD_REGION_READ);
+        vfu_enc_set(&e, VFU_F_REGION_ACCESS_OFFSET, TOYDEV_REG_SCRATCH);
+        vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, 8);
+        assert_true(vfu_enc_finish(&e, &err));
+        assert_true(vfu_send_enc(&k.c, &e, &err));
+    }
+    uint16_t want = ring;
+    while (want != ring + 4) {
+        assert_true(vfu_recv(&k.c, &err));
+        struct vfu_hdr h;
+        vfu_hdr_decode(k.c.rbuf, k.c.rlen, &h, NULL);
+        if ((h.flags & VFU_HDR_FLAGS_TYPE_MASK) == VFU_MSG_TYPE_COMMAND) {
+            c_serve(&k, &k.c);
+            continue;
+        }
+        assert_int_equal(h.msg_id, want);   /* replies in command order */
+        assert_false(h.flags & VFU_HDR_FLAGS_ERROR);
+        want++;
+    }
+    assert_true(k.served > 0);
+    assert_memory_equal(k.guest + 0x100000, k.guest, 0x10000);
+    c_close(&k);
+    c_stop(pid);
+}
+
+/* More fds than our max_msg_fds: the message came whole, so it gets an
+ * error reply and the session goes on. */
+static void too_many_fds(void **state)
+{
+    (void)state;
+    char path[128];
+    c_sock_path(path, sizeof path, "fds");
+    struct vfu_proc *pid = c_start(path, "--max-msg-fds=2", NULL);
+    int before = -1;
+    struct cl k;
+    c_open(&k, path);
+    c_version(&k, false);
+    before = c_count_fds(pid);
+    int fds[3];
+    for (int i = 0; i < 3; i++) fds[i] = c_memfd(4096);
+    struct vfu_enc e;
+    c_begin(&k, &e, VFU_CMD_DMA_MAP);
+    vfu_enc_set(&e, VFU_F_DMA_MAP_FLAGS, VFU_DMA_MAP_FLAGS_READ);
+    vfu_enc_set(&e, VFU_F_DMA_MAP_SIZE, 4096);
+    assert_int_equal(c_call_fds(&k, &e, fds, 3), EINVAL);
+    /* two are within the limit, but DMA_MAP takes one */
+    c_begin(&k, &e, VFU_CMD_DMA_MAP);
+    vfu_enc_set(&e, VFU_F_DMA_MAP_FLAGS, VFU_DMA_MAP_FLAGS_READ);
+    vfu_enc_set(&e, VFU_F_DMA_MAP_SIZE, 4096);
+    assert_int_equal(c_call_fds(&k, &e, fds, 2), EINVAL);
+    assert_int_equal(c_rd(&k, VFU_PCI_REGION_BAR0, TOYDEV_REG_ID, 4), TOYDEV_ID_VALUE);
+    assert_int_equal(c_count_fds(pid), before);
+    for (int i = 0; i < 3; i++) close(fds[i]);
+    c_close(&k);
+    c_stop(pid);
+}
+
 static void no_fd_leak_over_sessions(void **state)
 {
     (void)state;
     char path[128];
     c_sock_path(path, sizeof path, "leak");
-    pid_t pid = c_start(path, NULL, NULL);
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
     int memfd = c_memfd(0x10000);
     /* one session first, so everything lazily opened is open */
     struct cl k;
@@ -343,7 +407,11 @@ int main(void)
         cmocka_unit_test(bad_command_lines),
         cmocka_unit_test(inherited_fds),
         cmocka_unit_test(bad_framing_then_next_client),
+        cmocka_unit_test(commands_during_message_dma),
+        cmocka_unit_test(too_many_fds),
         cmocka_unit_test(no_fd_leak_over_sessions),
     };
-    return cmocka_run_group_tests_name("srv_socket", tests, NULL, NULL);
+    int r = cmocka_run_group_tests_name("srv_socket", tests, NULL, NULL);
+    c_kill_all();
+    return r;
 }
