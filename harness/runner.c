@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "runner_int.h"
+#include "trace.h"
 
 void out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind k, const char *fmt, ...)
 {
@@ -88,6 +89,24 @@ static void late_crash(struct runner *R, struct vfu_result *res, const char *whe
     res->server_stderr = target_stderr_tail(R);
 }
 
+/* the trace of a failing scenario, as DIR/ID.cbor */
+static void keep_trace(struct runner *R, struct vfu_tracer *tr, struct vfu_result *res)
+{
+    size_t n = strlen(R->o->trace_dir) + strlen(res->id) + 8;
+    char *path = malloc(n);
+    if (!path) return;
+    snprintf(path, n, "%s/%s.cbor", R->o->trace_dir, res->id);
+    struct vfu_error err;
+    if (vfu_tracer_write(tr, path, &err)) {
+        res->trace_path = path;
+        return;
+    }
+    char e[200];
+    vfu_error_str(&err, e, sizeof e);
+    fprintf(stderr, "vfu-conform: trace %s: %s\n", path, e);
+    free(path);
+}
+
 static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_result *res)
 {
     struct outcome o = {VFU_PASS, VFU_FK_NONE, "", 0};
@@ -96,7 +115,16 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     s.R = R;
     s.sc = sc;
     s.step = -1;
+    struct vfu_tracer *tr = NULL;
     if (!probe_requires(R, sc, &o) || !target_ready(R, &o)) goto done;
+    if (R->o->trace_dir) {
+        struct vfu_trace_meta meta = {R->o->tool ? R->o->tool : "vfu-conform", sc->id,
+                                      R->server ? R->o->server_cmd : R->o->connect_path, NULL};
+        if ((tr = vfu_tracer_new(&meta, 0))) {
+            s.trace = vfu_tracer_hook(tr, VFU_TRACE_MAIN);
+            s.trace_twin = vfu_tracer_hook(tr, VFU_TRACE_TWIN);
+        }
+    }
     if (!sess_open(&s, &sc->neg, &o)) {
         int line = sc->neg.line ? sc->neg.line : sc->line;
         prefix(&o, "%s (%s:%d): ", sc->neg.mode == SCN_NEG_NONE ? "connect" : "negotiation", sc->file, line);
@@ -121,8 +149,12 @@ done:
     if (o.line) res->line = o.line;
     if (o.kind == VFU_FK_CRASH || o.kind == VFU_FK_EXIT || o.kind == VFU_FK_HANG) res->server_stderr = target_stderr_tail(R);
     /* a server that crashed as the connection went away */
-    apply_xfail(R->o, res);
     if (o.verdict == VFU_PASS) late_crash(R, res, "after the scenario's last step", s.saw_close ? 100 : 0);
+    if (tr) {
+        if (res->verdict == VFU_FAIL || res->verdict == VFU_ERROR) keep_trace(R, tr, res);
+        vfu_tracer_free(tr);
+    }
+    apply_xfail(R->o, res);
 }
 
 bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,

@@ -95,7 +95,7 @@ struct sess {
     struct rvars vars;             /* the scenario's own */
     int step;                      /* index of the step running; -1 negotiation */
     bool saw_close;
-    struct vfu_trace_hook trace;   /* given to every client of the session */
+    struct vfu_trace_hook trace, trace_twin;   /* given to every client of the session */
 };
 
 /* ---- target (runner_target.c) ---- */

@@ -70,6 +70,7 @@ bool sess_open(struct sess *s, const struct scn_negotiate *neg, struct outcome *
     co.timeout_ms = R->timeout_ms;
     co.frame_timeout_ms = R->timeout_ms;
     co.trace = s->trace;
+    co.trace_twin = s->trace_twin;
     struct vfu_error err;
     s->c = vfu_client_connect(R->path, R->timeout_ms, &co, &err);
     memset(s->accounted, 0, sizeof s->accounted);

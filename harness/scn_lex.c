@@ -139,11 +139,13 @@ static const char *subst(struct xctx *x, int line, const char *text, const struc
     return scn_strndup(x->a, buf, o);
 }
 
+/* "" for a blank line; NULL when the words cannot be read (the parser
+ * reports why) */
 static const char *first_word(const char *text, struct scn_tokens *t)
 {
     char m[8];
-    if (!scn_tokenize(text, t, m, sizeof m) || !t->n) return "";
-    return t->tok[0];
+    if (!scn_tokenize(text, t, m, sizeof m)) return NULL;
+    return t->n ? t->tok[0] : "";
 }
 
 /* the values a foreach runs over: words, N..M ranges, named command lists */
@@ -199,9 +201,9 @@ static bool expand(struct xctx *x, size_t from, size_t to, struct binding *b, un
         const char *text = subst(x, line, x->raw[i].text, b, nb);
         if (!text) return false;
         const char *w = first_word(text, &t);
-        if (!strcmp(w, "endfor")) return fail(x, line, "%s", "endfor without foreach");
-        if (strcmp(w, "foreach")) {
-            if (*w && !push(x, line, text, origin)) return false;
+        if (w && !strcmp(w, "endfor")) return fail(x, line, "%s", "endfor without foreach");
+        if (!w || strcmp(w, "foreach")) {
+            if ((!w || *w) && !push(x, line, text, origin)) return false;
             continue;
         }
         if (nb == SCN_MAX_FOREACH_DEPTH) return fail(x, line, "foreach nested deeper than %s", "4");
@@ -218,6 +220,7 @@ static bool expand(struct xctx *x, size_t from, size_t to, struct binding *b, un
         int depth = 0;
         for (; end < to; end++) {
             const char *fw = first_word(x->raw[end].text, &t);
+            if (!fw) continue;
             if (!strcmp(fw, "foreach")) depth++;
             else if (!strcmp(fw, "endfor") && depth-- == 0) break;
         }
