@@ -89,6 +89,27 @@ static void late_crash(struct runner *R, struct vfu_result *res, const char *whe
     res->server_stderr = target_stderr_tail(R);
 }
 
+/* A step that failed after the server broke a rule (a reply to the wrong
+ * id, then no reply) is reported as the broken rule, the first cause. */
+static void blame_violation(struct sess *s, struct outcome *o)
+{
+    if (o->verdict != VFU_FAIL || o->kind == VFU_FK_VIOLATION || o->kind == VFU_FK_CRASH ||
+        o->kind == VFU_FK_EXIT || o->kind == VFU_FK_HANG)
+        return;
+    struct outcome v = {VFU_PASS, VFU_FK_NONE, "", 0};
+    if (sess_check_violations(s, &v)) return;
+    char then[sizeof o->reason];
+    memcpy(then, o->reason, sizeof then);
+    *o = v;
+    size_t l = strlen(o->reason);
+    if (l + 8 < sizeof o->reason) {
+        size_t room = sizeof o->reason - l - 8, n = strnlen(then, sizeof then - 1);
+        memcpy(o->reason + l, "; then ", 7);
+        memcpy(o->reason + l + 7, then, n < room ? n : room);
+        o->reason[l + 7 + (n < room ? n : room)] = 0;
+    }
+}
+
 /* the trace of a failing scenario, as DIR/ID.cbor */
 static void keep_trace(struct runner *R, struct vfu_tracer *tr, struct vfu_result *res)
 {
@@ -135,6 +156,7 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
         s.step = (int)i;
         if (!step_run(&s, &sc->steps[i], &o)) {
             step_reason(sc, (int)i, &o);
+            blame_violation(&s, &o);
             break;
         }
         sess_note_violations(&s);

@@ -62,6 +62,7 @@ void describe_reply(const struct vfu_reply *r, enum vfu_call_status st, int time
     case VFU_CALL_ERROR:
         vfu_error_str(&r->err, e, sizeof e);
         if (is_closed(st, r)) snprintf(buf, n, "the connection closed (%s)", e);
+        else if (r->err.code == VFU_E_IO && !r->err.sys_errno) snprintf(buf, n, "a message stream that broke");
         else snprintf(buf, n, "a broken message stream: %s", e);
         return;
     }

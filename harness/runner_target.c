@@ -129,7 +129,8 @@ bool target_crashed(struct runner *R, int wait_ms, char *what, size_t n)
 static void attach(struct runner *R, struct outcome *o, enum vfu_failure_kind k, const char *what)
 {
     size_t l = strlen(o->reason);
-    snprintf(o->reason + l, sizeof o->reason - l, "; the server %s", what);
+    /* "killed by signal 11 (SIGSEGV)", "exited with status 3", "did not stop ..." */
+    snprintf(o->reason + l, sizeof o->reason - l, "; the server %s%s", strncmp(what, "killed", 6) ? "" : "was ", what);
     o->kind = k;
     o->verdict = VFU_FAIL;
     R->server_dead_seen = true;
