@@ -11,8 +11,15 @@ CONFORM_BIN := $(BUILD)/vfu-conform
 # clients.mk names the same archive; repeated here because the order in
 # which the .mk files are read is not ours to choose
 HARNESS_CLIENT_LIB := $(BUILD)/libvfuclient.a
+HARNESS_REPORT_LIB := $(BUILD)/libvfureport.a
 
+all: $(HARNESS_LIB)
+
+# the program needs the reporters (harness/report.h, the report branch)
+ifneq ($(wildcard harness/report.h),)
 PROGRAMS += $(CONFORM_BIN)
+TESTS += $(BUILD)/tests/conform_cli
+endif
 
 $(HARNESS_OBJS) $(BUILD)/obj/harness/vfu_conform.o: CPPFLAGS += -Iharness -Iclients
 $(BUILD)/obj/tests/test_scn%.o $(BUILD)/obj/tests/test_conform%.o: CPPFLAGS += -Iharness -Iclients
@@ -21,8 +28,8 @@ $(HARNESS_LIB): $(HARNESS_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(CONFORM_BIN): $(BUILD)/obj/harness/vfu_conform.o $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB)
-	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS)
+$(CONFORM_BIN): $(BUILD)/obj/harness/vfu_conform.o $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB)
+	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS)
 
 $(BUILD)/tests/test_scn%: $(BUILD)/obj/tests/test_scn%.o $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB)
 	@mkdir -p $(@D)
@@ -45,3 +52,9 @@ $(HOSTILE_BIN): $(HOSTILE_SRCS) $(BUILD)/gen/vfu_proto.h
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Ilib -I$(BUILD)/gen -o $@ $(HOSTILE_SRCS) -ljson-c
 $(BUILD)/tests/test_conform_hostile: $(HOSTILE_BIN)
 $(BUILD)/obj/tests/test_conform_hostile.o: CPPFLAGS += -DHOSTILE_BIN='"$(abspath $(HOSTILE_BIN))"'
+
+# the program from the shell, against the reference server
+$(BUILD)/tests/conform_cli: tests/conform_cli.sh $(CONFORM_BIN) $(HARNESS_REFSERVER)
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh %s %s %s %s\n' '$(abspath tests/conform_cli.sh)' '$(abspath $(CONFORM_BIN))' '$(abspath $(HARNESS_REFSERVER))' '$(abspath harness/scenarios)' >$@
+	chmod +x $@

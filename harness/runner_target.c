@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runner_int.h"
@@ -22,7 +23,14 @@ static int grace_ms(const struct runner *R)
 bool target_start(struct runner *R, char *why, size_t n)
 {
     if (!R->server) {
+        /* looked at, not connected to: a connection would be a session */
+        struct stat st;
         R->path = R->o->connect_path;
+        int e = stat(R->path, &st) < 0 ? errno : 0;
+        if (e || !S_ISSOCK(st.st_mode)) {
+            snprintf(why, n, "cannot reach %s: %s", R->path, e ? strerror(e) : "not a socket");
+            return false;
+        }
         return true;
     }
     snprintf(R->dir, sizeof R->dir, "/tmp/vfu-conform-XXXXXX");

@@ -649,6 +649,15 @@ static bool parse_lines(struct pctx *p, const struct scn_lines *L)
     struct scn_tokens t;
     for (size_t i = 0; i < L->n; i++) {
         p->ln = &L->v[i];
+        /* titles and sections are free text: quotes in them are words */
+        const char *w0 = p->ln->text + strspn(p->ln->text, " \t");
+        size_t n0 = strcspn(w0, " \t");
+        if (p->sc && ((n0 == 5 && !strncmp(w0, "title", 5)) || (n0 == 7 && !strncmp(w0, "section", 7)))) {
+            t.n = 1;
+            t.tok[0] = w0[0] == 't' ? "title" : "section";
+            if (!header_line(p, &t, t.tok[0])) return false;
+            continue;
+        }
         if (!scn_tokenize(p->ln->text, &t, p->msg, sizeof p->msg)) return false;
         if (!t.n) continue;
         const char *w = t.tok[0];

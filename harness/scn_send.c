@@ -188,7 +188,7 @@ static bool field_item(struct sstate *s, const char *name, const char *val)
     struct scn_item *it = item(s, SCN_I_SET);
     it->field = (int16_t)f;
     switch (fd->kind) {
-    case VFU_K_UINT:
+    case VFU_K_UINT: {
         struct scn_names nm = {fd->bits_id, fd->enum_id >= 0 ? fd->enum_id : scn_index_enum(f), false};
         if (!scn_read_value(s->c, val, nm, &it->val)) {
             char m[512];
@@ -200,6 +200,7 @@ static bool field_item(struct sstate *s, const char *name, const char *val)
             s->known[s->nknown++].v = it->val.num;
         }
         return true;
+    }
     case VFU_K_BYTES:
         it->kind = SCN_I_BYTES;
         if (!scn_read_bytes(s->c, val, true, &it->bytes, NULL)) return false;

@@ -125,7 +125,8 @@ int srv_dirty_report(struct srv *s, uint64_t iova, uint64_t length, uint64_t pag
         /* reading clears what the report fully covered */
         if (plo < iova || phi > last) d->pages[keep++] = p;
     }
-    memmove(&d->pages[keep], &d->pages[i], (d->npages - i) * sizeof *d->pages);
+    /* no pages logged yet: pages may be NULL, which memmove must not get */
+    if (i < d->npages) memmove(&d->pages[keep], &d->pages[i], (d->npages - i) * sizeof *d->pages);
     d->npages = keep + (d->npages - i);
     return 0;
 }

@@ -31,7 +31,7 @@ static void header_and_defaults(void **state)
     struct scn_set s = load(
         "# a comment\r\n"
         "scenario DMA_MAP.x.y   # trailing comment\r\n"
-        "  title   a title # with a hash kept  \r\n"
+        "  title   a title's \"# with\" a hash kept  \r\n"
         "  level SHOULD\n"
         "  requires irq MSIX region BAR2 migration\n"
         "  negotiate major=0 minor=1 caps.max_msg_fds=4 twin nonul\n"
@@ -44,7 +44,7 @@ static void header_and_defaults(void **state)
     const struct scn_scenario *a = &s.v[0], *b = &s.v[1];
     assert_string_equal(a->id, "DMA_MAP.x.y");
     assert_string_equal(a->section, "VFIO_USER_DMA_MAP");   /* from the id */
-    assert_string_equal(a->title, "a title # with a hash kept");
+    assert_string_equal(a->title, "a title's \"# with\" a hash kept");
     assert_int_equal(a->level, VFU_LEVEL_SHOULD);
     assert_int_equal(a->line, 2);
     assert_int_equal(a->nreqs, 3);

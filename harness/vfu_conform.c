@@ -1,0 +1,348 @@
+/* vfu-conform: checks a vfio-user server against the conformance scenarios.
+ *
+ *   vfu-conform --server 'CMD' [options]     start the server with CMD
+ *   vfu-conform --connect PATH [options]     use a server already listening
+ *   vfu-conform --list [--scenarios ...]     the scenario ids, levels, sections
+ *   vfu-conform replay TRACE                 print a recorded wire trace
+ *
+ * Exit status: 0 every scenario passed (or failed as expected, or is INFO);
+ * 1 a MUST or SHOULD scenario failed; 2 the run could not happen (bad
+ * command line, no scenarios, the server would not start, a scenario could
+ * not run). */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "replay.h"
+#include "report.h"
+#include "runner.h"
+#include "scn.h"
+
+#define TOOL "vfu-conform 0.1"
+#define MAX_PATTERNS 256
+#define XFAIL_MAX_FILE (1u << 20)
+
+static const char usage[] =
+    "usage: vfu-conform (--server CMD | --connect PATH) [options]\n"
+    "       vfu-conform --list [--scenarios DIR|FILE] [--only PAT] [--skip PAT]\n"
+    "       vfu-conform replay TRACE\n"
+    "\n"
+    "Checks a vfio-user server against conformance scenarios.\n"
+    "\n"
+    "  --server CMD          start the server with CMD (no shell; {socket} is\n"
+    "                        replaced by the socket path, else --socket-path=PATH\n"
+    "                        is appended); restarted when a scenario leaves it dead\n"
+    "  --connect PATH        use the server listening on PATH (never restarted)\n"
+    "  --scenarios DIR|FILE  scenario files (repeatable); default: the bundled\n"
+    "                        ones (harness/scenarios beside the build directory)\n"
+    "  --list                print the scenario ids with level and section\n"
+    "  --only PATTERN        run only ids matching the glob (repeatable)\n"
+    "  --skip PATTERN        leave out ids matching the glob (repeatable)\n"
+    "  --xfail FILE          expected failures: one id or glob per line, # comments\n"
+    "  --timeout MS          wait for each answer at most MS (default 3000)\n"
+    "  --format FMT          human (default), tap, junit or json\n"
+    "  --output FILE         write the report to FILE instead of stdout\n"
+    "  --trace-dir DIR       keep a CBOR wire trace of each failing scenario\n"
+    "  --verbose             human format: list passes too\n"
+    "  --server-output       copy the server's stderr to ours as it comes\n"
+    "  -h, --help            this text\n"
+    "  --version             the program's version\n";
+
+struct opts {
+    const char *server, *connect, *output, *trace_dir, *xfail_file;
+    const char *scenarios[64];
+    unsigned nscenarios;
+    const char *only[MAX_PATTERNS], *skip[MAX_PATTERNS];
+    unsigned nonly, nskip;
+    int timeout_ms;
+    enum vfu_report_format format;
+    bool list, verbose, server_output;
+};
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "vfu-conform: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (try --help)\n");
+    return 2;
+}
+
+/* -1: go on; else the exit status */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    enum { O_SERVER = 256, O_CONNECT, O_SCN, O_LIST, O_ONLY, O_SKIP, O_XFAIL, O_TIMEOUT, O_FORMAT,
+           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION };
+    static const struct option lo[] = {
+        {"server", required_argument, NULL, O_SERVER}, {"connect", required_argument, NULL, O_CONNECT},
+        {"scenarios", required_argument, NULL, O_SCN}, {"list", no_argument, NULL, O_LIST},
+        {"only", required_argument, NULL, O_ONLY},     {"skip", required_argument, NULL, O_SKIP},
+        {"xfail", required_argument, NULL, O_XFAIL},   {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"format", required_argument, NULL, O_FORMAT}, {"output", required_argument, NULL, O_OUTPUT},
+        {"trace-dir", required_argument, NULL, O_TRACE}, {"verbose", no_argument, NULL, O_VERBOSE},
+        {"server-output", no_argument, NULL, O_SRVOUT}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, O_VERSION},     {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->format = VFU_REPORT_HUMAN;
+    opterr = 0;
+    for (int c; (c = getopt_long(argc, argv, "+h", lo, NULL)) != -1;) {
+        char *end;
+        long v;
+        switch (c) {
+        case O_SERVER: o->server = optarg; break;
+        case O_CONNECT: o->connect = optarg; break;
+        case O_SCN:
+            if (o->nscenarios == sizeof o->scenarios / sizeof o->scenarios[0]) return bad_usage("too many --scenarios%s", "");
+            o->scenarios[o->nscenarios++] = optarg;
+            break;
+        case O_LIST: o->list = true; break;
+        case O_ONLY:
+        case O_SKIP: {
+            const char **v2 = c == O_ONLY ? o->only : o->skip;
+            unsigned *n = c == O_ONLY ? &o->nonly : &o->nskip;
+            if (*n == MAX_PATTERNS) return bad_usage("more than 256 %s patterns", c == O_ONLY ? "--only" : "--skip");
+            v2[(*n)++] = optarg;
+            break;
+        }
+        case O_XFAIL: o->xfail_file = optarg; break;
+        case O_TIMEOUT:
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || v < 1 || v > VFU_RUNNER_MAX_TIMEOUT_MS)
+                return bad_usage("--timeout %s: milliseconds from 1 to 600000", optarg);
+            o->timeout_ms = (int)v;
+            break;
+        case O_FORMAT:
+            if (!vfu_report_format_parse(optarg, &o->format))
+                return bad_usage("--format %s: human, tap, junit or json", optarg);
+            break;
+        case O_OUTPUT: o->output = optarg; break;
+        case O_TRACE: o->trace_dir = optarg; break;
+        case O_VERBOSE: o->verbose = true; break;
+        case O_SRVOUT: o->server_output = true; break;
+        case 'h': fputs(usage, stdout); return 0;
+        case O_VERSION: puts(TOOL); return 0;
+        case ':': return bad_usage("%s needs a value", argv[optind - 1]);
+        default: return bad_usage("unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
+    if (!o->list && !o->server == !o->connect)
+        return bad_usage("give one of --server CMD or --connect PATH%s", "");
+    return -1;
+}
+
+/* The bundled scenarios: harness/scenarios of the source tree the program
+ * was built in (build/vfu-conform, build/clang/vfu-conform), or an installed
+ * share/vfu-conform/scenarios beside bin/. */
+static bool default_scenarios(char *out, size_t n)
+{
+    static const char *const rel[] = {"/../harness/scenarios", "/../../harness/scenarios",
+                                      "/../share/vfu-conform/scenarios"};
+    char exe[PATH_MAX];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k <= 0) return false;
+    exe[k] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return false;
+    *slash = 0;
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        struct stat st;
+        snprintf(out, n, "%s%s", exe, rel[i]);
+        if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) return true;
+    }
+    return false;
+}
+
+static bool selected(const struct opts *o, const char *id)
+{
+    bool in = !o->nonly;
+    for (unsigned i = 0; i < o->nonly && !in; i++) in = !fnmatch(o->only[i], id, 0);
+    for (unsigned i = 0; i < o->nskip && in; i++) in = fnmatch(o->skip[i], id, 0) != 0;
+    return in;
+}
+
+/* --xfail FILE: one id or glob per line; # starts a comment */
+static bool read_xfail(const char *path, char **text, const char ***pats, size_t *n)
+{
+    *text = NULL;
+    *pats = NULL;
+    *n = 0;
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        fprintf(stderr, "vfu-conform: --xfail %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    char *buf = malloc(XFAIL_MAX_FILE + 1);
+    size_t len = buf ? fread(buf, 1, XFAIL_MAX_FILE + 1, f) : 0;
+    bool err = ferror(f);
+    fclose(f);
+    if (!buf || err || len > XFAIL_MAX_FILE) {
+        fprintf(stderr, "vfu-conform: --xfail %s: %s\n", path, !buf ? "out of memory" : err ? "read error" : "larger than 1 MiB");
+        free(buf);
+        return false;
+    }
+    buf[len] = 0;
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
+    const char **v = calloc(lines, sizeof *v);
+    if (!v) { free(buf); return false; }
+    int lineno = 0;
+    for (char *l = buf, *next; l; l = next) {
+        lineno++;
+        next = strchr(l, '\n');
+        if (next) *next++ = 0;
+        char *hash = strchr(l, '#');
+        if (hash) *hash = 0;
+        while (*l == ' ' || *l == '\t') l++;
+        size_t k = strlen(l);
+        while (k && (l[k - 1] == ' ' || l[k - 1] == '\t' || l[k - 1] == '\r')) l[--k] = 0;
+        if (!k) continue;
+        if (strpbrk(l, " \t")) {
+            fprintf(stderr, "vfu-conform: %s:%d: one id or pattern per line\n", path, lineno);
+            free(v);
+            free(buf);
+            return false;
+        }
+        v[(*n)++] = l;
+    }
+    *text = buf;
+    *pats = v;
+    return true;
+}
+
+/* ------------------------------------------------------------- progress */
+
+struct progress { bool on; size_t fails; };
+
+static void progress(void *ctx, size_t i, size_t total, const struct scn_scenario *sc,
+                     const struct vfu_result *r)
+{
+    struct progress *p = ctx;
+    if (r && (r->verdict == VFU_FAIL || r->verdict == VFU_ERROR)) p->fails++;
+    if (!p->on) return;
+    /* one line, rewritten: \r and erase to its end */
+    fprintf(stderr, "\r\033[K[%zu/%zu] %s%s%s  %zu failed", i + (r != NULL), total, r ? vfu_verdict_name(r->verdict) : "run ",
+            " ", sc->id, p->fails);
+    fflush(stderr);
+}
+
+/* -------------------------------------------------------------- replay */
+
+static int replay_main(int argc, char **argv)
+{
+    if (argc != 3 || argv[2][0] == '-') {
+        fprintf(stderr, "usage: vfu-conform replay TRACE\n");
+        return 2;
+    }
+    char why[512];
+    int r = vfu_replay_print(argv[2], stdout, why, sizeof why);
+    if (r != 0) fprintf(stderr, "vfu-conform: %s: %s\n", argv[2], why);
+    return r ? 2 : 0;
+}
+
+/* ----------------------------------------------------------------- main */
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "replay")) return replay_main(argc, argv);
+    struct opts o;
+    int st = parse_args(argc, argv, &o);
+    if (st >= 0) return st;
+
+    char dflt[PATH_MAX];
+    if (!o.nscenarios) {
+        if (!default_scenarios(dflt, sizeof dflt)) {
+            fprintf(stderr, "vfu-conform: no bundled scenarios found beside the program; give --scenarios\n");
+            return 2;
+        }
+        o.scenarios[o.nscenarios++] = dflt;
+    }
+    struct scn_set set;
+    struct scn_errors errs = {0};
+    scn_set_init(&set);
+    bool loaded = true;
+    for (unsigned i = 0; i < o.nscenarios; i++) loaded = scn_load_path(&set, o.scenarios[i], &errs) && loaded;
+    for (unsigned i = 0; i < errs.n; i++) fprintf(stderr, "%s\n", errs.msg[i]);
+    if (errs.total > errs.n) fprintf(stderr, "... and %u more errors\n", errs.total - errs.n);
+    scn_errors_free(&errs);
+    if (!loaded) {
+        scn_set_free(&set);
+        return 2;
+    }
+    const struct scn_scenario **list = calloc(set.n ? set.n : 1, sizeof *list);
+    if (!list) {
+        scn_set_free(&set);
+        return 2;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < set.n; i++)
+        if (selected(&o, set.v[i].id)) list[n++] = &set.v[i];
+    int rc = 2;
+    if (o.list) {
+        for (size_t i = 0; i < n; i++)
+            printf("%-48s %-6s %s\n", list[i]->id, vfu_level_name(list[i]->level), list[i]->section);
+        rc = 0;
+        goto out;
+    }
+    if (!n) {
+        fprintf(stderr, "vfu-conform: no scenario selected\n");
+        goto out;
+    }
+    char *xtext = NULL;
+    const char **xpats = NULL;
+    size_t nx = 0;
+    if (o.xfail_file && !read_xfail(o.xfail_file, &xtext, &xpats, &nx)) goto out;
+    if (o.trace_dir) {
+        struct stat stt;
+        if (stat(o.trace_dir, &stt) < 0 && mkdir(o.trace_dir, 0755) < 0) {
+            fprintf(stderr, "vfu-conform: --trace-dir %s: %s\n", o.trace_dir, strerror(errno));
+            goto xout;
+        }
+    }
+    FILE *out = stdout;
+    if (o.output && !(out = fopen(o.output, "we"))) {
+        fprintf(stderr, "vfu-conform: --output %s: %s\n", o.output, strerror(errno));
+        goto xout;
+    }
+    struct progress prog = {isatty(STDERR_FILENO) == 1, 0};
+    struct vfu_runner_opts ro = {
+        .server_cmd = o.server, .connect_path = o.connect, .timeout_ms = o.timeout_ms,
+        .trace_dir = o.trace_dir, .tool = TOOL, .xfail = xpats, .nxfail = nx,
+        .echo_server_output = o.server_output, .progress = progress, .progress_ctx = &prog,
+    };
+    struct vfu_run run;
+    char why[4096];
+    double started = (double)time(NULL);
+    if (!vfu_runner_run(list, n, &ro, &run, why, sizeof why)) {
+        if (prog.on) fprintf(stderr, "\r\033[K");
+        fprintf(stderr, "vfu-conform: %s\n", why);
+        if (out != stdout) fclose(out);
+        goto xout;
+    }
+    if (prog.on) fprintf(stderr, "\r\033[K");
+    run.tool_version = TOOL;
+    run.started = started;
+    vfu_run_tally(&run);
+    struct vfu_report_opts rop = {.color = VFU_COLOR_AUTO, .verbose = o.verbose};
+    int w = vfu_report_write(o.format, out, &run, &rop);
+    if (fflush(out) != 0) w = -1;
+    if (out != stdout && fclose(out) != 0) w = -1;
+    if (w < 0) fprintf(stderr, "vfu-conform: writing the report: %s\n", strerror(errno));
+    rc = w < 0 ? 2 : vfu_run_exit_status(&run);
+    vfu_run_free(&run);
+xout:
+    free(xpats);
+    free(xtext);
+out:
+    free(list);
+    scn_set_free(&set);
+    return rc;
+}

@@ -1,0 +1,145 @@
+#!/bin/sh
+# vfu-conform from the command line: exit statuses, scenario selection,
+# expected failures, report output, traces, the progress line, and servers
+# that cannot be used.  Usage: conform_cli.sh vfu-conform vfu-refserver SCENARIO_DIR
+set -u
+CLI=${1:?usage: conform_cli.sh vfu-conform vfu-refserver scenario-dir}
+SRV=${2:?refserver}
+SCN=${3:?scenario dir}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 name=
+
+fail() { echo "FAIL $name: $*"; fails=$((fails + 1)); }
+run() {
+    name=$1 want=$2
+    shift 2
+    "$CLI" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq "$want" ] || { fail "exit $rc, want $want"; sed 's/^/  | /' "$tmp/out" "$tmp/err" | head -20; }
+}
+has() { grep -qF -- "$1" "$tmp/out" || fail "stdout lacks '$1'"; }
+hasnt() { ! grep -qF -- "$1" "$tmp/out" || fail "stdout has '$1'"; }
+err_has() { grep -qF -- "$1" "$tmp/err" || fail "stderr lacks '$1'"; }
+err_empty() { [ ! -s "$tmp/err" ] || fail "stderr not empty: $(head -c 200 "$tmp/err")"; }
+
+cat >"$tmp/w.scn" <<'SCN'
+scenario W.overlap
+  section VFIO_USER_DMA_MAP
+  map a 0x100000 0x4000 memfd
+  send DMA_MAP flags=READ|WRITE address=0x102000 size=0x4000 fd=memfd
+  expect error ENOENT
+end
+
+scenario W.pass
+  section S
+  send DEVICE_GET_INFO
+  expect ok num_regions=$num_regions
+end
+
+scenario W.info
+  section S
+  level INFO
+  send DEVICE_GET_INFO
+  expect error
+end
+SCN
+
+# --- the bundled scenarios, found beside the program, all pass
+run bundled 0 --server "$SRV"
+has "result: PASS"
+has " passed"
+grep -Eq '[0-9]+ scenarios in [0-9.]+ s' "$tmp/out" || fail "no total time"
+err_empty   # not a terminal: no progress line
+
+# --- a wrong scenario fails with its reason; INFO findings never fail a run
+run wrong 1 --server "$SRV" --scenarios "$tmp/w.scn"
+has "step 3 ($tmp/w.scn:5): expected error ENOENT, got error reply EEXIST"
+run only 0 --server "$SRV" --scenarios "$tmp/w.scn" --only 'W.p*' --only W.info
+has "W.info"
+hasnt "W.overlap"
+run skip 0 --server "$SRV" --scenarios "$tmp/w.scn" --skip W.overlap --format tap
+has "1..2"
+has "ok 1 - W.pass"
+run none 2 --server "$SRV" --scenarios "$tmp/w.scn" --only 'nothing*'
+err_has "no scenario selected"
+
+# --- expected failures: they do not fail the run; one that passes is XPASS
+printf '# known problems\nW.overlap   # ENOENT vs EEXIST\n\nW.pa?s\n' >"$tmp/xf"
+run xfail 0 --server "$SRV" --scenarios "$tmp/w.scn" --xfail "$tmp/xf" --format tap
+has "not ok 1 - W.overlap # TODO xfail"
+has "ok 2 - W.pass # TODO xpass"
+printf 'W.overlap extra\n' >"$tmp/xf2"
+run xfail-bad 2 --server "$SRV" --scenarios "$tmp/w.scn" --xfail "$tmp/xf2"
+err_has "$tmp/xf2:1: one id or pattern per line"
+run xfail-missing 2 --server "$SRV" --scenarios "$tmp/w.scn" --xfail "$tmp/nope"
+err_has "--xfail $tmp/nope: No such file or directory"
+
+# --- formats, --output, --trace-dir (kept for failures only)
+run json 1 --server "$SRV" --scenarios "$tmp/w.scn" --format json --output "$tmp/r.json" --trace-dir "$tmp/tr"
+[ -s "$tmp/out" ] && fail "report went to stdout"
+grep -q '"W.overlap"' "$tmp/r.json" || fail "json report lacks W.overlap"
+[ -s "$tmp/tr/W.overlap.cbor" ] || fail "no trace of the failure"
+[ -e "$tmp/tr/W.pass.cbor" ] && fail "a trace of a passing scenario was kept"
+grep -q "W.overlap.cbor" "$tmp/r.json" || fail "the report does not name the trace"
+run junit 1 --server "$SRV" --scenarios "$tmp/w.scn" --format junit
+has "<testsuite"
+has "<failure"
+
+# --- --connect to a server we started ourselves
+"$SRV" --socket-path="$tmp/sock" 2>"$tmp/srv.err" &
+spid=$!
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -S "$tmp/sock" ] && break; sleep 0.1; done
+run connect 0 --connect "$tmp/sock" --scenarios "$tmp/w.scn" --only W.pass
+has "1 passed"
+# restart needs a server we started: skipped with the reason
+run connect-restart 2 --connect "$tmp/sock" --scenarios "$SCN/multi.scn" --only SESSION.restart.clean --format tap
+has "# SKIP needs vfu-conform to start the server (--server)"
+kill "$spid"; wait "$spid" 2>/dev/null
+
+# --- the progress line: only on a terminal, one line rewritten
+if command -v script >/dev/null 2>&1; then
+    name=progress
+    script -qec "\"$CLI\" --server \"$SRV\" --scenarios \"$tmp/w.scn\" --output \"$tmp/p.txt\"" "$tmp/typescript" >/dev/null 2>&1
+    grep -q '\[3/3\]' "$tmp/typescript" || fail "no progress line on a terminal"
+    grep -q 'W.info' "$tmp/p.txt" || fail "report missing with progress"
+fi
+
+# --- could not run: status 2
+run no-target 2 --scenarios "$tmp/w.scn"
+err_has "give one of --server CMD or --connect PATH"
+run both 2 --server "$SRV" --connect /x
+run bad-option 2 --frobnicate
+err_has "unknown option --frobnicate"
+run bad-timeout 2 --server "$SRV" --timeout 0
+err_has "--timeout 0: milliseconds from 1 to 600000"
+run bad-format 2 --server "$SRV" --format xml
+err_has "--format xml: human, tap, junit or json"
+run no-server 2 --server "$tmp/no-such-server" --scenarios "$tmp/w.scn"
+err_has "the server would not start"
+run server-exits 2 --server "/bin/false" --scenarios "$tmp/w.scn"
+err_has "the server would not start"
+run no-socket 2 --connect "$tmp/no-sock" --scenarios "$tmp/w.scn"
+err_has "cannot reach $tmp/no-sock: No such file or directory"
+printf 'scenario X\n  section S\n  send NOPE\nend\n' >"$tmp/bad.scn"
+run bad-scenario 2 --server "$SRV" --scenarios "$tmp/bad.scn"
+err_has "$tmp/bad.scn:3: unknown command 'NOPE'"
+run scenarios-missing 2 --server "$SRV" --scenarios "$tmp/none"
+err_has "$tmp/none: cannot open: No such file or directory"
+
+# --- --list, --help, --version
+run list 0 --list
+has "DMA_MAP.overlap.EEXIST"
+grep -Eq '^DMA_MAP\.overlap\.EEXIST +MUST +VFIO_USER_DMA_MAP$' "$tmp/out" || fail "list line format"
+run help 0 --help
+has "usage: vfu-conform"
+run version 0 --version
+has "vfu-conform"
+
+# --- replay of a kept trace
+run replay 0 replay "$tmp/tr/W.overlap.cbor"
+has "DMA_MAP"
+run replay-missing 2 replay "$tmp/nope.cbor"
+
+echo "conform_cli: $fails failed"
+[ "$fails" -eq 0 ]
