@@ -452,8 +452,11 @@ bool vfu_decode(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fd
     if (type != VFU_MSG_TYPE_COMMAND && type != VFU_MSG_TYPE_REPLY)
         return fail(&c, VFU_E_MSG_TYPE, HF(H_FLAGS), type, 0);
     m->cmd = vfu_cmd(h->cmd);
-    if (!m->cmd) return fail(&c, VFU_E_UNKNOWN_CMD, HF(H_COMMAND), h->cmd, 0);
-    if (receiver != VFU_ROLE_ANY) {
+    /* the error reply a server owes a command it does not know names that
+     * command; it is still a well-formed reply (m->cmd stays NULL) */
+    bool unknown_error_reply = !m->cmd && m->is_reply && (h->flags & VFU_HDR_FLAGS_ERROR);
+    if (!m->cmd && !unknown_error_reply) return fail(&c, VFU_E_UNKNOWN_CMD, HF(H_COMMAND), h->cmd, 0);
+    if (receiver != VFU_ROLE_ANY && m->cmd) {
         /* a request goes to the side that did not send it; a reply comes back */
         bool to_server = (m->cmd->dir == VFU_DIR_CLIENT) != m->is_reply;
         if (to_server != (receiver == VFU_ROLE_SERVER))

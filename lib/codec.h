@@ -58,7 +58,7 @@ struct vfu_part {
 
 struct vfu_msg {
     struct vfu_hdr hdr;
-    const struct vfu_cmd_desc *cmd;
+    const struct vfu_cmd_desc *cmd;   /* NULL only for an error reply to an unknown command */
     bool is_reply;
     bool is_error;      /* error reply: header only */
     bool truncated;     /* reply stopped after its fixed part; argsz says the full size */

@@ -112,6 +112,21 @@ static void unknown_cmd(void **state)
         codec_expect_error(buf, e.len, NULL, 0, NULL, VFU_ROLE_ANY, VFU_E_UNKNOWN_CMD, (int)bad[i],
                            VFU_F_HEADER_COMMAND);
     }
+    /* the error reply to an unknown command still decodes: header only */
+    uint8_t rbuf[VFU_HDR_SIZE + 4];
+    struct vfu_enc r;
+    struct vfu_error err;
+    struct vfu_msg m;
+    vfu_enc_error(&r, rbuf, sizeof rbuf, 0x7777, 9, 95 /* EOPNOTSUPP */);
+    assert_true(vfu_enc_finish(&r, &err));
+    assert_true(vfu_decode(&m, rbuf, r.len, NULL, 0, NULL, VFU_ROLE_CLIENT, &err));
+    assert_true(m.is_error);
+    assert_null(m.cmd);
+    assert_int_equal(m.hdr.error, 95);
+    /* but only as a bare header */
+    vfu_write_uint(rbuf + 4, 4, VFU_HDR_SIZE + 4);
+    assert_false(vfu_decode(&m, rbuf, VFU_HDR_SIZE + 4, NULL, 0, NULL, VFU_ROLE_CLIENT, &err));
+    assert_int_equal(err.code, VFU_E_ERROR_PAYLOAD);
 }
 
 static void direction(void **state)
