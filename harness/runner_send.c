@@ -306,6 +306,12 @@ bool step_send(struct sess *s, const struct scn_step *st, struct outcome *o)
     }
     if (!sent) {
         bool gone = err.code == VFU_E_EOF || (err.code == VFU_E_IO && (err.sys_errno == EPIPE || err.sys_errno == ECONNRESET));
+        if (err.code == VFU_E_TIMEOUT) {
+            /* the server stopped reading */
+            out_set(o, VFU_FAIL, VFU_FK_TIMEOUT, "the server took nothing of the message within %d ms", s->R->timeout_ms);
+            target_judge(s->R, o, true);
+            goto out;
+        }
         if (!gone) {
             char e[256];
             vfu_error_str(&err, e, sizeof e);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,9 +229,14 @@ static void progress(void *ctx, size_t i, size_t total, const struct scn_scenari
     struct progress *p = ctx;
     if (r && (r->verdict == VFU_FAIL || r->verdict == VFU_ERROR)) p->fails++;
     if (!p->on) return;
-    /* one line, rewritten: \r and erase to its end */
-    fprintf(stderr, "\r\033[K[%zu/%zu] %s%s%s  %zu failed", i + (r != NULL), total, r ? vfu_verdict_name(r->verdict) : "run ",
-            " ", sc->id, p->fails);
+    char line[512];
+    int n = snprintf(line, sizeof line, "[%zu/%zu] %zu failed  %-5s %s", i + (r != NULL), total, p->fails,
+                     r ? vfu_verdict_name(r->verdict) : "", sc->id);
+    /* one line, rewritten (\r, erase to its end): it must not wrap */
+    struct winsize ws;
+    size_t cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col : 80;
+    if (n > 0 && (size_t)n >= cols) line[cols - 1] = 0;
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
 }
 

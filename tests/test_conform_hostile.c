@@ -20,14 +20,16 @@
 #endif
 
 #define TIMEOUT_MS 300
-/* a run of three scenarios against any of the servers must end well
+/* a run of the four scenarios against any of the servers must end well
  * within this, or something waited without bound */
 #define BOUND_S 15.0
 
 static const char scenarios[] =
     "scenario H.negotiate\n  section S\nend\n"
     "scenario H.info\n  section S\n  send DEVICE_GET_INFO\n  expect ok\nend\n"
-    "scenario H.any\n  section S\n  send DEVICE_GET_INFO\n  expect error any\nend\n";
+    "scenario H.any\n  section S\n  send DEVICE_GET_INFO\n  expect error any\nend\n"
+    "scenario H.big\n  section S\n  send DEVICE_GET_INFO\n  expect none 10\n"
+    "  send REGION_WRITE region=0 data=zero:0x800000 unchecked\n  expect reply\nend\n";
 
 static int count_fds(void)
 {
@@ -60,17 +62,17 @@ static void against(const char *mode, const struct expect_result *want, size_t n
     struct scn_errors e = {0};
     scn_set_init(&s);
     assert_true(scn_load_text(&s, "h.scn", scenarios, strlen(scenarios), &e));
-    const struct scn_scenario *list[3] = {&s.v[0], &s.v[1], &s.v[2]};
+    const struct scn_scenario *list[4] = {&s.v[0], &s.v[1], &s.v[2], &s.v[3]};
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s %s", HOSTILE_BIN, mode);
     struct vfu_runner_opts o = {.server_cmd = cmd, .timeout_ms = TIMEOUT_MS};
     struct vfu_run r;
     char why[512];
     double t0 = now();
-    assert_true(vfu_runner_run(list, 3, &o, &r, why, sizeof why));
+    assert_true(vfu_runner_run(list, 4, &o, &r, why, sizeof why));
     double took = now() - t0;
     if (took > BOUND_S) fail_msg("%s: the run took %.1f s", mode, took);
-    assert_int_equal(r.n, 3);
+    assert_int_equal(r.n, 4);
     for (size_t i = 0; i < nwant; i++) {
         const struct vfu_result *res = NULL;
         for (size_t k = 0; k < r.n; k++)
@@ -204,6 +206,16 @@ static void drip(void **state)
     against("drip", w, 1);
 }
 
+/* a server that stops reading: a big message cannot be sent, in bounded time */
+static void noread(void **state)
+{
+    (void)state;
+    const struct expect_result w[] = {
+        {"H.big", VFU_FAIL, VFU_FK_TIMEOUT, {"step 3 (h.scn:", "the server took nothing of the message within 300 ms"}, NULL},
+    };
+    against("noread", w, 1);
+}
+
 /* a server that refuses everything: the wrong expectation is named */
 static void refuses(void **state)
 {
@@ -223,7 +235,7 @@ int main(void)
         cmocka_unit_test(exits),    cmocka_unit_test(garbage), cmocka_unit_test(bigsize),
         cmocka_unit_test(cut),      cmocka_unit_test(wrongid), cmocka_unit_test(errpayload),
         cmocka_unit_test(badversion), cmocka_unit_test(flood), cmocka_unit_test(drip),
-        cmocka_unit_test(refuses),
+        cmocka_unit_test(noread),   cmocka_unit_test(refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
  *   badversion  (at VERSION) answers with major 5
  *   flood       sends DMA_READ requests for unmapped memory without end
  *   drip        sends a valid header one byte every 200 ms
+ *   noread      stops reading (and answering)
  *   ok          answers every command with an error reply EINVAL
  *
  * It is built without sanitizers: a crash it is asked for reaches the
@@ -90,7 +91,7 @@ static bool misbehave(int fd, const struct vfu_hdr *h)
 {
     uint8_t buf[256];
     struct vfu_enc e;
-    if (!strcmp(mode, "hang") || !strcmp(mode, "silent")) {
+    if (!strcmp(mode, "hang") || !strcmp(mode, "silent") || !strcmp(mode, "noread")) {
         for (;;) pause();
     }
     if (!strcmp(mode, "crash")) {
