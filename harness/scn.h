@@ -22,7 +22,8 @@
 #define SCN_MAX_STEPS 256                /* steps of one scenario */
 #define SCN_MAX_SCENARIOS 8192           /* in one load, all files together */
 #define SCN_MAX_FILES 1024               /* .scn files in one directory */
-#define SCN_MAX_EXPANDED_LINES 262144    /* lines of one file after foreach */
+#define SCN_MAX_EXPANDED_LINES 65536     /* lines of one file after foreach */
+#define SCN_MAX_EXPANDED_BYTES (16u << 20) /* their text */
 #define SCN_MAX_FOREACH_DEPTH 4
 #define SCN_MAX_FOREACH_WORDS 256        /* values one foreach runs over */
 #define SCN_MAX_BYTES (16u << 20)        /* one byte value (zero:N included) */

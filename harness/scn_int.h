@@ -32,10 +32,10 @@ struct scn_lines {
 };
 
 /* Splits text into lines and expands foreach blocks.  Lines and their text
- * live in the arena.  On failure, msg gets "line N: why" style text and
- * *bad_line the line. */
+ * live in the arena.  On failure, msg says why, *bad_line is the line and
+ * *bad_origin the foreach bindings in force there (or NULL). */
 bool scn_lines_read(struct scn_arena *a, const char *text, size_t len, struct scn_lines *out,
-                    int *bad_line, char *msg, size_t msglen);
+                    int *bad_line, const char **bad_origin, char *msg, size_t msglen);
 
 /* words of a line: quotes removed, comments dropped */
 struct scn_tokens {

@@ -71,10 +71,13 @@ struct binding { const char *name; const char *value; };
 
 struct xctx {
     struct scn_arena *a;
+    size_t bytes;              /* text of the lines foreach made so far */
     struct scn_line *raw;      /* text as in the file */
     size_t nraw;
     struct scn_lines *out;
     int *bad_line;
+    const char **bad_origin;
+    const char *origin;        /* bindings of the lines being expanded */
     char *msg;
     size_t msglen;
 };
@@ -82,6 +85,7 @@ struct xctx {
 static bool fail(struct xctx *x, int line, const char *fmt, const char *arg)
 {
     *x->bad_line = line;
+    *x->bad_origin = x->origin;
     scn_msg(x->msg, x->msglen, fmt, arg);
     return false;
 }
@@ -89,7 +93,7 @@ static bool fail(struct xctx *x, int line, const char *fmt, const char *arg)
 static bool push(struct xctx *x, int line, const char *text, const char *origin)
 {
     struct scn_lines *o = x->out;
-    if (o->n == SCN_MAX_EXPANDED_LINES) return fail(x, line, "more than %s lines after foreach expansion", "262144");
+    if (o->n == SCN_MAX_EXPANDED_LINES) return fail(x, line, "more than %s lines after foreach expansion", "65536");
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 256;
         struct scn_line *v = scn_alloc(x->a, cap * sizeof *v);
@@ -112,6 +116,11 @@ static const char *subst(struct xctx *x, int line, const char *text, const struc
                          unsigned nb)
 {
     if (!nb) return text;
+    /* checked before the copy: a foreach may multiply a file's text */
+    if (x->bytes + strlen(text) > SCN_MAX_EXPANDED_BYTES) {
+        fail(x, line, "more than %s bytes of text after foreach expansion", "16 MiB");
+        return NULL;
+    }
     char buf[SCN_MAX_LINE + 1];
     size_t o = 0;
     for (const char *s = text; *s;) {
@@ -136,6 +145,11 @@ static const char *subst(struct xctx *x, int line, const char *text, const struc
         o += n;
         s += rep ? skip : 1;
     }
+    if (x->bytes + o > SCN_MAX_EXPANDED_BYTES) {
+        fail(x, line, "more than %s bytes of text after foreach expansion", "16 MiB");
+        return NULL;
+    }
+    x->bytes += o + 1;
     return scn_strndup(x->a, buf, o);
 }
 
@@ -197,6 +211,7 @@ static bool expand(struct xctx *x, size_t from, size_t to, struct binding *b, un
 {
     struct scn_tokens t;
     for (size_t i = from; i < to; i++) {
+        x->origin = origin;
         int line = x->raw[i].line;
         const char *text = subst(x, line, x->raw[i].text, b, nb);
         if (!text) return false;
@@ -245,10 +260,11 @@ static bool expand(struct xctx *x, size_t from, size_t to, struct binding *b, un
 }
 
 bool scn_lines_read(struct scn_arena *a, const char *text, size_t len, struct scn_lines *out,
-                    int *bad_line, char *msg, size_t msglen)
+                    int *bad_line, const char **bad_origin, char *msg, size_t msglen)
 {
     memset(out, 0, sizeof *out);
     *bad_line = 0;
+    *bad_origin = NULL;
     /* count first: the raw line table is sized before it is allocated */
     size_t nl = 1;
     for (size_t i = 0; i < len; i++) nl += text[i] == '\n';
@@ -282,6 +298,6 @@ bool scn_lines_read(struct scn_arena *a, const char *text, size_t len, struct sc
         i = next;
     }
     struct binding b[SCN_MAX_FOREACH_DEPTH];
-    struct xctx x = {a, raw, n, out, bad_line, msg, msglen};
+    struct xctx x = {a, 0, raw, n, out, bad_line, bad_origin, NULL, msg, msglen};
     return expand(&x, 0, n, b, 0, NULL);
 }

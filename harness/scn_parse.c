@@ -722,8 +722,9 @@ bool scn_load_text(struct scn_set *s, const char *name, const char *text, size_t
     size_t before = s->n;
     struct scn_lines L;
     int bad = 0;
-    bool ok = scn_lines_read(p->a, text, len, &L, &bad, p->msg, sizeof p->msg);
-    if (!ok) add_error(errs, file, bad, NULL, p->msg);
+    const char *bad_origin = NULL;
+    bool ok = scn_lines_read(p->a, text, len, &L, &bad, &bad_origin, p->msg, sizeof p->msg);
+    if (!ok) add_error(errs, file, bad, bad_origin, p->msg);
     else if (!(ok = parse_lines(p, &L))) {
         const struct scn_line *ln = p->ln;
         /* a scenario left open is reported at its own line */

@@ -170,9 +170,9 @@ static const struct ecase cases[] = {
     {"foreach X in a b\n", "t.scn:1: foreach without endfor"},
     {"foreach X of a\nendfor\n", "t.scn:1: expected: foreach NAME in VALUE..."},
     {"foreach 1X in a\nendfor\n", "t.scn:1: foreach: bad name '1X'"},
-    {"foreach X in a\nforeach X in b\nendfor\nendfor\n", "t.scn:2: foreach: X is already bound"},
+    {"foreach X in a\nforeach X in b\nendfor\nendfor\n", "t.scn:2 (X=a): foreach: X is already bound"},
     {"foreach A in 1\nforeach B in 1\nforeach C in 1\nforeach D in 1\nforeach E in 1\nendfor\nendfor\nendfor\nendfor\nendfor\n",
-     "t.scn:5: foreach nested deeper than 4"},
+     "t.scn:5 (A=1 B=1 C=1 D=1): foreach nested deeper than 4"},
     {"foreach X in 5..1\nendfor\n", "t.scn:1: range 5..1: empty, or more than 256 values"},
     {"foreach X in 0..300\nendfor\n", "t.scn:1: range 0..300: empty, or more than 256 values"},
     {"foreach C in commands\nscenario X{C}.x\n  sleep 1\nend\nendfor\n", "t.scn:4 (C=VERSION): scenario XVERSION.x: no section line"},
@@ -271,6 +271,18 @@ static void limits(void **state)
     assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
     assert_string_equal(e.msg[0], "t.scn:1: foreach over more than 256 values");
     scn_errors_free(&e);
+    /* foreach cannot make more lines or text than allowed */
+    t = "foreach A in 0..255\nforeach B in 0..255\nforeach C in 0..1\nx {A}{B}{C}\nendfor\nendfor\nendfor\n";
+    assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_string_equal(e.msg[0], "t.scn:4 (A=128 B=0 C=0): more than 65536 lines after foreach expansion");
+    scn_errors_free(&e);
+    t = malloc(2 * SCN_MAX_LINE);
+    assert_non_null(t);
+    snprintf(t, 2 * SCN_MAX_LINE, "foreach A in 0..255\nforeach B in 0..255\nx {A}{B}%01000d\nendfor\nendfor\n", 0);
+    assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_non_null(strstr(e.msg[0], "more than 16 MiB bytes of text after foreach expansion"));
+    scn_errors_free(&e);
+    free(t);
     /* substitution that makes a line too long */
     t = malloc(2 * SCN_MAX_LINE);
     assert_non_null(t);
