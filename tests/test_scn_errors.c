@@ -291,7 +291,8 @@ static void limits(void **state)
     val[sizeof val - 1] = 0;
     snprintf(t, 2 * SCN_MAX_LINE, "foreach X in %s\n# {X}{X}\nendfor\n", val);
     assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
-    assert_string_equal(e.msg[0], "t.scn:2: line longer than 1024 bytes after foreach substitution");
+    assert_int_equal(strncmp(e.msg[0], "t.scn:2 (X=vvvv", 15), 0);
+    assert_non_null(strstr(e.msg[0], "): line longer than 1024 bytes after foreach substitution"));
     scn_errors_free(&e);
     free(t);
     assert_int_equal(s.n, 0);
