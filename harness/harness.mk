@@ -15,11 +15,8 @@ HARNESS_REPORT_LIB := $(BUILD)/libvfureport.a
 
 all: $(HARNESS_LIB)
 
-# the program needs the reporters (harness/report.h, the report branch)
-ifneq ($(wildcard harness/report.h),)
 PROGRAMS += $(CONFORM_BIN)
 TESTS += $(BUILD)/tests/conform_cli
-endif
 
 $(HARNESS_OBJS) $(BUILD)/obj/harness/vfu_conform.o: CPPFLAGS += -Iharness -Iclients
 $(BUILD)/obj/tests/test_scn%.o $(BUILD)/obj/tests/test_conform%.o: CPPFLAGS += -Iharness -Iclients
@@ -31,16 +28,16 @@ $(HARNESS_LIB): $(HARNESS_OBJS)
 $(CONFORM_BIN): $(BUILD)/obj/harness/vfu_conform.o $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB)
 	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS)
 
-$(BUILD)/tests/test_scn%: $(BUILD)/obj/tests/test_scn%.o $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB)
+$(BUILD)/tests/test_scn%: $(BUILD)/obj/tests/test_scn%.o $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS) -lcmocka
 
 # the runner's tests start the reference server and read the bundled scenarios
 HARNESS_REFSERVER := $(BUILD)/vfu-refserver
 $(BUILD)/obj/tests/test_conform%.o: CPPFLAGS += -DSRV_BIN='"$(abspath $(HARNESS_REFSERVER))"' -DSCN_DIR='"$(abspath harness/scenarios)"'
-$(BUILD)/tests/test_conform%: $(BUILD)/obj/tests/test_conform%.o $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(HARNESS_REFSERVER)
+$(BUILD)/tests/test_conform%: $(BUILD)/obj/tests/test_conform%.o $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(HARNESS_REFSERVER)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS) -lcmocka
 
 # Hostile fake servers for tests/test_conform_hostile.c.  Built without
 # sanitizers whatever SANITIZE says (a crash it is asked for must reach the

@@ -22,10 +22,7 @@ void out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind k, con
 
 void vfu_run_free(struct vfu_run *run)
 {
-    for (size_t i = 0; i < run->n; i++) {
-        free(run->results[i].server_stderr);
-        free(run->results[i].trace_path);
-    }
+    for (size_t i = 0; i < run->n; i++) vfu_result_release(&run->results[i]);
     free(run->results);
     memset(run, 0, sizeof *run);
 }
@@ -233,7 +230,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         if (o->progress) o->progress(o->progress_ctx, i, n, sc, res);
     }
     late_crash(R, prev, "after the scenario ended", 100);
-    for (size_t i = 0; i < run->n; i++) run->counts[run->results[i].verdict]++;
+    vfu_run_tally(run);
     target_stop(R);
     rvars_clear(&R->vars);
     free(R);
