@@ -33,6 +33,7 @@
 #define SCN_MAX_NAME 64                  /* ids, variable and mapping names */
 #define SCN_MAX_WAIT_MS 600000           /* sleep, expect none / interrupt */
 #define SCN_MAX_FDS 253                  /* fds one send may attach */
+#define SCN_MAX_MEMORY (128u << 20)      /* the loaded form of all files together */
 
 /* ---------------------------------------------------------------- values */
 

@@ -16,6 +16,7 @@ struct chunk {
 
 struct scn_arena {
     struct chunk *head;
+    size_t total;          /* bytes of chunks, held to SCN_MAX_MEMORY */
 };
 
 struct scn_arena *scn_arena_new(void)
@@ -42,10 +43,12 @@ void *scn_alloc(struct scn_arena *a, size_t n)
     struct chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
         size_t cap = n > CHUNK ? n : CHUNK;
+        if (cap > SCN_MAX_MEMORY - a->total) return NULL;
         c = malloc(sizeof *c + cap);
         if (!c) return NULL;
         c->used = 0;
         c->cap = cap;
+        a->total += cap;
         /* a big block goes behind the current chunk, which keeps its room */
         if (a->head && cap > CHUNK) {
             c->next = a->head->next;

@@ -50,7 +50,8 @@ void scn_reach(int sid, struct scn_reach *r)
 
 /* ------------------------------------------------------------- parsing */
 
-#define MAX_OPEN 32
+/* distinct structures: no request reaches more */
+#define MAX_OPEN SCN_MAX_REACH
 #define MAX_KNOWN 32
 
 struct sstate {
@@ -83,9 +84,16 @@ static struct scn_item *item(struct sstate *s, int kind)
     return it;
 }
 
+/* the latest structure first: one opened again moves to the end */
 static bool push_open(struct sstate *s, int sid)
 {
-    if (s->nopen == MAX_OPEN) return err(s, "more than 32 structures in one message");
+    for (unsigned i = 0; i < s->nopen; i++)
+        if (s->open[i] == sid) {
+            memmove(&s->open[i], &s->open[i + 1], (s->nopen - i - 1) * sizeof s->open[0]);
+            s->open[s->nopen - 1] = (int16_t)sid;
+            return true;
+        }
+    if (s->nopen == MAX_OPEN) return err(s, "more than %d kinds of structure in one message", MAX_OPEN);
     s->open[s->nopen++] = (int16_t)sid;
     return true;
 }
@@ -234,7 +242,7 @@ static bool plus_item(struct sstate *s, const char *name)
         it->field = (int16_t)f;
         return push_open(s, S->fields[f].elem_sid);
     }
-    if (opened) s->n--, s->nopen--;   /* opened an arm for a field that is no array */
+    if (opened) s->n--, s->nopen--;   /* an arm opened for a field that is no array: forgotten */
     /* a variant arm by its structure name */
     for (int i = (int)s->nopen - 1; i >= 0; i--) {
         const struct vfu_struct_desc *st = &S->structs[s->open[i]];
