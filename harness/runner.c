@@ -74,15 +74,26 @@ static void apply_xfail(const struct vfu_runner_opts *o, struct vfu_result *res)
     else if (res->verdict == VFU_PASS) res->verdict = VFU_XPASS;
 }
 
-/* the server died by a signal while nothing was waiting on it */
+/* The server died by a signal while nothing was waiting on it: the
+ * scenario that was connected last is to blame (its own finding, if any,
+ * follows). */
 static void late_crash(struct runner *R, struct vfu_result *res, const char *when, int wait_ms)
 {
     char what[256];
     if (!res || !target_crashed(R, wait_ms, what, sizeof what)) return;
-    if ((res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL) && res->kind == VFU_FK_CRASH) return;
+    if (res->kind == VFU_FK_CRASH || res->kind == VFU_FK_EXIT || res->kind == VFU_FK_HANG) return;
+    char before[sizeof res->reason];
+    memcpy(before, res->reason, sizeof before);
+    bool had = res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL || res->verdict == VFU_ERROR;
     res->verdict = xfail_listed(R->o, res->id) ? VFU_XFAIL : VFU_FAIL;
     res->kind = VFU_FK_CRASH;
-    snprintf(res->reason, sizeof res->reason, "the server %s %s", what, when);
+    int k = snprintf(res->reason, sizeof res->reason, "the server was %s %s", what, when);
+    if (had && k > 0 && (size_t)k + 16 < sizeof res->reason) {
+        size_t room = sizeof res->reason - (size_t)k - 12, n = strnlen(before, sizeof before - 1);
+        memcpy(res->reason + k, "; before: ", 10);
+        memcpy(res->reason + k + 10, before, n < room ? n : room);
+        res->reason[(size_t)k + 10 + (n < room ? n : room)] = 0;
+    }
     free(res->server_stderr);
     res->server_stderr = target_stderr_tail(R);
 }
@@ -169,7 +180,9 @@ done:
     if (o.line) res->line = o.line;
     if (o.kind == VFU_FK_CRASH || o.kind == VFU_FK_EXIT || o.kind == VFU_FK_HANG) res->server_stderr = target_stderr_tail(R);
     /* a server that crashed as the connection went away */
-    if (o.verdict == VFU_PASS) late_crash(R, res, "after the scenario's last step", s.saw_close ? 100 : 0);
+    /* a server that crashes as a client leaves is caught here, most of the
+     * time, rather than blamed on the next scenario */
+    late_crash(R, res, "after the scenario's last step", s.saw_close ? 100 : LATE_CRASH_MS);
     if (tr) {
         if (res->verdict == VFU_FAIL || res->verdict == VFU_ERROR) keep_trace(R, tr, res);
         vfu_tracer_free(tr);

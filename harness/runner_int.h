@@ -98,6 +98,10 @@ struct sess {
     struct vfu_trace_hook trace, trace_twin;   /* given to every client of the session */
 };
 
+/* how long a server may take to crash after a session ends, and still be
+ * seen to before the next session starts */
+#define LATE_CRASH_MS 10
+
 /* ---- target (runner_target.c) ---- */
 bool target_start(struct runner *R, char *why, size_t n);
 void target_stop(struct runner *R);

@@ -206,6 +206,11 @@ void probe_run(struct runner *R)
     negotiation_vars(R, &res);
     device(&s);
     vfu_client_close(s.c);
+    /* a server that crashes as the probe leaves gets restarted, not blamed
+     * on the first scenario */
+    char what[256];
+    if (target_crashed(R, LATE_CRASH_MS, what, sizeof what))
+        fprintf(stderr, "vfu-conform: the server was %s after the device probe; restarted\n", what);
 }
 
 static bool have(struct runner *R, const char *fmt, uint64_t i, const char *field, uint64_t *v)

@@ -216,6 +216,19 @@ static void noread(void **state)
     against("noread", w, 1);
 }
 
+/* a server that crashes once a client has gone: the scenario that was
+ * connected is blamed, and the next one gets a fresh server */
+static void closecrash(void **state)
+{
+    (void)state;
+    const struct expect_result w[] = {
+        {"H.negotiate", VFU_FAIL, VFU_FK_CRASH, {"the server was killed by signal 11 (SIGSEGV) after the scenario's last step"}, "hostile: the client left; crashing"},
+        {"H.info", VFU_FAIL, VFU_FK_CRASH, {"SIGSEGV) after the scenario's last step; before: step 2 (h.scn:7): expected a success reply, got error reply EINVAL"}, NULL},
+        {"H.any", VFU_FAIL, VFU_FK_CRASH, {"SIGSEGV", "after the scenario"}, NULL},
+    };
+    against("closecrash", w, 3);
+}
+
 /* a server that refuses everything: the wrong expectation is named */
 static void refuses(void **state)
 {
@@ -235,7 +248,7 @@ int main(void)
         cmocka_unit_test(exits),    cmocka_unit_test(garbage), cmocka_unit_test(bigsize),
         cmocka_unit_test(cut),      cmocka_unit_test(wrongid), cmocka_unit_test(errpayload),
         cmocka_unit_test(badversion), cmocka_unit_test(flood), cmocka_unit_test(drip),
-        cmocka_unit_test(noread),   cmocka_unit_test(refuses),
+        cmocka_unit_test(noread),   cmocka_unit_test(closecrash), cmocka_unit_test(refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

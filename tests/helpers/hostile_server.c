@@ -16,6 +16,7 @@
  *   flood       sends DMA_READ requests for unmapped memory without end
  *   drip        sends a valid header one byte every 200 ms
  *   noread      stops reading (and answering)
+ *   closecrash  answers commands with EINVAL, crashes when a client leaves
  *   ok          answers every command with an error reply EINVAL
  *
  * It is built without sanitizers: a crash it is asked for reaches the
@@ -191,5 +192,10 @@ int main(int argc, char **argv)
         if (c < 0) continue;
         session(c);
         close(c);
+        if (!strcmp(mode, "closecrash")) {
+            fprintf(stderr, "hostile: the client left; crashing\n");
+            fflush(stderr);
+            raise(SIGSEGV);
+        }
     }
 }
