@@ -50,7 +50,34 @@ struct vfu_run {
     struct vfu_result *results;
     size_t n;
     double seconds;           /* whole run */
-    unsigned counts[VFU_ERROR + 1];
+    double started;           /* wall clock at the start, s since the epoch; 0: unknown */
+    unsigned counts[VFU_ERROR + 1];   /* vfu_run_tally fills them */
 };
+
+/* "PASS", "FAIL", ...; "MUST", ...; "mismatch", ... ("?" out of range) */
+const char *vfu_verdict_name(enum vfu_verdict v);
+const char *vfu_level_name(enum vfu_level l);
+const char *vfu_failure_kind_name(enum vfu_failure_kind k);
+
+/* A FAIL at MUST or SHOULD level.  INFO results are reported and never fail
+ * the run; an XPASS is flagged in every report but does not fail it either
+ * (the --xfail list is stale, the server is not wrong). */
+bool vfu_result_fails_run(const struct vfu_result *r);
+
+/* counts by verdict from the results (the reporters use this, not
+ * run->counts, so a report always agrees with its own lines) */
+void vfu_run_count(const struct vfu_run *run, unsigned counts[VFU_ERROR + 1]);
+/* fills run->counts */
+void vfu_run_tally(struct vfu_run *run);
+
+/* The process exit status for a run:
+ *   2  it could not run: any ERROR, or no scenario ran (none at all, or
+ *      every one skipped)
+ *   1  a result fails the run (vfu_result_fails_run)
+ *   0  otherwise: passes, skips, XFAILs, XPASSes and INFO failures */
+int vfu_run_exit_status(const struct vfu_run *run);
+
+/* frees server_stderr and trace_path */
+void vfu_result_release(struct vfu_result *r);
 
 #endif

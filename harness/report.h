@@ -1,0 +1,65 @@
+/* Reports of a conformance run (struct vfu_run, harness/result.h) in four
+ * formats.  Every string in a result may hold anything a server or a
+ * scenario produced (quotes, markup, control characters, ill-formed
+ * UTF-8): each format gets it escaped by its own rules, and invalid UTF-8
+ * becomes U+FFFD.
+ *
+ *   human  failures first (id, level, section, reason, file:line, trace,
+ *          the tail of the server's stderr), then XFAIL and SKIP lines,
+ *          passes with verbose; counts by verdict and the run time.
+ *   tap    TAP version 13 (which TAP 14 consumers read too): plan first,
+ *          one line per scenario in run order, a YAML block for every
+ *          result that did not pass or skip.
+ *            PASS   ok N - ID
+ *            SKIP   ok N - ID # SKIP reason
+ *            FAIL   not ok N - ID                    (MUST, SHOULD)
+ *            FAIL   not ok N - ID # TODO INFO: reason (INFO never fails a run)
+ *            XFAIL  not ok N - ID # TODO xfail: reason
+ *            XPASS  ok N - ID # TODO xpass: ...      TAP's own "unexpectedly
+ *                   succeeded" (prove shows "TODO passed"): flagged, not failing
+ *            ERROR  not ok N - ID
+ *   junit  one <testsuite>, a <testcase> per scenario (classname: the spec
+ *          section, name: the id).  FAIL -> <failure>, but a crash or hang
+ *          -> <error>; ERROR -> <error>; SKIP and XFAIL -> <skipped>;
+ *          INFO failures and XPASS pass, with a note in <system-out>, so
+ *          that consumers count failures as the exit status does.
+ *          Characters XML 1.0 forbids (C0 controls but tab, newline and
+ *          return; U+FFFE, U+FFFF) are written as the visible text \xNN.
+ *   json   built with json-c: run metadata, counts, exit status, and
+ *          every result with all its fields. */
+#ifndef VFU_REPORT_H
+#define VFU_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "result.h"
+
+enum vfu_report_format { VFU_REPORT_HUMAN, VFU_REPORT_TAP, VFU_REPORT_JUNIT, VFU_REPORT_JSON };
+
+enum vfu_color { VFU_COLOR_AUTO, VFU_COLOR_ALWAYS, VFU_COLOR_NEVER };
+
+struct vfu_report_opts {
+    enum vfu_color color;     /* human only; AUTO: out is a terminal and
+                               * NO_COLOR is unset or empty (no-color.org) */
+    bool verbose;             /* human: passes listed too */
+    unsigned stderr_lines;    /* human: server stderr lines shown; 0: 10 */
+};
+
+/* "human", "tap", "junit", "json" (exactly); false for anything else */
+bool vfu_report_format_parse(const char *s, enum vfu_report_format *f);
+const char *vfu_report_format_name(enum vfu_report_format f);
+
+/* Writes the report; opts may be NULL.  0, or -1 when out failed (errno). */
+int vfu_report_write(enum vfu_report_format f, FILE *out, const struct vfu_run *run,
+                     const struct vfu_report_opts *opts);
+
+int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_report_opts *opts);
+int vfu_report_tap(FILE *out, const struct vfu_run *run);
+int vfu_report_junit(FILE *out, const struct vfu_run *run);
+int vfu_report_json(FILE *out, const struct vfu_run *run);
+
+/* whether the human report would colour on out with this setting */
+bool vfu_report_use_color(FILE *out, enum vfu_color c);
+
+#endif

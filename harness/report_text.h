@@ -1,0 +1,42 @@
+/* Text handling shared by the reporters: strings taken apart scalar by
+ * scalar (ill-formed UTF-8 arrives as U+FFFD), each format escaping them by
+ * its own rules; tails of long output; times. */
+#ifndef VFU_REPORT_TEXT_H
+#define VFU_REPORT_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* one scalar: its value and the well-formed bytes that encode it */
+typedef void (*rp_put_fn)(FILE *out, uint32_t cp, const char *bytes, size_t n);
+
+void rp_each(FILE *out, const char *s, size_t n, rp_put_fn fn);
+/* NUL-terminated; NULL writes nothing */
+void rp_each_str(FILE *out, const char *s, rp_put_fn fn);
+
+/* escapers */
+void rp_put_term(FILE *out, uint32_t cp, const char *b, size_t n);       /* control chars visible */
+void rp_put_tap_line(FILE *out, uint32_t cp, const char *b, size_t n);   /* one line, # and \ escaped */
+void rp_put_yaml_dq(FILE *out, uint32_t cp, const char *b, size_t n);    /* inside "..." */
+void rp_put_xml_text(FILE *out, uint32_t cp, const char *b, size_t n);
+void rp_put_xml_attr(FILE *out, uint32_t cp, const char *b, size_t n);   /* inside "..." */
+
+/* The last max_lines lines of s (a final newline does not open another). */
+struct rp_tail {
+    const char *start;
+    size_t len;
+    unsigned shown, total;
+};
+void rp_tail(const char *s, unsigned max_lines, struct rp_tail *t);
+
+const char *rp_str(const char *s, const char *dflt);
+/* a time fit to print: negative and non-finite values become 0 */
+double rp_secs(double s);
+/* wall clock as "2024-05-01T12:00:00" (UTC), with "Z" when z; "" for 0 */
+void rp_timestamp(double t, bool z, char *buf, size_t n);
+/* flush and report the stream's state: 0, or -1 when it failed */
+int rp_finish(FILE *out);
+
+#endif
