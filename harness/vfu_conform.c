@@ -4,6 +4,7 @@
  *   vfu-conform --connect PATH [options]     use a server already listening
  *   vfu-conform --list [--scenarios ...]     the scenario ids, levels, sections
  *   vfu-conform replay TRACE                 print a recorded wire trace
+ *   vfu-conform replay TRACE --server CMD    play its client side again
  *
  * Exit status: 0 every scenario passed (or failed as expected, or is INFO);
  * 1 a MUST or SHOULD scenario failed; 2 the run could not happen (bad
@@ -21,14 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report.h"
-/* the trace printer comes with the reporters (report branch) */
-#if defined(__has_include)
-#if __has_include("replay.h")
+#include "client.h"
+#include "proc.h"
 #include "replay.h"
-#define HAVE_REPLAY 1
-#endif
-#endif
+#include "report.h"
 #include "runner.h"
 #include "scn.h"
 
@@ -39,7 +36,7 @@
 static const char usage[] =
     "usage: vfu-conform (--server CMD | --connect PATH) [options]\n"
     "       vfu-conform --list [--scenarios DIR|FILE] [--only PAT] [--skip PAT]\n"
-    "       vfu-conform replay TRACE\n"
+    "       vfu-conform replay TRACE [--server CMD | --connect PATH] [--timeout MS]\n"
     "\n"
     "Checks a vfio-user server against conformance scenarios.\n"
     "\n"
@@ -248,21 +245,78 @@ static void progress(void *ctx, size_t i, size_t total, const struct scn_scenari
 
 /* -------------------------------------------------------------- replay */
 
+/* vfu-conform replay TRACE [--server CMD | --connect PATH] [--timeout MS]:
+ * prints the trace, or plays its client side against a server */
 static int replay_main(int argc, char **argv)
 {
-    if (argc != 3 || argv[2][0] == '-') {
-        fprintf(stderr, "usage: vfu-conform replay TRACE\n");
+    const char *trace = NULL, *server = NULL, *connect = NULL;
+    int timeout = VFU_RUNNER_DEFAULT_TIMEOUT_MS;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        bool val = i + 1 < argc;
+        if (!strcmp(a, "--server") && val) server = argv[++i];
+        else if (!strcmp(a, "--connect") && val) connect = argv[++i];
+        else if (!strcmp(a, "--timeout") && val) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 1 || v > VFU_RUNNER_MAX_TIMEOUT_MS)
+                return bad_usage("--timeout %s: milliseconds from 1 to 600000", argv[i]);
+            timeout = (int)v;
+        } else if (a[0] != '-' && !trace) trace = a;
+        else return bad_usage("replay: unexpected '%s'", a);
+    }
+    if (!trace || (server && connect)) {
+        fprintf(stderr, "usage: vfu-conform replay TRACE [--server CMD | --connect PATH] [--timeout MS]\n");
         return 2;
     }
-#ifdef HAVE_REPLAY
     char why[512];
-    int r = vfu_replay_print(argv[2], stdout, why, sizeof why);
-    if (r != 0) fprintf(stderr, "vfu-conform: %s: %s\n", argv[2], why);
-    return r ? 2 : 0;
-#else
-    fprintf(stderr, "vfu-conform: replay: this build has no trace printer (harness/replay.h)\n");
-    return 2;
-#endif
+    if (!server && !connect) {
+        int r = vfu_replay_print(trace, stdout, why, sizeof why);
+        if (r != 0) fprintf(stderr, "vfu-conform: %s: %s\n", trace, why);
+        return r ? 2 : 0;
+    }
+    /* against a server: started as a run would start it, or reached */
+    struct vfu_proc proc;
+    memset(&proc, 0, sizeof proc);
+    char dir[] = "/tmp/vfu-replay-XXXXXX", sock[64];
+    struct vfu_error err;
+    int rc = 2;
+    if (server) {
+        if (!mkdtemp(dir)) {
+            fprintf(stderr, "vfu-conform: %s\n", strerror(errno));
+            return 2;
+        }
+        snprintf(sock, sizeof sock, "%s/sock", dir);
+        struct vfu_proc_spec spec = {.cmd = server, .socket_path = sock};
+        if (!vfu_proc_start(&proc, &spec, &err)) {
+            fprintf(stderr, "vfu-conform: the server would not start: %s\n", vfu_proc_why(&proc));
+            goto out;
+        }
+        connect = sock;
+    }
+    int fd = vfu_connect(connect, timeout, &err);
+    struct vfu_conn c;
+    struct vfu_limits lim;
+    vfu_limits_default(&lim);
+    lim.max_msg_size = VFU_CLIENT_RX_CAP;   /* what the recording client could take */
+    if (fd < 0 || !vfu_conn_init(&c, fd, &lim, &err)) {
+        char e[256];
+        vfu_error_str(&err, e, sizeof e);
+        fprintf(stderr, "vfu-conform: cannot connect to %s: %s\n", connect, e);
+        goto out;
+    }
+    c.timeout_ms = timeout;
+    int r = vfu_replay_run(trace, &c, stdout, timeout, why, sizeof why);
+    vfu_conn_close(&c);
+    if (r < 0) fprintf(stderr, "vfu-conform: %s: %s\n", trace, why);
+    rc = r < 0 ? 2 : r;
+out:
+    if (server) {
+        vfu_proc_stop(&proc, 2000);
+        vfu_proc_free(&proc);
+        rmdir(dir);
+    }
+    return rc;
 }
 
 /* ----------------------------------------------------------------- main */

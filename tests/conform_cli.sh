@@ -136,16 +136,14 @@ has "usage: vfu-conform"
 run version 0 --version
 has "vfu-conform"
 
-# --- replay of a kept trace (once the trace printer is built in)
-"$CLI" replay "$tmp/tr/W.overlap.cbor" >"$tmp/out" 2>"$tmp/err"
-if grep -q "no trace printer" "$tmp/err"; then
-    echo "conform_cli: replay not built in; its checks skipped"
-else
-    run replay 0 replay "$tmp/tr/W.overlap.cbor"
-    has "DMA_MAP"
-fi
+# --- replay of a kept trace: printed, and played against the server again
+run replay 0 replay "$tmp/tr/W.overlap.cbor"
+has "DMA_MAP"
+has "VERSION"
+run replay-server 0 replay "$tmp/tr/W.overlap.cbor" --server "$SRV" --timeout 2000
 run replay-missing 2 replay "$tmp/nope.cbor"
 run replay-usage 2 replay
+run replay-both 2 replay "$tmp/tr/W.overlap.cbor" --server "$SRV" --connect /x
 
 echo "conform_cli: $fails failed"
 [ "$fails" -eq 0 ]
