@@ -28,6 +28,7 @@ void srv_opts_default(struct srv_opts *o)
     o->twin_socket = true;
     o->write_multiple = true;
     o->migration = true;
+    o->faults = 0;
 }
 
 /* ----------------------------------------------------------- device --- */
@@ -131,9 +132,16 @@ enum srv_verdict srv_ioevent(struct srv *s)
 
 /* ---------------------------------------------------------- replies --- */
 
+/* the message id a reply carries: the request's, as it came */
+static uint16_t reply_id(const struct srv *s, uint16_t msg_id)
+{
+    if (srv_fault(s, FAULT_WRONG_MSG_ID)) return msg_id & 0xff;
+    return msg_id;
+}
+
 void srv_reply_begin(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
 {
-    vfu_enc_begin(e, s->tx, s->tx_cap, m->hdr.cmd, true, m->hdr.msg_id);
+    vfu_enc_begin(e, s->tx, s->tx_cap, m->hdr.cmd, true, reply_id(s, m->hdr.msg_id));
 }
 
 int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
@@ -146,7 +154,9 @@ int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
         srv_log("cannot encode reply: %s", b);
         return EIO;
     }
-    if (m->hdr.flags & VFU_HDR_FLAGS_NO_REPLY) return 0;
+    if ((m->hdr.flags & VFU_HDR_FLAGS_NO_REPLY) && !srv_fault(s, FAULT_REPLY_TO_NOREPLY)) return 0;
+    if (m->hdr.cmd == VFU_CMD_REGION_WRITE && srv_fault(s, FAULT_WRONG_REPLY_COMMAND))
+        vfu_enc_hdr(e, VFU_F_HEADER_COMMAND, VFU_CMD_REGION_READ);
     if (!s->peer.send(s->peer.ctx, e, &err)) s->broken = true;
     return 0;
 }
@@ -154,18 +164,30 @@ int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
 int srv_reply_empty(struct srv *s, const struct vfu_msg *m)
 {
     struct vfu_enc e;
-    vfu_enc_begin(&e, s->tx, s->tx_cap, m->hdr.cmd, true, m->hdr.msg_id);
+    srv_reply_begin(s, m, &e);
     return srv_reply_send(s, m, &e);
+}
+
+/* the seeded fault error-reply-with-payload: the errno once more after
+ * the header, where the spec allows nothing */
+static void fault_error_payload(struct vfu_enc *e, uint32_t errnum)
+{
+    if (e->cap - e->len < 4) return;
+    vfu_write_uint(e->buf + e->len, 4, errnum);
+    e->len += 4;
+    vfu_enc_hdr(e, VFU_F_HEADER_MSG_SIZE, e->len);
 }
 
 static void reply_error(struct srv *s, const struct vfu_hdr *h, int errnum)
 {
     /* No_reply means no reply at all, failures included */
-    if (h->flags & VFU_HDR_FLAGS_NO_REPLY) return;
+    if ((h->flags & VFU_HDR_FLAGS_NO_REPLY) && !srv_fault(s, FAULT_REPLY_TO_NOREPLY)) return;
     struct vfu_enc e;
     struct vfu_error err;
-    vfu_enc_error(&e, s->tx, s->tx_cap, h->cmd, h->msg_id, (uint32_t)errnum);
-    if (!vfu_enc_finish(&e, &err) || !s->peer.send(s->peer.ctx, &e, &err)) s->broken = true;
+    vfu_enc_error(&e, s->tx, s->tx_cap, h->cmd, reply_id(s, h->msg_id), (uint32_t)errnum);
+    bool ok = vfu_enc_finish(&e, &err);
+    if (ok && srv_fault(s, FAULT_ERROR_REPLY_WITH_PAYLOAD)) fault_error_payload(&e, (uint32_t)errnum);
+    if (!ok || !s->peer.send(s->peer.ctx, &e, &err)) s->broken = true;
 }
 
 int srv_take_fd(const struct vfu_msg *m, int *fds, unsigned i)
@@ -213,7 +235,7 @@ enum srv_verdict srv_handle(struct srv *s, const struct vfu_msg *m, int *fds)
         reply_error(s, &m->hdr, EINVAL);
         return verdict(s);
     }
-    if (s->negotiated && cmd == VFU_CMD_VERSION) {
+    if (s->negotiated && cmd == VFU_CMD_VERSION && !srv_fault(s, FAULT_VERSION_TWICE_ACCEPTED)) {
         reply_error(s, &m->hdr, EINVAL);
         return verdict(s);
     }
@@ -253,9 +275,31 @@ enum srv_verdict srv_reject(struct srv *s, const struct vfu_msg *m, const struct
         reply_error(s, h, EINVAL);
         return verdict(s);
     }
+    if (err->code == VFU_E_UNKNOWN_CMD && srv_fault(s, FAULT_UNKNOWN_COMMAND_SILENT)) return verdict(s);
     reply_error(s, h, reject_errno(err));
     if (h->cmd == VFU_CMD_VERSION && !s->negotiated) return SRV_CLOSE;
     return verdict(s);
+}
+
+/* The seeded fault dma-reserved-flags-accepted: a DMA_MAP the codec refused
+ * for flag bits the spec does not define is handled with those bits
+ * cleared, from a copy (the received buffer stays as it came). */
+static enum srv_verdict fault_dma_flags(struct srv *s, const uint8_t *buf, size_t len, int *fds,
+                                        unsigned nfds)
+{
+    const struct vfu_field_desc *f = &vfu_spec.fields[VFU_F_DMA_MAP_FLAGS];
+    uint8_t *copy = malloc(len);
+    if (!copy) return SRV_CLOSE;
+    memcpy(copy, buf, len);
+    uint8_t *p = copy + VFU_HDR_SIZE + f->offset;
+    vfu_write_uint(p, f->width, vfu_read_uint(p, f->width) & VFU_DMA_MAP_FLAGS_KNOWN);
+    struct vfu_msg m;
+    struct vfu_error err;
+    enum srv_verdict v = vfu_decode(&m, copy, len, fds, nfds, &s->rx, VFU_ROLE_SERVER, &err)
+                             ? srv_handle(s, &m, fds)
+                             : srv_reject(s, &m, &err);
+    free(copy);
+    return v;
 }
 
 enum srv_verdict srv_input(struct srv *s, const uint8_t *buf, size_t len, int *fds, unsigned nfds)
@@ -264,6 +308,9 @@ enum srv_verdict srv_input(struct srv *s, const uint8_t *buf, size_t len, int *f
     struct vfu_error err;
     if (!vfu_decode(&m, buf, len, fds, nfds, &s->rx, VFU_ROLE_SERVER, &err)) {
         if (err.code == VFU_E_HDR_SHORT) return SRV_CLOSE;
+        if (err.code == VFU_E_RESERVED_FLAGS && err.field == VFU_F_DMA_MAP_FLAGS &&
+            srv_fault(s, FAULT_DMA_RESERVED_FLAGS_ACCEPTED))
+            return fault_dma_flags(s, buf, len, fds, nfds);
         return srv_reject(s, &m, &err);
     }
     return srv_handle(s, &m, fds);

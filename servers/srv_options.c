@@ -25,6 +25,8 @@ const char srv_usage[] =
     "  --twin-socket=on|off      offer a twin socket when asked (default on)\n"
     "  --write-multiple=on|off   offer REGION_WRITE_MULTI (default on)\n"
     "  --migration=on|off        migration and dirty logging features (default on)\n"
+    "  --fault=NAME              break one rule of the spec on purpose (repeatable);\n"
+    "                            --fault=list prints the seeded faults\n"
     "  -h, --help                this text\n";
 
 static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
@@ -101,6 +103,15 @@ enum srv_opt_result srv_options_parse(int argc, char **argv, struct srv_cmdline 
             if (missing || !parse_bool(v, &cl->opt.write_multiple)) BAD("--write-multiple needs on or off");
         } else if (VALUE("--migration")) {
             if (missing || !parse_bool(v, &cl->opt.migration)) BAD("--migration needs on or off");
+        } else if (VALUE("--fault")) {
+            if (missing || !*v) BAD("--fault needs a name (--fault=list lists them)");
+            if (!strcmp(v, "list")) return SRV_OPT_FAULT_LIST;
+            int f = srv_fault_lookup(v);
+            if (f < 0) {
+                cl->bad_fault = true;
+                BAD("unknown fault '%s'", v);
+            }
+            cl->opt.faults |= (srv_fault_set)1 << f;
         } else {
             BAD("unknown argument '%s'", a);
         }

@@ -23,7 +23,9 @@ static void offer_caps(const struct srv *s, bool twin, struct vfu_caps *c)
     vfu_caps_set(c, VFU_CAP_WRITE_MULTIPLE, s->opt.write_multiple);
     vfu_caps_set(c, VFU_CAP_TWIN_SOCKET_SUPPORTED, twin);
     /* the client end of the pair is the only fd of the reply */
-    vfu_caps_set(c, VFU_CAP_TWIN_SOCKET_FD_INDEX, 0);
+    uint64_t fd_index = 0;
+    if (srv_fault(s, FAULT_TWIN_SOCKET_BAD_FD_INDEX)) fd_index = 1;
+    vfu_caps_set(c, VFU_CAP_TWIN_SOCKET_FD_INDEX, fd_index);
     if (s->opt.migration) {
         vfu_caps_set(c, VFU_CAP_MIGRATION_PGSIZE, srv_min_pgsize(s));
         /* a DMA_LOGGING_REPORT bitmap is one reply's data */
@@ -40,8 +42,10 @@ int srv_h_version(struct srv *s, const struct vfu_msg *m, int *fds)
                                (uint16_t)vfu_get(m, VFU_F_VERSION_MINOR), VFU_PROTO_MAJOR,
                                VFU_PROTO_MINOR, &minor, &err)) {
         srv_log("VERSION: client major %u, ours %u", (unsigned)err.got, (unsigned)err.want);
-        return vfu_errc_errno(err.code);
+        if (!srv_fault(s, FAULT_VERSION_MAJOR_MISMATCH_ACCEPTED)) return vfu_errc_errno(err.code);
+        minor = VFU_PROTO_MINOR;
     }
+    if (srv_fault(s, FAULT_VERSION_MINOR_HIGHER)) minor = VFU_PROTO_MINOR;
 
     struct vfu_caps prop;
     vfu_caps_init(&prop);
@@ -62,6 +66,9 @@ int srv_h_version(struct srv *s, const struct vfu_msg *m, int *fds)
     struct vfu_caps offer, rep;
     offer_caps(s, twin_ok, &offer);
     vfu_negotiate_reply(&prop, &offer, &rep);
+    /* a proposal without capabilities gets none back (the subset rule) */
+    if ((!json || jlen <= 1) && srv_fault(s, FAULT_VERSION_UNPROPOSED_CAPABILITY))
+        vfu_caps_set(&rep, VFU_CAP_PGSIZES, s->opt.pgsizes);
     bool twin = rep.present[VFU_CAP_TWIN_SOCKET_SUPPORTED] && rep.v[VFU_CAP_TWIN_SOCKET_SUPPORTED];
     char text[1024];
     int n = vfu_caps_to_json(&rep, text, sizeof text);
