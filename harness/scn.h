@@ -229,10 +229,11 @@ enum scn_req_kind {
     SCN_R_RESET,           /* DEVICE_GET_INFO flags RESET */
     SCN_R_IO_FDS,          /* DEVICE_GET_REGION_IO_FDS answered with success */
     SCN_R_SERVER,          /* vfu-conform starts the server (restart needs it) */
+    SCN_R_MAX_DMA_MAPS,    /* the server's max_dma_maps (stated, else the default) <= arg */
 };
 struct scn_req {
     uint8_t kind;
-    struct scn_value arg;  /* IRQ, REGION */
+    struct scn_value arg;  /* IRQ, REGION, MAX_DMA_MAPS */
     int line;
 };
 

@@ -23,7 +23,9 @@ void srv_opts_default(struct srv_opts *o)
 {
     o->max_data_xfer_size = VFU_DEFAULT_MAX_DATA_XFER_SIZE;
     o->max_msg_fds = 8;
-    o->max_dma_maps = VFU_DEFAULT_MAX_DMA_MAPS;
+    /* well below the spec's default: small enough for a conformance
+     * scenario to fill the table and see the limit kept */
+    o->max_dma_maps = 64;
     o->pgsizes = VFU_DEFAULT_PGSIZES;
     o->twin_socket = true;
     o->write_multiple = true;

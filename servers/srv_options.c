@@ -20,7 +20,7 @@ const char srv_usage[] =
     "  -v, --verbose             log every message, one line each, on stderr\n"
     "  --max-data-xfer-size=N    advertised max_data_xfer_size (default 1048576)\n"
     "  --max-msg-fds=N           advertised max_msg_fds (default 8, at most 253)\n"
-    "  --max-dma-maps=N          advertised max_dma_maps (default 65535)\n"
+    "  --max-dma-maps=N          advertised max_dma_maps (default 64)\n"
     "  --pgsizes=N               advertised pgsizes (default 4096)\n"
     "  --twin-socket=on|off      offer a twin socket when asked (default on)\n"
     "  --write-multiple=on|off   offer REGION_WRITE_MULTI (default on)\n"
