@@ -152,7 +152,6 @@ void probe_run(struct runner *R)
 {
     struct probe *p = &R->probe;
     memset(p, 0, sizeof *p);
-    p->ran = true;
     p->ok = true;
     struct outcome o = {0};
     if (!target_ready(R, &o)) {
