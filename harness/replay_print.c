@@ -65,16 +65,10 @@ void vfu_replay_print_trace(FILE *out, const struct vfu_trace *t)
                 (double)t->trunc_t / 1e9);
 }
 
-int vfu_replay_print(FILE *out, const char *path)
+int vfu_replay_print(const char *path, FILE *out, char *why, size_t whyn)
 {
     struct vfu_trace t;
-    char why[512];
-    if (!vfu_trace_load(path, &t, why, sizeof why)) {
-        fputs("cannot read the trace: ", out);
-        text(out, why);
-        fputc('\n', out);
-        return 2;
-    }
+    if (!vfu_trace_load(path, &t, why, whyn)) return -1;
     vfu_replay_print_trace(out, &t);
     vfu_trace_release(&t);
     return 0;

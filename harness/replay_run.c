@@ -5,6 +5,7 @@
 #include "replay.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -47,6 +48,8 @@ struct rp {
     struct vfu_conn *chan[VFU_TRACE_NCHAN];
     struct vfu_conn twin;
     bool have_twin;
+    char *why;            /* why replay could not go on (BAD_TRACE, LOCAL) */
+    size_t whyn;
 };
 
 static const char *dir_name(enum vfu_trace_dir d) { return d == VFU_TRACE_TX ? "tx" : "rx"; }
@@ -58,6 +61,24 @@ static void where(struct rp *r, size_t i)
     const struct vfu_trace_event *e = &r->t->ev[i];
     fprintf(r->out, "event %zu (%s %s, at %.6f s): ", i, dir_name(e->dir), chan_name(e->chan),
             (double)e->t_ns / 1e9);
+}
+
+/* replay cannot go on: said on out, and kept in r->why */
+static void cannot(struct rp *r, size_t i, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void cannot(struct rp *r, size_t i, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (i != (size_t)-1) where(r, i);
+    rp_each_str(r->out, msg, rp_put_term);
+    fputc('\n', r->out);
+    if (r->whyn) {
+        if (i != (size_t)-1) snprintf(r->why, r->whyn, "event %zu: %s", i, msg);
+        else snprintf(r->why, r->whyn, "%s", msg);
+    }
 }
 
 static void err_text(FILE *out, const struct vfu_error *e)
@@ -121,8 +142,7 @@ static enum vfu_replay_outcome send_event(struct rp *r, size_t i)
     const struct vfu_trace_event *e = &r->t->ev[i];
     struct vfu_conn *c = r->chan[e->chan];
     if (!c) {
-        where(r, i);
-        fputs("the twin channel is used, but no socket was sent for it\n", r->out);
+        cannot(r, i, "the twin channel is used, but no socket was sent for it");
         return VFU_REPLAY_BAD_TRACE;
     }
     int fds[VFU_MAX_FDS], keep[VFU_MAX_FDS];
@@ -132,8 +152,7 @@ static enum vfu_replay_outcome send_event(struct rp *r, size_t i)
         int k;
         fds[n] = make_fd(&e->fds[n], &k);
         if (fds[n] < 0) {
-            where(r, i);
-            fprintf(r->out, "cannot make a %s fd: %s\n", vfu_fd_kind_name(e->fds[n].kind), strerror(errno));
+            cannot(r, i, "cannot make a %s fd: %s", vfu_fd_kind_name(e->fds[n].kind), strerror(errno));
             res = VFU_REPLAY_LOCAL;
             break;
         }
@@ -144,19 +163,23 @@ static enum vfu_replay_outcome send_event(struct rp *r, size_t i)
         if (!vfu_send(c, e->bytes, e->len, fds, n, &err) && !e->has_err) {
             /* the original send went through; a peer that is gone now is
              * the server's doing, anything else is ours */
-            where(r, i);
-            fputs("send failed: ", r->out);
-            err_text(r->out, &err);
-            fputc('\n', r->out);
+            char es[256];
+            vfu_error_str(&err, es, sizeof es);
             res = err.code == VFU_E_EOF ? VFU_REPLAY_CLOSED : VFU_REPLAY_LOCAL;
+            if (res == VFU_REPLAY_LOCAL) cannot(r, i, "send failed: %s", es);
+            else {
+                where(r, i);
+                fputs("the server closed the connection (send failed: ", r->out);
+                rp_each_str(r->out, es, rp_put_term);
+                fputs(")\n", r->out);
+            }
         }
     }
     for (unsigned k = 0; k < n; k++) close(fds[k]);
     for (unsigned k = 0; k < nkeep; k++) {
         if (res == VFU_REPLAY_SAME && e->chan == VFU_TRACE_MAIN) {
             if (!keep_socket(r, keep[k])) {
-                where(r, i);
-                fputs("cannot set up the twin channel\n", r->out);
+                cannot(r, i, "cannot set up the twin channel");
                 res = VFU_REPLAY_LOCAL;
             }
         } else
@@ -287,8 +310,7 @@ static enum vfu_replay_outcome recv_event(struct rp *r, size_t i)
     const struct vfu_trace_event *e = &r->t->ev[i];
     struct vfu_conn *c = r->chan[e->chan];
     if (!c) {
-        where(r, i);
-        fputs("the twin channel is used, but no socket was sent for it\n", r->out);
+        cannot(r, i, "the twin channel is used, but no socket was sent for it");
         return VFU_REPLAY_BAD_TRACE;
     }
     struct vfu_error err;
@@ -350,14 +372,14 @@ static bool fit_limits(struct rp *r, struct vfu_conn *c)
     if (lim.max_msg_size == c->lim.max_msg_size && lim.max_fds == c->lim.max_fds) return true;
     struct vfu_error err;
     if (vfu_conn_set_limits(c, &lim, &err)) return true;
-    fputs("cannot raise the receive limits: ", r->out);
-    err_text(r->out, &err);
-    fputc('\n', r->out);
+    char es[256];
+    vfu_error_str(&err, es, sizeof es);
+    cannot(r, (size_t)-1, "cannot raise the receive limits: %s", es);
     return false;
 }
 
-enum vfu_replay_outcome vfu_replay_trace(const struct vfu_trace *t, struct vfu_conn *c, FILE *out,
-                                         const struct vfu_replay_opts *o)
+static enum vfu_replay_outcome replay(const struct vfu_trace *t, struct vfu_conn *c, FILE *out,
+                                      const struct vfu_replay_opts *o, char *why, size_t whyn)
 {
     struct rp r = {
         .t = t,
@@ -365,6 +387,8 @@ enum vfu_replay_outcome vfu_replay_trace(const struct vfu_trace *t, struct vfu_c
         .timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : VFU_REPLAY_DEFAULT_TIMEOUT_MS,
         .proc = o ? o->proc : NULL,
         .chan = {c, NULL},
+        .why = why,
+        .whyn = whyn,
     };
     c->timeout_ms = r.timeout_ms;
     if (!fit_limits(&r, c)) return VFU_REPLAY_LOCAL;
@@ -387,18 +411,40 @@ enum vfu_replay_outcome vfu_replay_trace(const struct vfu_trace *t, struct vfu_c
     return res;
 }
 
-enum vfu_replay_outcome vfu_replay_run(const char *path, struct vfu_conn *c, FILE *out,
-                                       const struct vfu_replay_opts *o)
+enum vfu_replay_outcome vfu_replay_trace(const struct vfu_trace *t, struct vfu_conn *c, FILE *out,
+                                         const struct vfu_replay_opts *o)
+{
+    return replay(t, c, out, o, NULL, 0);
+}
+
+static enum vfu_replay_outcome replay_path(const char *path, struct vfu_conn *c, FILE *out,
+                                           const struct vfu_replay_opts *o, char *why, size_t whyn)
 {
     struct vfu_trace t;
-    char why[512];
-    if (!vfu_trace_load(path, &t, why, sizeof why)) {
+    char rwhy[512];
+    if (!vfu_trace_load(path, &t, rwhy, sizeof rwhy)) {
         fputs("cannot read the trace: ", out);
-        rp_each_str(out, why, rp_put_term);
+        rp_each_str(out, rwhy, rp_put_term);
         fputc('\n', out);
+        if (whyn) snprintf(why, whyn, "%s", rwhy);
         return VFU_REPLAY_BAD_TRACE;
     }
-    enum vfu_replay_outcome res = vfu_replay_trace(&t, c, out, o);
+    enum vfu_replay_outcome res = replay(&t, c, out, o, why, whyn);
     vfu_trace_release(&t);
     return res;
+}
+
+enum vfu_replay_outcome vfu_replay_file(const char *path, struct vfu_conn *c, FILE *out,
+                                        const struct vfu_replay_opts *o)
+{
+    return replay_path(path, c, out, o, NULL, 0);
+}
+
+int vfu_replay_run(const char *path, struct vfu_conn *c, FILE *out, int timeout_ms, char *why,
+                   size_t whyn)
+{
+    if (whyn) why[0] = '\0';
+    struct vfu_replay_opts o = {.timeout_ms = timeout_ms};
+    int st = vfu_replay_exit_status(replay_path(path, c, out, &o, why, whyn));
+    return st == 2 ? -1 : st;
 }

@@ -1,7 +1,7 @@
 /* `replay --print`: one line per event with its time, gap, direction,
  * channel, summary, fds and failure; metadata and the truncation marker;
  * strings from the file never reach the terminal raw; an unreadable trace
- * is reported, not printed. */
+ * is refused with the reason. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,12 +32,15 @@ static size_t region_read(uint8_t *buf, size_t cap, bool reply, uint16_t id)
     return e.len;
 }
 
+static char why[256];
+
 __attribute__((noinline)) static char *print(const char *path, int *rc)
 {
     char *out = NULL;
     size_t n;
     FILE *o = open_memstream(&out, &n);
-    *rc = vfu_replay_print(o, path);
+    why[0] = '\0';
+    *rc = vfu_replay_print(path, o, why, sizeof why);
     fclose(o);
     return out;
 }
@@ -118,8 +121,9 @@ static void unreadable(void **state)
     (void)state;
     int rc;
     char *out = print("/nonexistent/trace.cbor", &rc);
-    assert_int_equal(rc, 2);
-    has(out, "cannot read the trace: /nonexistent/trace.cbor: No such file or directory\n");
+    assert_int_equal(rc, -1);
+    assert_string_equal(out, "");
+    has(why, "/nonexistent/trace.cbor: No such file or directory");
     free(out);
 
     char path[] = "/tmp/vfu-print-XXXXXX";
@@ -127,8 +131,8 @@ static void unreadable(void **state)
     assert_int_equal(write(fd, "\xa1\x66" "format\x63" "xyz", 12), 12);
     close(fd);
     out = print(path, &rc);
-    assert_int_equal(rc, 2);
-    has(out, "format: not \"vfu-trace\"");
+    assert_int_equal(rc, -1);
+    has(why, "format: not \"vfu-trace\"");
     free(out);
     unlink(path);
 }
