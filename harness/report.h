@@ -24,7 +24,8 @@
  *          INFO failures and XPASS pass, with a note in <system-out>, so
  *          that consumers count failures as the exit status does.
  *          Characters XML 1.0 forbids (C0 controls but tab, newline and
- *          return; U+FFFE, U+FFFF) are written as the visible text \xNN.
+ *          return; U+FFFE, U+FFFF) are written as the visible text \xNN
+ *          (\uFFFE); line breaks and tabs in attributes as references.
  *   json   built with json-c: run metadata, counts, exit status, and
  *          every result with all its fields. */
 #ifndef VFU_REPORT_H

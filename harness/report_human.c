@@ -182,7 +182,7 @@ int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_repo
     bool first = true;
     count(&h, &first, c[VFU_PASS], "passed", P_PASS);
     if (in[G_FAIL]) count(&h, &first, in[G_FAIL], "failed", P_FAIL);
-    if (in[G_INFO]) count(&h, &first, in[G_INFO], "INFO findings", P_INFO);
+    if (in[G_INFO]) count(&h, &first, in[G_INFO], in[G_INFO] == 1 ? "INFO finding" : "INFO findings", P_INFO);
     if (c[VFU_ERROR]) count(&h, &first, c[VFU_ERROR], c[VFU_ERROR] == 1 ? "error" : "errors", P_ERROR);
     if (c[VFU_SKIP]) count(&h, &first, c[VFU_SKIP], "skipped", P_DIM);
     if (c[VFU_XFAIL]) count(&h, &first, c[VFU_XFAIL], "xfail", P_DIM);
@@ -196,7 +196,7 @@ int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_repo
     on(&h, vp[st]);
     fputs(verdict[st], out);
     off(&h);
-    if (st == 2 && !c[VFU_ERROR]) fputs(" (no scenario ran)", out);
+    if (st == 2 && !c[VFU_ERROR]) fputs(": no scenario ran", out);
     fprintf(out, " (exit status %d)\n", st);
     return rp_finish(out);
 }

@@ -73,7 +73,7 @@ void rp_put_xml_text(FILE *out, uint32_t cp, const char *b, size_t n)
     case '\r': fputs("&#13;", out); return;
     default: break;
     }
-    if (xml_forbidden(cp)) fprintf(out, "\\x%02X", (unsigned)cp & 0xff);
+    if (xml_forbidden(cp)) fprintf(out, cp < 0x100 ? "\\x%02X" : "\\u%04X", (unsigned)cp);
     else if (c1_or_del(cp)) fprintf(out, "&#x%X;", (unsigned)cp);
     else fwrite(b, 1, n, out);
 }

@@ -5,10 +5,13 @@
 #ifndef REPORT_FIXTURE_H
 #define REPORT_FIXTURE_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "result.h"
+#include "utf8.h"
 
 #define NASTY "q\"uote a'pos <tag attr=\"x\"> & &amp; ]]> nl\nnext cr\r tab\t bell\a " \
               "esc\033[31mred del\x7f c1\xc2\x85 e\xc3\xa9 check\xe2\x9c\x93 clef\xf0\x9d\x84\x9e " \
@@ -29,7 +32,7 @@ static char fx_trace_nasty[] = "traces/<&>\".cbor";
 
 static struct vfu_result fx_results[FX_N];
 
-static void fx_set(struct vfu_result *r, const char *id, const char *section, enum vfu_level l,
+static inline void fx_set(struct vfu_result *r, const char *id, const char *section, enum vfu_level l,
                    enum vfu_verdict v, enum vfu_failure_kind k, const char *reason)
 {
     memset(r, 0, sizeof *r);
@@ -46,7 +49,7 @@ static void fx_set(struct vfu_result *r, const char *id, const char *section, en
 }
 
 /* in run order; the expected verdict of index i is fx_results[i].verdict */
-static void fx_run(struct vfu_run *run)
+static inline void fx_run(struct vfu_run *run)
 {
     /* 30 numbered lines, so a tail has something to cut */
     size_t k = 0;
@@ -92,7 +95,7 @@ static void fx_run(struct vfu_run *run)
 }
 
 /* the whole of a stream written by a reporter, NUL-terminated */
-static char *fx_capture(int (*write)(FILE *, const struct vfu_run *), const struct vfu_run *run,
+static inline char *fx_capture(int (*write)(FILE *, const struct vfu_run *), const struct vfu_run *run,
                         size_t *len)
 {
     char *buf = NULL;
@@ -106,6 +109,39 @@ static char *fx_capture(int (*write)(FILE *, const struct vfu_run *), const stru
     fclose(f);
     if (len) *len = n;
     return buf;
+}
+
+/* well-formed UTF-8 throughout, and no control character but newline
+ * (and tab where allow_tab; DEL and C1 where allow_c1) */
+static inline int fx_text_ok(const char *s, size_t n, int allow_tab, int allow_c1)
+{
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        unsigned k = vfu_utf8_decode((const uint8_t *)s + i, n - i, &cp);
+        if (!k) return 0;
+        if (cp < 0x20 && cp != '\n' && !(allow_tab && cp == '\t')) return 0;
+        if (!allow_c1 && (cp == 0x7f || (cp >= 0x80 && cp < 0xa0))) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* appends code point cp to out as UTF-8 */
+static inline size_t fx_put_utf8(char *out, uint32_t cp)
+{
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) { out[0] = (char)(0xc0 | cp >> 6); out[1] = (char)(0x80 | (cp & 0x3f)); return 2; }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | cp >> 12);
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | cp >> 18);
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
 }
 
 #endif
