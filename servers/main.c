@@ -12,6 +12,7 @@
 
 #include "srv_loop.h"
 #include "srv_options.h"
+#include "srv_fault.h"
 #include "transport.h"
 
 static const char *sock_path;
@@ -69,6 +70,9 @@ int main(int argc, char **argv)
     switch (srv_options_parse(argc, argv, &cl, msg, sizeof msg)) {
     case SRV_OPT_HELP:
         fputs(srv_usage, stdout);
+        return 0;
+    case SRV_OPT_FAULT_LIST:
+        srv_fault_list(stdout);
         return 0;
     case SRV_OPT_ERROR:
         fprintf(stderr, "vfu-refserver: %s (try --help)\n", msg);

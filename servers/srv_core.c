@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "srv_int.h"
+#include "srv_fault.h"
 
 void srv_log(const char *fmt, ...)
 {
@@ -136,6 +137,18 @@ void srv_reply_begin(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
     vfu_enc_begin(e, s->tx, s->tx_cap, m->hdr.cmd, true, m->hdr.msg_id);
 }
 
+/* seeded faults that bend any reply after it is encoded */
+static void fault_reply(struct vfu_enc *e)
+{
+    uint16_t id = (uint16_t)vfu_read_uint(e->buf + vfu_spec.fields[VFU_F_HEADER_MSG_ID].offset,
+                                          vfu_spec.fields[VFU_F_HEADER_MSG_ID].width);
+    if (srv_fault(FAULT_WRONG_MSG_ID)) vfu_enc_hdr(e, VFU_F_HEADER_MSG_ID, (uint16_t)(id + 1));
+    if (e->cmd == VFU_CMD_DEVICE_GET_INFO && srv_fault(FAULT_WRONG_REPLY_COMMAND))
+        vfu_enc_hdr(e, VFU_F_HEADER_COMMAND, VFU_CMD_DEVICE_GET_IRQ_INFO);
+    if (e->cmd == VFU_CMD_DEVICE_GET_INFO && e->nparts && srv_fault(FAULT_DEVICE_INFO_ARGSZ_WRONG))
+        vfu_enc_set(e, VFU_F_DEVICE_INFO_ARGSZ, VFU_SIZE_DEVICE_INFO + 4);
+}
+
 int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
 {
     struct vfu_error err;
@@ -146,7 +159,8 @@ int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
         srv_log("cannot encode reply: %s", b);
         return EIO;
     }
-    if (m->hdr.flags & VFU_HDR_FLAGS_NO_REPLY) return 0;
+    if ((m->hdr.flags & VFU_HDR_FLAGS_NO_REPLY) && !srv_fault(FAULT_REPLY_TO_NO_REPLY)) return 0;
+    fault_reply(e);
     if (!s->peer.send(s->peer.ctx, e, &err)) s->broken = true;
     return 0;
 }
@@ -161,11 +175,18 @@ int srv_reply_empty(struct srv *s, const struct vfu_msg *m)
 static void reply_error(struct srv *s, const struct vfu_hdr *h, int errnum)
 {
     /* No_reply means no reply at all, failures included */
-    if (h->flags & VFU_HDR_FLAGS_NO_REPLY) return;
+    if ((h->flags & VFU_HDR_FLAGS_NO_REPLY) && !srv_fault(FAULT_REPLY_TO_NO_REPLY)) return;
     struct vfu_enc e;
     struct vfu_error err;
     vfu_enc_error(&e, s->tx, s->tx_cap, h->cmd, h->msg_id, (uint32_t)errnum);
-    if (!vfu_enc_finish(&e, &err) || !s->peer.send(s->peer.ctx, &e, &err)) s->broken = true;
+    if (!vfu_enc_finish(&e, &err)) { s->broken = true; return; }
+    if (srv_fault(FAULT_ERROR_REPLY_PAYLOAD) && e.cap - e.len >= 8) {
+        memset(e.buf + e.len, 0, 8);
+        e.len += 8;
+        vfu_enc_hdr(&e, VFU_F_HEADER_MSG_SIZE, e.len);
+    }
+    fault_reply(&e);
+    if (!s->peer.send(s->peer.ctx, &e, &err)) s->broken = true;
 }
 
 int srv_take_fd(const struct vfu_msg *m, int *fds, unsigned i)
@@ -220,6 +241,7 @@ enum srv_verdict srv_handle(struct srv *s, const struct vfu_msg *m, int *fds)
     srv_handler *h = cmd <= VFU_CMD_MAX ? handlers[cmd] : NULL;
     /* DMA_READ/WRITE towards the server are stopped by the codec's
      * direction check; anything else without a handler is unknown here */
+    if (!h && srv_fault(FAULT_UNKNOWN_COMMAND_SILENT)) return verdict(s);
     int r = h ? h(s, m, fds) : ENOTSUP;
     if (r > 0) {
         reply_error(s, &m->hdr, r);
@@ -253,8 +275,20 @@ enum srv_verdict srv_reject(struct srv *s, const struct vfu_msg *m, const struct
         reply_error(s, h, EINVAL);
         return verdict(s);
     }
+    if (h->cmd == VFU_CMD_VERSION && !s->negotiated) {
+        reply_error(s, h, reject_errno(err));
+        return SRV_CLOSE;
+    }
+    if (err->code == VFU_E_UNKNOWN_CMD && srv_fault(FAULT_UNKNOWN_COMMAND_SILENT)) return verdict(s);
+    if ((err->code == VFU_E_RESERVED_FLAGS || err->code == VFU_E_MBZ) &&
+        srv_fault(FAULT_RESERVED_FLAGS_ACCEPTED)) {
+        /* answered as if the bits were not there */
+        struct vfu_msg ok = *m;
+        ok.hdr.flags &= ~(uint32_t)VFU_HDR_FLAGS_ERROR;
+        srv_reply_empty(s, &ok);
+        return verdict(s);
+    }
     reply_error(s, h, reject_errno(err));
-    if (h->cmd == VFU_CMD_VERSION && !s->negotiated) return SRV_CLOSE;
     return verdict(s);
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "srv_int.h"
+#include "srv_fault.h"
 
 uint64_t srv_min_pgsize(const struct srv *s)
 {
@@ -133,16 +134,19 @@ int srv_h_dma_map(struct srv *s, const struct vfu_msg *m, int *fds)
     uint64_t offset = vfu_get(m, VFU_F_DMA_MAP_OFFSET);
     uint64_t pg = srv_min_pgsize(s);
     bool has_fd = m->nfds == 1;
-    if (nm.size == 0 || nm.addr % pg || nm.size % pg) return EINVAL;
+    if (nm.size == 0) return EINVAL;
+    if ((nm.addr % pg || nm.size % pg) && !srv_fault(FAULT_DMA_UNALIGNED_ACCEPTED)) return EINVAL;
     if (nm.size - 1 > UINT64_MAX - nm.addr) return EINVAL;
     if (has_fd && nm.size - 1 > UINT64_MAX - offset) return EINVAL;
     /* the spec: offset is zero when there is nothing to map */
     if (!has_fd && offset) return EINVAL;
     uint32_t at = lower(&s->dma, nm.addr);
-    if (at < s->dma.n && s->dma.maps[at].addr <= last_byte(&nm)) return EEXIST;
-    if (s->dma.n >= s->opt.max_dma_maps) return ENOSPC;
+    if (at < s->dma.n && s->dma.maps[at].addr <= last_byte(&nm) && !srv_fault(FAULT_DMA_OVERLAP_ACCEPTED))
+        return EEXIST;
+    if (s->dma.n >= s->opt.max_dma_maps && !srv_fault(FAULT_DMA_MAX_MAPS_IGNORED)) return ENOSPC;
     if (has_fd) {
         int fd = srv_take_fd(m, fds, 0);
+        if (srv_fault(FAULT_DMA_FD_LEAK)) (void)dup(fd);
         int r = map_fd(fd, offset, nm.size, nm.flags, &nm);
         /* the mapping keeps the memory; the fd is no longer needed */
         close(fd);
@@ -162,11 +166,13 @@ int srv_h_dma_unmap(struct srv *s, const struct vfu_msg *m, int *fds)
         srv_dma_clear(s);
     } else {
         uint32_t at = size ? lower(&s->dma, addr) : s->dma.n;
-        if (at >= s->dma.n || s->dma.maps[at].addr != addr || s->dma.maps[at].size != size)
-            return ENOENT;
+        bool exact = at < s->dma.n && s->dma.maps[at].addr == addr && s->dma.maps[at].size == size;
+        if (!exact && !srv_fault(FAULT_DMA_UNMAP_INEXACT)) return ENOENT;
+        if (exact) {
         unmap_one(&s->dma.maps[at]);
         memmove(&s->dma.maps[at], &s->dma.maps[at + 1], (s->dma.n - at - 1) * sizeof *s->dma.maps);
         s->dma.n--;
+        }
     }
     /* the reply is the request as it came, argsz included */
     struct vfu_enc e;
@@ -224,6 +230,7 @@ static int dma_messages(struct srv *s, uint64_t addr, uint8_t *buf, uint64_t len
      * buffers (its DMA_READ reply must pass our receive limit) */
     uint64_t chunk = s->client_xfer < s->rx.max_data_xfer_size ? s->client_xfer
                                                                  : s->rx.max_data_xfer_size;
+    if (srv_fault(FAULT_XFER_LIMIT_IGNORED)) chunk = s->rx.max_data_xfer_size;
     if (chunk == 0) return -EFBIG;
     while (len) {
         size_t n = (size_t)(len < chunk ? len : chunk);
@@ -256,6 +263,7 @@ int srv_dma_rw(struct srv *s, uint64_t addr, void *vbuf, size_t len, bool write)
         i++;
     }
     if (write) srv_dirty_record(s, addr, len);
+    if (write && len && srv_fault(FAULT_DMA_WRITE_CORRUPT)) buf[len / 2] ^= 0x5a;
     a = addr;
     left = len;
     i = lower(&s->dma, addr);

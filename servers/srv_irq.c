@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "srv_int.h"
+#include "srv_fault.h"
 
 void srv_irq_init(struct srv *s)
 {
@@ -93,7 +94,8 @@ int srv_h_irq_info(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
     uint64_t index = vfu_get(m, VFU_F_IRQ_INFO_REQ_INDEX);
-    if (index >= TOYDEV_NUM_IRQS) return EINVAL;
+    if (index >= TOYDEV_NUM_IRQS && !srv_fault(FAULT_IRQ_INFO_BAD_INDEX_OK)) return EINVAL;
+    if (index >= TOYDEV_NUM_IRQS) index = 0;
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
     vfu_enc_set(&e, VFU_F_IRQ_INFO_FLAGS, s->irq.info[index].flags);
@@ -132,7 +134,8 @@ int srv_h_set_irqs(struct srv *s, const struct vfu_msg *m, int *fds)
             s->irq.line[index][k].masked = s->irq.line[index][k].pending = false;
         return srv_reply_empty(s, m);
     }
-    if (start >= info->count || count > info->count - start) return EINVAL;
+    if (start >= info->count || count > info->count - start)
+        return srv_fault(FAULT_SET_IRQS_RANGE_UNCHECKED) ? srv_reply_empty(s, m) : EINVAL;
     struct srv_irq_line *l = &s->irq.line[index][start];
 
     if (flags & VFU_IRQ_SET_FLAGS_DATA_EVENTFD) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "srv_int.h"
+#include "srv_fault.h"
 
 #define REC_HDR 8
 static const uint8_t rec_magic[4] = {'S', 'R', 'V', 'M'};
@@ -152,7 +153,7 @@ int srv_mig_set_state(struct srv *s, uint32_t target)
         return EINVAL;
     /* only DEVICE_RESET leaves ERROR */
     if (cur == ERROR) return EINVAL;
-    if (cur == STOP_COPY && target == PRE_COPY) return EINVAL;
+    if (cur == STOP_COPY && target == PRE_COPY && !srv_fault(FAULT_MIG_FORBIDDEN_ARC)) return EINVAL;
     while (cur != target) {
         int hop = next_hop(cur, target);
         if (hop < 0) return EINVAL;

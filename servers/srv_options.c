@@ -1,6 +1,7 @@
 /* Command line parsing: every value is checked whole (no trailing junk, no
  * overflow, within its range) so that a typo is an error, never a default. */
 #include "srv_options.h"
+#include "srv_fault.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -17,6 +18,8 @@ const char srv_usage[] =
     "  --fd=N                    use inherited fd N: a listening UNIX socket, or one\n"
     "                            already connected to a client (served, then exit)\n"
     "  --once                    exit after the first client disconnects\n"
+    "  --fault=NAME              break one protocol rule on purpose (repeatable;\n"
+    "                            --fault=list names them), to prove a test suite bites\n"
     "  -v, --verbose             log every message, one line each, on stderr\n"
     "  --max-data-xfer-size=N    advertised max_data_xfer_size (default 1048576)\n"
     "  --max-msg-fds=N           advertised max_msg_fds (default 8, at most 253)\n"
@@ -99,6 +102,12 @@ enum srv_opt_result srv_options_parse(int argc, char **argv, struct srv_cmdline 
             if (missing || !parse_bool(v, &cl->opt.twin_socket)) BAD("--twin-socket needs on or off");
         } else if (VALUE("--write-multiple")) {
             if (missing || !parse_bool(v, &cl->opt.write_multiple)) BAD("--write-multiple needs on or off");
+        } else if (VALUE("--fault")) {
+            enum srv_fault f;
+            if (missing || !*v) BAD("--fault needs a name (--fault=list lists them)");
+            if (!strcmp(v, "list")) return SRV_OPT_FAULT_LIST;
+            if (!srv_fault_parse(v, &f)) BAD("unknown fault '%s' (--fault=list lists them)", v);
+            srv_fault_enable(f);
         } else if (VALUE("--migration")) {
             if (missing || !parse_bool(v, &cl->opt.migration)) BAD("--migration needs on or off");
         } else {

@@ -1,11 +1,13 @@
 /* Device and region commands: GET_INFO, GET_REGION_INFO, GET_REGION_IO_FDS,
  * REGION_READ / REGION_WRITE / REGION_WRITE_MULTI and DEVICE_RESET. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "srv_int.h"
+#include "srv_fault.h"
 
 void srv_region(const struct srv *s, unsigned index, struct toydev_region *r)
 {
@@ -32,7 +34,8 @@ int srv_h_region_info(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
     uint64_t index = vfu_get(m, VFU_F_REGION_INFO_REQ_INDEX);
-    if (index >= TOYDEV_NUM_REGIONS) return EINVAL;
+    if (index >= TOYDEV_NUM_REGIONS && !srv_fault(FAULT_REGION_INFO_BAD_INDEX_OK)) return EINVAL;
+    if (index >= TOYDEV_NUM_REGIONS) index = 0;
     struct toydev_region r;
     srv_region(s, (unsigned)index, &r);
     bool mmap = r.flags & VFU_REGION_INFO_FLAGS_MMAP;
@@ -40,7 +43,8 @@ int srv_h_region_info(struct srv *s, const struct vfu_msg *m, int *fds)
     if (r.nsparse)
         full += VFU_SIZE_REGION_CAP_HEADER + VFU_SIZE_CAP_SPARSE_MMAP +
                 (uint64_t)r.nsparse * VFU_SIZE_SPARSE_MMAP_AREA;
-    bool caps = r.nsparse && vfu_get(m, VFU_F_REGION_INFO_REQ_ARGSZ) >= full;
+    bool caps = r.nsparse && (vfu_get(m, VFU_F_REGION_INFO_REQ_ARGSZ) >= full ||
+                              srv_fault(FAULT_REGION_INFO_NO_TRUNCATE));
 
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
@@ -72,7 +76,8 @@ int srv_h_region_io_fds(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
     uint64_t index = vfu_get(m, VFU_F_REGION_IO_FDS_REQ_INDEX);
-    if (index >= TOYDEV_NUM_REGIONS) return EINVAL;
+    if (index >= TOYDEV_NUM_REGIONS && !srv_fault(FAULT_IO_FDS_BAD_INDEX_OK)) return EINVAL;
+    if (index >= TOYDEV_NUM_REGIONS) index = VFU_PCI_REGION_BAR1;   /* an empty one */
     struct toydev_region r;
     toydev_region_info(s->dev, (unsigned)index, &r);
     uint32_t count = index == VFU_PCI_REGION_BAR0 && r.size && s->client_fds >= 1 ? 1 : 0;
@@ -121,7 +126,9 @@ int srv_h_region_read(struct srv *s, const struct vfu_msg *m, int *fds)
     uint64_t region = vfu_get(m, VFU_F_REGION_ACCESS_REGION);
     uint64_t count = vfu_get(m, VFU_F_REGION_ACCESS_COUNT);
     int r = check_access(s, region, offset, count, false);
-    if (r) return r;
+    if (count == 0 && srv_fault(FAULT_REGION_READ_ZERO_COUNT_CRASH)) abort();
+    bool zeros = r && count && srv_fault(FAULT_REGION_READ_OOB_ZEROS);
+    if (r && !zeros) return r;
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
     vfu_enc_set(&e, VFU_F_REGION_ACCESS_DATA_OFFSET, offset);
@@ -130,6 +137,7 @@ int srv_h_region_read(struct srv *s, const struct vfu_msg *m, int *fds)
     /* the codec held count to our max_data_xfer_size, which tx is sized for */
     uint8_t *data = vfu_enc_data(&e, VFU_F_REGION_ACCESS_DATA_DATA, NULL, (size_t)count);
     if (!data) return EIO;
+    if (zeros) return srv_reply_send(s, m, &e);
     r = toydev_access(s->dev, (unsigned)region, offset, data, (uint32_t)count, false);
     if (r < 0) return -r;
     return srv_reply_send(s, m, &e);
@@ -155,7 +163,7 @@ int srv_h_region_write(struct srv *s, const struct vfu_msg *m, int *fds)
     srv_reply_begin(s, m, &e);
     vfu_enc_set(&e, VFU_F_REGION_ACCESS_OFFSET, offset);
     vfu_enc_set(&e, VFU_F_REGION_ACCESS_REGION, region);
-    vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, count);
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, count + srv_fault(FAULT_REGION_WRITE_REPLY_COUNT));
     return srv_reply_send(s, m, &e);
 }
 
@@ -184,14 +192,15 @@ int srv_h_write_multi(struct srv *s, const struct vfu_msg *m, int *fds)
     }
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
-    vfu_enc_set(&e, VFU_F_WRITE_MULTI_ACK_WR_CNT, n);
+    vfu_enc_set(&e, VFU_F_WRITE_MULTI_ACK_WR_CNT, n - (n && srv_fault(FAULT_WRITE_MULTI_COUNT_WRONG)));
     return srv_reply_send(s, m, &e);
 }
 
 int srv_h_reset(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
-    toydev_reset(s->dev);
+    while (srv_fault(FAULT_RESET_HANGS)) pause();
+    if (!srv_fault(FAULT_RESET_KEEPS_REGISTERS)) toydev_reset(s->dev);
     srv_irq_reset(s);
     srv_dirty_stop(s);
     srv_mig_reset(s);

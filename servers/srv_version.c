@@ -9,6 +9,7 @@
 #include "caps.h"
 #include "negotiate.h"
 #include "srv_int.h"
+#include "srv_fault.h"
 #include "transport.h"
 
 /* everything we would say, for vfu_negotiate_reply to cut down to what
@@ -36,9 +37,11 @@ int srv_h_version(struct srv *s, const struct vfu_msg *m, int *fds)
     (void)fds;
     uint16_t minor;
     struct vfu_error err;
-    if (!vfu_negotiate_version((uint16_t)vfu_get(m, VFU_F_VERSION_MAJOR),
-                               (uint16_t)vfu_get(m, VFU_F_VERSION_MINOR), VFU_PROTO_MAJOR,
-                               VFU_PROTO_MINOR, &minor, &err)) {
+    bool same_major = vfu_negotiate_version((uint16_t)vfu_get(m, VFU_F_VERSION_MAJOR),
+                                            (uint16_t)vfu_get(m, VFU_F_VERSION_MINOR), VFU_PROTO_MAJOR,
+                                            VFU_PROTO_MINOR, &minor, &err);
+    if (!same_major) minor = 0;
+    if (!same_major && !srv_fault(FAULT_VERSION_MAJOR_ACCEPTED)) {
         srv_log("VERSION: client major %u, ours %u", (unsigned)err.got, (unsigned)err.want);
         return vfu_errc_errno(err.code);
     }
@@ -62,6 +65,8 @@ int srv_h_version(struct srv *s, const struct vfu_msg *m, int *fds)
     struct vfu_caps offer, rep;
     offer_caps(s, twin_ok, &offer);
     vfu_negotiate_reply(&prop, &offer, &rep);
+    if (srv_fault(FAULT_VERSION_UNPROPOSED_CAP) && !rep.present[VFU_CAP_WRITE_MULTIPLE])
+        vfu_caps_set(&rep, VFU_CAP_WRITE_MULTIPLE, 1);
     bool twin = rep.present[VFU_CAP_TWIN_SOCKET_SUPPORTED] && rep.v[VFU_CAP_TWIN_SOCKET_SUPPORTED];
     char text[1024];
     int n = vfu_caps_to_json(&rep, text, sizeof text);
@@ -73,7 +78,7 @@ int srv_h_version(struct srv *s, const struct vfu_msg *m, int *fds)
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
     vfu_enc_set(&e, VFU_F_VERSION_MAJOR, VFU_PROTO_MAJOR);
-    vfu_enc_set(&e, VFU_F_VERSION_MINOR, minor);
+    vfu_enc_set(&e, VFU_F_VERSION_MINOR, minor + srv_fault(FAULT_VERSION_MINOR_HIGHER));
     vfu_enc_data(&e, VFU_F_VERSION_DATA, text, (size_t)n + 1);
     if (twin) vfu_enc_fd(&e, sv[1]);
 
