@@ -27,7 +27,7 @@ PROGRAMS :=
 TESTS :=
 BENCHES :=
 
-.PHONY: all check test bench clean
+.PHONY: all check test bench clean conform
 all: $(LIB) programs
 
 .SECONDARY:
@@ -67,6 +67,10 @@ run-tests: $(TESTS)
 	@./tests/run-tests.sh $(TESTS)
 
 test: check
+
+# the README's first command: the suite against the bundled reference server
+conform: all
+	$(BUILD)/vfu-conform --server $(BUILD)/vfu-refserver
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done

@@ -43,7 +43,7 @@ void out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind k, con
 /* ---------------------------------------------------------------- probe */
 
 struct probe {
-    bool ran, ok;
+    bool ok;
     enum vfu_failure_kind kind;    /* why it failed */
     char reason[400];
     bool twin, write_multiple, migration, dma_logging, reset, io_fds;

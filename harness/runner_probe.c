@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/pci_regs.h>
+
 #include "caps.h"
 #include "runner_int.h"
 
@@ -126,6 +128,24 @@ static bool device(struct sess *s)
         setv(R, "irq.%u.%s", i, "count", vfu_get(&r.msg, VFU_F_IRQ_INFO_COUNT));
         setv(R, "irq.%u.%s", i, "flags", vfu_get(&r.msg, VFU_F_IRQ_INFO_FLAGS));
     }
+    /* the PCI ids, for scenarios about one device's registers */
+    const struct rvar *cfg = rvars_find(&R->vars, "config");
+    if (cfg) {
+        vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_REGION_READ, false, 0);
+        vfu_enc_set(&e, VFU_F_REGION_ACCESS_REGION, cfg->num);
+        vfu_enc_set(&e, VFU_F_REGION_ACCESS_OFFSET, PCI_VENDOR_ID);
+        vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, 4);
+        /* optional too: a device may refuse it; then it has no known ids */
+        uint32_t n = 0;
+        const uint8_t *d = NULL;
+        if (vfu_enc_finish(&e, NULL) && vfu_client_call(s->c, &e, NULL, R->timeout_ms, &r) == VFU_CALL_REPLY &&
+            !r.msg.is_error)
+            d = vfu_data(&r.msg, VFU_F_REGION_ACCESS_DATA_DATA, &n);
+        if (d && n == 4) {
+            rvars_set(&R->vars, "pci.vendor", vfu_read_uint(d + PCI_VENDOR_ID, 2), NULL, 0);
+            rvars_set(&R->vars, "pci.device", vfu_read_uint(d + PCI_DEVICE_ID - PCI_VENDOR_ID, 2), NULL, 0);
+        }
+    }
     vfu_reply_release(&r);
     /* optional parts: an error answer only means "not offered" */
     vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_FEATURE, false, 0);
@@ -152,7 +172,6 @@ void probe_run(struct runner *R)
 {
     struct probe *p = &R->probe;
     memset(p, 0, sizeof *p);
-    p->ran = true;
     p->ok = true;
     struct outcome o = {0};
     if (!target_ready(R, &o)) {
@@ -229,7 +248,7 @@ bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outc
         [SCN_R_MIGRATION] = "migration", [SCN_R_DMA_LOGGING] = "dma-logging", [SCN_R_MMAP_REGION] = "mmap-region",
         [SCN_R_IRQ] = "irq", [SCN_R_REGION] = "region", [SCN_R_WRITE_MULTIPLE] = "write_multiple",
         [SCN_R_TWIN_SOCKET] = "twin_socket", [SCN_R_RESET] = "reset", [SCN_R_IO_FDS] = "io-fds",
-        [SCN_R_SERVER] = "server", [SCN_R_MAX_DMA_MAPS] = "max_dma_maps",
+        [SCN_R_SERVER] = "server", [SCN_R_DEVICE] = "device", [SCN_R_MAX_DMA_MAPS] = "max_dma_maps",
     };
     struct probe *p = &R->probe;
     for (unsigned i = 0; i < sc->nreqs; i++) {
@@ -272,6 +291,18 @@ bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outc
             snprintf(idx, sizeof idx, " %llu", (unsigned long long)q->arg.num);
             ok = have(R, "region.%u.%s", q->arg.num, "size", &v) && v;
             break;
+        case SCN_R_DEVICE: {
+            const struct rvar *ven = rvars_find(&R->vars, "pci.vendor"), *dev = rvars_find(&R->vars, "pci.device");
+            snprintf(idx, sizeof idx, " %04llx:%04llx", (unsigned long long)(q->arg.num >> 16),
+                     (unsigned long long)(q->arg.num & 0xffff));
+            ok = ven && dev && ven->num == q->arg.num >> 16 && dev->num == (q->arg.num & 0xffff);
+            if (!ok) {
+                out_set(o, VFU_SKIP, VFU_FK_NONE, "the scenario is about PCI device%s; this one is %s", idx,
+                        ven && dev ? "another" : "not a PCI device with config space");
+                return false;
+            }
+            break;
+        }
         default: ok = false; break;
         }
         if (!ok) {

@@ -229,6 +229,8 @@ enum scn_req_kind {
     SCN_R_RESET,           /* DEVICE_GET_INFO flags RESET */
     SCN_R_IO_FDS,          /* DEVICE_GET_REGION_IO_FDS answered with success */
     SCN_R_SERVER,          /* vfu-conform starts the server (restart needs it) */
+    SCN_R_DEVICE,          /* PCI config space says vendor:device arg (vendor << 16 | device):
+                            * for scenarios about one device's registers */
     SCN_R_MAX_DMA_MAPS,    /* the server's max_dma_maps (stated, else the default) <= arg */
 };
 struct scn_req {

@@ -58,7 +58,7 @@ struct scn_names {
 };
 #define SCN_NAMES_NONE ((struct scn_names){-1, -1, false})
 
-/* The reader reports problems here; vars_ok says whether a variable name
+/* The reader reports problems here; var_known says whether a variable name
  * is known at that point of the scenario. */
 struct scn_vctx {
     struct scn_arena *a;
@@ -94,7 +94,6 @@ struct scn_reach {
 };
 void scn_reach(int sid, struct scn_reach *r);
 
-struct scn_send_state;   /* scn_send.c */
 
 /* parses `send CMD ITEMS...` (t->tok[0] is "send") */
 bool scn_parse_send(struct scn_vctx *c, const struct scn_tokens *t, struct scn_step *st);

@@ -164,7 +164,7 @@ static bool parse_requires(struct pctx *p, const struct scn_tokens *t)
         {"mmap-region", SCN_R_MMAP_REGION, false}, {"irq", SCN_R_IRQ, true},
         {"region", SCN_R_REGION, true}, {"write_multiple", SCN_R_WRITE_MULTIPLE, false},
         {"twin_socket", SCN_R_TWIN_SOCKET, false}, {"reset", SCN_R_RESET, false},
-        {"io-fds", SCN_R_IO_FDS, false}, {"server", SCN_R_SERVER, false},
+        {"io-fds", SCN_R_IO_FDS, false}, {"server", SCN_R_SERVER, false}, {"device", SCN_R_DEVICE, true},
         {"max_dma_maps", SCN_R_MAX_DMA_MAPS, true},
     };
     if (t->n < 2) return fail(p, "requires: what?");
@@ -173,12 +173,25 @@ static bool parse_requires(struct pctx *p, const struct scn_tokens *t)
         while (k < sizeof reqs / sizeof reqs[0] && strcmp(reqs[k].name, t->tok[i])) k++;
         if (k == sizeof reqs / sizeof reqs[0])
             return fail(p, "requires: unknown '%s' (known: migration dma-logging mmap-region irq INDEX "
-                           "region INDEX write_multiple twin_socket reset io-fds server max_dma_maps N)", t->tok[i]);
+                           "region INDEX write_multiple twin_socket reset io-fds server device VENDOR:DEVICE "
+                           "max_dma_maps N)",
+                        t->tok[i]);
         if (p->nreqs == sizeof p->reqs / sizeof p->reqs[0]) return fail(p, "too many requirements");
         struct scn_req *r = &p->reqs[p->nreqs++];
         memset(r, 0, sizeof *r);
         r->kind = (uint8_t)reqs[k].kind;
         r->line = p->ln->line;
+        if (reqs[k].kind == SCN_R_DEVICE) {
+            uint64_t ven, dev;
+            char v[32];
+            const char *colon = ++i < t->n ? strchr(t->tok[i], ':') : NULL;
+            if (!colon || (size_t)(colon - t->tok[i]) >= sizeof v ||
+                (snprintf(v, sizeof v, "%.*s", (int)(colon - t->tok[i]), t->tok[i]), !scn_read_number(v, &ven)) ||
+                !scn_read_number(colon + 1, &dev) || ven > 0xffff || dev > 0xffff)
+                return fail(p, "requires device: VENDOR:DEVICE, two 16-bit numbers (0x1234:0x11f0)");
+            r->arg.num = ven << 16 | dev;
+            continue;
+        }
         if (reqs[k].arg) {
             bool count = reqs[k].kind == SCN_R_MAX_DMA_MAPS;
             if (++i == t->n) return fail(p, "requires %s: %s?", reqs[k].name, count ? "how many" : "which index");

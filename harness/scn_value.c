@@ -85,8 +85,7 @@ bool scn_builtin_var(const char *name)
 {
     static const char *const fixed[] = {
         "num_regions", "num_irqs", "device_flags", "config", "mmap_region", "rw_region",
-        "mmap_region.size", "rw_region.size", "server.pgsize", "session.max_data_xfer_size",
-        "session.max_msg_fds",
+        "mmap_region.size", "rw_region.size", "server.pgsize", "pci.vendor", "pci.device",
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (!strcmp(name, fixed[i])) return true;

@@ -36,7 +36,7 @@
 static const char usage[] =
     "usage: vfu-conform (--server CMD | --connect PATH) [options]\n"
     "       vfu-conform --list [--scenarios DIR|FILE] [--only PAT] [--skip PAT]\n"
-    "       vfu-conform replay TRACE [--server CMD | --connect PATH] [--timeout MS]\n"
+    "       vfu-conform replay [--print] TRACE [--server CMD | --connect PATH] [--timeout MS]\n"
     "\n"
     "Checks a vfio-user server against conformance scenarios.\n"
     "\n"
@@ -245,16 +245,20 @@ static void progress(void *ctx, size_t i, size_t total, const struct scn_scenari
 
 /* -------------------------------------------------------------- replay */
 
-/* vfu-conform replay TRACE [--server CMD | --connect PATH] [--timeout MS]:
- * prints the trace, or plays its client side against a server */
+/* vfu-conform replay [--print] TRACE [--server CMD | --connect PATH]
+ * [--timeout MS]: prints the trace, or plays its client side against a
+ * server (harness/replay.h); exit 0 same, 1 the server behaved otherwise,
+ * 2 no replay */
 static int replay_main(int argc, char **argv)
 {
     const char *trace = NULL, *server = NULL, *connect = NULL;
-    int timeout = VFU_RUNNER_DEFAULT_TIMEOUT_MS;
+    bool print = false;
+    int timeout = VFU_REPLAY_DEFAULT_TIMEOUT_MS;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool val = i + 1 < argc;
-        if (!strcmp(a, "--server") && val) server = argv[++i];
+        if (!strcmp(a, "--print")) print = true;
+        else if (!strcmp(a, "--server") && val) server = argv[++i];
         else if (!strcmp(a, "--connect") && val) connect = argv[++i];
         else if (!strcmp(a, "--timeout") && val) {
             char *end;
@@ -265,8 +269,8 @@ static int replay_main(int argc, char **argv)
         } else if (a[0] != '-' && !trace) trace = a;
         else return bad_usage("replay: unexpected '%s'", a);
     }
-    if (!trace || (server && connect)) {
-        fprintf(stderr, "usage: vfu-conform replay TRACE [--server CMD | --connect PATH] [--timeout MS]\n");
+    if (!trace || (server && connect) || (print && (server || connect))) {
+        fprintf(stderr, "usage: vfu-conform replay [--print] TRACE [--server CMD | --connect PATH] [--timeout MS]\n");
         return 2;
     }
     char why[512];
@@ -305,11 +309,9 @@ static int replay_main(int argc, char **argv)
         fprintf(stderr, "vfu-conform: cannot connect to %s: %s\n", connect, e);
         goto out;
     }
-    c.timeout_ms = timeout;
-    int r = vfu_replay_run(trace, &c, stdout, timeout, why, sizeof why);
+    struct vfu_replay_opts ro = {.timeout_ms = timeout, .proc = server ? &proc : NULL};
+    rc = vfu_replay_exit_status(vfu_replay_file(trace, &c, stdout, &ro));
     vfu_conn_close(&c);
-    if (r < 0) fprintf(stderr, "vfu-conform: %s: %s\n", trace, why);
-    rc = r < 0 ? 2 : r;
 out:
     if (server) {
         vfu_proc_stop(&proc, 2000);

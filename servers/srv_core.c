@@ -283,18 +283,21 @@ enum srv_verdict srv_reject(struct srv *s, const struct vfu_msg *m, const struct
     return verdict(s);
 }
 
-/* The seeded fault dma-reserved-flags-accepted: a DMA_MAP the codec refused
- * for flag bits the spec does not define is handled with those bits
- * cleared, from a copy (the received buffer stays as it came). */
-static enum srv_verdict fault_dma_flags(struct srv *s, const uint8_t *buf, size_t len, int *fds,
-                                        unsigned nfds)
+/* The seeded faults dma-reserved-flags-accepted and
+ * header-reserved-flags-accepted: a message the codec refused for flag bits
+ * the spec does not define is handled with those bits cleared, from a copy
+ * (the received buffer stays as it came).  at: the flags field's offset
+ * in the message. */
+static enum srv_verdict fault_clear_flags(struct srv *s, const uint8_t *buf, size_t len, int *fds,
+                                          unsigned nfds, int field, size_t at, uint64_t known)
 {
-    const struct vfu_field_desc *f = &vfu_spec.fields[VFU_F_DMA_MAP_FLAGS];
+    const struct vfu_field_desc *f = &vfu_spec.fields[field];
+    if (at + f->width > len) return SRV_CLOSE;
     uint8_t *copy = malloc(len);
     if (!copy) return SRV_CLOSE;
     memcpy(copy, buf, len);
-    uint8_t *p = copy + VFU_HDR_SIZE + f->offset;
-    vfu_write_uint(p, f->width, vfu_read_uint(p, f->width) & VFU_DMA_MAP_FLAGS_KNOWN);
+    uint8_t *p = copy + at;
+    vfu_write_uint(p, f->width, vfu_read_uint(p, f->width) & known);
     struct vfu_msg m;
     struct vfu_error err;
     enum srv_verdict v = vfu_decode(&m, copy, len, fds, nfds, &s->rx, VFU_ROLE_SERVER, &err)
@@ -312,7 +315,14 @@ enum srv_verdict srv_input(struct srv *s, const uint8_t *buf, size_t len, int *f
         if (err.code == VFU_E_HDR_SHORT) return SRV_CLOSE;
         if (err.code == VFU_E_RESERVED_FLAGS && err.field == VFU_F_DMA_MAP_FLAGS &&
             srv_fault(s, FAULT_DMA_RESERVED_FLAGS_ACCEPTED))
-            return fault_dma_flags(s, buf, len, fds, nfds);
+            return fault_clear_flags(s, buf, len, fds, nfds, VFU_F_DMA_MAP_FLAGS,
+                                     VFU_HDR_SIZE + vfu_spec.fields[VFU_F_DMA_MAP_FLAGS].offset,
+                                     VFU_DMA_MAP_FLAGS_KNOWN);
+        if (err.code == VFU_E_RESERVED_FLAGS && err.field == VFU_F_HEADER_FLAGS &&
+            srv_fault(s, FAULT_HEADER_RESERVED_FLAGS_ACCEPTED))
+            return fault_clear_flags(s, buf, len, fds, nfds, VFU_F_HEADER_FLAGS,
+                                     vfu_spec.fields[VFU_F_HEADER_FLAGS].offset,
+                                     VFU_HDR_FLAGS_KNOWN & ~(uint64_t)VFU_HDR_FLAGS_ERROR);
         return srv_reject(s, &m, &err);
     }
     return srv_handle(s, &m, fds);

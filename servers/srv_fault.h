@@ -38,6 +38,8 @@
     X(REGION_INFO_CAPS_PAST_ARGSZ, "region-info-caps-past-argsz",                              \
       "VFIO_USER_DEVICE_GET_REGION_INFO",                                                      \
       "sends the capability chain even when the request's argsz has no room for it")          \
+    X(REGION_INFO_BAD_INDEX_OK, "region-info-bad-index-ok", "VFIO_USER_DEVICE_GET_REGION_INFO", \
+      "answers an index past the last region with an empty region")                           \
     X(REGION_INFO_MMAP_NO_FD, "region-info-mmap-no-fd", "VFIO_USER_DEVICE_GET_REGION_INFO",    \
       "sets MMAP but sends no file descriptor with the full reply")                           \
     X(IO_FDS_BAD_INDEX_OK, "io-fds-bad-index-ok", "VFIO_USER_DEVICE_GET_REGION_IO_FDS",        \
@@ -54,6 +56,8 @@
       "aborts on a REGION_READ of count 0")                                                   \
     X(REGION_WRITE_OOB_IGNORED, "region-write-oob-ignored", "VFIO_USER_REGION_WRITE",          \
       "a write past the region's end is dropped and acknowledged")                            \
+    X(REGION_WRITE_REPLY_COUNT, "region-write-reply-count", "VFIO_USER_REGION_WRITE",          \
+      "the reply's count is one more than the bytes written")                                 \
     X(WRONG_REPLY_COMMAND, "wrong-reply-command", "Header",                                    \
       "REGION_WRITE replies carry the command REGION_READ")                                   \
     X(WRITE_MULTI_COUNT_WRONG, "write-multi-count-wrong", "VFIO_USER_REGION_WRITE_MULTI",      \
@@ -81,6 +85,8 @@
       "a second VERSION in a session is answered with success")                               \
     X(TWIN_SOCKET_BAD_FD_INDEX, "twin-socket-bad-fd-index", "VFIO_USER_VERSION",               \
       "twin_socket.fd_index names an fd the reply does not carry")                            \
+    X(HEADER_RESERVED_FLAGS_ACCEPTED, "header-reserved-flags-accepted", "Header",              \
+      "header flag bits the spec does not define are ignored instead of refused")             \
     X(WRONG_MSG_ID, "wrong-msg-id", "Header",                                                  \
       "replies echo only the low byte of the request's message ID")                           \
     X(REPLY_TO_NOREPLY, "reply-to-noreply", "Header",                                          \

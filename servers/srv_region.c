@@ -35,9 +35,9 @@ int srv_h_region_info(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
     uint64_t index = vfu_get(m, VFU_F_REGION_INFO_REQ_INDEX);
-    if (index >= TOYDEV_NUM_REGIONS) return EINVAL;
-    struct toydev_region r;
-    srv_region(s, (unsigned)index, &r);
+    if (index >= TOYDEV_NUM_REGIONS && !srv_fault(s, FAULT_REGION_INFO_BAD_INDEX_OK)) return EINVAL;
+    struct toydev_region r = {.fd = -1};
+    if (index < TOYDEV_NUM_REGIONS) srv_region(s, (unsigned)index, &r);
     bool mmap = r.flags & VFU_REGION_INFO_FLAGS_MMAP;
     uint64_t full = VFU_SIZE_REGION_INFO;
     if (r.nsparse)
@@ -170,7 +170,9 @@ int srv_h_region_write(struct srv *s, const struct vfu_msg *m, int *fds)
     srv_reply_begin(s, m, &e);
     vfu_enc_set(&e, VFU_F_REGION_ACCESS_OFFSET, offset);
     vfu_enc_set(&e, VFU_F_REGION_ACCESS_REGION, region);
-    vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, count);
+    uint64_t done = count;
+    if (srv_fault(s, FAULT_REGION_WRITE_REPLY_COUNT)) done = count + 1;
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, done);
     return srv_reply_send(s, m, &e);
 }
 

@@ -140,7 +140,11 @@ has "vfu-conform"
 run replay 0 replay "$tmp/tr/W.overlap.cbor"
 has "DMA_MAP"
 has "VERSION"
+run replay-print 0 replay --print "$tmp/tr/W.overlap.cbor"
+has "DMA_MAP"
 run replay-server 0 replay "$tmp/tr/W.overlap.cbor" --server "$SRV" --timeout 2000
+# a server that answers otherwise: the replay says it diverged
+run replay-diverges 1 replay "$tmp/tr/W.overlap.cbor" --server "$SRV --max-msg-fds=4" --timeout 2000
 run replay-missing 2 replay "$tmp/nope.cbor"
 run replay-usage 2 replay
 run replay-both 2 replay "$tmp/tr/W.overlap.cbor" --server "$SRV" --connect /x

@@ -188,6 +188,8 @@ static const char wrong[] =
     "  send REGION_READ region=BAR0 offset=0 count=0x200000\n"
     "  expect error\n"
     "end\n"
+    "scenario W.other_device\n  section S\n  requires device 0x1af4:0x1000\nend\n"
+    "scenario W.this_device\n  section S\n  requires device 0x1234:0x11f0\n  check $pci.device=0x11f0\nend\n"
     "scenario W.pass\n  section S\n  send DEVICE_GET_INFO\n  expect ok\nend\n";
 
 struct want { const char *id; enum vfu_verdict v; enum vfu_failure_kind k; const char *reason; };
@@ -213,6 +215,8 @@ static void wrong_fail_precisely(void **state)
         {"W.skip", VFU_SKIP, VFU_FK_NONE, "the server does not offer region 40"},
         {"W.poke_range", VFU_ERROR, VFU_FK_NONE, "step 1 (t.scn:87): @poke at 100: the message is only 32 bytes"},
         {"W.unchecked", VFU_ERROR, VFU_FK_NONE, "step 1 (t.scn:92): cannot send: "},
+        {"W.other_device", VFU_SKIP, VFU_FK_NONE, "the scenario is about PCI device 1af4:1000; this one is another"},
+        {"W.this_device", VFU_PASS, VFU_FK_NONE, ""},
         {"W.pass", VFU_XPASS, VFU_FK_NONE, ""},
     };
     struct scn_set s;
@@ -235,7 +239,7 @@ static void wrong_fail_precisely(void **state)
     }
     assert_int_equal(r.counts[VFU_XFAIL], 2);   /* W.errno, W.elem */
     assert_int_equal(r.counts[VFU_XPASS], 1);
-    assert_int_equal(r.counts[VFU_SKIP], 1);
+    assert_int_equal(r.counts[VFU_SKIP], 2);
     assert_int_equal(r.counts[VFU_ERROR], 2);
     vfu_run_free(&r);
     scn_set_free(&s);
