@@ -1,0 +1,102 @@
+#!/bin/sh
+# The proof that the conformance suite bites: the reference server passes
+# every scenario, and every fault seeded into it (vfu-refserver --fault
+# NAME) makes at least one scenario fail.  Prints the table fault ->
+# failing scenario ids and writes it to TABLE; each fault's TAP report is
+# kept in fault-runs/ beside it.
+#
+# Usage: test_faults.sh VFU_CONFORM VFU_REFSERVER SCENARIO_DIR TABLE
+# Environment: FAULT_JOBS  runs at once (default 6: the runs mostly wait
+#              on the server, not on a CPU)
+#              FAULT_TIMEOUT_MS  vfu-conform --timeout (default 3000; a
+#              fault that hangs costs this twice: the wait, then SIGTERM)
+set -u
+
+# one fault's run, when the script calls itself through xargs
+if [ "${1:-}" = "--one" ]; then
+    conform=$2 srv=$3 scn=$4 dir=$5 timeout=$6 fault=$7
+    "$conform" --server "$srv --fault=$fault" --scenarios "$scn" --timeout "$timeout" \
+        --format tap >"$dir/$fault.tap" 2>"$dir/$fault.err"
+    echo $? >"$dir/$fault.rc"
+    exit 0
+fi
+
+CONFORM=${1:?usage: test_faults.sh vfu-conform vfu-refserver scenario-dir table}
+SRV=${2:?vfu-refserver}
+SCN=${3:?scenario dir}
+TABLE=${4:?table file}
+JOBS=${FAULT_JOBS:-6}
+TIMEOUT=${FAULT_TIMEOUT_MS:-3000}
+SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# each fault's report stays beside the table, for the reasons behind it
+runs=$(dirname "$TABLE")/fault-runs
+rm -rf "$runs" && mkdir -p "$runs" || exit 1
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# ids of the scenarios that failed the run (MUST/SHOULD; INFO findings are
+# TAP TODO lines and fail nothing)
+failing_ids() { sed -n '/# TODO/d; s/^not ok [0-9]* - \([^ ]*\).*/\1/p' "$1"; }
+
+# --- the command line of the faults -----------------------------------
+"$SRV" --fault=list >"$tmp/list" 2>"$tmp/list.err" || fail "--fault=list exited $?"
+faults=$(awk 'NF { print $1 }' "$tmp/list")
+n=$(printf '%s\n' $faults | grep -c .)
+[ "$n" -ge 25 ] || fail "only $n seeded faults listed (at least 25 wanted)"
+dups=$(printf '%s\n' $faults | sort | uniq -d)
+[ -z "$dups" ] || fail "fault names listed twice: $dups"
+"$SRV" --fault=no-such-fault --socket-path="$tmp/s" >/dev/null 2>"$tmp/bad.err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "an unknown fault exited $rc, want 2"
+grep -q "unknown fault 'no-such-fault'" "$tmp/bad.err" || fail "an unknown fault is not named on stderr"
+for f in $faults; do
+    grep -q "^$f " "$tmp/bad.err" || { fail "the list after an unknown fault lacks $f"; break; }
+done
+
+# --- (a) the reference server passes everything ----------------------
+"$CONFORM" --server "$SRV" --scenarios "$SCN" --timeout "$TIMEOUT" --format tap >"$tmp/ref.tap" 2>"$tmp/ref.err"
+rc=$?
+[ "$rc" -eq 0 ] || fail "the reference server: vfu-conform exited $rc, want 0"
+if grep -q '^not ok' "$tmp/ref.tap"; then
+    fail "the reference server fails scenarios (INFO ones included):"
+    grep '^not ok' "$tmp/ref.tap" | sed 's/^/  | /'
+fi
+# every scenario either passed or was skipped with its reason
+planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$tmp/ref.tap")
+passed=$(grep -c '^ok [0-9]* - [^ ]*$' "$tmp/ref.tap")
+skipped=$(grep -c '^ok [0-9]* - [^ ]* # SKIP .' "$tmp/ref.tap")
+[ -n "$planned" ] && [ "$planned" -gt 0 ] || fail "the reference run planned no scenario"
+[ "$((passed + skipped))" = "${planned:-x}" ] ||
+    fail "the reference run: $passed passed + $skipped skipped with a reason of ${planned:-?} scenarios"
+
+# --- (b) every seeded fault is caught ----------------------------------
+printf '%s\n' $faults | xargs -P "$JOBS" -I{} sh "$SELF" --one "$CONFORM" "$SRV" "$SCN" "$runs" "$TIMEOUT" {}
+
+{
+    printf '%-34s %5s  %s\n' "fault" "fails" "failing scenarios"
+    for f in $faults; do
+        ids=$(failing_ids "$runs/$f.tap" | tr '\n' ' ')
+        count=$(failing_ids "$runs/$f.tap" | grep -c .)
+        printf '%-34s %5s  %s\n' "$f" "$count" "${ids:-NONE}"
+    done
+} >"$TABLE"
+
+for f in $faults; do
+    rc=$(cat "$runs/$f.rc" 2>/dev/null || echo "?")
+    count=$(failing_ids "$runs/$f.tap" | grep -c .)
+    if [ "$rc" != 1 ] || [ "$count" -eq 0 ]; then
+        fail "--fault=$f: vfu-conform exited $rc with $count failing scenarios (want exit 1, at least one FAIL)"
+        sed 's/^/  | /' "$runs/$f.err" | tail -5
+    fi
+done
+
+# the table, each row cut to what a terminal shows; all of it is in TABLE
+cut -c1-160 "$TABLE"
+echo "(full table: $TABLE; each run's report: $runs/FAULT.tap)"
+if [ "$fails" -ne 0 ]; then
+    echo "test_faults: $fails failure(s)"
+    exit 1
+fi
+echo "test_faults: the reference passes; all $n seeded faults caught"
