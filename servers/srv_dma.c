@@ -143,10 +143,9 @@ int srv_h_dma_map(struct srv *s, const struct vfu_msg *m, int *fds)
     uint32_t at = lower(&s->dma, nm.addr);
     if (at < s->dma.n && s->dma.maps[at].addr <= last_byte(&nm) && !srv_fault(FAULT_DMA_OVERLAP_ACCEPTED))
         return EEXIST;
-    if (s->dma.n >= s->opt.max_dma_maps && !srv_fault(FAULT_DMA_MAX_MAPS_IGNORED)) return ENOSPC;
+    if (s->dma.n >= s->opt.max_dma_maps) return ENOSPC;
     if (has_fd) {
         int fd = srv_take_fd(m, fds, 0);
-        if (srv_fault(FAULT_DMA_FD_LEAK)) (void)dup(fd);
         int r = map_fd(fd, offset, nm.size, nm.flags, &nm);
         /* the mapping keeps the memory; the fd is no longer needed */
         close(fd);

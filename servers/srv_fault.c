@@ -11,8 +11,6 @@ static const struct {
     [FAULT_DMA_OVERLAP_ACCEPTED] = {"dma-overlap-accepted", "DMA_MAP over an existing mapping succeeds (spec: EEXIST)"},
     [FAULT_DMA_UNMAP_INEXACT] = {"dma-unmap-inexact", "DMA_UNMAP of a range matching no mapping succeeds"},
     [FAULT_DMA_UNALIGNED_ACCEPTED] = {"dma-unaligned-accepted", "DMA_MAP not aligned to pgsizes succeeds"},
-    [FAULT_DMA_MAX_MAPS_IGNORED] = {"dma-max-maps-ignored", "more mappings than max_dma_maps are accepted"},
-    [FAULT_DMA_FD_LEAK] = {"dma-fd-leak", "every DMA_MAP leaks a duplicate of its fd"},
     [FAULT_DEVICE_INFO_ARGSZ_WRONG] = {"device-info-argsz-wrong", "DEVICE_GET_INFO reply argsz 4 too large"},
     [FAULT_REGION_INFO_BAD_INDEX_OK] = {"region-info-bad-index-ok", "GET_REGION_INFO for a region that does not exist succeeds"},
     [FAULT_REGION_INFO_NO_TRUNCATE] = {"region-info-no-truncate", "GET_REGION_INFO ignores a small argsz and sends the capabilities anyway"},
