@@ -1,33 +1,71 @@
-/* `vfu-conform replay TRACE`: show a recorded wire trace, or play its
- * client side again against a server to reproduce what went wrong.
+/* `vfu-conform replay TRACE`: a recorded session (lib/trace.h, recorded on
+ * the client side) sent again to a server, and `replay --print TRACE`.
  *
- * Reproducing sends every message the client sent on the main socket, in
- * the recorded order, with fresh fds of the recorded kinds (a memfd of the
- * recorded size, an eventfd, one end of a new socket pair, /dev/null for
- * anything else), and after each one reads what the server sent next and
- * compares it with the recording: header (command, type, flags, error) and
- * payload.  Message ids are the recorded ones, so a correct server answers
- * byte for byte the same unless its state differs.  The twin socket's
- * traffic is not replayed: a server that sends its DMA there will see it
- * unanswered, and the report says so. */
+ * Replay walks the events in their recorded order:
+ *   tx  the recorded bytes are sent on their channel as they are, with
+ *       fresh fds of the recorded kinds: memfd (and file) -> a memfd of the
+ *       recorded size (zero-filled: contents are not recorded), eventfd ->
+ *       an eventfd, socket -> one end of a new socketpair, other ->
+ *       /dev/null.  The first socket sent on the main channel becomes the
+ *       twin channel (we keep its other end), as with twin_socket.
+ *   rx  one message is awaited on its channel (bounded by the timeout) and
+ *       compared with the recording: header fields by their spec names,
+ *       then length and payload bytes, then fds by count, kind and size.
+ *       A recorded failure (the server closed, a message cut short) is
+ *       expected to happen again the same way.
+ * Message ids are the recorded ones, and the server's own requests (DMA on
+ * either channel) are answered with the recorded replies, so a server that
+ * behaves the same answers byte for byte the same.  Replay stops at the
+ * first divergence and shows both messages dissected (lib/dissect.h).
+ * Recorded gaps in time are not reproduced, and guest memory contents are
+ * not recorded: a server whose answers depend on either may diverge.  A
+ * truncated trace is replayed as far as it goes. */
 #ifndef VFU_REPLAY_H
 #define VFU_REPLAY_H
 
-#include <stddef.h>
 #include <stdio.h>
 
+#include "proc.h"
+#include "trace.h"
 #include "transport.h"
 
-/* One line per event: time, direction, channel, summary, fds, failure.
- * 0, or -1 with why filled (the file is unreadable or not a trace). */
-int vfu_replay_print(const char *path, FILE *out, char *why, size_t whyn);
+enum vfu_replay_outcome {
+    VFU_REPLAY_SAME,        /* every recorded message came back the same */
+    VFU_REPLAY_DIVERGED,    /* a message differed, or failed differently */
+    VFU_REPLAY_CLOSED,      /* the server closed the connection where the trace goes on */
+    VFU_REPLAY_TIMEOUT,     /* a recorded message did not come in time */
+    VFU_REPLAY_BAD_TRACE,   /* unreadable, or not replayable as recorded */
+    VFU_REPLAY_LOCAL,       /* our side failed (creating an fd, sending) */
+};
 
-/* Plays the trace's client side over c (connected to the server, nothing
- * sent yet).  Every wait is bounded by timeout_ms.  Returns 0 when the
- * server answered as recorded, 1 when it diverged (each divergence
- * printed on out with both messages summarized), -1 with why filled when
- * the trace could not be read or replay could not proceed. */
-int vfu_replay_run(const char *path, struct vfu_conn *c, FILE *out, int timeout_ms, char *why,
-                   size_t whyn);
+#define VFU_REPLAY_DEFAULT_TIMEOUT_MS 2000
+
+struct vfu_replay_opts {
+    int timeout_ms;          /* per awaited message; 0: the default */
+    struct vfu_proc *proc;   /* optional: the server, to say how it ended
+                              * when it closes or goes silent */
+};
+
+/* "same", "diverged", ... */
+const char *vfu_replay_outcome_name(enum vfu_replay_outcome o);
+/* 0 same; 1 the server behaved differently (diverged, closed, timeout);
+ * 2 could not replay (bad trace, our own failure) */
+int vfu_replay_exit_status(enum vfu_replay_outcome o);
+
+/* Dumps the trace: metadata, then one line per event with its time, the
+ * gap since the event before, direction, channel, a one-line summary
+ * (vfu_summarize), fds and failure; the truncation marker last.  Returns
+ * 0, or 2 when the trace cannot be read (the reason goes to out). */
+int vfu_replay_print(FILE *out, const char *path);
+void vfu_replay_print_trace(FILE *out, const struct vfu_trace *t);
+
+/* Replays path over c, a connection to the server on which nothing has
+ * been sent yet.  c's limits are raised, if needed, to take the largest
+ * recorded message, and its timeout is changed.  Progress, the first
+ * divergence and the verdict go to out; o may be NULL. */
+enum vfu_replay_outcome vfu_replay_run(const char *path, struct vfu_conn *c, FILE *out,
+                                       const struct vfu_replay_opts *o);
+enum vfu_replay_outcome vfu_replay_trace(const struct vfu_trace *t, struct vfu_conn *c, FILE *out,
+                                         const struct vfu_replay_opts *o);
 
 #endif

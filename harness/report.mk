@@ -21,3 +21,9 @@ $(BUILD)/tests/test_report%: $(BUILD)/obj/tests/test_report%.o $(REPORT_LIB) $(L
 $(BUILD)/tests/test_replay%: $(BUILD)/obj/tests/test_replay%.o $(REPORT_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -pthread -o $@ $< $(REPORT_LIB) $(LIB) $(LIB_LDLIBS) -lcmocka
+
+# replay is checked against a real process that crashes: the helper of the
+# process tests (tests/proc_helpers.mk builds it; named by its path here, as
+# that file is read after this one)
+$(BUILD)/tests/test_replay_run: $(BUILD)/tests/helpers/fake-server
+$(BUILD)/obj/tests/test_replay_run.o: CPPFLAGS += -DHELPER_DIR=\"$(abspath $(BUILD)/tests/helpers)\"
