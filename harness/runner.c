@@ -243,6 +243,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         run->n = i + 1;
         prev = res;
         if (o->progress) o->progress(o->progress_ctx, i, n, sc, res);
+        if (o->fail_fast && (vfu_result_fails_run(res) || res->verdict == VFU_ERROR)) break;
     }
     late_crash(R, prev, "after the scenario ended", 100);
     vfu_run_tally(run);

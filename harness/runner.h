@@ -33,6 +33,7 @@ struct vfu_runner_opts {
     const char *const *xfail;    /* ids or fnmatch globs of expected failures */
     size_t nxfail;
     bool echo_server_output;     /* copy the server's stderr to ours */
+    bool fail_fast;              /* stop after the first result that fails the run */
     /* called before each scenario (r NULL) and after it */
     void (*progress)(void *ctx, size_t index, size_t total, const struct scn_scenario *sc,
                      const struct vfu_result *r);

@@ -55,6 +55,7 @@ static const char usage[] =
     "  --output FILE         write the report to FILE instead of stdout\n"
     "  --trace-dir DIR       keep a CBOR wire trace of each failing scenario\n"
     "  --verbose             human format: list passes too\n"
+    "  --fail-fast           stop at the first scenario that fails the run\n"
     "  --server-output       copy the server's stderr to ours as it comes\n"
     "  -h, --help            this text\n"
     "  --version             the program's version\n";
@@ -67,7 +68,7 @@ struct opts {
     unsigned nonly, nskip;
     int timeout_ms;
     enum vfu_report_format format;
-    bool list, verbose, server_output;
+    bool list, verbose, server_output, fail_fast;
 };
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -82,7 +83,7 @@ static int bad_usage(const char *fmt, const char *arg)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_SERVER = 256, O_CONNECT, O_SCN, O_LIST, O_ONLY, O_SKIP, O_XFAIL, O_TIMEOUT, O_FORMAT,
-           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION };
+           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER}, {"connect", required_argument, NULL, O_CONNECT},
         {"scenarios", required_argument, NULL, O_SCN}, {"list", no_argument, NULL, O_LIST},
@@ -91,7 +92,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"format", required_argument, NULL, O_FORMAT}, {"output", required_argument, NULL, O_OUTPUT},
         {"trace-dir", required_argument, NULL, O_TRACE}, {"verbose", no_argument, NULL, O_VERBOSE},
         {"server-output", no_argument, NULL, O_SRVOUT}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, O_VERSION},     {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, O_VERSION},     {"fail-fast", no_argument, NULL, O_FAILFAST},
+        {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     o->format = VFU_REPORT_HUMAN;
@@ -130,6 +132,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case O_OUTPUT: o->output = optarg; break;
         case O_TRACE: o->trace_dir = optarg; break;
         case O_VERBOSE: o->verbose = true; break;
+        case O_FAILFAST: o->fail_fast = true; break;
         case O_SRVOUT: o->server_output = true; break;
         case 'h': fputs(usage, stdout); return 0;
         case O_VERSION: puts(TOOL); return 0;
@@ -390,7 +393,8 @@ int main(int argc, char **argv)
     struct vfu_runner_opts ro = {
         .server_cmd = o.server, .connect_path = o.connect, .timeout_ms = o.timeout_ms,
         .trace_dir = o.trace_dir, .tool = TOOL, .xfail = xpats, .nxfail = nx,
-        .echo_server_output = o.server_output, .progress = progress, .progress_ctx = &prog,
+        .echo_server_output = o.server_output, .fail_fast = o.fail_fast, .progress = progress,
+        .progress_ctx = &prog,
     };
     struct vfu_run run;
     char why[4096];

@@ -456,7 +456,10 @@ bool vfu_decode(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fd
      * command; it is still a well-formed reply (m->cmd stays NULL) */
     bool unknown_error_reply = !m->cmd && m->is_reply && (h->flags & VFU_HDR_FLAGS_ERROR);
     if (!m->cmd && !unknown_error_reply) return fail(&c, VFU_E_UNKNOWN_CMD, HF(H_COMMAND), h->cmd, 0);
-    if (receiver != VFU_ROLE_ANY && m->cmd) {
+    /* refusing a command sent the wrong way names that command: the error
+     * reply is the right answer, not a second wrong-way message */
+    bool error_reply = m->is_reply && (h->flags & VFU_HDR_FLAGS_ERROR);
+    if (receiver != VFU_ROLE_ANY && m->cmd && !error_reply) {
         /* a request goes to the side that did not send it; a reply comes back */
         bool to_server = (m->cmd->dir == VFU_DIR_CLIENT) != m->is_reply;
         if (to_server != (receiver == VFU_ROLE_SERVER))

@@ -6,10 +6,13 @@
 # kept in fault-runs/ beside it.
 #
 # Usage: test_faults.sh VFU_CONFORM VFU_REFSERVER SCENARIO_DIR TABLE
-# Environment: FAULT_JOBS  runs at once (default 6: the runs mostly wait
-#              on the server, not on a CPU)
-#              FAULT_TIMEOUT_MS  vfu-conform --timeout (default 3000; a
-#              fault that hangs costs this twice: the wait, then SIGTERM)
+# Environment: FAULT_JOBS  fault runs at once (default 16: a run spends its
+#              time in the scenarios' own waits, hardly any on a CPU)
+#              FAULT_TIMEOUT_MS  vfu-conform --timeout of the fault runs
+#              (default 1000: every scenario a fault silences costs it once;
+#              a late answer there can only add failures to a failing run)
+#              REF_TIMEOUT_MS  the same for the reference run (default 5000:
+#              generous, sanitized binaries are slow, and nothing waits it out)
 set -u
 
 # one fault's run, when the script calls itself through xargs
@@ -25,8 +28,9 @@ CONFORM=${1:?usage: test_faults.sh vfu-conform vfu-refserver scenario-dir table}
 SRV=${2:?vfu-refserver}
 SCN=${3:?scenario dir}
 TABLE=${4:?table file}
-JOBS=${FAULT_JOBS:-6}
-TIMEOUT=${FAULT_TIMEOUT_MS:-3000}
+JOBS=${FAULT_JOBS:-16}
+TIMEOUT=${FAULT_TIMEOUT_MS:-1000}
+REF_TIMEOUT=${REF_TIMEOUT_MS:-5000}
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -56,7 +60,7 @@ for f in $faults; do
 done
 
 # --- (a) the reference server passes everything ----------------------
-"$CONFORM" --server "$SRV" --scenarios "$SCN" --timeout "$TIMEOUT" --format tap >"$tmp/ref.tap" 2>"$tmp/ref.err"
+"$CONFORM" --server "$SRV" --scenarios "$SCN" --timeout "$REF_TIMEOUT" --format tap >"$tmp/ref.tap" 2>"$tmp/ref.err"
 rc=$?
 [ "$rc" -eq 0 ] || fail "the reference server: vfu-conform exited $rc, want 0"
 if grep -q '^not ok' "$tmp/ref.tap"; then
