@@ -184,7 +184,7 @@ done:
     /* a server that crashed as the connection went away */
     /* a server that crashes as a client leaves is caught here, most of the
      * time, rather than blamed on the next scenario */
-    late_crash(R, res, "after the scenario's last step", s.saw_close ? 100 : LATE_CRASH_MS);
+    late_crash(R, res, "after the scenario's last step", s.saw_close ? 50 : LATE_CRASH_MS);
     if (tr) {
         if (res->verdict == VFU_FAIL || res->verdict == VFU_ERROR) keep_trace(R, tr, res);
         vfu_tracer_free(tr);

@@ -103,7 +103,7 @@ struct sess {
 
 /* how long a server may take to crash after a session ends, and still be
  * seen to before the next session starts */
-#define LATE_CRASH_MS 10
+#define LATE_CRASH_MS 5
 
 /* ---- target (runner_target.c) ---- */
 bool target_start(struct runner *R, char *why, size_t n);
