@@ -75,6 +75,13 @@ skipped=$(grep -c '^ok [0-9]* - [^ ]* # SKIP .' "$tmp/ref.tap")
 [ "$((passed + skipped))" = "${planned:-x}" ] ||
     fail "the reference run: $passed passed + $skipped skipped with a reason of ${planned:-?} scenarios"
 
+# the max_dma_maps scenario holds for any limit it can reach and skips the rest
+one=DMA_MAP.max_dma_maps.ENOSPC
+"$CONFORM" --server "$SRV --max-dma-maps=3" --scenarios "$SCN" --only "$one" --format tap >"$tmp/m3.tap" 2>&1 ||
+    fail "$one with max_dma_maps 3: $(grep -m1 '^not ok\|message' "$tmp/m3.tap")"
+"$CONFORM" --server "$SRV --max-dma-maps=1000" --scenarios "$SCN" --only "$one" --format tap >"$tmp/m1000.tap" 2>&1
+grep -q "^ok 1 - $one # SKIP .*max_dma_maps" "$tmp/m1000.tap" || fail "$one with max_dma_maps 1000 is not skipped"
+
 # --- (b) every seeded fault is caught ----------------------------------
 printf '%s\n' $faults | xargs -P "$JOBS" -I{} sh "$SELF" --one "$CONFORM" "$SRV" "$SCN" "$runs" "$TIMEOUT" {}
 
