@@ -155,6 +155,7 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
             s.trace_twin = vfu_tracer_hook(tr, VFU_TRACE_TWIN);
         }
     }
+    fdcheck_begin(R);
     if (!sess_open(&s, &sc->neg, &o)) {
         int line = sc->neg.line ? sc->neg.line : sc->line;
         prefix(&o, "%s (%s:%d): ", sc->neg.mode == SCN_NEG_NONE ? "connect" : "negotiation", sc->file, line);
@@ -173,6 +174,7 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     if (o.verdict == VFU_PASS) sess_check_violations(&s, &o);
 done:
     sess_close(&s);
+    fdcheck_end(R, &o);
     rvars_clear(&s.vars);
     res->verdict = o.verdict;
     res->kind = o.kind;

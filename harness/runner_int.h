@@ -64,6 +64,9 @@ struct runner {
     unsigned failed_starts;
     struct probe probe;
     struct rvars vars;             /* from the probe */
+    bool fd_armed;                 /* runner_fdcheck.c: counted before this session */
+    int fd_base;
+    pid_t fd_pid;
 };
 
 /* one scenario's connection and what it made */
@@ -115,6 +118,14 @@ void target_judge(struct runner *R, struct outcome *o, bool timed_out);
 bool target_crashed(struct runner *R, int wait_ms, char *what, size_t n);
 char *target_stderr_tail(struct runner *R);
 bool target_restart(struct runner *R, struct outcome *o);
+/* server mode: SIGTERM, as the backend program conventions have a server
+ * honour it; false (o failed, kind HANG) when it had to be killed */
+bool target_terminate(struct runner *R, struct outcome *o);
+
+/* ---- descriptors the server keeps after a session (runner_fdcheck.c) ---- */
+void fdcheck_begin(struct runner *R);
+/* fails a passing o when the server holds more fds than before the session */
+void fdcheck_end(struct runner *R, struct outcome *o);
 
 /* ---- sessions (runner_sess.c) ---- */
 bool sess_open(struct sess *s, const struct scn_negotiate *neg, struct outcome *o);

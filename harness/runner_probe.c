@@ -248,7 +248,7 @@ bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outc
         [SCN_R_MIGRATION] = "migration", [SCN_R_DMA_LOGGING] = "dma-logging", [SCN_R_MMAP_REGION] = "mmap-region",
         [SCN_R_IRQ] = "irq", [SCN_R_REGION] = "region", [SCN_R_WRITE_MULTIPLE] = "write_multiple",
         [SCN_R_TWIN_SOCKET] = "twin_socket", [SCN_R_RESET] = "reset", [SCN_R_IO_FDS] = "io-fds",
-        [SCN_R_SERVER] = "server", [SCN_R_DEVICE] = "device",
+        [SCN_R_SERVER] = "server", [SCN_R_DEVICE] = "device", [SCN_R_MAX_DMA_MAPS] = "max_dma_maps",
     };
     struct probe *p = &R->probe;
     for (unsigned i = 0; i < sc->nreqs; i++) {
@@ -278,6 +278,13 @@ bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outc
             snprintf(idx, sizeof idx, " %llu", (unsigned long long)q->arg.num);
             ok = have(R, "irq.%u.%s", q->arg.num, "count", &count) && have(R, "irq.%u.%s", q->arg.num, "flags", &flags) &&
                  count && (flags & VFU_IRQ_INFO_FLAGS_EVENTFD);
+            break;
+        }
+        case SCN_R_MAX_DMA_MAPS: {
+            /* the probe keeps the spec's default for a capability not stated */
+            const struct rvar *x = rvars_find(&R->vars, "server.max_dma_maps");
+            snprintf(idx, sizeof idx, " of at most %llu", (unsigned long long)q->arg.num);
+            ok = x && x->num <= q->arg.num;
             break;
         }
         case SCN_R_REGION:

@@ -291,7 +291,7 @@ static bool do_session(struct sess *s, const struct scn_step *st, struct outcome
             out_set(o, VFU_SKIP, VFU_FK_NONE, "restart needs --server");
             return false;
         }
-        if (!target_restart(s->R, o)) return false;
+        if (!target_terminate(s->R, o) || !target_restart(s->R, o)) return false;
     }
     return sess_open(s, &s->sc->neg, o);
 }

@@ -115,6 +115,18 @@ bool target_restart(struct runner *R, struct outcome *o)
     return true;
 }
 
+bool target_terminate(struct runner *R, struct outcome *o)
+{
+    if (!R->server || !R->proc.active || vfu_proc_poll(&R->proc) != VFU_PROC_RUNNING) return true;
+    const struct vfu_proc_status *st = vfu_proc_stop(&R->proc, grace_ms(R));
+    if (st->kill != VFU_PROC_KILL_HANG) return true;
+    char what[256];
+    vfu_proc_status_str(st, what, sizeof what);
+    out_set(o, VFU_FAIL, VFU_FK_HANG, "the server must honour SIGTERM, but it %s", what);
+    R->server_dead_seen = true;
+    return false;
+}
+
 bool target_ready(struct runner *R, struct outcome *o)
 {
     if (!R->server) return true;

@@ -231,10 +231,11 @@ enum scn_req_kind {
     SCN_R_SERVER,          /* vfu-conform starts the server (restart needs it) */
     SCN_R_DEVICE,          /* PCI config space says vendor:device arg (vendor << 16 | device):
                             * for scenarios about one device's registers */
+    SCN_R_MAX_DMA_MAPS,    /* the server's max_dma_maps (stated, else the default) <= arg */
 };
 struct scn_req {
     uint8_t kind;
-    struct scn_value arg;  /* IRQ, REGION */
+    struct scn_value arg;  /* IRQ, REGION, MAX_DMA_MAPS */
     int line;
 };
 

@@ -165,6 +165,7 @@ static bool parse_requires(struct pctx *p, const struct scn_tokens *t)
         {"region", SCN_R_REGION, true}, {"write_multiple", SCN_R_WRITE_MULTIPLE, false},
         {"twin_socket", SCN_R_TWIN_SOCKET, false}, {"reset", SCN_R_RESET, false},
         {"io-fds", SCN_R_IO_FDS, false}, {"server", SCN_R_SERVER, false}, {"device", SCN_R_DEVICE, true},
+        {"max_dma_maps", SCN_R_MAX_DMA_MAPS, true},
     };
     if (t->n < 2) return fail(p, "requires: what?");
     for (unsigned i = 1; i < t->n; i++) {
@@ -172,7 +173,8 @@ static bool parse_requires(struct pctx *p, const struct scn_tokens *t)
         while (k < sizeof reqs / sizeof reqs[0] && strcmp(reqs[k].name, t->tok[i])) k++;
         if (k == sizeof reqs / sizeof reqs[0])
             return fail(p, "requires: unknown '%s' (known: migration dma-logging mmap-region irq INDEX "
-                           "region INDEX write_multiple twin_socket reset io-fds server device VENDOR:DEVICE)",
+                           "region INDEX write_multiple twin_socket reset io-fds server device VENDOR:DEVICE "
+                           "max_dma_maps N)",
                         t->tok[i]);
         if (p->nreqs == sizeof p->reqs / sizeof p->reqs[0]) return fail(p, "too many requirements");
         struct scn_req *r = &p->reqs[p->nreqs++];
@@ -191,10 +193,13 @@ static bool parse_requires(struct pctx *p, const struct scn_tokens *t)
             continue;
         }
         if (reqs[k].arg) {
-            if (++i == t->n) return fail(p, "requires %s: which index?", reqs[k].name);
-            struct scn_names nm = enum_names(reqs[k].kind == SCN_R_IRQ ? "pci_irq" : "pci_region");
+            bool count = reqs[k].kind == SCN_R_MAX_DMA_MAPS;
+            if (++i == t->n) return fail(p, "requires %s: %s?", reqs[k].name, count ? "how many" : "which index");
+            struct scn_names nm = count ? SCN_NAMES_NONE
+                                        : enum_names(reqs[k].kind == SCN_R_IRQ ? "pci_irq" : "pci_region");
             if (!value(p, reqs[k].name, t->tok[i], nm, &r->arg)) return false;
-            if (r->arg.nvars) return fail(p, "requires %s: the index must be a constant", reqs[k].name);
+            if (r->arg.nvars)
+                return fail(p, "requires %s: the %s must be a constant", reqs[k].name, count ? "number" : "index");
         }
     }
     return true;

@@ -147,12 +147,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 }
 
 /* The bundled scenarios: harness/scenarios of the source tree the program
- * was built in (build/vfu-conform, build/clang/vfu-conform), or an installed
- * share/vfu-conform/scenarios beside bin/. */
+ * was built in (build/vfu-conform, build/clang/vfu-conform and the
+ * sanitized build/clang/san/vfu-conform of `make BUILD=build/clang check`),
+ * or an installed share/vfu-conform/scenarios beside bin/. */
 static bool default_scenarios(char *out, size_t n)
 {
     static const char *const rel[] = {"/../harness/scenarios", "/../../harness/scenarios",
-                                      "/../share/vfu-conform/scenarios"};
+                                      "/../../../harness/scenarios", "/../share/vfu-conform/scenarios"};
     char exe[PATH_MAX];
     ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (k <= 0) return false;

@@ -12,7 +12,6 @@
 
 #include "srv_loop.h"
 #include "srv_options.h"
-#include "srv_fault.h"
 #include "transport.h"
 
 static const char *sock_path;
@@ -25,11 +24,12 @@ static void on_term(int sig)
     _exit(0);
 }
 
-static void signals(void)
+static void signals(const struct srv_opts *o)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_term;
+    if (srv_fault_in(o->faults, FAULT_SIGTERM_IGNORED)) sa.sa_handler = SIG_IGN;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -72,10 +72,14 @@ int main(int argc, char **argv)
         fputs(srv_usage, stdout);
         return 0;
     case SRV_OPT_FAULT_LIST:
-        srv_fault_list(stdout);
+        srv_fault_print(stdout);
         return 0;
     case SRV_OPT_ERROR:
         fprintf(stderr, "vfu-refserver: %s (try --help)\n", msg);
+        if (cl.bad_fault) {
+            fputs("seeded faults:\n", stderr);
+            srv_fault_print(stderr);
+        }
         return 2;
     case SRV_OPT_RUN:
         break;
@@ -94,7 +98,12 @@ int main(int argc, char **argv)
         }
         sock_path = cl.socket_path;
     }
-    signals();
+    signals(&cl.opt);
+    /* a run with seeded faults must never pass for the reference */
+    for (int f = 0; f < SRV_FAULT_COUNT; f++)
+        if (srv_fault_in(cl.opt.faults, (enum srv_fault_id)f))
+            fprintf(stderr, "vfu-refserver: seeded fault %s: %s\n", srv_fault_table[f].name,
+                    srv_fault_table[f].what);
     if (cl.verbose)
         fprintf(stderr, "vfu-refserver: serving %s\n", sock_path ? sock_path : "an inherited socket");
     int rc = srv_loop_run(&cfg);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "codec.h"
+#include "srv_fault.h"
 
 /* What the server advertises in VERSION and enforces afterwards. */
 struct srv_opts {
@@ -24,6 +25,7 @@ struct srv_opts {
     bool twin_socket;
     bool write_multiple;
     bool migration;
+    srv_fault_set faults;   /* --fault: rules broken on purpose (srv_fault.h) */
 };
 
 void srv_opts_default(struct srv_opts *o);

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "srv_int.h"
-#include "srv_fault.h"
 
 void srv_log(const char *fmt, ...)
 {
@@ -24,11 +23,14 @@ void srv_opts_default(struct srv_opts *o)
 {
     o->max_data_xfer_size = VFU_DEFAULT_MAX_DATA_XFER_SIZE;
     o->max_msg_fds = 8;
-    o->max_dma_maps = VFU_DEFAULT_MAX_DMA_MAPS;
+    /* well below the spec's default: small enough for a conformance
+     * scenario to fill the table and see the limit kept */
+    o->max_dma_maps = 64;
     o->pgsizes = VFU_DEFAULT_PGSIZES;
     o->twin_socket = true;
     o->write_multiple = true;
     o->migration = true;
+    o->faults = 0;
 }
 
 /* ----------------------------------------------------------- device --- */
@@ -132,21 +134,16 @@ enum srv_verdict srv_ioevent(struct srv *s)
 
 /* ---------------------------------------------------------- replies --- */
 
-void srv_reply_begin(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
+/* the message id a reply carries: the request's, as it came */
+static uint16_t reply_id(const struct srv *s, uint16_t msg_id)
 {
-    vfu_enc_begin(e, s->tx, s->tx_cap, m->hdr.cmd, true, m->hdr.msg_id);
+    if (srv_fault(s, FAULT_WRONG_MSG_ID)) return msg_id & 0xff;
+    return msg_id;
 }
 
-/* seeded faults that bend any reply after it is encoded */
-static void fault_reply(struct vfu_enc *e)
+void srv_reply_begin(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
 {
-    uint16_t id = (uint16_t)vfu_read_uint(e->buf + vfu_spec.fields[VFU_F_HEADER_MSG_ID].offset,
-                                          vfu_spec.fields[VFU_F_HEADER_MSG_ID].width);
-    if (srv_fault(FAULT_WRONG_MSG_ID)) vfu_enc_hdr(e, VFU_F_HEADER_MSG_ID, (uint16_t)(id + 1));
-    if (e->cmd == VFU_CMD_DEVICE_GET_INFO && srv_fault(FAULT_WRONG_REPLY_COMMAND))
-        vfu_enc_hdr(e, VFU_F_HEADER_COMMAND, VFU_CMD_DEVICE_GET_IRQ_INFO);
-    if (e->cmd == VFU_CMD_DEVICE_GET_INFO && e->nparts && srv_fault(FAULT_DEVICE_INFO_ARGSZ_WRONG))
-        vfu_enc_set(e, VFU_F_DEVICE_INFO_ARGSZ, VFU_SIZE_DEVICE_INFO + 4);
+    vfu_enc_begin(e, s->tx, s->tx_cap, m->hdr.cmd, true, reply_id(s, m->hdr.msg_id));
 }
 
 int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
@@ -159,8 +156,9 @@ int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
         srv_log("cannot encode reply: %s", b);
         return EIO;
     }
-    if ((m->hdr.flags & VFU_HDR_FLAGS_NO_REPLY) && !srv_fault(FAULT_REPLY_TO_NO_REPLY)) return 0;
-    fault_reply(e);
+    if ((m->hdr.flags & VFU_HDR_FLAGS_NO_REPLY) && !srv_fault(s, FAULT_REPLY_TO_NOREPLY)) return 0;
+    if (m->hdr.cmd == VFU_CMD_REGION_WRITE && srv_fault(s, FAULT_WRONG_REPLY_COMMAND))
+        vfu_enc_hdr(e, VFU_F_HEADER_COMMAND, VFU_CMD_REGION_READ);
     if (!s->peer.send(s->peer.ctx, e, &err)) s->broken = true;
     return 0;
 }
@@ -168,25 +166,30 @@ int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
 int srv_reply_empty(struct srv *s, const struct vfu_msg *m)
 {
     struct vfu_enc e;
-    vfu_enc_begin(&e, s->tx, s->tx_cap, m->hdr.cmd, true, m->hdr.msg_id);
+    srv_reply_begin(s, m, &e);
     return srv_reply_send(s, m, &e);
+}
+
+/* the seeded fault error-reply-with-payload: the errno once more after
+ * the header, where the spec allows nothing */
+static void fault_error_payload(struct vfu_enc *e, uint32_t errnum)
+{
+    if (e->cap - e->len < 4) return;
+    vfu_write_uint(e->buf + e->len, 4, errnum);
+    e->len += 4;
+    vfu_enc_hdr(e, VFU_F_HEADER_MSG_SIZE, e->len);
 }
 
 static void reply_error(struct srv *s, const struct vfu_hdr *h, int errnum)
 {
     /* No_reply means no reply at all, failures included */
-    if ((h->flags & VFU_HDR_FLAGS_NO_REPLY) && !srv_fault(FAULT_REPLY_TO_NO_REPLY)) return;
+    if ((h->flags & VFU_HDR_FLAGS_NO_REPLY) && !srv_fault(s, FAULT_REPLY_TO_NOREPLY)) return;
     struct vfu_enc e;
     struct vfu_error err;
-    vfu_enc_error(&e, s->tx, s->tx_cap, h->cmd, h->msg_id, (uint32_t)errnum);
-    if (!vfu_enc_finish(&e, &err)) { s->broken = true; return; }
-    if (srv_fault(FAULT_ERROR_REPLY_PAYLOAD) && e.cap - e.len >= 8) {
-        memset(e.buf + e.len, 0, 8);
-        e.len += 8;
-        vfu_enc_hdr(&e, VFU_F_HEADER_MSG_SIZE, e.len);
-    }
-    fault_reply(&e);
-    if (!s->peer.send(s->peer.ctx, &e, &err)) s->broken = true;
+    vfu_enc_error(&e, s->tx, s->tx_cap, h->cmd, reply_id(s, h->msg_id), (uint32_t)errnum);
+    bool ok = vfu_enc_finish(&e, &err);
+    if (ok && srv_fault(s, FAULT_ERROR_REPLY_WITH_PAYLOAD)) fault_error_payload(&e, (uint32_t)errnum);
+    if (!ok || !s->peer.send(s->peer.ctx, &e, &err)) s->broken = true;
 }
 
 int srv_take_fd(const struct vfu_msg *m, int *fds, unsigned i)
@@ -234,14 +237,13 @@ enum srv_verdict srv_handle(struct srv *s, const struct vfu_msg *m, int *fds)
         reply_error(s, &m->hdr, EINVAL);
         return verdict(s);
     }
-    if (s->negotiated && cmd == VFU_CMD_VERSION) {
+    if (s->negotiated && cmd == VFU_CMD_VERSION && !srv_fault(s, FAULT_VERSION_TWICE_ACCEPTED)) {
         reply_error(s, &m->hdr, EINVAL);
         return verdict(s);
     }
     srv_handler *h = cmd <= VFU_CMD_MAX ? handlers[cmd] : NULL;
     /* DMA_READ/WRITE towards the server are stopped by the codec's
      * direction check; anything else without a handler is unknown here */
-    if (!h && srv_fault(FAULT_UNKNOWN_COMMAND_SILENT)) return verdict(s);
     int r = h ? h(s, m, fds) : ENOTSUP;
     if (r > 0) {
         reply_error(s, &m->hdr, r);
@@ -275,21 +277,34 @@ enum srv_verdict srv_reject(struct srv *s, const struct vfu_msg *m, const struct
         reply_error(s, h, EINVAL);
         return verdict(s);
     }
-    if (h->cmd == VFU_CMD_VERSION && !s->negotiated) {
-        reply_error(s, h, reject_errno(err));
-        return SRV_CLOSE;
-    }
-    if (err->code == VFU_E_UNKNOWN_CMD && srv_fault(FAULT_UNKNOWN_COMMAND_SILENT)) return verdict(s);
-    if ((err->code == VFU_E_RESERVED_FLAGS || err->code == VFU_E_MBZ) &&
-        srv_fault(FAULT_RESERVED_FLAGS_ACCEPTED)) {
-        /* answered as if the bits were not there */
-        struct vfu_msg ok = *m;
-        ok.hdr.flags &= ~(uint32_t)VFU_HDR_FLAGS_ERROR;
-        srv_reply_empty(s, &ok);
-        return verdict(s);
-    }
+    if (err->code == VFU_E_UNKNOWN_CMD && srv_fault(s, FAULT_UNKNOWN_COMMAND_SILENT)) return verdict(s);
     reply_error(s, h, reject_errno(err));
+    if (h->cmd == VFU_CMD_VERSION && !s->negotiated) return SRV_CLOSE;
     return verdict(s);
+}
+
+/* The seeded faults dma-reserved-flags-accepted and
+ * header-reserved-flags-accepted: a message the codec refused for flag bits
+ * the spec does not define is handled with those bits cleared, from a copy
+ * (the received buffer stays as it came).  at: the flags field's offset
+ * in the message. */
+static enum srv_verdict fault_clear_flags(struct srv *s, const uint8_t *buf, size_t len, int *fds,
+                                          unsigned nfds, int field, size_t at, uint64_t known)
+{
+    const struct vfu_field_desc *f = &vfu_spec.fields[field];
+    if (at + f->width > len) return SRV_CLOSE;
+    uint8_t *copy = malloc(len);
+    if (!copy) return SRV_CLOSE;
+    memcpy(copy, buf, len);
+    uint8_t *p = copy + at;
+    vfu_write_uint(p, f->width, vfu_read_uint(p, f->width) & known);
+    struct vfu_msg m;
+    struct vfu_error err;
+    enum srv_verdict v = vfu_decode(&m, copy, len, fds, nfds, &s->rx, VFU_ROLE_SERVER, &err)
+                             ? srv_handle(s, &m, fds)
+                             : srv_reject(s, &m, &err);
+    free(copy);
+    return v;
 }
 
 enum srv_verdict srv_input(struct srv *s, const uint8_t *buf, size_t len, int *fds, unsigned nfds)
@@ -298,6 +313,16 @@ enum srv_verdict srv_input(struct srv *s, const uint8_t *buf, size_t len, int *f
     struct vfu_error err;
     if (!vfu_decode(&m, buf, len, fds, nfds, &s->rx, VFU_ROLE_SERVER, &err)) {
         if (err.code == VFU_E_HDR_SHORT) return SRV_CLOSE;
+        if (err.code == VFU_E_RESERVED_FLAGS && err.field == VFU_F_DMA_MAP_FLAGS &&
+            srv_fault(s, FAULT_DMA_RESERVED_FLAGS_ACCEPTED))
+            return fault_clear_flags(s, buf, len, fds, nfds, VFU_F_DMA_MAP_FLAGS,
+                                     VFU_HDR_SIZE + vfu_spec.fields[VFU_F_DMA_MAP_FLAGS].offset,
+                                     VFU_DMA_MAP_FLAGS_KNOWN);
+        if (err.code == VFU_E_RESERVED_FLAGS && err.field == VFU_F_HEADER_FLAGS &&
+            srv_fault(s, FAULT_HEADER_RESERVED_FLAGS_ACCEPTED))
+            return fault_clear_flags(s, buf, len, fds, nfds, VFU_F_HEADER_FLAGS,
+                                     vfu_spec.fields[VFU_F_HEADER_FLAGS].offset,
+                                     VFU_HDR_FLAGS_KNOWN & ~(uint64_t)VFU_HDR_FLAGS_ERROR);
         return srv_reject(s, &m, &err);
     }
     return srv_handle(s, &m, fds);

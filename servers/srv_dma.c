@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "srv_int.h"
-#include "srv_fault.h"
 
 uint64_t srv_min_pgsize(const struct srv *s)
 {
@@ -135,17 +134,19 @@ int srv_h_dma_map(struct srv *s, const struct vfu_msg *m, int *fds)
     uint64_t pg = srv_min_pgsize(s);
     bool has_fd = m->nfds == 1;
     if (nm.size == 0) return EINVAL;
-    if ((nm.addr % pg || nm.size % pg) && !srv_fault(FAULT_DMA_UNALIGNED_ACCEPTED)) return EINVAL;
+    if ((nm.addr % pg || nm.size % pg) && !srv_fault(s, FAULT_DMA_UNALIGNED_ACCEPTED)) return EINVAL;
     if (nm.size - 1 > UINT64_MAX - nm.addr) return EINVAL;
     if (has_fd && nm.size - 1 > UINT64_MAX - offset) return EINVAL;
     /* the spec: offset is zero when there is nothing to map */
     if (!has_fd && offset) return EINVAL;
     uint32_t at = lower(&s->dma, nm.addr);
-    if (at < s->dma.n && s->dma.maps[at].addr <= last_byte(&nm) && !srv_fault(FAULT_DMA_OVERLAP_ACCEPTED))
+    if (at < s->dma.n && s->dma.maps[at].addr <= last_byte(&nm) &&
+        !srv_fault(s, FAULT_DMA_OVERLAP_ACCEPTED))
         return EEXIST;
-    if (s->dma.n >= s->opt.max_dma_maps) return ENOSPC;
+    if (s->dma.n >= s->opt.max_dma_maps && !srv_fault(s, FAULT_DMA_MAX_MAPS_IGNORED)) return ENOSPC;
     if (has_fd) {
         int fd = srv_take_fd(m, fds, 0);
+        if (srv_fault(s, FAULT_FD_LEAK_PER_DMA_MAP) && dup(fd) < 0) srv_log("dup: %s", strerror(errno));
         int r = map_fd(fd, offset, nm.size, nm.flags, &nm);
         /* the mapping keeps the memory; the fd is no longer needed */
         close(fd);
@@ -154,6 +155,13 @@ int srv_h_dma_map(struct srv *s, const struct vfu_msg *m, int *fds)
     int r = insert(&s->dma, at, &nm);
     if (r) { unmap_one(&nm); return r; }
     return srv_reply_empty(s, m);
+}
+
+static void remove_map(struct srv_dma *d, uint32_t at)
+{
+    unmap_one(&d->maps[at]);
+    memmove(&d->maps[at], &d->maps[at + 1], (d->n - at - 1) * sizeof *d->maps);
+    d->n--;
 }
 
 int srv_h_dma_unmap(struct srv *s, const struct vfu_msg *m, int *fds)
@@ -165,13 +173,12 @@ int srv_h_dma_unmap(struct srv *s, const struct vfu_msg *m, int *fds)
         srv_dma_clear(s);
     } else {
         uint32_t at = size ? lower(&s->dma, addr) : s->dma.n;
-        bool exact = at < s->dma.n && s->dma.maps[at].addr == addr && s->dma.maps[at].size == size;
-        if (!exact && !srv_fault(FAULT_DMA_UNMAP_INEXACT)) return ENOENT;
-        if (exact) {
-        unmap_one(&s->dma.maps[at]);
-        memmove(&s->dma.maps[at], &s->dma.maps[at + 1], (s->dma.n - at - 1) * sizeof *s->dma.maps);
-        s->dma.n--;
-        }
+        if (at >= s->dma.n) return ENOENT;
+        const struct srv_map *w = &s->dma.maps[at];
+        if ((w->addr != addr || w->size != size) &&
+            !(w->addr <= addr && srv_fault(s, FAULT_DMA_UNMAP_INEXACT)))
+            return ENOENT;
+        if (!(!w->va && srv_fault(s, FAULT_DMA_UNMAP_KEEPS_WINDOW))) remove_map(&s->dma, at);
     }
     /* the reply is the request as it came, argsz included */
     struct vfu_enc e;
@@ -195,7 +202,8 @@ static int dma_message(struct srv *s, uint64_t addr, uint8_t *buf, size_t n, boo
     if (write) {
         vfu_enc_set(&e, VFU_F_DMA_ACCESS_DATA_ADDRESS, addr);
         vfu_enc_set(&e, VFU_F_DMA_ACCESS_DATA_COUNT, n);
-        vfu_enc_data(&e, VFU_F_DMA_ACCESS_DATA_DATA, buf, n);
+        uint8_t *data = vfu_enc_data(&e, VFU_F_DMA_ACCESS_DATA_DATA, buf, n);
+        if (data && n && srv_fault(s, FAULT_DMA_WRITE_CORRUPT_BYTE)) data[0] ^= 0xff;
     } else {
         vfu_enc_set(&e, VFU_F_DMA_ACCESS_ADDRESS, addr);
         vfu_enc_set(&e, VFU_F_DMA_ACCESS_COUNT, n);
@@ -229,7 +237,7 @@ static int dma_messages(struct srv *s, uint64_t addr, uint8_t *buf, uint64_t len
      * buffers (its DMA_READ reply must pass our receive limit) */
     uint64_t chunk = s->client_xfer < s->rx.max_data_xfer_size ? s->client_xfer
                                                                  : s->rx.max_data_xfer_size;
-    if (srv_fault(FAULT_XFER_LIMIT_IGNORED)) chunk = s->rx.max_data_xfer_size;
+    if (srv_fault(s, FAULT_XFER_LIMIT_IGNORED)) chunk = s->rx.max_data_xfer_size;
     if (chunk == 0) return -EFBIG;
     while (len) {
         size_t n = (size_t)(len < chunk ? len : chunk);
@@ -254,7 +262,9 @@ int srv_dma_rw(struct srv *s, uint64_t addr, void *vbuf, size_t len, bool write)
     while (left) {
         if (i >= s->dma.n || s->dma.maps[i].addr > a) return -EFAULT;
         const struct srv_map *m = &s->dma.maps[i];
-        if (!(m->flags & (write ? VFU_DMA_MAP_FLAGS_WRITE : VFU_DMA_MAP_FLAGS_READ))) return -EPERM;
+        if (!(m->flags & (write ? VFU_DMA_MAP_FLAGS_WRITE : VFU_DMA_MAP_FLAGS_READ)) &&
+            !(write && !m->va && srv_fault(s, FAULT_DMA_WRITE_READONLY)))
+            return -EPERM;
         uint64_t n = last_byte(m) - a + 1;
         if (n >= left) break;
         a += n;
@@ -262,7 +272,6 @@ int srv_dma_rw(struct srv *s, uint64_t addr, void *vbuf, size_t len, bool write)
         i++;
     }
     if (write) srv_dirty_record(s, addr, len);
-    if (write && len && srv_fault(FAULT_DMA_WRITE_CORRUPT)) buf[len / 2] ^= 0x5a;
     a = addr;
     left = len;
     i = lower(&s->dma, addr);

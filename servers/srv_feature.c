@@ -11,6 +11,7 @@
  *  - MIG_DEVICE_STATE GET reports data_fd -1: vfio-user has no data fd. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "srv_int.h"
 
@@ -116,6 +117,7 @@ static int logging_report(struct srv *s, const struct vfu_msg *m)
     if (!bitmap) return EIO;
     r = srv_dirty_report(s, iova, length, ps, bitmap);
     if (r) return r;
+    if (srv_fault(s, FAULT_DIRTY_BITMAP_EMPTY)) memset(bitmap, 0, (size_t)bytes);
     return srv_reply_send(s, m, &e);
 }
 
@@ -145,7 +147,9 @@ int srv_h_feature(struct srv *s, const struct vfu_msg *m, int *fds)
     unsigned feature = flags & VFU_DEVICE_FEATURE_FLAGS_FEATURE_MASK;
     uint32_t have = ops_of(feature);
     if (!have) return ENOTSUP;
-    if (flags & (F_GET | F_SET) & ~have) return EINVAL;
+    if ((flags & (F_GET | F_SET) & ~have) &&
+        !((flags & F_PROBE) && srv_fault(s, FAULT_FEATURE_PROBE_UNSUPPORTED_OK)))
+        return EINVAL;
     if (flags & F_PROBE) {
         struct vfu_enc e;
         int r = begin(s, m, &e, VFU_SIZE_DEVICE_FEATURE);

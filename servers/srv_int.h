@@ -83,6 +83,9 @@ struct srv {
     struct srv_mig mig;
 };
 
+/* srv_fault.c: is this seeded fault switched on? */
+bool srv_fault(const struct srv *s, enum srv_fault_id f);
+
 /* srv_core.c */
 void srv_reply_begin(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e);
 /* finish and send (nothing on No_reply); always 0, marks s->broken on failure */

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "srv_int.h"
-#include "srv_fault.h"
 
 void srv_irq_init(struct srv *s)
 {
@@ -94,13 +93,14 @@ int srv_h_irq_info(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
     uint64_t index = vfu_get(m, VFU_F_IRQ_INFO_REQ_INDEX);
-    if (index >= TOYDEV_NUM_IRQS && !srv_fault(FAULT_IRQ_INFO_BAD_INDEX_OK)) return EINVAL;
-    if (index >= TOYDEV_NUM_IRQS) index = 0;
+    if (index >= TOYDEV_NUM_IRQS && !srv_fault(s, FAULT_IRQ_INFO_BAD_INDEX_OK)) return EINVAL;
+    static const struct toydev_irq none = {0, 0};
+    const struct toydev_irq *info = index < TOYDEV_NUM_IRQS ? &s->irq.info[index] : &none;
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
-    vfu_enc_set(&e, VFU_F_IRQ_INFO_FLAGS, s->irq.info[index].flags);
+    vfu_enc_set(&e, VFU_F_IRQ_INFO_FLAGS, info->flags);
     vfu_enc_set(&e, VFU_F_IRQ_INFO_INDEX, index);
-    vfu_enc_set(&e, VFU_F_IRQ_INFO_COUNT, s->irq.info[index].count);
+    vfu_enc_set(&e, VFU_F_IRQ_INFO_COUNT, info->count);
     return srv_reply_send(s, m, &e);
 }
 
@@ -134,8 +134,12 @@ int srv_h_set_irqs(struct srv *s, const struct vfu_msg *m, int *fds)
             s->irq.line[index][k].masked = s->irq.line[index][k].pending = false;
         return srv_reply_empty(s, m);
     }
-    if (start >= info->count || count > info->count - start)
-        return srv_fault(FAULT_SET_IRQS_RANGE_UNCHECKED) ? srv_reply_empty(s, m) : EINVAL;
+    if (start >= info->count || count > info->count - start) {
+        if (!srv_fault(s, FAULT_SET_IRQS_COUNT_UNCHECKED)) return EINVAL;
+        /* the fault: what lies past the index's vectors is dropped */
+        if (start >= info->count) return srv_reply_empty(s, m);
+        count = info->count - start;
+    }
     struct srv_irq_line *l = &s->irq.line[index][start];
 
     if (flags & VFU_IRQ_SET_FLAGS_DATA_EVENTFD) {
@@ -156,7 +160,7 @@ int srv_h_set_irqs(struct srv *s, const struct vfu_msg *m, int *fds)
     const uint8_t *bools = (flags & VFU_IRQ_SET_FLAGS_DATA_BOOL)
                                ? vfu_data(m, VFU_F_SET_IRQS_DATA, &blen) : NULL;
     for (uint64_t k = 0; k < count; k++) {
-        if (bools && !bools[k]) continue;
+        if (bools && !bools[k] && !srv_fault(s, FAULT_IRQ_BOOL_IGNORED)) continue;
         if (flags & VFU_IRQ_SET_FLAGS_ACTION_MASK) {
             l[k].masked = true;
         } else if (flags & VFU_IRQ_SET_FLAGS_ACTION_UNMASK) {

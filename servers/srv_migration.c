@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "srv_int.h"
-#include "srv_fault.h"
 
 #define REC_HDR 8
 static const uint8_t rec_magic[4] = {'S', 'R', 'V', 'M'};
@@ -153,7 +152,8 @@ int srv_mig_set_state(struct srv *s, uint32_t target)
         return EINVAL;
     /* only DEVICE_RESET leaves ERROR */
     if (cur == ERROR) return EINVAL;
-    if (cur == STOP_COPY && target == PRE_COPY && !srv_fault(FAULT_MIG_FORBIDDEN_ARC)) return EINVAL;
+    if (cur == STOP_COPY && target == PRE_COPY && !srv_fault(s, FAULT_MIG_STOPCOPY_TO_PRECOPY_ALLOWED))
+        return EINVAL;
     while (cur != target) {
         int hop = next_hop(cur, target);
         if (hop < 0) return EINVAL;
@@ -168,7 +168,7 @@ int srv_h_mig_data_read(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
     if (!s->opt.migration) return ENOTSUP;
-    if (!saving(s->mig.state)) return EINVAL;
+    if (!saving(s->mig.state) && !srv_fault(s, FAULT_MIG_DATA_READ_ANY_STATE)) return EINVAL;
     uint64_t size = vfu_get(m, VFU_F_MIG_DATA_REQ_SIZE);
     uint64_t bound = s->client_xfer < s->rx.max_data_xfer_size ? s->client_xfer
                                                                  : s->rx.max_data_xfer_size;
@@ -179,7 +179,8 @@ int srv_h_mig_data_read(struct srv *s, const struct vfu_msg *m, int *fds)
     if (n > size) n = (size_t)size;
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
-    vfu_enc_data(&e, VFU_F_MIG_DATA_DATA, g->out + g->out_pos, n);
+    /* out is NULL outside the saving group (the seeded fault reads there) */
+    vfu_enc_data(&e, VFU_F_MIG_DATA_DATA, n ? g->out + g->out_pos : NULL, n);
     g->out_pos += n;
     return srv_reply_send(s, m, &e);
 }

@@ -14,6 +14,7 @@ struct srv_cmdline {
     int fd;                    /* --fd=N, or -1 */
     bool once;
     int verbose;
+    bool bad_fault;            /* the error was an unknown --fault name */
 };
 
 enum srv_opt_result { SRV_OPT_RUN, SRV_OPT_HELP, SRV_OPT_FAULT_LIST, SRV_OPT_ERROR };

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "srv_int.h"
-#include "srv_fault.h"
 
 void srv_region(const struct srv *s, unsigned index, struct toydev_region *r)
 {
@@ -27,6 +26,8 @@ int srv_h_device_get_info(struct srv *s, const struct vfu_msg *m, int *fds)
     vfu_enc_set(&e, VFU_F_DEVICE_INFO_FLAGS, VFU_DEVICE_INFO_FLAGS_RESET | VFU_DEVICE_INFO_FLAGS_PCI);
     vfu_enc_set(&e, VFU_F_DEVICE_INFO_NUM_REGIONS, TOYDEV_NUM_REGIONS);
     vfu_enc_set(&e, VFU_F_DEVICE_INFO_NUM_IRQS, TOYDEV_NUM_IRQS);
+    if (srv_fault(s, FAULT_DEVICE_INFO_ARGSZ_WRONG))
+        vfu_enc_set(&e, VFU_F_DEVICE_INFO_ARGSZ, vfu_get(m, VFU_F_DEVICE_INFO_REQ_ARGSZ));
     return srv_reply_send(s, m, &e);
 }
 
@@ -34,17 +35,16 @@ int srv_h_region_info(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
     uint64_t index = vfu_get(m, VFU_F_REGION_INFO_REQ_INDEX);
-    if (index >= TOYDEV_NUM_REGIONS && !srv_fault(FAULT_REGION_INFO_BAD_INDEX_OK)) return EINVAL;
-    if (index >= TOYDEV_NUM_REGIONS) index = 0;
-    struct toydev_region r;
-    srv_region(s, (unsigned)index, &r);
+    if (index >= TOYDEV_NUM_REGIONS && !srv_fault(s, FAULT_REGION_INFO_BAD_INDEX_OK)) return EINVAL;
+    struct toydev_region r = {.fd = -1};
+    if (index < TOYDEV_NUM_REGIONS) srv_region(s, (unsigned)index, &r);
     bool mmap = r.flags & VFU_REGION_INFO_FLAGS_MMAP;
     uint64_t full = VFU_SIZE_REGION_INFO;
     if (r.nsparse)
         full += VFU_SIZE_REGION_CAP_HEADER + VFU_SIZE_CAP_SPARSE_MMAP +
                 (uint64_t)r.nsparse * VFU_SIZE_SPARSE_MMAP_AREA;
     bool caps = r.nsparse && (vfu_get(m, VFU_F_REGION_INFO_REQ_ARGSZ) >= full ||
-                              srv_fault(FAULT_REGION_INFO_NO_TRUNCATE));
+                              srv_fault(s, FAULT_REGION_INFO_CAPS_PAST_ARGSZ));
 
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
@@ -66,7 +66,8 @@ int srv_h_region_info(struct srv *s, const struct vfu_msg *m, int *fds)
     /* The fd goes with the full reply only: a reply cut short is a size
      * probe the client repeats with room (libvfio-user and its sample
      * client send and expect it so; the codec allows both). */
-    if (mmap && (caps || !r.nsparse)) vfu_enc_fd(&e, r.fd);
+    if (mmap && (caps || !r.nsparse) && !srv_fault(s, FAULT_REGION_INFO_MMAP_NO_FD))
+        vfu_enc_fd(&e, r.fd);
     return srv_reply_send(s, m, &e);
 }
 
@@ -76,10 +77,9 @@ int srv_h_region_io_fds(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
     uint64_t index = vfu_get(m, VFU_F_REGION_IO_FDS_REQ_INDEX);
-    if (index >= TOYDEV_NUM_REGIONS && !srv_fault(FAULT_IO_FDS_BAD_INDEX_OK)) return EINVAL;
-    if (index >= TOYDEV_NUM_REGIONS) index = VFU_PCI_REGION_BAR1;   /* an empty one */
-    struct toydev_region r;
-    toydev_region_info(s->dev, (unsigned)index, &r);
+    if (index >= TOYDEV_NUM_REGIONS && !srv_fault(s, FAULT_IO_FDS_BAD_INDEX_OK)) return EINVAL;
+    struct toydev_region r = {0};
+    if (index < TOYDEV_NUM_REGIONS) toydev_region_info(s->dev, (unsigned)index, &r);
     uint32_t count = index == VFU_PCI_REGION_BAR0 && r.size && s->client_fds >= 1 ? 1 : 0;
     uint64_t full = VFU_SIZE_REGION_IO_FDS + (uint64_t)count * (VFU_SIZE_SUB_REGION + VFU_SIZE_IOEVENTFD);
     bool room = vfu_get(m, VFU_F_REGION_IO_FDS_REQ_ARGSZ) >= full;
@@ -119,15 +119,22 @@ static int check_access(struct srv *s, uint64_t region, uint64_t offset, uint64_
     return 0;
 }
 
+/* the seeded faults region-read-oob-zeros / region-write-oob-ignored: an
+ * access that is refused only for where it lies in a known region */
+static bool fault_oob(struct srv *s, uint64_t region, uint64_t count, enum srv_fault_id f)
+{
+    return region < TOYDEV_NUM_REGIONS && count && srv_fault(s, f);
+}
+
 int srv_h_region_read(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
     uint64_t offset = vfu_get(m, VFU_F_REGION_ACCESS_OFFSET);
     uint64_t region = vfu_get(m, VFU_F_REGION_ACCESS_REGION);
     uint64_t count = vfu_get(m, VFU_F_REGION_ACCESS_COUNT);
+    if (count == 0 && srv_fault(s, FAULT_CRASH_ON_ZERO_COUNT_READ)) abort();
     int r = check_access(s, region, offset, count, false);
-    if (count == 0 && srv_fault(FAULT_REGION_READ_ZERO_COUNT_CRASH)) abort();
-    bool zeros = r && count && srv_fault(FAULT_REGION_READ_OOB_ZEROS);
+    bool zeros = r && fault_oob(s, region, count, FAULT_REGION_READ_OOB_ZEROS);
     if (r && !zeros) return r;
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
@@ -137,8 +144,7 @@ int srv_h_region_read(struct srv *s, const struct vfu_msg *m, int *fds)
     /* the codec held count to our max_data_xfer_size, which tx is sized for */
     uint8_t *data = vfu_enc_data(&e, VFU_F_REGION_ACCESS_DATA_DATA, NULL, (size_t)count);
     if (!data) return EIO;
-    if (zeros) return srv_reply_send(s, m, &e);
-    r = toydev_access(s->dev, (unsigned)region, offset, data, (uint32_t)count, false);
+    r = zeros ? 0 : toydev_access(s->dev, (unsigned)region, offset, data, (uint32_t)count, false);
     if (r < 0) return -r;
     return srv_reply_send(s, m, &e);
 }
@@ -150,20 +156,23 @@ int srv_h_region_write(struct srv *s, const struct vfu_msg *m, int *fds)
     uint64_t region = vfu_get(m, VFU_F_REGION_ACCESS_DATA_REGION);
     uint64_t count = vfu_get(m, VFU_F_REGION_ACCESS_DATA_COUNT);
     int r = check_access(s, region, offset, count, true);
-    if (r) return r;
+    bool dropped = r && fault_oob(s, region, count, FAULT_REGION_WRITE_OOB_IGNORED);
+    if (r && !dropped) return r;
     uint32_t len;
     const uint8_t *data = vfu_data(m, VFU_F_REGION_ACCESS_DATA_DATA, &len);
     /* the device takes a mutable buffer: give it a copy, never the received
      * message; tx is free until the reply is built (DMA requests use rq) */
     uint8_t *buf = s->tx;
     memcpy(buf, data, len);
-    r = toydev_access(s->dev, (unsigned)region, offset, buf, len, true);
+    r = dropped ? 0 : toydev_access(s->dev, (unsigned)region, offset, buf, len, true);
     if (r < 0) return -r;
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
     vfu_enc_set(&e, VFU_F_REGION_ACCESS_OFFSET, offset);
     vfu_enc_set(&e, VFU_F_REGION_ACCESS_REGION, region);
-    vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, count + srv_fault(FAULT_REGION_WRITE_REPLY_COUNT));
+    uint64_t done = count;
+    if (srv_fault(s, FAULT_REGION_WRITE_REPLY_COUNT)) done = count + 1;
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, done);
     return srv_reply_send(s, m, &e);
 }
 
@@ -192,15 +201,18 @@ int srv_h_write_multi(struct srv *s, const struct vfu_msg *m, int *fds)
     }
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
-    vfu_enc_set(&e, VFU_F_WRITE_MULTI_ACK_WR_CNT, n - (n && srv_fault(FAULT_WRITE_MULTI_COUNT_WRONG)));
+    uint64_t done = n;
+    if (srv_fault(s, FAULT_WRITE_MULTI_COUNT_WRONG)) done = n - 1;
+    vfu_enc_set(&e, VFU_F_WRITE_MULTI_ACK_WR_CNT, done);
     return srv_reply_send(s, m, &e);
 }
 
 int srv_h_reset(struct srv *s, const struct vfu_msg *m, int *fds)
 {
     (void)fds;
-    while (srv_fault(FAULT_RESET_HANGS)) pause();
-    if (!srv_fault(FAULT_RESET_KEEPS_REGISTERS)) toydev_reset(s->dev);
+    if (srv_fault(s, FAULT_HANG_ON_RESET))
+        for (;;) pause();
+    if (!srv_fault(s, FAULT_RESET_KEEPS_REGISTERS)) toydev_reset(s->dev);
     srv_irq_reset(s);
     srv_dirty_stop(s);
     srv_mig_reset(s);

@@ -9,7 +9,6 @@
 #include "caps.h"
 #include "negotiate.h"
 #include "srv_int.h"
-#include "srv_fault.h"
 #include "transport.h"
 
 /* everything we would say, for vfu_negotiate_reply to cut down to what
@@ -24,7 +23,9 @@ static void offer_caps(const struct srv *s, bool twin, struct vfu_caps *c)
     vfu_caps_set(c, VFU_CAP_WRITE_MULTIPLE, s->opt.write_multiple);
     vfu_caps_set(c, VFU_CAP_TWIN_SOCKET_SUPPORTED, twin);
     /* the client end of the pair is the only fd of the reply */
-    vfu_caps_set(c, VFU_CAP_TWIN_SOCKET_FD_INDEX, 0);
+    uint64_t fd_index = 0;
+    if (srv_fault(s, FAULT_TWIN_SOCKET_BAD_FD_INDEX)) fd_index = 1;
+    vfu_caps_set(c, VFU_CAP_TWIN_SOCKET_FD_INDEX, fd_index);
     if (s->opt.migration) {
         vfu_caps_set(c, VFU_CAP_MIGRATION_PGSIZE, srv_min_pgsize(s));
         /* a DMA_LOGGING_REPORT bitmap is one reply's data */
@@ -37,14 +38,14 @@ int srv_h_version(struct srv *s, const struct vfu_msg *m, int *fds)
     (void)fds;
     uint16_t minor;
     struct vfu_error err;
-    bool same_major = vfu_negotiate_version((uint16_t)vfu_get(m, VFU_F_VERSION_MAJOR),
-                                            (uint16_t)vfu_get(m, VFU_F_VERSION_MINOR), VFU_PROTO_MAJOR,
-                                            VFU_PROTO_MINOR, &minor, &err);
-    if (!same_major) minor = 0;
-    if (!same_major && !srv_fault(FAULT_VERSION_MAJOR_ACCEPTED)) {
+    if (!vfu_negotiate_version((uint16_t)vfu_get(m, VFU_F_VERSION_MAJOR),
+                               (uint16_t)vfu_get(m, VFU_F_VERSION_MINOR), VFU_PROTO_MAJOR,
+                               VFU_PROTO_MINOR, &minor, &err)) {
         srv_log("VERSION: client major %u, ours %u", (unsigned)err.got, (unsigned)err.want);
-        return vfu_errc_errno(err.code);
+        if (!srv_fault(s, FAULT_VERSION_MAJOR_MISMATCH_ACCEPTED)) return vfu_errc_errno(err.code);
+        minor = VFU_PROTO_MINOR;
     }
+    if (srv_fault(s, FAULT_VERSION_MINOR_HIGHER)) minor = VFU_PROTO_MINOR;
 
     struct vfu_caps prop;
     vfu_caps_init(&prop);
@@ -65,8 +66,9 @@ int srv_h_version(struct srv *s, const struct vfu_msg *m, int *fds)
     struct vfu_caps offer, rep;
     offer_caps(s, twin_ok, &offer);
     vfu_negotiate_reply(&prop, &offer, &rep);
-    if (srv_fault(FAULT_VERSION_UNPROPOSED_CAP) && !rep.present[VFU_CAP_WRITE_MULTIPLE])
-        vfu_caps_set(&rep, VFU_CAP_WRITE_MULTIPLE, 1);
+    /* a proposal without capabilities gets none back (the subset rule) */
+    if ((!json || jlen <= 1) && srv_fault(s, FAULT_VERSION_UNPROPOSED_CAPABILITY))
+        vfu_caps_set(&rep, VFU_CAP_PGSIZES, s->opt.pgsizes);
     bool twin = rep.present[VFU_CAP_TWIN_SOCKET_SUPPORTED] && rep.v[VFU_CAP_TWIN_SOCKET_SUPPORTED];
     char text[1024];
     int n = vfu_caps_to_json(&rep, text, sizeof text);
@@ -78,7 +80,7 @@ int srv_h_version(struct srv *s, const struct vfu_msg *m, int *fds)
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
     vfu_enc_set(&e, VFU_F_VERSION_MAJOR, VFU_PROTO_MAJOR);
-    vfu_enc_set(&e, VFU_F_VERSION_MINOR, minor + srv_fault(FAULT_VERSION_MINOR_HIGHER));
+    vfu_enc_set(&e, VFU_F_VERSION_MINOR, minor);
     vfu_enc_data(&e, VFU_F_VERSION_DATA, text, (size_t)n + 1);
     if (twin) vfu_enc_fd(&e, sv[1]);
 

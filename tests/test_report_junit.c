@@ -224,7 +224,8 @@ static char *xml_expect(const char *s)
     for (const char *p = s; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') o += sprintf(o, "\\x%02X", c);
-        else if (memcmp(p, "\xef\xbf\xbe", 3) == 0) { o += sprintf(o, "\\uFFFE"); p += 2; }
+        /* strncmp: never reads past the string's NUL, as memcmp may */
+        else if (strncmp(p, "\xef\xbf\xbe", 3) == 0) { o += sprintf(o, "\\uFFFE"); p += 2; }
         else *o++ = (char)c;
     }
     *o = '\0';
