@@ -10,32 +10,6 @@
 
 #include "toydev_fake.h"
 
-struct fx {
-    struct fake *f;
-    struct toydev *d;
-};
-
-static int setup(void **state)
-{
-    struct fx *x = calloc(1, sizeof *x);
-    int err = 0;
-    if (!x || !(x->f = fake_new()))
-        return -1;
-    x->d = toydev_create(&fake_ops, x->f, &err);
-    if (!x->d)
-        return -1;
-    *state = x;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *x = *state;
-    toydev_destroy(x->d);
-    fake_free(x->f);
-    free(x);
-    return 0;
-}
 
 static void identity(void **state)
 {
@@ -273,16 +247,16 @@ static void access_rules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(identity, setup, teardown),
-        cmocka_unit_test_setup_teardown(read_only_fields, setup, teardown),
-        cmocka_unit_test_setup_teardown(command_register, setup, teardown),
-        cmocka_unit_test_setup_teardown(status_write_one_to_clear, setup, teardown),
-        cmocka_unit_test_setup_teardown(power_management, setup, teardown),
-        cmocka_unit_test_setup_teardown(msi_and_msix_controls, setup, teardown),
-        cmocka_unit_test_setup_teardown(express_registers, setup, teardown),
-        cmocka_unit_test_setup_teardown(bar_sizing, setup, teardown),
-        cmocka_unit_test_setup_teardown(capability_walk, setup, teardown),
-        cmocka_unit_test_setup_teardown(access_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(identity, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(read_only_fields, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(command_register, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(status_write_one_to_clear, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(power_management, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(msi_and_msix_controls, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(express_registers, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(bar_sizing, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(capability_walk, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(access_rules, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests_name("toydev config", tests, NULL, NULL);
 }

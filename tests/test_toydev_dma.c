@@ -9,35 +9,14 @@
 
 #include "toydev_fake.h"
 
-struct fx {
-    struct fake *f;
-    struct toydev *d;
-};
-
 static int setup(void **state)
 {
-    struct fx *x = calloc(1, sizeof *x);
-    int err = 0;
-    if (!x || !(x->f = fake_new()))
-        return -1;
-    x->d = toydev_create(&fake_ops, x->f, &err);
-    if (!x->d)
-        return -1;
+    if (fx_setup(state) != 0) return -1;
+    struct fx *x = *state;
     /* most tests want a device allowed to master the bus */
-    if (wr(x->d, CFG, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2) != 0)
-        return -1;
-    *state = x;
-    return 0;
+    return wr(x->d, CFG, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2) != 0 ? -1 : 0;
 }
 
-static int teardown(void **state)
-{
-    struct fx *x = *state;
-    toydev_destroy(x->d);
-    fake_free(x->f);
-    free(x);
-    return 0;
-}
 
 static void fill(struct fake *f, uint64_t addr, size_t len, unsigned seed)
 {
@@ -356,7 +335,7 @@ static void msix_table_rules(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, fx_teardown)
     const struct CMUnitTest tests[] = {
         T(registers), T(access_rules), T(copy_with_intx), T(intx_disabled_raises_nothing),
         T(copy_with_msi), T(copy_with_msix), T(msix_masked_sets_pending),

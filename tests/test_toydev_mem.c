@@ -13,32 +13,6 @@
 
 #include "toydev_fake.h"
 
-struct fx {
-    struct fake *f;
-    struct toydev *d;
-};
-
-static int setup(void **state)
-{
-    struct fx *x = calloc(1, sizeof *x);
-    int err = 0;
-    if (!x || !(x->f = fake_new()))
-        return -1;
-    x->d = toydev_create(&fake_ops, x->f, &err);
-    if (!x->d)
-        return -1;
-    *state = x;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *x = *state;
-    toydev_destroy(x->d);
-    fake_free(x->f);
-    free(x);
-    return 0;
-}
 
 static void region_info(void **state)
 {
@@ -240,7 +214,7 @@ static void fd_hygiene(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
     const struct CMUnitTest tests[] = {
         T(region_info), T(irq_info), T(bar2_shared_with_mmap), T(reset_to_power_on), T(fd_hygiene),
     };

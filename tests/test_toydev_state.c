@@ -11,14 +11,14 @@
 
 #include "toydev_fake.h"
 
-struct fx {
+struct pair {
     struct fake *fa, *fb;
     struct toydev *a, *b;
 };
 
 static int setup(void **state)
 {
-    struct fx *x = calloc(1, sizeof *x);
+    struct pair *x = calloc(1, sizeof *x);
     if (!x || !(x->fa = fake_new()) || !(x->fb = fake_new()))
         return -1;
     x->a = toydev_create(&fake_ops, x->fa, NULL);
@@ -31,7 +31,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fx *x = *state;
+    struct pair *x = *state;
     toydev_destroy(x->a);
     toydev_destroy(x->b);
     fake_free(x->fa);
@@ -120,7 +120,7 @@ static void look(struct toydev *d, struct look *l)
 
 static void round_trip(void **state)
 {
-    struct fx *x = *state;
+    struct pair *x = *state;
     make_busy(x->a, x->fa, 3);
     size_t n;
     uint8_t *s = save(x->a, &n);
@@ -161,7 +161,7 @@ static void round_trip(void **state)
 
 static void save_needs_room(void **state)
 {
-    struct fx *x = *state;
+    struct pair *x = *state;
     size_t n = toydev_state_size(x->a);
     uint8_t *buf = malloc(n);
     assert_non_null(buf);
@@ -190,7 +190,7 @@ static size_t total_field(const uint8_t *s, size_t n)
 
 static void every_truncation(void **state)
 {
-    struct fx *x = *state;
+    struct pair *x = *state;
     make_busy(x->a, x->fa, 5);
     make_busy(x->b, x->fb, 8);
     size_t n, bn;
@@ -262,7 +262,7 @@ static uint32_t next(void)
 
 static void random_corruptions(void **state)
 {
-    struct fx *x = *state;
+    struct pair *x = *state;
     make_busy(x->a, x->fa, 1);
     make_busy(x->b, x->fb, 2);
     size_t n, bn;
@@ -315,7 +315,7 @@ static void random_corruptions(void **state)
  * with nothing applied, or loaded whole into a reachable state. */
 static void every_bit_flip(void **state)
 {
-    struct fx *x = *state;
+    struct pair *x = *state;
     make_busy(x->a, x->fa, 6);
     make_busy(x->b, x->fb, 7);
     struct toydev *fresh = toydev_create(&fake_ops, x->fb, NULL);
@@ -387,7 +387,7 @@ static size_t rebuild(uint8_t *dst, const uint8_t *s, const struct sec *sec,
 
 static void section_framing(void **state)
 {
-    struct fx *x = *state;
+    struct pair *x = *state;
     make_busy(x->a, x->fa, 9);
     size_t n, bn;
     uint8_t *s = save(x->a, &n), *before = save(x->b, &bn);
@@ -473,7 +473,7 @@ static size_t config_at(const uint8_t *s, size_t n)
 
 static void impossible_states(void **state)
 {
-    struct fx *x = *state;
+    struct pair *x = *state;
     make_busy(x->a, x->fa, 4);
     size_t n, bn;
     uint8_t *s = save(x->a, &n), *before = save(x->b, &bn);

@@ -123,4 +123,33 @@ static inline void put_le32(uint8_t *p, uint32_t v)
 #define BAR2 VFU_PCI_REGION_BAR2
 #define BAR4 VFU_PCI_REGION_BAR4
 
+
+/* The fixture most toy-device tests share: one device over one fake guest. */
+struct fx {
+    struct fake *f;
+    struct toydev *d;
+};
+
+static inline int fx_setup(void **state)
+{
+    struct fx *x = calloc(1, sizeof *x);
+    int err = 0;
+    if (!x || !(x->f = fake_new()))
+        return -1;
+    x->d = toydev_create(&fake_ops, x->f, &err);
+    if (!x->d)
+        return -1;
+    *state = x;
+    return 0;
+}
+
+static inline int fx_teardown(void **state)
+{
+    struct fx *x = *state;
+    toydev_destroy(x->d);
+    fake_free(x->f);
+    free(x);
+    return 0;
+}
+
 #endif
