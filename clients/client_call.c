@@ -1,3 +1,4 @@
+#include <errno.h>
 /* Requests and their replies.  Every request sent gets a slot until its
  * reply is collected; replies are matched to the oldest slot with their msg
  * id (the server processes in order, and ids may be reused), so a reply to
@@ -312,7 +313,11 @@ enum vfu_call_status vfu_client_wait(struct vfu_client *c, uint64_t ticket, int 
         }
         if (!c->inproc && !c->open[VFU_SOCK_MAIN]) {
             client_pending_free(p);
-            return c->peer_closed ? finish(r, VFU_CALL_EOF, VFU_E_EOF) : finish(r, VFU_CALL_ERROR, VFU_E_IO);
+            if (c->peer_closed) return finish(r, VFU_CALL_EOF, VFU_E_EOF);
+            /* we dropped it ourselves, after a message stream that broke */
+            finish(r, VFU_CALL_ERROR, VFU_E_IO);
+            r->err.sys_errno = ENOTCONN;
+            return VFU_CALL_ERROR;
         }
         int left = client_remaining(deadline);
         int n = client_pump(c, left, -1, NULL);

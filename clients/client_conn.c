@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "client_priv.h"
+#include "stopsig.h"
 
 void vfu_client_opts_default(struct vfu_client_opts *o)
 {
@@ -24,6 +25,8 @@ int64_t client_now_ms(void)
 
 int client_remaining(int64_t deadline)
 {
+    /* a stop asked by a signal or the time limit ends every wait */
+    if (vfu_stopsig_pending()) return 0;
     if (deadline < 0) return -1;
     int64_t left = deadline - client_now_ms();
     return left < 0 ? 0 : left > 0x7fffffff ? 0x7fffffff : (int)left;

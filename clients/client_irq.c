@@ -72,6 +72,7 @@ int vfu_client_irq_wait(struct vfu_client *c, int efd, int timeout_ms, uint64_t 
                 return 1;
             }
             vfu_error_set(err, c->peer_closed ? VFU_E_EOF : VFU_E_IO, -1, -1, 0, 0);
+            if (err && !c->peer_closed) err->sys_errno = ENOTCONN;
             return -1;
         }
         if (left == 0) {

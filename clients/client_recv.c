@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "client_priv.h"
+#include "stopsig.h"
 
 void client_process(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
                     int *fds, unsigned nfds)
@@ -115,8 +116,8 @@ static bool main_gone(const struct vfu_client *c)
 
 int client_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_ready)
 {
-    struct pollfd pfd[3];
-    int who[3];
+    struct pollfd pfd[4];
+    int who[4];
     nfds_t n = 0;
     if (extra_ready) *extra_ready = false;
     if (!c->inproc)
@@ -133,6 +134,14 @@ int client_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_
     }
     if (main_gone(c) && extra_fd < 0) return -1;
     if (n == 0) return 0;   /* in-process: nothing can arrive by waiting */
+    /* a stop (lib/stopsig.h) wakes the wait; the caller's deadline is then
+     * over (client_remaining) */
+    if (vfu_stopsig_fd() >= 0 && timeout_ms != 0) {
+        if (vfu_stopsig_pending()) timeout_ms = 0;
+        pfd[n].fd = vfu_stopsig_fd();
+        pfd[n].events = POLLIN;
+        who[n++] = -2;
+    }
     int r = poll(pfd, n, timeout_ms);
     if (r < 0) {
         if (errno == EINTR) return 0;
@@ -144,6 +153,7 @@ int client_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_
     int done = 0;
     for (nfds_t i = 0; i < n; i++) {
         if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        if (who[i] == -2) continue;
         if (who[i] < 0) {
             if (extra_ready) *extra_ready = true;
         } else {

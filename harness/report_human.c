@@ -161,6 +161,18 @@ int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_repo
         }
         fputs("\n\n", out);
     }
+    if (run->stop != VFU_RUN_COMPLETE) {
+        on(&h, P_ERROR);
+        fprintf(out, "run stopped (%s): ", vfu_run_stop_name(run->stop));
+        off(&h);
+        text(&h, run->stop_reason);
+        fputs("\n\n", out);
+    }
+    if (run->fd_checks_off[0]) {
+        fputs("server fd checks off: ", out);
+        text(&h, run->fd_checks_off);
+        fputs("\n\n", out);
+    }
     unsigned in[G_N] = {0};
     for (size_t i = 0; i < run->n; i++) in[group_of(&run->results[i])]++;
     for (int g = 0; g < G_N; g++) {

@@ -119,6 +119,14 @@ int vfu_report_json(FILE *out, const struct vfu_run *run)
     add(&b, root, "started", ts[0] ? str(&b, ts) : NULL);
     add(&b, root, "seconds", secs(&b, run->seconds));
     add(&b, root, "exit_status", chk(&b, json_object_new_int(vfu_run_exit_status(run))));
+    /* null when the run reached its last scenario */
+    struct json_object *stop = NULL;
+    if (run->stop != VFU_RUN_COMPLETE && (stop = chk(&b, json_object_new_object()))) {
+        add(&b, stop, "why", str(&b, vfu_run_stop_name(run->stop)));
+        add(&b, stop, "reason", str(&b, run->stop_reason));
+    }
+    add(&b, root, "stopped", stop);
+    add(&b, root, "fd_checks_off", run->fd_checks_off[0] ? str(&b, run->fd_checks_off) : NULL);
     add(&b, root, "counts", counts(&b, run));
     struct json_object *arr = chk(&b, json_object_new_array());
     for (size_t i = 0; arr && i < run->n; i++) {

@@ -110,8 +110,20 @@ int vfu_report_junit(FILE *out, const struct vfu_run *run)
     rp_timestamp(run->started, false, ts, sizeof ts);
     if (ts[0]) fprintf(out, " timestamp=\"%s\"", ts);
     fputs(">\n", out);
-    if (run->server || run->tool_version) {
+    if (run->server || run->tool_version || run->stop != VFU_RUN_COMPLETE || run->fd_checks_off[0]) {
         fputs("  <properties>\n", out);
+        if (run->stop != VFU_RUN_COMPLETE) {
+            fputs("    <property name=\"stopped\"", out);
+            attr(out, "value", vfu_run_stop_name(run->stop));
+            fputs("/>\n    <property name=\"stop_reason\"", out);
+            attr(out, "value", run->stop_reason);
+            fputs("/>\n", out);
+        }
+        if (run->fd_checks_off[0]) {
+            fputs("    <property name=\"fd_checks_off\"", out);
+            attr(out, "value", run->fd_checks_off);
+            fputs("/>\n", out);
+        }
         if (run->server) {
             fputs("    <property name=\"server\"", out);
             attr(out, "value", run->server);

@@ -77,6 +77,16 @@ int vfu_report_tap(FILE *out, const struct vfu_run *run)
         fputc('\n', out);
         if (r->verdict != VFU_PASS && r->verdict != VFU_SKIP) yaml_block(out, r);
     }
+    if (run->stop != VFU_RUN_COMPLETE) {
+        fprintf(out, "# run stopped (%s): ", vfu_run_stop_name(run->stop));
+        reason(out, run->stop_reason);
+        fputc('\n', out);
+    }
+    if (run->fd_checks_off[0]) {
+        fputs("# server fd checks off: ", out);
+        reason(out, run->fd_checks_off);
+        fputc('\n', out);
+    }
     unsigned c[VFU_ERROR + 1];
     vfu_run_count(run, c);
     fprintf(out, "# %zu scenario%s in %.2f s: %u passed, %u failed, %u skipped, %u xfail, %u xpass, "

@@ -37,14 +37,27 @@ void vfu_run_count(const struct vfu_run *run, unsigned counts[VFU_ERROR + 1])
 
 void vfu_run_tally(struct vfu_run *run) { vfu_run_count(run, run->counts); }
 
+const char *vfu_run_stop_name(enum vfu_run_stop s)
+{
+    switch (s) {
+    case VFU_RUN_COMPLETE: return "complete";
+    case VFU_RUN_HOPELESS: return "server hopeless";
+    case VFU_RUN_TIME_LIMIT: return "time limit";
+    case VFU_RUN_INTERRUPTED: return "interrupted";
+    }
+    return "?";
+}
+
 int vfu_run_exit_status(const struct vfu_run *run)
 {
+    if (run->stop == VFU_RUN_HOPELESS) return 1;
     unsigned c[VFU_ERROR + 1];
     vfu_run_count(run, c);
+    bool fails = false;
+    for (size_t i = 0; i < run->n; i++) fails |= vfu_result_fails_run(&run->results[i]);
     if (c[VFU_ERROR] || run->n == c[VFU_SKIP]) return 2;
-    for (size_t i = 0; i < run->n; i++)
-        if (vfu_result_fails_run(&run->results[i])) return 1;
-    return 0;
+    if (fails) return 1;
+    return run->stop == VFU_RUN_COMPLETE ? 0 : 2;
 }
 
 void vfu_result_release(struct vfu_result *r)

@@ -44,8 +44,24 @@ struct vfu_result {
     double seconds;
 };
 
+/* Why a run ended before its last scenario (the scenarios it did not
+ * reach are SKIP results whose reason starts "not run: "). */
+enum vfu_run_stop {
+    VFU_RUN_COMPLETE = 0,
+    VFU_RUN_HOPELESS,         /* the server could not be judged further: the
+                               * opening VERSION failed (after one restart),
+                               * it died at every connection, or it stopped
+                               * answering scenario after scenario */
+    VFU_RUN_TIME_LIMIT,       /* --max-seconds */
+    VFU_RUN_INTERRUPTED,      /* SIGINT, SIGTERM or SIGHUP */
+};
+
 struct vfu_run {
     const char *server;       /* command line or socket path */
+    enum vfu_run_stop stop;
+    char stop_reason[1024];   /* the one cause in words, "" when complete */
+    /* per-scenario server fd checks were off, and why ("" when on) */
+    char fd_checks_off[256];
     const char *tool_version;
     struct vfu_result *results;
     size_t n;
@@ -70,10 +86,15 @@ void vfu_run_count(const struct vfu_run *run, unsigned counts[VFU_ERROR + 1]);
 /* fills run->counts */
 void vfu_run_tally(struct vfu_run *run);
 
-/* The process exit status for a run:
- *   2  it could not run: any ERROR, or no scenario ran (none at all, or
- *      every one skipped)
- *   1  a result fails the run (vfu_result_fails_run)
+/* "complete", "server hopeless", "time limit", "interrupted" */
+const char *vfu_run_stop_name(enum vfu_run_stop s);
+
+/* The process exit status for a run (an interrupted one exits with the
+ * signal's 128 + N instead, see lib/stopsig.h):
+ *   1  the server was hopeless (VFU_RUN_HOPELESS), or a result fails the
+ *      run (vfu_result_fails_run)
+ *   2  it could not run: any ERROR, no scenario ran (none at all, or
+ *      every one skipped), or the time limit cut it short with no failure
  *   0  otherwise: passes, skips, XFAILs, XPASSes and INFO failures */
 int vfu_run_exit_status(const struct vfu_run *run);
 

@@ -8,7 +8,13 @@
 #include <time.h>
 
 #include "runner_int.h"
+#include "stopsig.h"
 #include "trace.h"
+
+/* sessions in a row that could not complete VERSION, and scenarios in a
+ * row that waited out the timeout, before the server is given up */
+#define DEAD_OPENS_MAX 3
+#define LOST_STREAK_MAX 3
 
 void out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind k, const char *fmt, ...)
 {
@@ -34,7 +40,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool xfail_listed(const struct vfu_runner_opts *o, const char *id)
+bool runner_xfail_listed(const struct vfu_runner_opts *o, const char *id)
 {
     for (size_t i = 0; i < o->nxfail; i++)
         if (!fnmatch(o->xfail[i], id, 0)) return true;
@@ -68,34 +74,10 @@ static void step_reason(const struct scn_scenario *sc, int idx, struct outcome *
 
 static void apply_xfail(const struct vfu_runner_opts *o, struct vfu_result *res)
 {
-    if (!xfail_listed(o, res->id)) return;
+    if (!runner_xfail_listed(o, res->id)) return;
     /* an ERROR is our problem, not the server's: never expected */
     if (res->verdict == VFU_FAIL) res->verdict = VFU_XFAIL;
     else if (res->verdict == VFU_PASS) res->verdict = VFU_XPASS;
-}
-
-/* The server died by a signal while nothing was waiting on it: the
- * scenario that was connected last is to blame (its own finding, if any,
- * follows). */
-static void late_crash(struct runner *R, struct vfu_result *res, const char *when, int wait_ms)
-{
-    char what[256];
-    if (!res || !target_crashed(R, wait_ms, what, sizeof what)) return;
-    if (res->kind == VFU_FK_CRASH || res->kind == VFU_FK_EXIT || res->kind == VFU_FK_HANG) return;
-    char before[sizeof res->reason];
-    memcpy(before, res->reason, sizeof before);
-    bool had = res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL || res->verdict == VFU_ERROR;
-    res->verdict = xfail_listed(R->o, res->id) ? VFU_XFAIL : VFU_FAIL;
-    res->kind = VFU_FK_CRASH;
-    int k = snprintf(res->reason, sizeof res->reason, "the server was %s %s", what, when);
-    if (had && k > 0 && (size_t)k + 16 < sizeof res->reason) {
-        size_t room = sizeof res->reason - (size_t)k - 12, n = strnlen(before, sizeof before - 1);
-        memcpy(res->reason + k, "; before: ", 10);
-        memcpy(res->reason + k + 10, before, n < room ? n : room);
-        res->reason[(size_t)k + 10 + (n < room ? n : room)] = 0;
-    }
-    free(res->server_stderr);
-    res->server_stderr = target_stderr_tail(R);
 }
 
 /* A step that failed after the server broke a rule (a reply to the wrong
@@ -137,6 +119,57 @@ static void keep_trace(struct runner *R, struct vfu_tracer *tr, struct vfu_resul
     free(path);
 }
 
+static bool lost_kind(enum vfu_failure_kind k)
+{
+    return k == VFU_FK_CLOSED || k == VFU_FK_CRASH || k == VFU_FK_EXIT || k == VFU_FK_TIMEOUT || k == VFU_FK_HANG;
+}
+
+/* Connects and negotiates.  A session that loses the server before its
+ * VERSION is answered is tried once more when the server had gone for a
+ * reason not its own (target_open_lost).  Before a scenario that
+ * negotiates by itself, a fence session (the default VERSION) marks the
+ * point the server must have passed first: a server that dies after the
+ * previous session is then blamed on that one, not on this one. */
+static bool open_session(struct runner *R, struct sess *s, struct outcome *o)
+{
+    const struct scn_scenario *sc = s->sc;
+    for (int attempt = 0;; attempt++) {
+        *o = (struct outcome){VFU_PASS, VFU_FK_NONE, "", 0};
+        if (!target_ready(R, o)) return false;
+        bool own_neg = sc->neg.mode != SCN_NEG_DEFAULT;
+        if (R->server && !R->one_shot && !R->fresh && own_neg) {
+            bool lost = false;
+            if (!sess_fence_session(R, o, &lost)) {
+                if (lost && attempt == 0 && target_open_lost(R)) continue;
+                if (lost) target_judge(R, o, false);
+                prefix(o, "before the scenario, a session with the default VERSION: ");
+                if (lost_kind(o->kind) && ++R->dead_opens >= DEAD_OPENS_MAX)
+                    runner_stop(R, VFU_RUN_HOPELESS, "the server could not complete VERSION in %u sessions in a row; the last: %s",
+                                R->dead_opens, o->reason);
+                return false;
+            }
+        }
+        fdcheck_begin(R);
+        s->may_retry = attempt == 0 && R->server;
+        if (sess_open(s, &sc->neg, o)) {
+            if (!own_neg) R->dead_opens = 0;
+            return true;
+        }
+        if (s->lost_early) {
+            sess_close(s);
+            if (target_open_lost(R)) continue;
+            target_judge(R, o, false);
+        }
+        int line = sc->neg.line ? sc->neg.line : sc->line;
+        prefix(o, "%s (%s:%d): ", sc->neg.mode == SCN_NEG_NONE ? "connect" : "negotiation", sc->file, line);
+        o->line = line;
+        if (!own_neg && lost_kind(o->kind) && ++R->dead_opens >= DEAD_OPENS_MAX)
+            runner_stop(R, VFU_RUN_HOPELESS, "the server could not complete VERSION in %u sessions in a row; the last: %s",
+                        R->dead_opens, o->reason);
+        return false;
+    }
+}
+
 static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_result *res)
 {
     struct outcome o = {VFU_PASS, VFU_FK_NONE, "", 0};
@@ -146,7 +179,8 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     s.sc = sc;
     s.step = -1;
     struct vfu_tracer *tr = NULL;
-    if (!probe_requires(R, sc, &o) || !target_ready(R, &o)) goto done;
+    bool opened = false;
+    if (!probe_requires(R, sc, &o)) goto done;
     if (R->o->trace_dir) {
         struct vfu_trace_meta meta = {R->o->tool ? R->o->tool : "vfu-conform", sc->id,
                                       R->server ? R->o->server_cmd : R->o->connect_path, NULL};
@@ -155,13 +189,7 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
             s.trace_twin = vfu_tracer_hook(tr, VFU_TRACE_TWIN);
         }
     }
-    fdcheck_begin(R);
-    if (!sess_open(&s, &sc->neg, &o)) {
-        int line = sc->neg.line ? sc->neg.line : sc->line;
-        prefix(&o, "%s (%s:%d): ", sc->neg.mode == SCN_NEG_NONE ? "connect" : "negotiation", sc->file, line);
-        o.line = line;
-        goto done;
-    }
+    if (!(opened = open_session(R, &s, &o))) goto done;
     for (unsigned i = 0; i < sc->nsteps; i++) {
         s.step = (int)i;
         if (!step_run(&s, &sc->steps[i], &o)) {
@@ -174,22 +202,55 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     if (o.verdict == VFU_PASS) sess_check_violations(&s, &o);
 done:
     sess_close(&s);
-    fdcheck_end(R, &o);
+    if (opened) fdcheck_end(R, &o);
+    R->fd_armed = false;
     rvars_clear(&s.vars);
     res->verdict = o.verdict;
     res->kind = o.kind;
     snprintf(res->reason, sizeof res->reason, "%s", o.reason);
     if (o.line) res->line = o.line;
     if (o.kind == VFU_FK_CRASH || o.kind == VFU_FK_EXIT || o.kind == VFU_FK_HANG) res->server_stderr = target_stderr_tail(R);
-    /* a server that crashed as the connection went away */
-    /* a server that crashes as a client leaves is caught here, most of the
-     * time, rather than blamed on the next scenario */
-    late_crash(R, res, "after the scenario's last step", s.saw_close ? 50 : LATE_CRASH_MS);
+    apply_xfail(R->o, res);
+    /* a server that ends as its client leaves: its own session's doing */
+    if (opened) {
+        target_after_session(R, res);
+        /* it has served a whole session: its fd count is a baseline now */
+        if (!R->server_dead_seen) R->fresh = false;
+    }
     if (tr) {
-        if (res->verdict == VFU_FAIL || res->verdict == VFU_ERROR) keep_trace(R, tr, res);
+        if (res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL || res->verdict == VFU_ERROR) keep_trace(R, tr, res);
         vfu_tracer_free(tr);
     }
-    apply_xfail(R->o, res);
+}
+
+static void not_run(struct vfu_result *res, const struct scn_scenario *sc, const char *why)
+{
+    vfu_result_release(res);
+    res->id = sc->id;
+    res->section = sc->section;
+    res->title = sc->title;
+    res->file = sc->file;
+    res->line = sc->line;
+    res->level = sc->level;
+    res->verdict = VFU_SKIP;
+    res->kind = VFU_FK_NONE;
+    res->seconds = 0;
+    snprintf(res->reason, sizeof res->reason, "not run: %.*s", (int)(sizeof res->reason - 10), why);
+}
+
+/* a stop asked by a signal or the time limit, as the run's cause */
+static bool stop_asked(struct runner *R)
+{
+    if (!vfu_stopsig_pending()) {
+        if (R->deadline > 0 && now_s() >= R->deadline)
+            runner_stop(R, VFU_RUN_TIME_LIMIT, "the time limit of %u s (--max-seconds) was reached", R->o->max_seconds);
+        return R->stop == VFU_RUN_TIME_LIMIT;
+    }
+    if (vfu_stopsig_deadline_hit())
+        runner_stop(R, VFU_RUN_TIME_LIMIT, "the time limit of %u s (--max-seconds) was reached", R->o->max_seconds);
+    else
+        runner_stop(R, VFU_RUN_INTERRUPTED, "interrupted by %s", vfu_stopsig_name());
+    return true;
 }
 
 bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
@@ -213,6 +274,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
     /* a write to a server that went away must come back as EPIPE */
     signal(SIGPIPE, SIG_IGN);
     double t0 = now_s();
+    R->fd_base = -1;
     R->o = o;
     R->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : VFU_RUNNER_DEFAULT_TIMEOUT_MS;
     if (R->timeout_ms > VFU_RUNNER_MAX_TIMEOUT_MS) R->timeout_ms = VFU_RUNNER_MAX_TIMEOUT_MS;
@@ -224,11 +286,17 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         free(R);
         return false;
     }
-    probe_run(R);
-    struct vfu_result *prev = NULL;
-    for (size_t i = 0; i < n; i++) {
+    if (o->max_seconds) {
+        R->deadline = t0 + o->max_seconds;
+        /* waits inside a scenario end at the limit too */
+        if (vfu_stopsig_fd() >= 0) vfu_stopsig_deadline(o->max_seconds);
+    }
+    if (!stop_asked(R)) probe_run(R);
+    size_t i = 0;
+    for (; i < n; i++) {
         const struct scn_scenario *sc = list[i];
         struct vfu_result *res = &run->results[i];
+        if (R->stop != VFU_RUN_COMPLETE || stop_asked(R)) break;
         res->id = sc->id;
         res->section = sc->section;
         res->title = sc->title;
@@ -236,16 +304,48 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         res->line = sc->line;
         res->level = sc->level;
         if (o->progress) o->progress(o->progress_ctx, i, n, sc, NULL);
-        late_crash(R, prev, "after the scenario ended", 0);
         double t = now_s();
         run_one(R, sc, res);
         res->seconds = now_s() - t;
         run->n = i + 1;
-        prev = res;
+        if (stop_asked(R)) {
+            /* cut short: its verdict would be the stop's, not the server's */
+            char why[600];
+            snprintf(why, sizeof why, "%.*s during it", (int)(sizeof why - 12), R->stop_reason);
+            not_run(res, sc, why);
+            i++;
+            break;
+        }
+        R->prev = res;
+        if (res->verdict != VFU_SKIP) {
+            if (res->kind == VFU_FK_TIMEOUT || res->kind == VFU_FK_HANG) R->lost_streak++;
+            else R->lost_streak = 0;
+            if (R->lost_streak >= LOST_STREAK_MAX)
+                runner_stop(R, VFU_RUN_HOPELESS, "the server stopped answering in %u scenarios in a row (the last: %s)",
+                            R->lost_streak, res->id);
+        }
         if (o->progress) o->progress(o->progress_ctx, i, n, sc, res);
-        if (o->fail_fast && (vfu_result_fails_run(res) || res->verdict == VFU_ERROR)) break;
+        if (o->fail_fast && (vfu_result_fails_run(res) || res->verdict == VFU_ERROR)) {
+            i = n;
+            break;
+        }
     }
-    late_crash(R, prev, "after the scenario ended", 100);
+    /* the last session's end: a server that dies after it is found by one
+     * more session */
+    if (R->stop == VFU_RUN_COMPLETE && R->server && !R->one_shot && !R->fresh && R->prev && R->proc.active &&
+        !R->server_dead_seen) {
+        struct outcome fo;
+        bool lost = false;
+        if (!sess_fence_session(R, &fo, &lost) && lost) target_open_lost(R);
+    }
+    if (R->stop != VFU_RUN_COMPLETE) {
+        for (; i < n; i++) not_run(&run->results[i], list[i], R->stop_reason);
+        run->n = n;
+        run->stop = R->stop;
+        snprintf(run->stop_reason, sizeof run->stop_reason, "%s", R->stop_reason);
+    }
+    if (R->fd_off[0]) snprintf(run->fd_checks_off, sizeof run->fd_checks_off, "%s", R->fd_off);
+    if (o->max_seconds && vfu_stopsig_fd() >= 0) vfu_stopsig_deadline(0);
     vfu_run_tally(run);
     target_stop(R);
     rvars_clear(&R->vars);

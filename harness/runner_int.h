@@ -47,6 +47,10 @@ struct probe {
     enum vfu_failure_kind kind;    /* why it failed */
     char reason[400];
     bool twin, write_multiple, migration, dma_logging, reset, io_fds;
+    /* the VERSION proposing every capability failed; probed with the
+     * default proposal: scenarios needing a capability fail with this */
+    enum vfu_failure_kind caps_kind;
+    char caps_failed[400];
 };
 
 /* ----------------------------------------------------------------- run */
@@ -67,6 +71,22 @@ struct runner {
     bool fd_armed;                 /* runner_fdcheck.c: counted before this session */
     int fd_base;
     pid_t fd_pid;
+    pid_t peer_pid;                /* --connect: the server's, by SO_PEERCRED; 0 unknown */
+    char fd_off[256];              /* why fd checks are off ("" while on) */
+    /* the server exits after each client (learned when one exited with
+     * status 0 after its client left): restarted for every session */
+    bool one_shot;
+    /* a (re)started server has not served a whole session yet: its fd
+     * count is not a baseline, and a fence session comes first */
+    bool fresh;
+    /* the server did not close after our half-close: no more waiting */
+    bool no_half_close;
+    unsigned dead_opens;           /* sessions in a row it died before VERSION */
+    unsigned lost_streak;          /* scenarios in a row that waited out a timeout */
+    struct vfu_result *prev;       /* the scenario that ran last, for a late death */
+    double deadline;               /* --max-seconds on the run's clock; 0 none */
+    enum vfu_run_stop stop;        /* the run ends early: why */
+    char stop_reason[1024];
 };
 
 /* one scenario's connection and what it made */
@@ -98,24 +118,42 @@ struct sess {
     struct rvars vars;             /* the scenario's own */
     int step;                      /* index of the step running; -1 negotiation */
     bool saw_close;
+    bool may_retry;                /* an early loss is left to runner.c to explain */
+    bool lost_early;               /* connect failed or closed before VERSION */
     struct vfu_trace_hook trace, trace_twin;   /* given to every client of the session */
 };
 
-/* how long a server may take to crash after a session ends, and still be
- * seen to before the next session starts */
-#define LATE_CRASH_MS 5
+/* ---- fences (runner_fence.c) ---- */
+enum fence { FENCE_OK, FENCE_CLOSED, FENCE_NO_REPLY };
+/* a DEVICE_GET_INFO and its reply, whatever it says */
+enum fence sess_fence(struct sess *s);
+/* expect none: t's reply if it came before a fence's, else TIMEOUT */
+enum vfu_call_status collect_none(struct sess *s, const struct tick *t, int wait_ms, struct vfu_reply *r);
 
 /* ---- target (runner_target.c) ---- */
 bool target_start(struct runner *R, char *why, size_t n);
 void target_stop(struct runner *R);
+/* the run ends early for this cause (the first one given stays) */
+void runner_stop(struct runner *R, enum vfu_run_stop k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* After a session was closed: a server that exits after each client is
+ * waited for; one that died is blamed on res (the scenario whose session
+ * it was; NULL: the probe). */
+void target_after_session(struct runner *R, struct vfu_result *res);
+/* A session could not connect, or lost the connection before VERSION was
+ * answered.  true when the server had ended meanwhile for a reason not the
+ * session's own: exited with status 0 after its last client (then it exits
+ * after each client) or died after the previous session (blamed on it);
+ * the session is then tried again on a restarted server. */
+bool target_open_lost(struct runner *R);
+/* pid of the server (started or reached), 0 unknown */
+pid_t target_pid(struct runner *R);
 /* server mode: running, restarted if needed; false (o says why) if not */
 bool target_ready(struct runner *R, struct outcome *o);
 /* After a failure of kind CLOSED/TIMEOUT/ERROR in server mode: did the
  * server crash, exit or hang?  Rewrites o when it did; on a timeout it
  * stops the server (the next scenario starts a fresh one). */
 void target_judge(struct runner *R, struct outcome *o, bool timed_out);
-/* the server ended by a signal since last asked (and not attributed yet) */
-bool target_crashed(struct runner *R, int wait_ms, char *what, size_t n);
+bool runner_xfail_listed(const struct vfu_runner_opts *o, const char *id);
 char *target_stderr_tail(struct runner *R);
 bool target_restart(struct runner *R, struct outcome *o);
 /* server mode: SIGTERM, as the backend program conventions have a server
@@ -124,12 +162,18 @@ bool target_terminate(struct runner *R, struct outcome *o);
 
 /* ---- descriptors the server keeps after a session (runner_fdcheck.c) ---- */
 void fdcheck_begin(struct runner *R);
+/* --connect: the server's pid from a connected socket (once) */
+void fdcheck_peer(struct runner *R, int sock);
 /* fails a passing o when the server holds more fds than before the session */
 void fdcheck_end(struct runner *R, struct outcome *o);
 
 /* ---- sessions (runner_sess.c) ---- */
 bool sess_open(struct sess *s, const struct scn_negotiate *neg, struct outcome *o);
+/* half-closes, waits (bounded) for the server to close its end, closes */
 void sess_close(struct sess *s);
+/* connect, default VERSION, close: a point the server must have passed;
+ * false (o says why) when it could not */
+bool sess_fence_session(struct runner *R, struct outcome *o, bool *lost_early);
 /* unaccounted violations: fails o with the first */
 bool sess_check_violations(struct sess *s, struct outcome *o);
 void sess_note_violations(struct sess *s);

@@ -10,6 +10,7 @@
 
 #include "caps.h"
 #include "runner_int.h"
+#include "stopsig.h"
 
 #define PROBE_MAX_INDEX 64
 
@@ -168,22 +169,40 @@ static bool device(struct sess *s)
     return true;
 }
 
-void probe_run(struct runner *R)
+/* the failure of the opening VERSION, in a word first */
+static const char *cause_word(enum vfu_failure_kind k)
+{
+    switch (k) {
+    case VFU_FK_TIMEOUT: return "no answer";
+    case VFU_FK_HANG: return "hang";
+    case VFU_FK_CLOSED: return "closed";
+    case VFU_FK_CRASH: return "crashed";
+    case VFU_FK_EXIT: return "exited";
+    case VFU_FK_VIOLATION: return "garbage";
+    case VFU_FK_MISMATCH: return "refused";
+    default: return "failed";
+    }
+}
+
+/* One probe session; false when it did not get through VERSION (the
+ * device questions after it may still fail: p->ok says). */
+static bool probe_once(struct runner *R, bool every_cap)
 {
     struct probe *p = &R->probe;
     memset(p, 0, sizeof *p);
     p->ok = true;
+    rvars_clear(&R->vars);
     struct outcome o = {0};
     if (!target_ready(R, &o)) {
         probe_fail(p, o.kind, "%s", o.reason);
-        return;
+        return false;
     }
     struct sess s;
     memset(&s, 0, sizeof s);
     s.R = R;
     /* every capability proposed at its default, so the reply may state each */
     struct scn_negotiate neg = {.mode = SCN_NEG_CUSTOM};
-    for (int cap = 0; cap < VFU_CAP__COUNT && neg.ncaps < 16; cap++) {
+    for (int cap = 0; every_cap && cap < VFU_CAP__COUNT && neg.ncaps < 16; cap++) {
         const struct vfu_capability_desc *d = &vfu_spec.capabilities[cap];
         if (d->reply_only || d->kind == VFU_CAP_OBJECT) continue;
         uint64_t v = d->kind == VFU_CAP_BOOLEAN ? 1 : d->dflt;
@@ -195,6 +214,8 @@ void probe_run(struct runner *R)
     for (int k = 0; k < VFU_V__COUNT; k++) s.viol_first_step[k] = NO_STEP;
     struct vfu_client_opts co;
     vfu_client_opts_default(&co);
+    co.timeout_ms = R->timeout_ms;
+    co.frame_timeout_ms = R->timeout_ms;
     struct vfu_version_proposal prop;
     vfu_proposal_default(&prop);
     for (unsigned i = 0; i < neg.ncaps; i++) vfu_caps_set(&prop.caps, neg.caps[i].cap, neg.caps[i].value);
@@ -206,8 +227,9 @@ void probe_run(struct runner *R)
         out_set(&o, VFU_FAIL, err.code == VFU_E_TIMEOUT ? VFU_FK_TIMEOUT : VFU_FK_CLOSED, "%s", e);
         target_judge(R, &o, false);
         probe_fail(p, o.kind, "cannot connect: %s", o.reason);
-        return;
+        return false;
     }
+    fdcheck_peer(R, vfu_client_fd(s.c, VFU_SOCK_MAIN));
     struct vfu_version_result res;
     if (!vfu_client_negotiate(s.c, &prop, R->timeout_ms, &res)) {
         char e[256];
@@ -215,21 +237,82 @@ void probe_run(struct runner *R)
         enum vfu_failure_kind k = res.status == VFU_CALL_TIMEOUT ? VFU_FK_TIMEOUT
                                   : res.status == VFU_CALL_EOF ? VFU_FK_CLOSED
                                   : res.status == VFU_CALL_REPLY && res.error_reply ? VFU_FK_MISMATCH
+                                  : res.status == VFU_CALL_ERROR && (res.err.code == VFU_E_EOF || res.err.code == VFU_E_IO) ? VFU_FK_CLOSED
                                   : VFU_FK_VIOLATION;
-        out_set(&o, VFU_FAIL, k, "VERSION: %s", res.error_reply ? "refused" : e);
+        if (k == VFU_FK_TIMEOUT)
+            out_set(&o, VFU_FAIL, k, "VERSION: no reply within %d ms (the server may not be accepting connections)", R->timeout_ms);
+        else if (k == VFU_FK_CLOSED)
+            out_set(&o, VFU_FAIL, k, "VERSION: the server closed the connection instead of answering%s%s",
+                    res.status == VFU_CALL_ERROR ? " (" : "", res.status == VFU_CALL_ERROR ? e : "");
+        else
+            out_set(&o, VFU_FAIL, k, "VERSION: %s", res.error_reply ? "refused with an error reply" : e);
+        if (k == VFU_FK_CLOSED && res.status == VFU_CALL_ERROR) strncat(o.reason, ")", sizeof o.reason - strlen(o.reason) - 1);
+        sess_close(&s);
         target_judge(R, &o, k == VFU_FK_TIMEOUT);
         probe_fail(p, o.kind, "%s", o.reason);
-        vfu_client_close(s.c);
-        return;
+        return false;
     }
     negotiation_vars(R, &res);
     device(&s);
-    vfu_client_close(s.c);
-    /* a server that crashes as the probe leaves gets restarted, not blamed
-     * on the first scenario */
-    char what[256];
-    if (target_crashed(R, LATE_CRASH_MS, what, sizeof what))
-        fprintf(stderr, "vfu-conform: the server was %s after the device probe; restarted\n", what);
+    sess_close(&s);
+    R->fresh = false;
+    /* a server that dies as the probe leaves is restarted, not blamed on
+     * the first scenario */
+    target_after_session(R, NULL);
+    return true;
+}
+
+void probe_run(struct runner *R)
+{
+    if (probe_once(R, true)) {
+        if (!R->probe.ok && (R->probe.kind == VFU_FK_TIMEOUT || R->probe.kind == VFU_FK_HANG)) R->lost_streak = 1;
+        return;
+    }
+    char first[sizeof R->probe.reason];
+    snprintf(first, sizeof first, "%s", R->probe.reason);
+    /* answered, but not acceptably: maybe one of the capabilities only
+     * the probe proposes; the default proposal is what scenarios use */
+    if ((R->probe.kind == VFU_FK_VIOLATION || R->probe.kind == VFU_FK_MISMATCH) && !vfu_stopsig_pending()) {
+        struct outcome o = {0};
+        enum vfu_failure_kind k = R->probe.kind;
+        if (target_ready(R, &o) && probe_once(R, false)) {
+            fprintf(stderr, "vfu-conform: the probe's VERSION proposing every capability failed (%s); probed with "
+                    "the default proposal\n", first);
+            R->probe.caps_kind = k;
+            snprintf(R->probe.caps_failed, sizeof R->probe.caps_failed, "%s", first);
+            return;
+        }
+    }
+    char *tail = target_stderr_tail(R);
+    /* once more on a fresh server: the first start may have met a stale
+     * state outside it */
+    if (R->server && vfu_stopsig_pending() == 0) {
+        struct outcome o = {0};
+        if (target_restart(R, &o)) {
+            free(tail);
+            if (probe_once(R, true)) {
+                fprintf(stderr, "vfu-conform: the opening VERSION failed once (%s); it worked after a restart\n", first);
+                if (!R->probe.ok && (R->probe.kind == VFU_FK_TIMEOUT || R->probe.kind == VFU_FK_HANG)) R->lost_streak = 1;
+                return;
+            }
+            tail = target_stderr_tail(R);
+        } else {
+            snprintf(R->probe.reason, sizeof R->probe.reason, "%.*s", (int)sizeof R->probe.reason - 1, o.reason);
+            R->probe.kind = VFU_FK_NONE;
+        }
+    }
+    if (vfu_stopsig_pending()) return;
+    /* the last 400 bytes of the server's output, from a line's start */
+    const char *t = tail ? tail : "";
+    size_t tl = strlen(t);
+    if (tl > 400) {
+        t += tl - 400;
+        const char *nl = strchr(t, '\n');
+        if (nl && nl[1]) t = nl + 1;
+    }
+    runner_stop(R, VFU_RUN_HOPELESS, "the opening VERSION failed%s (%s): %s%s%s", R->server ? " twice, the server restarted in between" : "",
+                cause_word(R->probe.kind), R->probe.reason, *t ? "; the server's output ends: " : "", t);
+    free(tail);
 }
 
 static bool have(struct runner *R, const char *fmt, uint64_t i, const char *field, uint64_t *v)
@@ -263,6 +346,11 @@ bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outc
         }
         if (!p->ok) {
             out_set(o, VFU_FAIL, p->kind, "requires %s, but the device probe failed: %s", names[q->kind], p->reason);
+            return false;
+        }
+        if (p->caps_failed[0] && (q->kind == SCN_R_TWIN_SOCKET || q->kind == SCN_R_WRITE_MULTIPLE)) {
+            out_set(o, VFU_FAIL, p->caps_kind, "requires %s, but the probe's VERSION proposing every capability failed: %s",
+                    names[q->kind], p->caps_failed);
             return false;
         }
         switch (q->kind) {

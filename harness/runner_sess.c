@@ -4,8 +4,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "runner_int.h"
+#include "stopsig.h"
+
+static int64_t client_deadline(int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + ms;
+}
+
+static int client_left(int64_t end)
+{
+    int64_t left = end - client_deadline(0);
+    return left < 0 ? 0 : (int)left;
+}
 
 static void proposal(const struct scn_negotiate *neg, struct vfu_version_proposal *p, char *json,
                      size_t jn)
@@ -76,14 +92,21 @@ bool sess_open(struct sess *s, const struct scn_negotiate *neg, struct outcome *
     memset(s->accounted, 0, sizeof s->accounted);
     for (int k = 0; k < VFU_V__COUNT; k++) s->viol_first_step[k] = NO_STEP;
     s->nq = s->nmaps = s->nefds = 0;
+    s->lost_early = false;
     if (!s->c) {
         char e[256];
         vfu_error_str(&err, e, sizeof e);
         out_set(o, VFU_FAIL, err.code == VFU_E_TIMEOUT ? VFU_FK_TIMEOUT : VFU_FK_CLOSED,
                 "cannot connect to %s: %s", R->path, e);
+        /* a server that has gone meanwhile: runner.c asks why first */
+        if (err.code != VFU_E_TIMEOUT && s->may_retry) {
+            s->lost_early = true;
+            return false;
+        }
         target_judge(R, o, false);
         return false;
     }
+    fdcheck_peer(R, vfu_client_fd(s->c, VFU_SOCK_MAIN));
     if (neg && neg->mode == SCN_NEG_NONE) return true;
     struct vfu_version_proposal p;
     char json[4096];
@@ -102,15 +125,68 @@ bool sess_open(struct sess *s, const struct scn_negotiate *neg, struct outcome *
     sess_note_violations(s);
     s->step = step;
     if (ok) return true;
+    /* closed before a default VERSION was answered: the server may have
+     * gone after the previous session (runner.c asks) */
+    if (s->may_retry && (!neg || neg->mode == SCN_NEG_DEFAULT) &&
+        (res.status == VFU_CALL_EOF ||
+         (res.status == VFU_CALL_ERROR && (res.err.code == VFU_E_EOF || res.err.code == VFU_E_IO)))) {
+        out_set(o, VFU_FAIL, VFU_FK_CLOSED, "the server closed the connection instead of answering VERSION");
+        s->lost_early = true;
+        return false;
+    }
     negotiation_failed(s, &res, o);
     return false;
 }
 
+/* how long the server has to close its end once we closed ours for
+ * writing; one that takes longer is not waited for again */
+static int half_close_ms(const struct runner *R)
+{
+    return R->timeout_ms < 250 ? R->timeout_ms : 250;
+}
+
 void sess_close(struct sess *s)
 {
-    if (s->c) vfu_client_close(s->c);
+    if (s->c) {
+        struct runner *R = s->R;
+        int fd = vfu_client_fd(s->c, VFU_SOCK_MAIN);
+        /* the server reads end-of-file, ends the session and closes its
+         * end: after that what it held for the session should be closed,
+         * and a server that dies of it is dying already */
+        if (fd >= 0 && !R->no_half_close && !vfu_client_peer_closed(s->c) && shutdown(fd, SHUT_WR) == 0) {
+            int64_t end = client_deadline(half_close_ms(R));
+            int left;
+            while ((left = client_left(end)) > 0 && vfu_client_pump(s->c, left) >= 0) {
+            }
+            if (!vfu_client_peer_closed(s->c) && !vfu_client_broken(s->c) && !vfu_stopsig_pending()) {
+                R->no_half_close = true;
+                fprintf(stderr, "vfu-conform: the server did not close a connection within %d ms of the client "
+                        "closing it; not waited for again\n", half_close_ms(R));
+            }
+        }
+        vfu_client_close(s->c);
+    }
     s->c = NULL;
     s->nq = s->nmaps = s->nefds = 0;
+}
+
+bool sess_fence_session(struct runner *R, struct outcome *o, bool *lost_early)
+{
+    bool s_lost = false;
+    struct sess f;
+    memset(&f, 0, sizeof f);
+    f.R = R;
+    struct scn_scenario pseudo = {.id = "fence", .file = "fence"};
+    f.sc = &pseudo;
+    f.step = -1;
+    f.may_retry = true;
+    bool ok = sess_open(&f, NULL, o);
+    sess_close(&f);
+    /* one that dies as the fence leaves dies as every client leaves: the
+     * session before it is blamed (target_open_lost on the next open) */
+    s_lost = f.lost_early;
+    if (lost_early) *lost_early = s_lost;
+    return ok;
 }
 
 void sess_note_violations(struct sess *s)

@@ -4,6 +4,7 @@
  * exit, or a hang that SIGTERM does not end. */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,13 +12,47 @@
 #include <unistd.h>
 
 #include "runner_int.h"
+#include "stopsig.h"
 
-/* how long a server that closed a connection may take to be seen dead */
+/* how long a server that closed a connection may take to be seen dead,
+ * when /proc cannot say whether it is exiting */
 #define DEATH_WAIT_MS 200
 
+/* how long the server has after SIGTERM, and a server that is going away
+ * (it exits after each client) has to end */
 static int grace_ms(const struct runner *R)
 {
-    return R->timeout_ms < 200 ? 200 : R->timeout_ms > 5000 ? 5000 : R->timeout_ms;
+    int g = R->timeout_ms / 2;
+    return g < 200 ? 200 : g > 5000 ? 5000 : g;
+}
+
+void runner_stop(struct runner *R, enum vfu_run_stop k, const char *fmt, ...)
+{
+    if (R->stop != VFU_RUN_COMPLETE) return;
+    R->stop = k;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(R->stop_reason, sizeof R->stop_reason, fmt, ap);
+    va_end(ap);
+}
+
+/* where the socket's directory goes: $TMPDIR when it leaves room for the
+ * socket's name, else /tmp */
+static void temp_template(char *dir, size_t n)
+{
+    const char *t = getenv("TMPDIR");
+    if (!t || t[0] != '/' || strlen(t) > 60) t = "/tmp";
+    snprintf(dir, n, "%s/vfu-conform-XXXXXX", t);
+}
+
+static void remove_dir(struct runner *R)
+{
+    if (!R->dir[0]) return;
+    unlink(R->sock);
+    rmdir(R->dir);
+    vfu_stopsig_del_path(R->sock);
+    vfu_stopsig_del_path(R->dir);
+    R->dir[0] = 0;
 }
 
 bool target_start(struct runner *R, char *why, size_t n)
@@ -33,13 +68,16 @@ bool target_start(struct runner *R, char *why, size_t n)
         }
         return true;
     }
-    snprintf(R->dir, sizeof R->dir, "/tmp/vfu-conform-XXXXXX");
+    temp_template(R->dir, sizeof R->dir);
     if (!mkdtemp(R->dir)) {
-        snprintf(why, n, "cannot make a directory for the socket: %s", strerror(errno));
+        snprintf(why, n, "cannot make a directory for the socket (%s): %s", R->dir, strerror(errno));
         R->dir[0] = 0;
         return false;
     }
     snprintf(R->sock, sizeof R->sock, "%s/sock", R->dir);
+    /* removed by lib/stopsig.h if we are stopped before we can */
+    vfu_stopsig_add_path(R->dir, true);
+    vfu_stopsig_add_path(R->sock, false);
     R->path = R->sock;
     memset(&R->spec, 0, sizeof R->spec);
     R->spec.cmd = R->o->server_cmd;
@@ -66,8 +104,10 @@ bool target_start(struct runner *R, char *why, size_t n)
         }
         free(tail);
         vfu_proc_free(&R->proc);
+        remove_dir(R);
         return false;
     }
+    R->fresh = true;
     return true;
 }
 
@@ -76,10 +116,13 @@ void target_stop(struct runner *R)
     if (!R->server) return;
     vfu_proc_stop(&R->proc, grace_ms(R));
     vfu_proc_free(&R->proc);
-    if (R->dir[0]) {
-        unlink(R->sock);
-        rmdir(R->dir);
-    }
+    remove_dir(R);
+}
+
+pid_t target_pid(struct runner *R)
+{
+    if (!R->server) return R->peer_pid;
+    return R->proc.active && vfu_proc_poll(&R->proc) == VFU_PROC_RUNNING ? vfu_proc_pid(&R->proc) : 0;
 }
 
 char *target_stderr_tail(struct runner *R)
@@ -112,6 +155,7 @@ bool target_restart(struct runner *R, struct outcome *o)
     }
     R->failed_starts = 0;
     R->server_dead_seen = false;
+    R->fresh = true;
     return true;
 }
 
@@ -134,17 +178,6 @@ bool target_ready(struct runner *R, struct outcome *o)
     return target_restart(R, o);
 }
 
-bool target_crashed(struct runner *R, int wait_ms, char *what, size_t n)
-{
-    if (!R->server || !R->proc.active || R->server_dead_seen) return false;
-    if (wait_ms > 0) vfu_proc_wait(&R->proc, wait_ms);
-    if (vfu_proc_poll(&R->proc) != VFU_PROC_SIGNALED) return false;
-    const struct vfu_proc_status *st = vfu_proc_status(&R->proc);
-    if (st->kill != VFU_PROC_KILL_NONE || st->term_sent) return false;
-    R->server_dead_seen = true;
-    vfu_proc_status_str(st, what, n);
-    return true;
-}
 
 static void attach(struct runner *R, struct outcome *o, enum vfu_failure_kind k, const char *what)
 {
@@ -162,7 +195,9 @@ void target_judge(struct runner *R, struct outcome *o, bool timed_out)
     char what[256];
     enum vfu_proc_state state = vfu_proc_poll(&R->proc);
     if (state == VFU_PROC_RUNNING && !timed_out) {
-        vfu_proc_wait(&R->proc, DEATH_WAIT_MS);
+        /* a connection that closed because the server is dying: wait for
+         * the end; one it closed on purpose: no waiting */
+        if (vfu_proc_exiting(&R->proc)) vfu_proc_wait(&R->proc, VFU_PROC_KILL_WAIT_MS);
         state = vfu_proc_poll(&R->proc);
     }
     if (state == VFU_PROC_SIGNALED || state == VFU_PROC_EXITED || state == VFU_PROC_LOST) {
@@ -181,4 +216,65 @@ void target_judge(struct runner *R, struct outcome *o, bool timed_out)
         snprintf(o->reason + l, sizeof o->reason - l, "; the server was stopped (%s)", what);
         R->server_dead_seen = true;
     }
+}
+
+/* its end, once it has ended, in words and blame; true when it had ended */
+static bool judge_end(struct runner *R, struct vfu_result *res, const char *when)
+{
+    enum vfu_proc_state state = vfu_proc_poll(&R->proc);
+    if (state == VFU_PROC_RUNNING || state == VFU_PROC_NONE) return false;
+    R->server_dead_seen = true;
+    const struct vfu_proc_status *st = vfu_proc_status(&R->proc);
+    if (st->term_sent || st->kill != VFU_PROC_KILL_NONE) return true;
+    if (state == VFU_PROC_EXITED && st->code == 0) {
+        /* the spec lets a server go when its client does */
+        if (!R->one_shot) {
+            R->one_shot = true;
+            if (R->server && !R->fd_off[0])
+                snprintf(R->fd_off, sizeof R->fd_off,
+                         "the server exits after each client, so what a session leaves open cannot be counted");
+        }
+        return true;
+    }
+    char what[256];
+    vfu_proc_status_str(st, what, sizeof what);
+    if (!res) {
+        fprintf(stderr, "vfu-conform: the server %s%s after the device probe; restarted\n",
+                state == VFU_PROC_SIGNALED ? "was " : "", what);
+        return true;
+    }
+    if (res->kind == VFU_FK_CRASH || res->kind == VFU_FK_EXIT || res->kind == VFU_FK_HANG) return true;
+    char before[sizeof res->reason];
+    memcpy(before, res->reason, sizeof before);
+    bool had = res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL || res->verdict == VFU_ERROR;
+    res->verdict = runner_xfail_listed(R->o, res->id) ? VFU_XFAIL : VFU_FAIL;
+    res->kind = state == VFU_PROC_SIGNALED ? VFU_FK_CRASH : VFU_FK_EXIT;
+    int k = snprintf(res->reason, sizeof res->reason, "the server %s%s %s", state == VFU_PROC_SIGNALED ? "was " : "",
+                     what, when);
+    if (had && k > 0 && (size_t)k + 16 < sizeof res->reason) {
+        size_t room = sizeof res->reason - (size_t)k - 12, n = strnlen(before, sizeof before - 1);
+        memcpy(res->reason + k, "; before: ", 10);
+        memcpy(res->reason + k + 10, before, n < room ? n : room);
+        res->reason[(size_t)k + 10 + (n < room ? n : room)] = 0;
+    }
+    free(res->server_stderr);
+    res->server_stderr = target_stderr_tail(R);
+    return true;
+}
+
+void target_after_session(struct runner *R, struct vfu_result *res)
+{
+    if (!R->server || !R->proc.active || R->server_dead_seen) return;
+    /* one that exits after each client is waited for, so its end is its
+     * own session's; one that is dying already, likewise */
+    if (R->one_shot || vfu_proc_exiting(&R->proc)) vfu_proc_wait(&R->proc, R->one_shot ? grace_ms(R) : VFU_PROC_KILL_WAIT_MS);
+    judge_end(R, res, "after the scenario's last step");
+}
+
+bool target_open_lost(struct runner *R)
+{
+    if (!R->server || !R->proc.active || R->server_dead_seen || R->fresh) return false;
+    /* not accepting, or gone at once: it is going away, or broken */
+    vfu_proc_wait(&R->proc, vfu_proc_exiting(&R->proc) ? VFU_PROC_KILL_WAIT_MS : grace_ms(R));
+    return judge_end(R, R->prev, "after the scenario's last step");
 }

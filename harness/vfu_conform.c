@@ -7,9 +7,13 @@
  *   vfu-conform replay TRACE --server CMD    play its client side again
  *
  * Exit status: 0 every scenario passed (or failed as expected, or is INFO);
- * 1 a MUST or SHOULD scenario failed; 2 the run could not happen (bad
- * command line, no scenarios, the server would not start, a scenario could
- * not run). */
+ * 1 a MUST or SHOULD scenario failed, or the server was hopeless (no
+ * VERSION even after a restart: one cause, every scenario not run); 2 the
+ * run could not happen (bad command line, no scenarios, the server would
+ * not start, a scenario could not run, --max-seconds cut it short with no
+ * failure); 130, 143, 129 stopped by SIGINT, SIGTERM, SIGHUP (the server
+ * stopped, temporary files removed, the report so far written and marked
+ * as interrupted). */
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
@@ -28,6 +32,7 @@
 #include "report.h"
 #include "runner.h"
 #include "scn.h"
+#include "stopsig.h"
 
 #define TOOL "vfu-conform 0.1"
 #define MAX_PATTERNS 256
@@ -67,6 +72,7 @@ struct opts {
     const char *only[MAX_PATTERNS], *skip[MAX_PATTERNS];
     unsigned nonly, nskip;
     int timeout_ms;
+    unsigned max_seconds;
     enum vfu_report_format format;
     bool list, verbose, server_output, fail_fast;
 };
@@ -83,7 +89,7 @@ static int bad_usage(const char *fmt, const char *arg)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_SERVER = 256, O_CONNECT, O_SCN, O_LIST, O_ONLY, O_SKIP, O_XFAIL, O_TIMEOUT, O_FORMAT,
-           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST };
+           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST, O_MAXSEC };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER}, {"connect", required_argument, NULL, O_CONNECT},
         {"scenarios", required_argument, NULL, O_SCN}, {"list", no_argument, NULL, O_LIST},
@@ -93,6 +99,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"trace-dir", required_argument, NULL, O_TRACE}, {"verbose", no_argument, NULL, O_VERBOSE},
         {"server-output", no_argument, NULL, O_SRVOUT}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},     {"fail-fast", no_argument, NULL, O_FAILFAST},
+        {"max-seconds", required_argument, NULL, O_MAXSEC},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -124,6 +131,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
             if (errno || *end || end == optarg || v < 1 || v > VFU_RUNNER_MAX_TIMEOUT_MS)
                 return bad_usage("--timeout %s: milliseconds from 1 to 600000", optarg);
             o->timeout_ms = (int)v;
+            break;
+        case O_MAXSEC:
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || v < 1 || v > 86400)
+                return bad_usage("--max-seconds %s: seconds from 1 to 86400", optarg);
+            o->max_seconds = (unsigned)v;
             break;
         case O_FORMAT:
             if (!vfu_report_format_parse(optarg, &o->format))
@@ -283,7 +297,12 @@ static int replay_main(int argc, char **argv)
         if (r != 0) fprintf(stderr, "vfu-conform: %s: %s\n", trace, why);
         return r ? 2 : 0;
     }
-    /* against a server: started as a run would start it, or reached */
+    /* against a server: started as a run would start it, or reached; a
+     * signal stops it cleanly (lib/stopsig.h) */
+    if (!vfu_stopsig_install(true)) {
+        fprintf(stderr, "vfu-conform: cannot install signal handlers: %s\n", strerror(errno));
+        return 2;
+    }
     struct vfu_proc proc;
     memset(&proc, 0, sizeof proc);
     char dir[] = "/tmp/vfu-replay-XXXXXX", sock[64];
@@ -295,6 +314,8 @@ static int replay_main(int argc, char **argv)
             return 2;
         }
         snprintf(sock, sizeof sock, "%s/sock", dir);
+        vfu_stopsig_add_path(dir, true);
+        vfu_stopsig_add_path(sock, false);
         struct vfu_proc_spec spec = {.cmd = server, .socket_path = sock};
         if (!vfu_proc_start(&proc, &spec, &err)) {
             fprintf(stderr, "vfu-conform: the server would not start: %s\n", vfu_proc_why(&proc));
@@ -320,7 +341,14 @@ out:
     if (server) {
         vfu_proc_stop(&proc, 2000);
         vfu_proc_free(&proc);
+        unlink(sock);
         rmdir(dir);
+        vfu_stopsig_del_path(sock);
+        vfu_stopsig_del_path(dir);
+    }
+    if (vfu_stopsig_exit_status()) {
+        fprintf(stderr, "vfu-conform: replay interrupted by %s\n", vfu_stopsig_name());
+        rc = vfu_stopsig_exit_status();
     }
     return rc;
 }
@@ -394,8 +422,15 @@ int main(int argc, char **argv)
         .server_cmd = o.server, .connect_path = o.connect, .timeout_ms = o.timeout_ms,
         .trace_dir = o.trace_dir, .tool = TOOL, .xfail = xpats, .nxfail = nx,
         .echo_server_output = o.server_output, .fail_fast = o.fail_fast, .progress = progress,
-        .progress_ctx = &prog,
+        .progress_ctx = &prog, .max_seconds = o.max_seconds,
     };
+    /* SIGINT, SIGTERM, SIGHUP: the run stops, the server with it, and the
+     * report of what ran is written, marked as interrupted */
+    if (!vfu_stopsig_install(true)) {
+        fprintf(stderr, "vfu-conform: cannot install signal handlers: %s\n", strerror(errno));
+        if (out != stdout) fclose(out);
+        goto xout;
+    }
     struct vfu_run run;
     char why[4096];
     double started = (double)time(NULL);
@@ -403,6 +438,7 @@ int main(int argc, char **argv)
         if (prog.on) fprintf(stderr, "\r\033[K");
         fprintf(stderr, "vfu-conform: %s\n", why);
         if (out != stdout) fclose(out);
+        if (vfu_stopsig_exit_status()) rc = vfu_stopsig_exit_status();
         goto xout;
     }
     if (prog.on) fprintf(stderr, "\r\033[K");
@@ -415,6 +451,12 @@ int main(int argc, char **argv)
     if (out != stdout && fclose(out) != 0) w = -1;
     if (w < 0) fprintf(stderr, "vfu-conform: writing the report: %s\n", strerror(errno));
     rc = w < 0 ? 2 : vfu_run_exit_status(&run);
+    if (run.stop == VFU_RUN_INTERRUPTED) {
+        fprintf(stderr, "vfu-conform: %s; the report holds what ran\n", run.stop_reason);
+        rc = vfu_stopsig_exit_status();
+    } else if (run.stop != VFU_RUN_COMPLETE) {
+        fprintf(stderr, "vfu-conform: run stopped (%s): %s\n", vfu_run_stop_name(run.stop), run.stop_reason);
+    }
     vfu_run_free(&run);
 xout:
     free(xpats);

@@ -24,6 +24,7 @@
 #include "cmdline.h"
 #include "proc_out.h"
 #include "proc_spawn.h"
+#include "stopsig.h"
 #include "unix_listen.h"
 
 #define SOCKET_TOKEN "{socket}"
@@ -76,6 +77,7 @@ static bool same_inode(const char *path, dev_t dev, ino_t ino)
 static void remove_own_path(struct vfu_proc *p)
 {
     if (p->own_path && same_inode(p->socket_path, p->path_dev, p->path_ino)) unlink(p->socket_path);
+    if (p->own_path) vfu_stopsig_del_path(p->socket_path);
     p->own_path = false;
 }
 
@@ -106,12 +108,15 @@ static bool try_reap(struct vfu_proc *p)
      * killed without hitting a stranger */
     if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
         if (errno != ECHILD) return false;
+        vfu_stopsig_del_pgrp(p->pid);
         p->status.state = VFU_PROC_LOST;
         ended(p);
         return true;
     }
     if (si.si_pid == 0) return false;
     kill(-p->pid, SIGKILL);
+    /* before the reap, which frees the group id for reuse */
+    vfu_stopsig_del_pgrp(p->pid);
     int ws = 0;
     while (waitpid(p->pid, &ws, 0) < 0) {
         if (errno == EINTR) continue;
@@ -278,6 +283,7 @@ static int listen_on(struct vfu_proc *p, struct vfu_error *err)
         return -1;
     }
     p->own_path = true;
+    vfu_stopsig_add_path(p->socket_path, false);
     p->path_dev = st.st_dev;
     p->path_ino = st.st_ino;
     return fd;
@@ -315,6 +321,11 @@ static bool wait_ready(struct vfu_proc *p, int64_t deadline, struct vfu_error *e
             if (r < 0) return fail_io(p, err, errno, "cannot tell whether the socket listens");
         }
         if (r > 0) return true;
+        if (vfu_stopsig_pending()) {
+            kill_now(p, VFU_PROC_KILL_DISCARD);
+            set_why(p, "interrupted by %s before '%s' was ready", vfu_stopsig_name(), p->socket_path);
+            return fail(p, err, VFU_E_TIMEOUT, 0, 0, 0);
+        }
         int64_t t = now_ms();
         if (t >= deadline) {
             p->status.startup_ms = p->spec.startup_timeout_ms;
@@ -425,6 +436,8 @@ static bool start(struct vfu_proc *p, struct vfu_error *err)
         goto out;
     }
     p->status.state = VFU_PROC_RUNNING;
+    /* killed by a second SIGINT/SIGTERM/SIGHUP even if we cannot tidy up */
+    vfu_stopsig_add_pgrp(p->pid);
 #ifdef SYS_pidfd_open
     p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 #endif
@@ -562,8 +575,13 @@ int vfu_proc_take_conn_fd(struct vfu_proc *p)
 int vfu_proc_fd_count(const struct vfu_proc *p)
 {
     if (!p->active || p->pid <= 0 || p->reaped) return -1;
+    return vfu_proc_pid_fd_count(p->pid);
+}
+
+int vfu_proc_pid_fd_count(pid_t pid)
+{
     char dir[64];
-    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)p->pid);
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
     DIR *d = opendir(dir);
     if (!d) return -1;
     int n = 0;
@@ -572,6 +590,33 @@ int vfu_proc_fd_count(const struct vfu_proc *p)
     }
     closedir(d);
     return n;
+}
+
+bool vfu_proc_pid_exiting(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT;   /* gone already */
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return false;
+    buf[n] = 0;
+    /* "pid (comm) state ppid pgrp session tty_nr tpgid flags ...": comm
+     * may hold anything, so count from its closing parenthesis */
+    char *q = strrchr(buf, ')');
+    if (!q) return false;
+    char state = 0;
+    unsigned long flags = 0;
+    if (sscanf(q + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2) return false;
+    /* PF_EXITING (0x4): set as exit starts, before its descriptors close */
+    return state == 'Z' || state == 'X' || (flags & 0x4);
+}
+
+bool vfu_proc_exiting(const struct vfu_proc *p)
+{
+    if (!p->active || p->pid <= 0 || p->reaped) return true;
+    return vfu_proc_pid_exiting(p->pid);
 }
 
 const char *vfu_proc_stderr(struct vfu_proc *p, size_t *len)

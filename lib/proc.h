@@ -190,6 +190,17 @@ int vfu_proc_take_conn_fd(struct vfu_proc *p);
  * is not running or they cannot be read. */
 int vfu_proc_fd_count(const struct vfu_proc *p);
 
+/* The program has begun to exit (or has ended): the kernel marks a
+ * process exiting before it closes its descriptors, so a connection that
+ * closed because its server is dying is told from one the server closed
+ * on purpose without waiting.  Exit handlers (atexit, a sanitizer's leak
+ * check) run before that mark.  vfu_proc_pid_exiting: the same for any
+ * pid (false when /proc cannot tell). */
+bool vfu_proc_exiting(const struct vfu_proc *p);
+bool vfu_proc_pid_exiting(pid_t pid);
+/* Open descriptors of any process, from /proc/PID/fd; -1 if unreadable. */
+int vfu_proc_pid_fd_count(pid_t pid);
+
 /* The captured output's tail (stdout too, with VFU_PROC_STDOUT_CAPTURE),
  * NUL-terminated, valid until the next call or vfu_proc_free; *len (len
  * may be NULL) gets its length.  Still there after a failed start. */

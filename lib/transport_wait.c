@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <time.h>
 
+#include "stopsig.h"
 #include "transport_wait.h"
 
 static int64_t now_ms(void)
@@ -25,12 +26,14 @@ int vfu_wait_until(int fd, short events, int64_t deadline)
             int64_t left = deadline - now_ms();
             ms = left <= 0 ? 0 : left > 1000000000 ? 1000000000 : (int)left;
         }
-        struct pollfd p = {.fd = fd, .events = events};
-        int r = poll(&p, 1, ms);
+        /* a stop (lib/stopsig.h) ends the wait as if it had timed out */
+        if (vfu_stopsig_pending()) ms = 0;
+        struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = vfu_stopsig_fd(), .events = POLLIN}};
+        int r = poll(p, p[1].fd >= 0 && ms != 0 ? 2 : 1, ms);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return -1;
-        if (r == 0) return 0;
-        if (p.revents & POLLNVAL) { errno = EBADF; return -1; }
-        return 1;
+        if (p[0].revents & POLLNVAL) { errno = EBADF; return -1; }
+        if (p[0].revents) return 1;
+        if (r == 0 || vfu_stopsig_pending()) return 0;
     }
 }

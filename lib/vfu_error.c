@@ -88,8 +88,11 @@ size_t vfu_error_str(const struct vfu_error *e, char *buf, size_t n)
     bool has_cap = e->cap >= 0 && e->cmd == VFU_CMD_VERSION;
     const char *cap = has_cap ? vfu_cap_name(e->cap) : "", *sep = has_cap ? ": " : "";
     int m;
-    if (e->code == VFU_E_IO || (e->code == VFU_E_EOF && e->sys_errno))
-        m = snprintf(buf + k, n - (size_t)k, "%s (%s)", what, strerror(e->sys_errno));
+    if (e->code == VFU_E_IO && e->sys_errno == ENOTCONN)
+        m = snprintf(buf + k, n - (size_t)k, "the connection was dropped (its message stream broke)");
+    else if (e->code == VFU_E_IO || (e->code == VFU_E_EOF && e->sys_errno))
+        /* never "(Success)": an errno of 0 is said as such */
+        m = snprintf(buf + k, n - (size_t)k, "%s (%s)", what, e->sys_errno ? strerror(e->sys_errno) : "no error number recorded");
     else if (e->field >= 0)
         m = snprintf(buf + k, n - (size_t)k, "%s: %s%s%s [%s] (got %llu, limit/expected %llu)",
                      vfu_field_name(e->field), cap, sep, what, vfu_errc_name(e->code),

@@ -178,12 +178,13 @@ static void errpayload(void **state)
     against("errpayload", w, 1);
 }
 
+/* no VERSION, even after a restart: one cause, nothing else run */
 static void badversion(void **state)
 {
     (void)state;
     const struct expect_result w[] = {
-        {"H.negotiate", VFU_FAIL, VFU_FK_VIOLATION, {"negotiation (h.scn:1)", "VERSION"}, NULL},
-        {"H.info", VFU_FAIL, VFU_FK_VIOLATION, {"negotiation"}, NULL},
+        {"H.negotiate", VFU_SKIP, VFU_FK_NONE, {"not run: the opening VERSION failed twice", "(garbage)", "major"}, NULL},
+        {"H.info", VFU_SKIP, VFU_FK_NONE, {"not run: the opening VERSION failed"}, NULL},
     };
     against("badversion", w, 2);
 }
