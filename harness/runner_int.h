@@ -145,6 +145,10 @@ void target_after_session(struct runner *R, struct vfu_result *res);
  * after each client) or died after the previous session (blamed on it);
  * the session is then tried again on a restarted server. */
 bool target_open_lost(struct runner *R);
+/* Between two sessions of one scenario (disconnect, reconnect): waits
+ * for a server that exits after each client (or that is dying, or when
+ * `wait`), and fails o (false) when it died by a signal. */
+bool target_between(struct runner *R, bool wait, struct outcome *o);
 /* pid of the server (started or reached), 0 unknown */
 pid_t target_pid(struct runner *R);
 /* server mode: running, restarted if needed; false (o says why) if not */

@@ -296,8 +296,21 @@ static bool do_session(struct sess *s, const struct scn_step *st, struct outcome
             return false;
         }
         if (!target_terminate(s->R, o) || !target_restart(s->R, o)) return false;
+        return sess_open(s, &s->sc->neg, o);
     }
-    return sess_open(s, &s->sc->neg, o);
+    /* reconnect: a server that exits after each client is started again */
+    for (int attempt = 0;; attempt++) {
+        if (!target_between(s->R, attempt > 0, o) || !target_ready(s->R, o)) return false;
+        s->may_retry = s->R->server && attempt == 0;
+        if (sess_open(s, &s->sc->neg, o)) return true;
+        if (!s->lost_early) return false;
+        /* closed before VERSION: gone after the last client? */
+        sess_close(s);
+        if (attempt) {
+            target_judge(s->R, o, false);
+            return false;
+        }
+    }
 }
 
 bool step_run(struct sess *s, const struct scn_step *st, struct outcome *o)

@@ -226,9 +226,11 @@ static bool judge_end(struct runner *R, struct vfu_result *res, const char *when
     R->server_dead_seen = true;
     const struct vfu_proc_status *st = vfu_proc_status(&R->proc);
     if (st->term_sent || st->kill != VFU_PROC_KILL_NONE) return true;
-    if (state == VFU_PROC_EXITED && st->code == 0) {
-        /* the spec lets a server go when its client does */
-        if (!R->one_shot) {
+    if (state == VFU_PROC_EXITED) {
+        /* the spec lets a server go when its client does (whatever status
+         * it gives: libvfio-user's samples exit 1 after a refused VERSION);
+         * one that exits 0 is taken to exit after each client */
+        if (st->code == 0 && !R->one_shot) {
             R->one_shot = true;
             if (R->server && !R->fd_off[0])
                 snprintf(R->fd_off, sizeof R->fd_off,
@@ -277,4 +279,24 @@ bool target_open_lost(struct runner *R)
     /* not accepting, or gone at once: it is going away, or broken */
     vfu_proc_wait(&R->proc, vfu_proc_exiting(&R->proc) ? VFU_PROC_KILL_WAIT_MS : grace_ms(R));
     return judge_end(R, R->prev, "after the scenario's last step");
+}
+
+bool target_between(struct runner *R, bool wait, struct outcome *o)
+{
+    if (!R->server || !R->proc.active || R->server_dead_seen) return true;
+    if (wait || R->one_shot || vfu_proc_exiting(&R->proc))
+        vfu_proc_wait(&R->proc, vfu_proc_exiting(&R->proc) ? VFU_PROC_KILL_WAIT_MS : grace_ms(R));
+    enum vfu_proc_state state = vfu_proc_poll(&R->proc);
+    if (state != VFU_PROC_SIGNALED) {
+        struct vfu_result scratch = {0};
+        judge_end(R, &scratch, "");
+        return true;
+    }
+    const struct vfu_proc_status *st = vfu_proc_status(&R->proc);
+    R->server_dead_seen = true;
+    if (st->term_sent || st->kill != VFU_PROC_KILL_NONE) return true;
+    char what[256];
+    vfu_proc_status_str(st, what, sizeof what);
+    out_set(o, VFU_FAIL, VFU_FK_CRASH, "the server was %s when the client closed the session", what);
+    return false;
 }
