@@ -82,6 +82,11 @@ static void late_crash(struct runner *R, struct vfu_result *res, const char *whe
     char what[256];
     if (!res || !target_crashed(R, wait_ms, what, sizeof what)) return;
     if (res->kind == VFU_FK_CRASH || res->kind == VFU_FK_EXIT || res->kind == VFU_FK_HANG) return;
+    /* a crash is judged at the scenario's own level, not a preference's */
+    if (res->preference) {
+        res->level = res->scenario_level;
+        res->preference = false;
+    }
     char before[sizeof res->reason];
     memcpy(before, res->reason, sizeof before);
     bool had = res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL || res->verdict == VFU_ERROR;
@@ -176,6 +181,12 @@ done:
     sess_close(&s);
     fdcheck_end(R, &o);
     rvars_clear(&s.vars);
+    /* only an errno other than the preferred went wrong: an INFO finding */
+    if (o.verdict == VFU_PASS && s.preference_missed) {
+        o = s.preference;
+        res->preference = true;
+        res->level = VFU_LEVEL_INFO;
+    }
     res->verdict = o.verdict;
     res->kind = o.kind;
     snprintf(res->reason, sizeof res->reason, "%s", o.reason);
@@ -232,9 +243,10 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         res->id = sc->id;
         res->section = sc->section;
         res->title = sc->title;
+        res->rule = sc->rule;
         res->file = sc->file;
         res->line = sc->line;
-        res->level = sc->level;
+        res->level = res->scenario_level = sc->level;
         if (o->progress) o->progress(o->progress_ctx, i, n, sc, NULL);
         late_crash(R, prev, "after the scenario ended", 0);
         double t = now_s();
