@@ -108,6 +108,12 @@ static void entry(struct hr *h, const struct vfu_result *r, enum group g)
         text(h, r->title);
         fputc('\n', h->out);
     }
+    /* what the verdict rests on, so its level can be weighed */
+    if (r->rule && *r->rule && g != G_XPASS) {
+        fputs(INDENT "rule: ", h->out);
+        text(h, r->rule);
+        fputc('\n', h->out);
+    }
     fputs(INDENT, h->out);
     if (g == G_XPASS) fputs("listed in --xfail, but passed: the list is out of date", h->out);
     else text(h, r->reason[0] ? r->reason : "(no reason given)");

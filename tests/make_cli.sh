@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # what make would do, not doing it (MAKEFLAGS of an enclosing make dropped)
-dry() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -n -C "$ROOT" "$@" 2>&1; }
+dry() { env -i PATH="$PATH" HOME="${HOME:-/}" make -s -n -C "$ROOT" "$@" 2>&1; }
 
 # --- each compiler its own tree
 dry -B CC=clang all >"$tmp/clang"

@@ -178,6 +178,29 @@ static void more_fds_than_the_system_carries_skip(void **state)
     run_text(cmd, text, w, 3, 0);
 }
 
+/* every bundled scenario says which rule it rests on; one that asks more
+ * than the spec says so and is SHOULD at most */
+static void every_scenario_names_its_rule(void **state)
+{
+    (void)state;
+    struct scn_set s;
+    struct scn_errors e = {0};
+    scn_set_init(&s);
+    assert_true(scn_load_path(&s, SCN_DIR, &e));
+    assert_true(s.n > 200);
+    unsigned stricter = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        const struct scn_scenario *sc = &s.v[i];
+        if (!sc->rule || strlen(sc->rule) < 20) fail_msg("%s (%s:%d) names no rule", sc->id, sc->file, sc->line);
+        if (strstr(sc->rule, "stricter than the spec")) {
+            stricter++;
+            if (sc->level == VFU_LEVEL_MUST) fail_msg("%s is stricter than the spec at MUST level", sc->id);
+        }
+    }
+    assert_true(stricter > 0);
+    scn_set_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +211,7 @@ int main(void)
         cmocka_unit_test(sanitizer_exit_is_a_crash),
         cmocka_unit_test(plain_exit_meets_close),
         cmocka_unit_test(more_fds_than_the_system_carries_skip),
+        cmocka_unit_test(every_scenario_names_its_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
