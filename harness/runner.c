@@ -82,11 +82,10 @@ static void late_crash(struct runner *R, struct vfu_result *res, const char *whe
     char what[256];
     if (!res || !target_crashed(R, wait_ms, what, sizeof what)) return;
     if (res->kind == VFU_FK_CRASH || res->kind == VFU_FK_EXIT || res->kind == VFU_FK_HANG) return;
-    /* a crash is judged at the scenario's own level, not a preference's */
-    if (res->preference) {
-        res->level = res->scenario_level;
-        res->preference = false;
-    }
+    /* a crash is judged at the scenario's own level, not at a preference's
+     * or a kept descriptor's */
+    res->level = res->scenario_level;
+    res->preference = false;
     char before[sizeof res->reason];
     memcpy(before, res->reason, sizeof before);
     bool had = res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL || res->verdict == VFU_ERROR;
@@ -179,7 +178,11 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     if (o.verdict == VFU_PASS) sess_check_violations(&s, &o);
 done:
     sess_close(&s);
+    bool passed = o.verdict == VFU_PASS;
     fdcheck_end(R, &o);
+    /* descriptors kept after the client left break the spec's Client
+     * Disconnection advice, a should: never more than SHOULD */
+    if (passed && o.verdict == VFU_FAIL && res->level == VFU_LEVEL_MUST) res->level = VFU_LEVEL_SHOULD;
     rvars_clear(&s.vars);
     /* only an errno other than the preferred went wrong: an INFO finding */
     if (o.verdict == VFU_PASS && s.preference_missed) {

@@ -178,6 +178,24 @@ static void more_fds_than_the_system_carries_skip(void **state)
     run_text(cmd, text, w, 3, 0);
 }
 
+/* a server that keeps a client's descriptors after it left breaks the
+ * spec's Client Disconnection advice, a should: a MUST scenario that found
+ * nothing else fails at SHOULD, not MUST */
+static void kept_fds_are_should_at_most(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "scenario V.map\n  section S\n  level MUST\n  map a 0x100000 0x1000 memfd\nend\n"
+        "scenario V.info\n  section S\n  level INFO\n  map a 0x100000 0x1000 memfd\nend\n";
+    const struct want w[] = {
+        {"V.map", VFU_FAIL, VFU_LEVEL_SHOULD, VFU_FK_MISMATCH, "file descriptor"},
+        {"V.info", VFU_FAIL, VFU_LEVEL_INFO, VFU_FK_MISMATCH, "file descriptor"},
+    };
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s --fault=fd-leak-per-dma-map", SRV_BIN);
+    run_text(cmd, text, w, 2, 1);
+}
+
 /* every bundled scenario says which rule it rests on; one that asks more
  * than the spec says so and is SHOULD at most */
 static void every_scenario_names_its_rule(void **state)
@@ -211,6 +229,7 @@ int main(void)
         cmocka_unit_test(sanitizer_exit_is_a_crash),
         cmocka_unit_test(plain_exit_meets_close),
         cmocka_unit_test(more_fds_than_the_system_carries_skip),
+        cmocka_unit_test(kept_fds_are_should_at_most),
         cmocka_unit_test(every_scenario_names_its_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
