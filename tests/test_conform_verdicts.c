@@ -178,6 +178,21 @@ static void more_fds_than_the_system_carries_skip(void **state)
     run_text(cmd, text, w, 3, 0);
 }
 
+/* guest memory the system will not give (4 PiB, past any user address
+ * space) says nothing of the server: a SKIP with the system's reason */
+static void memory_the_system_refuses_skips(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "scenario V.huge\n  section S\n  level MUST\n  map a 0x100000 0x10000000000000 message\nend\n"
+        "scenario V.info\n  send DEVICE_GET_INFO\n  expect ok\nend\n";
+    const struct want w[] = {
+        {"V.huge", VFU_SKIP, VFU_LEVEL_MUST, VFU_FK_NONE, "this system refused the guest memory"},
+        {"V.info", VFU_PASS, VFU_LEVEL_MUST, VFU_FK_NONE, NULL},
+    };
+    run_text(SRV_BIN, text, w, 2, 0);
+}
+
 /* a server that keeps a client's descriptors after it left breaks the
  * spec's Client Disconnection advice, a should: a MUST scenario that found
  * nothing else fails at SHOULD, not MUST */
@@ -229,6 +244,7 @@ int main(void)
         cmocka_unit_test(sanitizer_exit_is_a_crash),
         cmocka_unit_test(plain_exit_meets_close),
         cmocka_unit_test(more_fds_than_the_system_carries_skip),
+        cmocka_unit_test(memory_the_system_refuses_skips),
         cmocka_unit_test(kept_fds_are_should_at_most),
         cmocka_unit_test(every_scenario_names_its_rule),
     };
