@@ -4,7 +4,11 @@
 # and tests through its own .mk file, included below.
 
 CC ?= cc
-BUILD ?= build
+# each compiler builds in its own tree: `make CC=clang` lands in build/clang
+# (and its `make check` in build/clang/san), never over gcc's objects
+ifeq ($(origin BUILD),undefined)
+BUILD := $(if $(findstring clang,$(notdir $(firstword $(CC)))),build/clang,build)
+endif
 SANITIZE ?= 0
 
 CPPFLAGS += -D_GNU_SOURCE -Ilib -I$(BUILD)/gen
@@ -58,10 +62,12 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-# make check: every test, sanitized, in its own build tree
+# make check: the programs, then every test, sanitized, in its own build
+# tree.  The tests run last, so that the last line of the output is their
+# summary ("make check: N passed, 0 failed"): CI logs are read from the tail.
 check:
-	$(MAKE) BUILD=$(BUILD)/san SANITIZE=1 run-tests
-	$(MAKE) BUILD=$(BUILD) all
+	@$(MAKE) --no-print-directory BUILD=$(BUILD) all
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZE=1 run-tests
 
 run-tests: $(TESTS)
 	@./tests/run-tests.sh $(TESTS)

@@ -47,8 +47,8 @@ HOSTILE_SRCS := tests/helpers/hostile_server.c lib/codec.c lib/vfu_error.c lib/c
 $(HOSTILE_BIN): $(HOSTILE_SRCS) $(BUILD)/gen/vfu_proto.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Ilib -I$(BUILD)/gen -o $@ $(HOSTILE_SRCS) -ljson-c
-$(BUILD)/tests/test_conform_hostile: $(HOSTILE_BIN)
-$(BUILD)/obj/tests/test_conform_hostile.o: CPPFLAGS += -DHOSTILE_BIN='"$(abspath $(HOSTILE_BIN))"'
+$(BUILD)/tests/test_conform_hostile $(BUILD)/tests/test_conform_verdicts: $(HOSTILE_BIN)
+$(BUILD)/obj/tests/test_conform_hostile.o $(BUILD)/obj/tests/test_conform_verdicts.o: CPPFLAGS += -DHOSTILE_BIN='"$(abspath $(HOSTILE_BIN))"'
 
 # the program from the shell, against the reference server
 $(BUILD)/tests/conform_cli: tests/conform_cli.sh $(CONFORM_BIN) $(HARNESS_REFSERVER)

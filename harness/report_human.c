@@ -3,6 +3,7 @@
  * expected failures and skips, then the counts and the time.  Everything a
  * server or a scenario wrote goes through rp_put_term, so no escape
  * sequence of theirs reaches the terminal. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,13 +108,23 @@ static void entry(struct hr *h, const struct vfu_result *r, enum group g)
         text(h, r->title);
         fputc('\n', h->out);
     }
+    /* what the verdict rests on, so its level can be weighed */
+    if (r->rule && *r->rule && g != G_XPASS) {
+        fputs(INDENT "rule: ", h->out);
+        text(h, r->rule);
+        fputc('\n', h->out);
+    }
     fputs(INDENT, h->out);
     if (g == G_XPASS) fputs("listed in --xfail, but passed: the list is out of date", h->out);
     else text(h, r->reason[0] ? r->reason : "(no reason given)");
     if (r->kind != VFU_FK_NONE && g != G_XPASS) fprintf(h->out, " [%s]", vfu_failure_kind_name(r->kind));
     fputc('\n', h->out);
     if (g == G_INFO) fputs(INDENT "(INFO level: reported, does not fail the run)\n", h->out);
-    if (r->file) {
+    /* the location once: most reasons name it already ("step 4 (f.scn:31)") */
+    char loc[PATH_MAX + 16] = "";
+    if (r->file && r->line > 0) snprintf(loc, sizeof loc, "%s:%d", r->file, r->line);
+    else if (r->file) snprintf(loc, sizeof loc, "%s", r->file);
+    if (r->file && !strstr(r->reason, loc)) {
         fputs(INDENT "at ", h->out);
         text(h, r->file);
         if (r->line > 0) fprintf(h->out, ":%d", r->line);

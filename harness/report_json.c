@@ -6,7 +6,7 @@
  *     "exit_status": 0|1|2,
  *     "counts": { "total", "pass", "fail", "skip", "xfail", "xpass", "error",
  *                 "info_findings", "failing" },
- *     "results": [ { "id", "section", "title", "file", "line", "level",
+ *     "results": [ { "id", "section", "title", "rule", "file", "line", "level",
  *                    "verdict", "kind", "reason", "server_stderr", "trace",
  *                    "seconds", "fails_run" } ] }
  * Absent strings and a line of 0 are null. */
@@ -66,6 +66,7 @@ static struct json_object *result(struct jb *b, const struct vfu_result *r)
     add(b, o, "id", str(b, r->id));
     add(b, o, "section", str(b, r->section));
     add(b, o, "title", str(b, r->title));
+    add(b, o, "rule", str(b, r->rule));
     add(b, o, "file", str(b, r->file));
     add(b, o, "line", r->line > 0 ? chk(b, json_object_new_int(r->line)) : NULL);
     add(b, o, "level", str(b, vfu_level_name(r->level)));

@@ -33,9 +33,12 @@ struct vfu_result {
     const char *id;           /* DMA_MAP.overlap.EEXIST */
     const char *section;      /* VFIO_USER_DMA_MAP */
     const char *title;
+    const char *rule;         /* the spec rule it rests on, in our words, or NULL */
     const char *file;         /* scenario file and line of the failing step */
     int line;
-    enum vfu_level level;
+    enum vfu_level level;     /* of the finding: the scenario's, or INFO for a preference */
+    enum vfu_level scenario_level;   /* the scenario's own */
+    bool preference;          /* failed only in an errno other than the preferred one */
     enum vfu_verdict verdict;
     enum vfu_failure_kind kind;
     char reason[512];         /* "step 3: expected error EEXIST, got a success reply" */

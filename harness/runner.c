@@ -202,9 +202,19 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     if (o.verdict == VFU_PASS) sess_check_violations(&s, &o);
 done:
     sess_close(&s);
+    bool passed = o.verdict == VFU_PASS;
     if (opened) fdcheck_end(R, &o);
     R->fd_armed = false;
+    /* descriptors kept after the client left break the spec's Client
+     * Disconnection advice, a should: never more than SHOULD */
+    if (passed && o.verdict == VFU_FAIL && res->level == VFU_LEVEL_MUST) res->level = VFU_LEVEL_SHOULD;
     rvars_clear(&s.vars);
+    /* only an errno other than the preferred went wrong: an INFO finding */
+    if (o.verdict == VFU_PASS && s.preference_missed) {
+        o = s.preference;
+        res->preference = true;
+        res->level = VFU_LEVEL_INFO;
+    }
     res->verdict = o.verdict;
     res->kind = o.kind;
     snprintf(res->reason, sizeof res->reason, "%s", o.reason);
@@ -300,9 +310,10 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         res->id = sc->id;
         res->section = sc->section;
         res->title = sc->title;
+        res->rule = sc->rule;
         res->file = sc->file;
         res->line = sc->line;
-        res->level = sc->level;
+        res->level = res->scenario_level = sc->level;
         if (o->progress) o->progress(o->progress_ctx, i, n, sc, NULL);
         double t = now_s();
         run_one(R, sc, res);

@@ -120,6 +120,8 @@ struct sess {
     bool saw_close;
     bool may_retry;                /* an early loss is left to runner.c to explain */
     bool lost_early;               /* connect failed or closed before VERSION */
+    bool preference_missed;        /* an error reply carried an errno other than the preferred */
+    struct outcome preference;     /* the first such, as an INFO finding */
     struct vfu_trace_hook trace, trace_twin;   /* given to every client of the session */
 };
 
@@ -163,6 +165,14 @@ bool target_restart(struct runner *R, struct outcome *o);
 /* server mode: SIGTERM, as the backend program conventions have a server
  * honour it; false (o failed, kind HANG) when it had to be killed */
 bool target_terminate(struct runner *R, struct outcome *o);
+
+/* ---- a server that broke down (runner_crash.c) ---- */
+/* The server ended by a signal, or exited after a sanitizer or runtime
+ * reported a fault (within wait_ms); `what` says how.  Ends we caused
+ * (SIGTERM, SIGKILL) and plain exits are not breakdowns. */
+bool target_broke_down(struct runner *R, int wait_ms, char *what, size_t n);
+/* the first sanitizer or runtime fault report in out, or NULL */
+const char *target_fault_mark(const char *out);
 
 /* ---- descriptors the server keeps after a session (runner_fdcheck.c) ---- */
 void fdcheck_begin(struct runner *R);

@@ -48,7 +48,9 @@ static int memfd_of(uint64_t size, struct outcome *o)
 {
     int fd = memfd_create("vfu-conform", MFD_CLOEXEC);
     if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
-        out_set(o, VFU_ERROR, VFU_FK_NONE, "memfd of %llu bytes: %s", (unsigned long long)size, strerror(errno));
+        /* what this machine refuses says nothing of the server */
+        out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused a memfd of %llu bytes: %s", (unsigned long long)size,
+                strerror(errno));
         if (fd >= 0) close(fd);
         return -1;
     }
@@ -86,11 +88,24 @@ static int named_eventfd(struct sess *s, const char *name, struct outcome *o)
     if (fd < 0) {
         char e[200];
         vfu_error_str(&err, e, sizeof e);
-        out_set(o, VFU_ERROR, VFU_FK_NONE, "eventfd: %s", e);
+        out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused an eventfd: %s", e);
         return -1;
     }
     if (name && s->nefds < sizeof s->efds / sizeof s->efds[0]) s->efds[s->nefds++] = (struct named_fd){name, fd};
     return fd;
+}
+
+/* No message carries more than the kernel's SCM_MAX_FD descriptors (253 on
+ * Linux): a scenario that needs more (fds=$server.max_msg_fds+1 against a
+ * server that states 253) cannot be played on this system, so it is
+ * skipped, saying why, rather than counted against anyone. */
+static bool fd_room(const struct build *b, uint64_t k, struct outcome *o)
+{
+    if (k <= SCN_MAX_FDS && b->e.nfds + k <= SCN_MAX_FDS) return true;
+    out_set(o, VFU_SKIP, VFU_FK_NONE,
+            "needs %llu file descriptors in one message; this system carries at most %d (SCM_MAX_FD)",
+            (unsigned long long)(b->e.nfds + k), SCN_MAX_FDS);
+    return false;
 }
 
 static bool add_fd(struct build *b, int fd, bool own)
@@ -140,10 +155,12 @@ static bool items(struct sess *s, const struct scn_step *st, struct build *b, st
                 out_set(o, VFU_ERROR, VFU_FK_NONE, "memfd size above 2^40");
                 return false;
             }
+            if (!fd_room(b, 1, o)) return false;
             if ((fd = memfd_of(it->val.num || it->val.nvars ? v : memfd_size(s, st), o)) < 0) return false;
             add_fd(b, fd, true);
             break;
         case SCN_I_FD_EVENTFD:
+            if (!fd_room(b, 1, o)) return false;
             if ((fd = named_eventfd(s, it->name, o)) < 0) return false;
             add_fd(b, fd, false);
             break;
@@ -151,13 +168,10 @@ static bool items(struct sess *s, const struct scn_step *st, struct build *b, st
         case SCN_I_FDS: {
             uint64_t k = 1;
             if (it->kind == SCN_I_FDS && !eval(s, &it->val, &k, o)) return false;
-            if (k + b->e.nfds > SCN_MAX_FDS) {
-                out_set(o, VFU_ERROR, VFU_FK_NONE, "more than %d fds", SCN_MAX_FDS);
-                return false;
-            }
+            if (!fd_room(b, k, o)) return false;
             for (uint64_t j = 0; j < k; j++) {
                 if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
-                    out_set(o, VFU_ERROR, VFU_FK_NONE, "/dev/null: %s", strerror(errno));
+                    out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused to open /dev/null: %s", strerror(errno));
                     return false;
                 }
                 add_fd(b, fd, true);
@@ -166,6 +180,7 @@ static bool items(struct sess *s, const struct scn_step *st, struct build *b, st
         }
         case SCN_I_FD_MAP: {
             const struct named_map *m = find_map(s, it->name);
+            if (!fd_room(b, 1, o)) return false;
             fd = m ? vfu_mem_fd(s->c, m->region) : -1;
             if (fd < 0) {
                 out_set(o, VFU_ERROR, VFU_FK_NONE, "fd=map:%s: %s", it->name, m ? "a message-based mapping has no fd" : "no such mapping");
@@ -257,6 +272,22 @@ static size_t capacity(struct sess *s, const struct scn_step *st, struct outcome
     return cap;
 }
 
+/* sendmsg failures that come from this machine's limits, not the peer */
+static bool local_refusal(const struct vfu_error *err)
+{
+    if (err->code != VFU_E_IO) return false;
+    switch (err->sys_errno) {
+    case ETOOMANYREFS:   /* fds in flight beyond our RLIMIT_NOFILE */
+    case ENOBUFS:
+    case ENOMEM:
+    case EMFILE:
+    case ENFILE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool step_send(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     if (s->nq == SCN_MAX_PENDING) {
@@ -310,6 +341,12 @@ bool step_send(struct sess *s, const struct scn_step *st, struct outcome *o)
             /* the server stopped reading */
             out_set(o, VFU_FAIL, VFU_FK_TIMEOUT, "the server took nothing of the message within %d ms", s->R->timeout_ms);
             target_judge(s->R, o, true);
+            goto out;
+        }
+        if (!gone && local_refusal(&err)) {
+            char e[256];
+            vfu_error_str(&err, e, sizeof e);
+            out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused to send the message: %s", e);
             goto out;
         }
         if (!gone) {

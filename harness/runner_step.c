@@ -28,11 +28,17 @@ static int find_efd(struct sess *s, const char *name)
     return -1;
 }
 
+/* Our side could not do it.  When the system refused (a memfd, mmap or
+ * eventfd it would not give), the scenario cannot be played on this
+ * machine: a SKIP saying why, which counts against nobody. */
 static bool local_error(struct outcome *o, const char *what, const struct vfu_error *err)
 {
     char e[256];
     vfu_error_str(err, e, sizeof e);
-    out_set(o, VFU_ERROR, VFU_FK_NONE, "%s: %s", what, e);
+    if (err->code == VFU_E_IO && err->sys_errno)
+        out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused the %s: %s", what, e);
+    else
+        out_set(o, VFU_ERROR, VFU_FK_NONE, "%s: %s", what, e);
     return false;
 }
 
@@ -94,7 +100,7 @@ static bool do_irq(struct sess *s, const struct scn_step *st, struct outcome *o)
     uint8_t buf[256];
     struct vfu_enc e;
     if (!vfu_irq_enc_set(&e, buf, sizeof buf, (uint32_t)index, (uint32_t)sub, VFU_IRQ_SET_FLAGS_ACTION_TRIGGER, &fd, 1, &err))
-        return local_error(o, "SET_IRQS", &err);
+        return local_error(o, "SET_IRQS request", &err);
     struct vfu_reply r;
     vfu_reply_init(&r);
     enum vfu_call_status cs = vfu_client_call(s->c, &e, NULL, s->R->timeout_ms, &r);

@@ -246,6 +246,10 @@ static bool judge_end(struct runner *R, struct vfu_result *res, const char *when
         return true;
     }
     if (res->kind == VFU_FK_CRASH || res->kind == VFU_FK_EXIT || res->kind == VFU_FK_HANG) return true;
+    /* a crash is judged at the scenario's own level, not at a preference's
+     * or a kept descriptor's */
+    res->level = res->scenario_level;
+    res->preference = false;
     char before[sizeof res->reason];
     memcpy(before, res->reason, sizeof before);
     bool had = res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL || res->verdict == VFU_ERROR;

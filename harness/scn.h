@@ -170,6 +170,8 @@ struct scn_step {
             unsigned nsaves;
             uint32_t errnos[16];   /* ERROR, ERROR_OR_CLOSE; none: any */
             unsigned nerrnos;
+            bool prefer;           /* the errnos are preferred (ERRNO?): any error reply
+                                    * meets the step, another errno is an INFO finding */
             struct scn_value ms;   /* NONE */
         } expect;
         struct {               /* EXPECT_INTERRUPT / NO_INTERRUPT */
@@ -259,6 +261,7 @@ struct scn_scenario {
     const char *id;
     const char *section;
     const char *title;
+    const char *rule;          /* the rule it rests on, in our words; NULL: none given */
     enum vfu_level level;
     const char *file;
     int line;                  /* of the `scenario` line */

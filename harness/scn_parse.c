@@ -34,7 +34,7 @@ struct pctx {
     unsigned nsteps;
     struct scn_req reqs[32];
     unsigned nreqs;
-    bool have_section, have_title, have_level, have_negotiate;
+    bool have_section, have_title, have_rule, have_level, have_negotiate;
     struct pending q[SCN_MAX_PENDING];
     unsigned nq;
     int session;                   /* 1 open, 0 closed, -1 perhaps closed */
@@ -253,14 +253,15 @@ static bool header_line(struct pctx *p, const struct scn_tokens *t, const char *
     if (p->nsteps) return fail(p, "%s must come before the steps", kw);
     size_t len;
     const char *rest = scn_rest_of_line(p->ln->text, &len);
-    if (!strcmp(kw, "section") || !strcmp(kw, "title")) {
-        bool *have = kw[0] == 's' ? &p->have_section : &p->have_title;
+    if (!strcmp(kw, "section") || !strcmp(kw, "title") || !strcmp(kw, "rule")) {
+        bool *have = kw[0] == 's' ? &p->have_section : kw[0] == 't' ? &p->have_title : &p->have_rule;
         if (*have) return fail(p, "a second %s line", kw);
         if (!len) return fail(p, "%s: text expected", kw);
         const char *s = scn_strndup(p->a, rest, len);
         if (!s) return fail(p, "out of memory");
         if (kw[0] == 's') p->sc->section = s;
-        else p->sc->title = s;
+        else if (kw[0] == 't') p->sc->title = s;
+        else p->sc->rule = s;
         *have = true;
         return true;
     }
@@ -329,6 +330,7 @@ static bool ms_arg(struct pctx *p, const struct scn_tokens *t, unsigned i, uint6
     return true;
 }
 
+/* ERRNO... (required), ERRNO?... (preferred: any error meets the step), or any */
 static bool errno_list(struct pctx *p, const struct scn_tokens *t, unsigned from, struct scn_step *st)
 {
     for (unsigned i = from; i < t->n; i++) {
@@ -336,10 +338,19 @@ static bool errno_list(struct pctx *p, const struct scn_tokens *t, unsigned from
             if (t->n != from + 1) return fail(p, "'any' stands alone");
             return true;
         }
+        char name[64];
+        size_t l = strlen(t->tok[i]);
+        bool q = l > 1 && t->tok[i][l - 1] == '?';
+        if (l - q >= sizeof name) return fail(p, "unknown errno name '%s'", t->tok[i]);
+        memcpy(name, t->tok[i], l - q);
+        name[l - q] = 0;
+        if (i > from && q != st->u.expect.prefer)
+            return fail(p, "'%s': mark every errno of one expect with ? (preferred) or none (required)", t->tok[i]);
+        st->u.expect.prefer = q;
         uint32_t e;
         uint64_t v;
-        if (scn_read_number(t->tok[i], &v) && v <= UINT32_MAX) e = (uint32_t)v;
-        else if (!scn_errno_value(t->tok[i], &e)) return fail(p, "unknown errno name '%s'", t->tok[i]);
+        if (scn_read_number(name, &v) && v <= UINT32_MAX) e = (uint32_t)v;
+        else if (!scn_errno_value(name, &e)) return fail(p, "unknown errno name '%s'", name);
         if (st->u.expect.nerrnos == 16) return fail(p, "more than 16 errnos");
         st->u.expect.errnos[st->u.expect.nerrnos++] = e;
     }
@@ -621,7 +632,7 @@ static bool begin(struct pctx *p, const struct scn_tokens *t)
     p->sc->line = p->ln->line;
     p->sc->level = VFU_LEVEL_MUST;
     p->nsteps = p->nreqs = p->nq = p->nvars = p->nmaps = p->nefds = 0;
-    p->have_section = p->have_title = p->have_level = p->have_negotiate = false;
+    p->have_section = p->have_title = p->have_rule = p->have_level = p->have_negotiate = false;
     p->session = 1;
     return p->sc->id != NULL;
 }
@@ -669,9 +680,10 @@ static bool parse_lines(struct pctx *p, const struct scn_lines *L)
         /* titles and sections are free text: quotes in them are words */
         const char *w0 = p->ln->text + strspn(p->ln->text, " \t");
         size_t n0 = strcspn(w0, " \t");
-        if (p->sc && ((n0 == 5 && !strncmp(w0, "title", 5)) || (n0 == 7 && !strncmp(w0, "section", 7)))) {
+        if (p->sc && ((n0 == 5 && !strncmp(w0, "title", 5)) || (n0 == 7 && !strncmp(w0, "section", 7)) ||
+                      (n0 == 4 && !strncmp(w0, "rule", 4)))) {
             t.n = 1;
-            t.tok[0] = w0[0] == 't' ? "title" : "section";
+            t.tok[0] = w0[0] == 't' ? "title" : w0[0] == 's' ? "section" : "rule";
             if (!header_line(p, &t, t.tok[0])) return false;
             continue;
         }
@@ -687,7 +699,7 @@ static bool parse_lines(struct pctx *p, const struct scn_lines *L)
         if (!strcmp(w, "end")) {
             if (t.n != 1) return fail(p, "end takes nothing more");
             if (!finish(p)) return false;
-        } else if (!strcmp(w, "section") || !strcmp(w, "title") || !strcmp(w, "level") ||
+        } else if (!strcmp(w, "section") || !strcmp(w, "title") || !strcmp(w, "rule") || !strcmp(w, "level") ||
                    !strcmp(w, "requires") || !strcmp(w, "negotiate")) {
             if (!header_line(p, &t, w)) return false;
         } else if (!parse_step(p, &t)) {

@@ -33,8 +33,9 @@
 #include "runner.h"
 #include "scn.h"
 #include "stopsig.h"
+#include "vfu_version.h"
 
-#define TOOL "vfu-conform 0.1"
+#define TOOL "vfu-conform " VFU_VERSION
 #define MAX_PATTERNS 256
 #define XFAIL_MAX_FILE (1u << 20)
 
@@ -63,7 +64,11 @@ static const char usage[] =
     "  --fail-fast           stop at the first scenario that fails the run\n"
     "  --server-output       copy the server's stderr to ours as it comes\n"
     "  -h, --help            this text\n"
-    "  --version             the program's version\n";
+    "  --version             the program's version\n"
+    "\n"
+    "exit status: 0 no MUST or SHOULD scenario failed (INFO findings, skips and\n"
+    "expected failures do not count); 1 one did; 2 the run could not happen.\n"
+    "vfu-conform replay --help: replaying a kept wire trace.\n";
 
 struct opts {
     const char *server, *connect, *output, *trace_dir, *xfail_file;
@@ -105,7 +110,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     memset(o, 0, sizeof *o);
     o->format = VFU_REPORT_HUMAN;
     opterr = 0;
-    for (int c; (c = getopt_long(argc, argv, "+h", lo, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, "+:h", lo, NULL)) != -1;) {
         char *end;
         long v;
         switch (c) {
@@ -181,6 +186,21 @@ static bool default_scenarios(char *out, size_t n)
         if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) return true;
     }
     return false;
+}
+
+/* A scenario path as reports show it: resolved (no "build/../"), and
+ * relative to the current directory when it lies inside it.  False (out
+ * untouched) when it cannot be resolved: the loader then says why. */
+static bool display_path(const char *in, char *out, size_t n)
+{
+    char abs[PATH_MAX], cwd[PATH_MAX];
+    if (!realpath(in, abs)) return false;
+    const char *p = abs;
+    size_t k = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    if (k > 1 && !strncmp(abs, cwd, k) && abs[k] == '/' && abs[k + 1]) p = abs + k + 1;
+    if (strlen(p) >= n) return false;
+    memcpy(out, p, strlen(p) + 1);
+    return true;
 }
 
 static bool selected(const struct opts *o, const char *id)
@@ -263,6 +283,25 @@ static void progress(void *ctx, size_t i, size_t total, const struct scn_scenari
 
 /* -------------------------------------------------------------- replay */
 
+static const char replay_usage[] =
+    "usage: vfu-conform replay [--print] TRACE [--server CMD | --connect PATH] [--timeout MS]\n"
+    "\n"
+    "Prints a wire trace that vfu-conform --trace-dir kept (TRACE.cbor), or plays\n"
+    "its client side again against a server and compares the answers.\n"
+    "\n"
+    "  --print          print the trace, one line per message (the default when\n"
+    "                   no server is given)\n"
+    "  --server CMD     start the server with CMD, as a run does, and replay\n"
+    "  --connect PATH   replay against the server listening on PATH\n"
+    "  --timeout MS     wait for each awaited message at most MS (default 2000)\n"
+    "  -h, --help       this text\n"
+    "\n"
+    "exit status: 0 the trace was printed, or the server answered as recorded;\n"
+    "1 the server answered otherwise, closed the connection where the trace goes\n"
+    "on, or did not answer in time (the first difference is printed); 2 no\n"
+    "replay: bad command line, unreadable trace, the server would not start or\n"
+    "cannot be reached, or our side failed (creating an fd, sending)\n";
+
 /* vfu-conform replay [--print] TRACE [--server CMD | --connect PATH]
  * [--timeout MS]: prints the trace, or plays its client side against a
  * server (harness/replay.h); exit 0 same, 1 the server behaved otherwise,
@@ -275,6 +314,10 @@ static int replay_main(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool val = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(replay_usage, stdout);
+            return 0;
+        }
         if (!strcmp(a, "--print")) print = true;
         else if (!strcmp(a, "--server") && val) server = argv[++i];
         else if (!strcmp(a, "--connect") && val) connect = argv[++i];
@@ -288,7 +331,7 @@ static int replay_main(int argc, char **argv)
         else return bad_usage("replay: unexpected '%s'", a);
     }
     if (!trace || (server && connect) || (print && (server || connect))) {
-        fprintf(stderr, "usage: vfu-conform replay [--print] TRACE [--server CMD | --connect PATH] [--timeout MS]\n");
+        fprintf(stderr, "%.*s(try vfu-conform replay --help)\n", (int)strcspn(replay_usage, "\n") + 1, replay_usage);
         return 2;
     }
     char why[512];
@@ -370,6 +413,9 @@ int main(int argc, char **argv)
         }
         o.scenarios[o.nscenarios++] = dflt;
     }
+    static char shown[sizeof o.scenarios / sizeof o.scenarios[0]][PATH_MAX];
+    for (unsigned i = 0; i < o.nscenarios; i++)
+        if (display_path(o.scenarios[i], shown[i], sizeof shown[i])) o.scenarios[i] = shown[i];
     struct scn_set set;
     struct scn_errors errs = {0};
     scn_set_init(&set);

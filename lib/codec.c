@@ -210,7 +210,9 @@ static bool check_fixed(struct dctx *c, int sid, const uint8_t *base, uint64_t a
         }
         uint64_t v = field_at(base, fid);
         if ((f->attrs & VFU_A_MBZ) && v) return fail(c, VFU_E_MBZ, fid, v, 0);
-        if (f->bits_id >= 0 && !check_bits(c, fid, v)) return false;
+        /* a reply repeating the request's value repeats what the request said */
+        bool echoed = c->m->is_reply && (f->attrs & VFU_A_ECHO);
+        if (f->bits_id >= 0 && !echoed && !check_bits(c, fid, v)) return false;
         if (f->enum_id >= 0 && !vfu_enum_name(f->enum_id, v)) return fail(c, VFU_E_ENUM, fid, v, 0);
     }
     return true;
@@ -505,6 +507,7 @@ bool vfu_decode(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fd
             break;
         }
         case VFU_ARGSZ_FULL:
+        case VFU_ARGSZ_FULL_OR_ECHO:
             /* A capability chain left out with cap_offset 0 (the kernel's
              * and libvfio-user's way) looks like no chain at all: a reply
              * that stops right after its fixed part, with argsz above it,
@@ -515,12 +518,12 @@ bool vfu_decode(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fd
                 m->truncated = true;
             if (m->truncated) {
                 if (a <= m->payload_len) return fail(&c, VFU_E_ARRAY_OVERRUN, argsz, a, m->payload_len);
-            } else if (a != m->payload_len) {
+            } else if (a != m->payload_len && !(m->cmd->argsz[r] == VFU_ARGSZ_FULL_OR_ECHO && a > m->payload_len)) {
                 return fail(&c, VFU_E_ARGSZ, argsz, a, m->payload_len);
             }
             break;
         }
-        if (m->truncated && m->cmd->argsz[r] != VFU_ARGSZ_FULL)
+        if (m->truncated && m->cmd->argsz[r] != VFU_ARGSZ_FULL && m->cmd->argsz[r] != VFU_ARGSZ_FULL_OR_ECHO)
             return fail(&c, VFU_E_ARRAY_OVERRUN, -1, 0, 1);
     }
     if (!check_fds(&c, &m->cmd->fds[r], sid)) return false;
@@ -880,7 +883,7 @@ bool vfu_enc_finish(struct vfu_enc *e, struct vfu_error *err)
         int argsz = vfu_field_by_name(sid, "argsz");
         uint64_t payload = e->len - VFU_HDR_SIZE;
         if (argsz >= 0 && e->parts[0].sid == sid) {
-            if (c->argsz[r] == VFU_ARGSZ_SELF || c->argsz[r] == VFU_ARGSZ_FULL)
+            if (c->argsz[r] == VFU_ARGSZ_SELF || c->argsz[r] == VFU_ARGSZ_FULL || c->argsz[r] == VFU_ARGSZ_FULL_OR_ECHO)
                 fill_zero(e, &e->parts[0], argsz, payload);
             else if (c->argsz[r] == VFU_ARGSZ_REPLY_MAX)
                 fill_zero(e, &e->parts[0], argsz, c->sid[1] >= 0 ? ST(c->sid[1])->size : 0);

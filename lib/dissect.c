@@ -4,6 +4,8 @@
  * Every read is bounded by the bytes received, not by what a header claims. */
 #include "dissect.h"
 
+#include "caps.h"
+
 #include <string.h>
 
 #define S (&vfu_spec)
@@ -37,6 +39,15 @@ bool vfu_dissect_decode(struct vfu_msg *m, const uint8_t *buf, size_t len,
         if (n > VFU_MAX_FDS) n = 0;
     }
     bool ok = vfu_decode(m, buf, len, fds, n, o->lim, o->receiver, err);
+    /* VERSION data is JSON the codec only frames: held to the capability
+     * rules (lib/caps.c) as a server or client reading it would */
+    uint32_t jlen;
+    const uint8_t *json;
+    if (ok && m->hdr.cmd == VFU_CMD_VERSION && !m->is_error &&
+        (json = vfu_data(m, VFU_F_VERSION_DATA, &jlen)) && jlen > 1) {
+        struct vfu_caps caps;
+        ok = vfu_caps_parse(&caps, (const char *)json, jlen - 1, m->is_reply, err);
+    }
     if (n != o->nfds) {
         m->nfds = o->nfds;
         if (ok || err->code == VFU_E_FDS) {

@@ -22,6 +22,7 @@ enum vfu_attr {
     VFU_A_MBZ = 1,         /* must be zero */
     VFU_A_OPTIONAL = 2,    /* trailing field that may be absent */
     VFU_A_TRUNCATABLE = 4, /* reply tail that may be left out (argsz says why) */
+    VFU_A_ECHO = 8,        /* in a reply, repeats the request's value: its bits are not judged there */
 };
 
 struct vfu_field_desc {
@@ -92,7 +93,9 @@ struct vfu_caps_desc {
     uint16_t first, n;
 };
 
-enum vfu_argsz_rule { VFU_ARGSZ_NONE, VFU_ARGSZ_SELF, VFU_ARGSZ_REPLY_MAX, VFU_ARGSZ_FULL };
+/* FULL_OR_ECHO: a reply that repeats the request's payload (DEVICE_FEATURE
+ * SET and PROBE) repeats its argsz too, so argsz is the full size or more */
+enum vfu_argsz_rule { VFU_ARGSZ_NONE, VFU_ARGSZ_SELF, VFU_ARGSZ_REPLY_MAX, VFU_ARGSZ_FULL, VFU_ARGSZ_FULL_OR_ECHO };
 enum vfu_fds_rule {
     VFU_FDS_NONE,
     VFU_FDS_OPTIONAL,      /* 0 or 1 */

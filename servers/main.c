@@ -12,6 +12,7 @@
 
 #include "srv_loop.h"
 #include "srv_options.h"
+#include "vfu_version.h"
 #include "transport.h"
 
 static const char *sock_path;
@@ -70,6 +71,9 @@ int main(int argc, char **argv)
     switch (srv_options_parse(argc, argv, &cl, msg, sizeof msg)) {
     case SRV_OPT_HELP:
         fputs(srv_usage, stdout);
+        return 0;
+    case SRV_OPT_VERSION:
+        puts("vfu-refserver " VFU_VERSION);
         return 0;
     case SRV_OPT_FAULT_LIST:
         srv_fault_print(stdout);

@@ -27,7 +27,8 @@ const char srv_usage[] =
     "  --migration=on|off        migration and dirty logging features (default on)\n"
     "  --fault=NAME              break one rule of the spec on purpose (repeatable);\n"
     "                            --fault=list prints the seeded faults\n"
-    "  -h, --help                this text\n";
+    "  -h, --help                this text\n"
+    "  --version                 the program's version\n";
 
 static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
 {
@@ -70,6 +71,7 @@ enum srv_opt_result srv_options_parse(int argc, char **argv, struct srv_cmdline 
         bool missing = false;
         uint64_t x;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) return SRV_OPT_HELP;
+        if (!strcmp(a, "--version")) return SRV_OPT_VERSION;
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) { cl->verbose++; continue; }
         if (!strcmp(a, "--once")) { cl->once = true; continue; }
 #define VALUE(name) ((v = value_of(argc, argv, &i, name, &missing)) != NULL || missing)

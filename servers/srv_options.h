@@ -17,7 +17,7 @@ struct srv_cmdline {
     bool bad_fault;            /* the error was an unknown --fault name */
 };
 
-enum srv_opt_result { SRV_OPT_RUN, SRV_OPT_HELP, SRV_OPT_FAULT_LIST, SRV_OPT_ERROR };
+enum srv_opt_result { SRV_OPT_RUN, SRV_OPT_HELP, SRV_OPT_VERSION, SRV_OPT_FAULT_LIST, SRV_OPT_ERROR };
 
 /* On SRV_OPT_ERROR, msg says what was wrong. */
 enum srv_opt_result srv_options_parse(int argc, char **argv, struct srv_cmdline *cl, char *msg,

@@ -243,13 +243,14 @@ static void parse(FILE *f)
             fl->name = xstrdup(tok[1]);
             const char *t = tok[0];
             if (!strcmp(t, "u8") || !strcmp(t, "u16") || !strcmp(t, "u32") || !strcmp(t, "u64")) {
-                static const char *const k[] = {"enum", "bits", "mbz", "optional", NULL};
+                static const char *const k[] = {"enum", "bits", "mbz", "optional", "echo", NULL};
                 only_known(tok, n, 2, k);
                 fl->kind = VFU_K_UINT; fl->width = atoi(t + 1) / 8;
                 fl->enum_name = dupn(attr(tok, n, 2, "enum"));
                 fl->bits_name = dupn(attr(tok, n, 2, "bits"));
                 if (flag(tok, n, 2, "mbz")) fl->attrs |= VFU_A_MBZ;
                 if (flag(tok, n, 2, "optional")) fl->attrs |= VFU_A_OPTIONAL;
+                if (flag(tok, n, 2, "echo")) fl->attrs |= VFU_A_ECHO;
             } else if (!strcmp(t, "bytes")) {
                 static const char *const k[] = {"mbz", NULL};
                 if (n < 3) die(cur_line, "bytes NAME N");
@@ -352,6 +353,7 @@ static void parse(FILE *f)
                 if (!strcmp(tok[1], "self") && !r) c->argsz[r] = VFU_ARGSZ_SELF;
                 else if (!strcmp(tok[1], "reply-max") && !r) c->argsz[r] = VFU_ARGSZ_REPLY_MAX;
                 else if (!strcmp(tok[1], "full") && r) c->argsz[r] = VFU_ARGSZ_FULL;
+                else if (!strcmp(tok[1], "full-or-echo") && r) c->argsz[r] = VFU_ARGSZ_FULL_OR_ECHO;
                 else die(cur_line, "unknown argsz rule '%s' here", tok[1]);
             } else if (!strcmp(tok[0], "request-fds") || !strcmp(tok[0], "reply-fds")) {
                 struct gfds *fd = &c->fds[tok[0][2] == 'p'];

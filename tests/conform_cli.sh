@@ -135,6 +135,30 @@ run help 0 --help
 has "usage: vfu-conform"
 run version 0 --version
 has "vfu-conform"
+# one version, from lib/vfu_version.h, for every program
+ver=$(sed -n 's/^#define VFU_VERSION "\(.*\)"$/\1/p' "$(dirname "$0")/../lib/vfu_version.h")
+[ -n "$ver" ] || fail "no VFU_VERSION in lib/vfu_version.h"
+[ "$(cat "$tmp/out")" = "vfu-conform $ver" ] || fail "--version says '$(cat "$tmp/out")', want 'vfu-conform $ver'"
+name=refserver-version
+[ "$("$SRV" --version 2>&1)" = "vfu-refserver $ver" ] || fail "vfu-refserver --version: '$("$SRV" --version 2>&1)'"
+run help-exit 0 --help
+has "exit status: 0 no MUST or SHOULD scenario failed"
+# an option missing its value says so (not "unknown option")
+run server-no-arg 2 --server
+err_has "--server needs a value"
+run timeout-no-arg 2 --scenarios "$tmp/w.scn" --timeout
+err_has "--timeout needs a value"
+
+# --- paths in reports: resolved, and each location printed once
+mkdir -p "$tmp/sub"
+run path-normal 1 --server "$SRV" --scenarios "$tmp/sub/../w.scn" --only W.overlap
+hasnt "/sub/../"
+has "($tmp/w.scn:5)"
+[ "$(grep -c "w.scn:5" "$tmp/out")" -eq 1 ] || fail "the location is printed $(grep -c "w.scn:5" "$tmp/out") times"
+# a path inside the current directory is shown relative to it
+name=path-relative
+(cd "$tmp" && "$CLI" --server "$SRV" --scenarios ./sub/../w.scn --only W.overlap >"$tmp/out" 2>"$tmp/err")
+has "step 3 (w.scn:5)"
 
 # --- replay of a kept trace: printed, and played against the server again
 run replay 0 replay "$tmp/tr/W.overlap.cbor"
@@ -145,8 +169,13 @@ has "DMA_MAP"
 run replay-server 0 replay "$tmp/tr/W.overlap.cbor" --server "$SRV" --timeout 2000
 # a server that answers otherwise: the replay says it diverged
 run replay-diverges 1 replay "$tmp/tr/W.overlap.cbor" --server "$SRV --max-msg-fds=4" --timeout 2000
+run replay-help 0 replay --help
+has "usage: vfu-conform replay"
+has "exit status: 0 the trace was printed"
+has "--print"
 run replay-missing 2 replay "$tmp/nope.cbor"
 run replay-usage 2 replay
+err_has "vfu-conform replay --help"
 run replay-both 2 replay "$tmp/tr/W.overlap.cbor" --server "$SRV" --connect /x
 
 echo "conform_cli: $fails failed"

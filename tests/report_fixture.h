@@ -64,6 +64,7 @@ static inline void fx_run(struct vfu_run *run)
     fx_set(&r[1], "DMA_MAP.overlap.EEXIST", "VFIO_USER_DMA_MAP", VFU_LEVEL_MUST, VFU_FAIL,
            VFU_FK_MISMATCH, NASTY);
     r[1].title = NASTY;
+    r[1].rule = "the spec names EEXIST for a map over an existing window";
     r[1].server_stderr = fx_stderr_nasty;
     r[1].trace_path = fx_trace;
     fx_set(&r[2], "MIG.state.running", "VFIO_USER_DEVICE_FEATURE", VFU_LEVEL_SHOULD, VFU_SKIP,
@@ -76,7 +77,7 @@ static inline void fx_run(struct vfu_run *run)
            "could not start the server: <no such file>");
     r[5].trace_path = fx_trace_nasty;
     fx_set(&r[6], "DMA_UNMAP.unknown.info", "VFIO_USER_DMA_UNMAP", VFU_LEVEL_INFO, VFU_FAIL,
-           VFU_FK_MISMATCH, "step 1: expected error ENOENT, got EINVAL");
+           VFU_FK_MISMATCH, "step 1 (harness/scenarios/dma.scn:16): expected error ENOENT, got EINVAL");
     fx_set(&r[7], "REGION.write.big", "VFIO_USER_REGION_WRITE", VFU_LEVEL_MUST, VFU_FAIL,
            VFU_FK_CRASH, "step 4: the server died: killed by signal 11 (SIGSEGV)");
     r[7].server_stderr = fx_stderr_long;

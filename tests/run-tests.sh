@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs each test program given and closes with one "N passed, N failed" line.
+# Runs each test program given and closes with one line,
+# "make check: N passed, N failed", the last of make check's output.
 passed=0 failed=0 names=
 for t in "$@"; do
     if "$t"; then
@@ -9,5 +10,5 @@ for t in "$@"; do
     fi
 done
 [ -n "$names" ] && echo "failed programs:$names"
-echo "$passed passed, $failed failed"
+echo "make check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

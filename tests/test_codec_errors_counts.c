@@ -193,6 +193,16 @@ static void argsz_full(void **state)
     len = done(TO_CLIENT);
     vfu_enc_set(&e, VFU_F_MIG_DATA_ARGSZ, VFU_SIZE_MIG_DATA);
     bad(len, TO_CLIENT, VFU_E_ARGSZ, VFU_F_MIG_DATA_ARGSZ);
+
+    /* DEVICE_FEATURE's SET and PROBE replies repeat the request's payload,
+     * argsz included: above the payload is fine, below it is not */
+    BEGIN(DEVICE_FEATURE, true);
+    vfu_enc_set(&e, VFU_F_DEVICE_FEATURE_FLAGS, VFU_DEVICE_FEATURE_MIGRATION | VFU_DEVICE_FEATURE_FLAGS_PROBE);
+    len = done(TO_CLIENT);
+    vfu_enc_set(&e, VFU_F_DEVICE_FEATURE_ARGSZ, 0xffffffff);
+    codec_expect_ok(buf, len, e.fds, e.nfds, NULL, TO_CLIENT);
+    vfu_enc_set(&e, VFU_F_DEVICE_FEATURE_ARGSZ, len - VFU_HDR_SIZE - 1);
+    bad(len, TO_CLIENT, VFU_E_ARGSZ, VFU_F_DEVICE_FEATURE_ARGSZ);
 }
 
 /* ----------------------------------------------------------- fds --- */

@@ -172,6 +172,10 @@ static void reserved_payload_flags(void **state)
     len = done(TO_SERVER);
     vfu_enc_set(&e, VFU_F_DMA_UNMAP_FLAGS, 1);
     bad(len, TO_SERVER, VFU_E_RESERVED_FLAGS, VFU_F_DMA_UNMAP_FLAGS);
+    /* the reply repeats the request's entry, flags included: not its fault */
+    BEGIN(DMA_UNMAP, true);
+    vfu_enc_set(&e, VFU_F_DMA_UNMAP_FLAGS, 0x101);
+    done(TO_CLIENT);
 
     BEGIN(DEVICE_FEATURE, true);
     vfu_enc_set(&e, VFU_F_DEVICE_FEATURE_FLAGS, VFU_DEVICE_FEATURE_MIGRATION | VFU_DEVICE_FEATURE_FLAGS_GET);

@@ -65,9 +65,16 @@ static void failures_first(void **state)
     size_t reason = pos(out, "       q\"uote a'pos <tag attr=\"x\"> & &amp; ]]> nl\\x0anext cr\\x0d tab\t bell\\x07 "
                              "esc\\x1b[31mred del\\x7f c1\\x85 e\xc3\xa9");
     assert_true(reason > f1 && reason < f2);
+
     assert_non_null(strstr(out, "hash # back\\slash bom\xef\xbb\xbf nonchar\xef\xbf\xbe end [mismatch]\n"));
     size_t at = pos(out, "       at harness/scenarios/dma.scn:11\n");
+    /* a reason that names its location already gets no second "at" line */
+    assert_non_null(strstr(out, "(harness/scenarios/dma.scn:16): expected error ENOENT"));
+    assert_null(strstr(out, "at harness/scenarios/dma.scn:16"));
     size_t tr = pos(out, "       trace: traces/DMA_MAP.overlap.EEXIST.cbor\n");
+    /* the rule the verdict rests on, in the failure's entry before its location */
+    size_t rule = pos(out, "       rule: the spec names EEXIST for a map over an existing window\n");
+    assert_true(f1 < rule && rule < at);
     assert_true(f1 < at && at < tr && tr < f2);
     /* short stderr whole, line by line, indented */
     size_t se = pos(out, "       server stderr:\n         | starting\n         | q\"uote");

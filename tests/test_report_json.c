@@ -99,10 +99,11 @@ static void every_field_round_trips(void **state)
     for (int i = 0; i < FX_N; i++) {
         const struct vfu_result *r = &fx_results[i];
         struct json_object *o = json_object_array_get_idx(rs, (size_t)i);
-        assert_int_equal(json_object_object_length(o), 13);
+        assert_int_equal(json_object_object_length(o), 14);
         check_str(o, "id", r->id);
         check_str(o, "section", i == 5 ? NASTY_CLEAN : r->section);
         check_str(o, "title", r->title == NULL ? NULL : i == 1 ? NASTY_CLEAN : r->title);
+        check_str(o, "rule", r->rule);
         check_str(o, "file", r->file);
         assert_int_equal(num(o, "line"), r->line);
         check_str(o, "level", vfu_level_name(r->level));

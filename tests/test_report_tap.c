@@ -134,7 +134,7 @@ static void plan_lines_and_directives(void **state)
     assert_string_equal(lines[at[3]], "not ok 4 - IRQ.mask.unmask # TODO xfail: step 2: expected ok, got error EINVAL");
     assert_string_equal(lines[at[4]], "ok 5 - REGION.read.zero # TODO xpass: listed in --xfail, but passed");
     assert_string_equal(lines[at[5]], "not ok 6 - ODD<id>&\"\\#1\\\\");
-    assert_string_equal(lines[at[6]], "not ok 7 - DMA_UNMAP.unknown.info # TODO INFO: step 1: expected error ENOENT, got EINVAL");
+    assert_string_equal(lines[at[6]], "not ok 7 - DMA_UNMAP.unknown.info # TODO INFO: step 1 (harness/scenarios/dma.scn:16): expected error ENOENT, got EINVAL");
     assert_string_equal(lines[at[7]], "not ok 8 - REGION.write.big");
     assert_string_equal(lines[at[8]], "ok 9 - VERSION.caps.json");
 

@@ -33,6 +33,7 @@ static void header_and_defaults(void **state)
         "scenario DMA_MAP.x.y   # trailing comment\r\n"
         "  title   a title's \"# with\" a hash kept  \r\n"
         "  level SHOULD\n"
+        "  rule the spec's word for it, with a # kept\n"
         "  requires irq MSIX region BAR2 migration\n"
         "  negotiate major=0 minor=1 caps.max_msg_fds=4 twin nonul\n"
         "end\n"
@@ -46,6 +47,8 @@ static void header_and_defaults(void **state)
     assert_string_equal(a->section, "VFIO_USER_DMA_MAP");   /* from the id */
     assert_string_equal(a->title, "a title's \"# with\" a hash kept");
     assert_int_equal(a->level, VFU_LEVEL_SHOULD);
+    assert_string_equal(a->rule, "the spec's word for it, with a # kept");
+    assert_null(b->rule);
     assert_int_equal(a->line, 2);
     assert_int_equal(a->nreqs, 3);
     assert_int_equal(a->reqs[0].kind, SCN_R_IRQ);
@@ -69,7 +72,7 @@ static void header_and_defaults(void **state)
     assert_int_equal(b->steps[1].kind, SCN_S_EXPECT_OK);
     assert_int_equal(b->steps[1].u.expect.send_step, 0);
     assert_int_equal(b->steps[1].u.expect.cmd, VFU_CMD_DEVICE_GET_INFO);
-    assert_int_equal(b->steps[1].line, 10);
+    assert_int_equal(b->steps[1].line, 11);
     scn_set_free(&s);
 }
 
@@ -84,6 +87,8 @@ static void send_items(void **state)
         "  expect ok device_state=STOP_COPY\n"
         "  send DEVICE_FEATURE flags=SET|FEATURE=DMA_LOGGING_START page_size=4096 +ranges iova=1 length=2 +ranges iova=3\n"
         "  expect error ENOTSUP EINVAL 5\n"
+        "  send DEVICE_GET_INFO\n"
+        "  expect error-or-close EINVAL? 0?\n"
         "  send VERSION major=0 data=text:'{\"a\": 1}' @id=7 @flags=TYPE=REPLY|ERROR @truncate=20 @append=0102 @poke=4:ff\n"
         "  expect error-or-close\n"
         "  send REGION_WRITE_MULTI +wrs region=BAR0 data=0102 fds=3 fd=eventfd:e fd=devnull\n"
@@ -138,8 +143,15 @@ static void send_items(void **state)
     assert_int_equal(st[5].u.expect.errnos[0], 95);
     assert_int_equal(st[5].u.expect.errnos[1], 22);
     assert_int_equal(st[5].u.expect.errnos[2], 5);
+    assert_false(st[5].u.expect.prefer);
+    /* preferred errnos: any error meets the step */
+    assert_int_equal(st[7].kind, SCN_S_EXPECT_ERROR_OR_CLOSE);
+    assert_true(st[7].u.expect.prefer);
+    assert_int_equal(st[7].u.expect.nerrnos, 2);
+    assert_int_equal(st[7].u.expect.errnos[0], 22);
+    assert_int_equal(st[7].u.expect.errnos[1], 0);
     /* bytes and header edits */
-    it = st[6].u.send.items;
+    it = st[8].u.send.items;
     assert_int_equal(it[1].kind, SCN_I_DATA);
     assert_int_equal(it[1].field, VFU_F_VERSION_DATA);
     assert_true(it[1].nul);   /* text: into a string field carries its NUL */
@@ -154,9 +166,9 @@ static void send_items(void **state)
     assert_int_equal(it[6].kind, SCN_I_POKE);
     assert_int_equal(it[6].val.num, 4);
     assert_int_equal(it[6].bytes.p[0], 0xff);
-    assert_int_equal(st[7].u.expect.nerrnos, 0);
+    assert_int_equal(st[9].u.expect.nerrnos, 0);
     /* fixed bytes of an element, fds */
-    it = st[8].u.send.items;
+    it = st[10].u.send.items;
     assert_int_equal(it[0].kind, SCN_I_ELEM);
     assert_int_equal(it[1].field, VFU_F_WRITE_MULTI_ENTRY_REGION);
     assert_int_equal(it[1].val.num, VFU_PCI_REGION_BAR0);
@@ -166,8 +178,8 @@ static void send_items(void **state)
     assert_string_equal(it[4].name, "e");
     assert_int_equal(it[5].kind, SCN_I_FD_DEVNULL);
     /* a command number the spec does not know */
-    assert_int_equal(st[10].u.send.cmd, 200);
-    assert_int_equal(st[11].kind, SCN_S_EXPECT_CLOSE);
+    assert_int_equal(st[12].u.send.cmd, 200);
+    assert_int_equal(st[13].kind, SCN_S_EXPECT_CLOSE);
     scn_set_free(&s);
 }
 

@@ -152,5 +152,30 @@ has "dma_map: 32 bytes"
 has "dma_write_ack: 16 bytes, 12 without optional fields"
 has "sub_region: 24 bytes, then form, 40 bytes as an array element"
 
+# --- --version
+run version 0 --version
+grep -Eq '^vfu-spec [0-9]' "$tmp/out" || fail "--version: '$(cat "$tmp/out")'"
+
+# --- VERSION data held to the capability rules, as a server reads it
+# ver JSON [reply]: a VERSION message 0.1 carrying JSON and its NUL, as hex
+ver() {
+    j=$(printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n')
+    len=$(( ${#1} + 1 + 4 + 16 ))
+    printf '0100 0100 %02x%02x0000 %02x000000 00000000 00000100 %s00\n' $((len & 255)) $((len >> 8)) "${2:-0}" "$j"
+}
+run caps-ok 0 decode $(ver '{"capabilities":{"max_msg_fds":4}}')
+has "valid"
+run caps-negative 1 decode $(ver '{"capabilities":{"max_msg_fds":-1}}')
+has "violation: VERSION request: data: max_msg_fds"
+run caps-type 1 decode $(ver '{"capabilities":{"pgsizes":"4k"}}')
+has "pgsizes"
+run caps-json 1 decode $(ver '{"capabilities":')
+has "capability JSON malformed"
+# fd_index is the server's to state: wrong in a proposal, right in a reply
+run caps-fd-index-request 1 decode $(ver '{"capabilities":{"twin_socket":{"supported":true,"fd_index":0}}}')
+has "twin_socket.fd_index"
+run caps-fd-index-reply 0 decode --fds 1 $(ver '{"capabilities":{"twin_socket":{"supported":true,"fd_index":0}}}' 1)
+has "valid"
+
 [ "$fails" -eq 0 ] && echo "vfu-spec CLI: all checks passed"
 [ "$fails" -eq 0 ]

@@ -205,6 +205,11 @@ static void argsz_rule(const struct vfu_cmd_desc *c, int r, int depth)
         puts("argsz: the full reply payload size; larger than the payload only when a "
              "truncatable tail was left out");
         break;
+    case VFU_ARGSZ_FULL_OR_ECHO:
+        ind(depth);
+        puts("argsz: the full reply payload size, or the request's own when the reply repeats the "
+             "request's payload (so never below the payload)");
+        break;
     default:
         if (vfu_field_by_name(sid, "argsz") >= 0) {
             ind(depth);

@@ -15,6 +15,7 @@
 #include "codec.h"
 #include "dissect.h"
 #include "spec_layout.h"
+#include "vfu_version.h"
 
 #define EXIT_VIOLATION 1
 #define EXIT_USAGE 2
@@ -28,6 +29,7 @@ static void usage(FILE *f)
           "       vfu-spec decode [OPTIONS] HEX...\n"
           "       vfu-spec decode [OPTIONS] -f FILE\n"
           "       vfu-spec decode [OPTIONS] -\n"
+          "       vfu-spec --version\n"
           "\n"
           "list     every command (or CMD: a name, with or without VFIO_USER_, or a\n"
           "         number): direction, spec section, request and reply layouts,\n"
@@ -400,6 +402,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        puts("vfu-spec " VFU_VERSION);
         return 0;
     }
     if (!strcmp(cmd, "list")) return cmd_list(argc, argv);

@@ -18,6 +18,10 @@
  *   noread      stops reading (and answering)
  *   closecrash  answers commands with EINVAL, crashes when a client leaves
  *   ok          answers every command with an error reply EINVAL
+ *   errzero     answers every command with an error reply whose errno is 0
+ *               (the spec allows it)
+ *   asanexit    prints an AddressSanitizer report and exits with status 1,
+ *               as a sanitized server does on a fault
  *
  * It is built without sanitizers: a crash it is asked for reaches the
  * supervisor as the signal. */
@@ -100,6 +104,13 @@ static bool misbehave(int fd, const struct vfu_hdr *h)
         fflush(stderr);
         raise(SIGSEGV);
     }
+    if (!strcmp(mode, "asanexit")) {
+        fprintf(stderr, "=================================================================\n"
+                        "==4242==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x602000000011\n"
+                        "SUMMARY: AddressSanitizer: heap-buffer-overflow hostile_server.c in misbehave\n");
+        fflush(stderr);
+        _exit(1);
+    }
     if (!strcmp(mode, "exit")) {
         fprintf(stderr, "hostile: exiting on %s\n", vfu_cmd_name(h->cmd));
         exit(3);
@@ -144,7 +155,7 @@ static bool misbehave(int fd, const struct vfu_hdr *h)
             if (r < 0 && errno != EINTR) return false;
         }
     }
-    vfu_enc_error(&e, buf, sizeof buf, h->cmd, h->msg_id, EINVAL);
+    vfu_enc_error(&e, buf, sizeof buf, h->cmd, h->msg_id, strcmp(mode, "errzero") ? EINVAL : 0);
     send_enc(fd, &e);
     return true;
 }
