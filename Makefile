@@ -27,7 +27,7 @@ PROGRAMS :=
 TESTS :=
 BENCHES :=
 
-.PHONY: all check test bench clean conform
+.PHONY: all check test bench clean conform deps
 all: $(LIB) programs
 
 .SECONDARY:
@@ -58,8 +58,14 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The Debian packages the build needs: installed when we are root, else
+# named in the one apt-get line to run (tools/setup-deps.sh, which CI uses
+# too).  One dpkg-query when everything is there.
+deps:
+	@sh tools/setup-deps.sh
+
 # make check: every test, sanitized, in its own build tree
-check:
+check: deps
 	$(MAKE) BUILD=$(BUILD)/san SANITIZE=1 run-tests
 	$(MAKE) BUILD=$(BUILD) all
 
@@ -69,7 +75,9 @@ run-tests: $(TESTS)
 test: check
 
 # the README's first command: the suite against the bundled reference server
-conform: all
+# (packages first, then the build, so a missing library is named at once)
+conform: deps
+	$(MAKE) all
 	$(BUILD)/vfu-conform --server $(BUILD)/vfu-refserver
 
 bench: $(BENCHES)
