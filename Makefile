@@ -31,7 +31,7 @@ PROGRAMS :=
 TESTS :=
 BENCHES :=
 
-.PHONY: all check test bench clean conform
+.PHONY: all check test bench clean conform deps
 all: $(LIB) programs
 
 .SECONDARY:
@@ -62,10 +62,16 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The Debian packages the build needs: installed when we are root, else
+# named in the one apt-get line to run (tools/setup-deps.sh, which CI uses
+# too).  One dpkg-query when everything is there.
+deps:
+	@sh tools/setup-deps.sh
+
 # make check: the programs, then every test, sanitized, in its own build
 # tree.  The tests run last, so that the last line of the output is their
 # summary ("make check: N passed, 0 failed"): CI logs are read from the tail.
-check:
+check: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD) all
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZE=1 run-tests
 
@@ -75,7 +81,9 @@ run-tests: $(TESTS)
 test: check
 
 # the README's first command: the suite against the bundled reference server
-conform: all
+# (packages first, then the build, so a missing library is named at once)
+conform: deps
+	$(MAKE) all
 	$(BUILD)/vfu-conform --server $(BUILD)/vfu-refserver
 
 bench: $(BENCHES)

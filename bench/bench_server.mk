@@ -1,5 +1,5 @@
-# Benchmark of the reference server: REGION_READ round trips and DMA
-# throughput through each DMA path.  Run with `make bench`.
+# Benchmark of the reference server: DMA throughput through each DMA
+# path.  Run with `make bench`.
 BENCHES += $(BUILD)/bench/bench_server
 
 $(BUILD)/obj/bench/bench_server.o: CPPFLAGS += -Iservers -DSRV_BIN='"$(BUILD)/vfu-refserver"'

@@ -209,6 +209,8 @@ bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outc
 bool step_run(struct sess *s, const struct scn_step *st, struct outcome *o);
 bool step_send(struct sess *s, const struct scn_step *st, struct outcome *o);
 bool step_expect(struct sess *s, const struct scn_step *st, struct outcome *o);
+/* runner_truncate.c */
+bool step_truncate(struct sess *s, const struct scn_step *st, struct outcome *o);
 /* "got error reply EINVAL", "got no reply within 3000 ms", ... */
 void describe_reply(const struct vfu_reply *r, enum vfu_call_status st, int timeout_ms, char *buf,
                     size_t n);

@@ -364,6 +364,7 @@ bool step_run(struct sess *s, const struct scn_step *st, struct outcome *o)
     case SCN_S_RECONNECT:
     case SCN_S_RESTART: return do_session(s, st, o);
     case SCN_S_SLEEP: return do_sleep(s, st, o);
+    case SCN_S_TRUNCATE: return step_truncate(s, st, o);
     }
     out_set(o, VFU_ERROR, VFU_FK_NONE, "unknown step");
     return false;

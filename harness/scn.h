@@ -149,6 +149,7 @@ enum scn_step_kind {
     SCN_S_RECONNECT,
     SCN_S_RESTART,
     SCN_S_SLEEP,
+    SCN_S_TRUNCATE,             /* resize the region's mmap fd as a hostile client would */
 };
 
 struct scn_step {
@@ -198,7 +199,7 @@ struct scn_step {
             const char *name;
             struct scn_value index, sub;
         } irq;
-        struct {               /* READ, WRITE */
+        struct {               /* READ, WRITE; TRUNCATE: region and count (the size) */
             struct scn_value region, offset, count, value;
             bool has_bytes;
             struct scn_bytes bytes;

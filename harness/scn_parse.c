@@ -56,6 +56,7 @@ static const char *const step_names[] = {
     [SCN_S_IRQ] = "irq", [SCN_S_READ] = "read", [SCN_S_WRITE] = "write", [SCN_S_POKE] = "poke",
     [SCN_S_SET] = "set", [SCN_S_CHECK] = "check", [SCN_S_DISCONNECT] = "disconnect",
     [SCN_S_RECONNECT] = "reconnect", [SCN_S_RESTART] = "restart", [SCN_S_SLEEP] = "sleep",
+    [SCN_S_TRUNCATE] = "truncate",
 };
 
 const char *scn_step_kind_name(enum scn_step_kind k)
@@ -588,6 +589,12 @@ static bool parse_step(struct pctx *p, const struct scn_tokens *t)
                 p->reqs[p->nreqs++] = (struct scn_req){.kind = SCN_R_SERVER, .line = st->line};
         }
         return true;
+    }
+    if (!strcmp(w, "truncate")) {
+        if (!need_session(p, w) || !(st = new_step(p, SCN_S_TRUNCATE))) return false;
+        if (t->n != 3) return fail(p, "truncate REGION SIZE");
+        return value(p, "region", t->tok[1], enum_names("pci_region"), &st->u.rw.region) &&
+               value(p, "size", t->tok[2], SCN_NAMES_NONE, &st->u.rw.count);
     }
     if (!strcmp(w, "sleep")) {
         if (!(st = new_step(p, SCN_S_SLEEP))) return false;

@@ -428,9 +428,31 @@ static bool check_fds(struct dctx *c, const struct vfu_fds_desc *r, int sid)
     return true;
 }
 
+/* Trailing bytes past what the layout covers: padding when the option
+ * allows it, they are all zero and what precedes them is a fixed structure
+ * (or nothing); otherwise the payload is too long. */
+static bool take_padding(struct dctx *c, uint64_t used, unsigned opts)
+{
+    struct vfu_msg *m = c->m;
+    uint64_t extra = m->payload_len - used;
+    bool after_struct = m->nparts == 0 || m->parts[m->nparts - 1].kind == VFU_P_STRUCT;
+    if (!(opts & VFU_DEC_ZERO_PADDING) || !after_struct) return false;
+    for (uint64_t i = used; i < m->payload_len; i++)
+        if (m->payload[i]) return false;
+    m->padding = (uint32_t)extra;
+    return true;
+}
+
 bool vfu_decode(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fds,
                 unsigned nfds, const struct vfu_limits *lim, enum vfu_role receiver,
                 struct vfu_error *err)
+{
+    return vfu_decode_opt(m, buf, len, fds, nfds, lim, receiver, 0, err);
+}
+
+bool vfu_decode_opt(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fds,
+                    unsigned nfds, const struct vfu_limits *lim, enum vfu_role receiver,
+                    unsigned opts, struct vfu_error *err)
 {
     struct vfu_limits dl;
     if (!lim) { vfu_limits_default(&dl); lim = &dl; }
@@ -489,16 +511,20 @@ bool vfu_decode(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fd
     int r = m->is_reply;
     int sid = m->cmd->sid[r];
     if (sid < 0) {
-        if (m->payload_len) return fail(&c, VFU_E_PAYLOAD_LONG, -1, m->payload_len, 0);
+        if (m->payload_len && !take_padding(&c, 0, opts))
+            return fail(&c, VFU_E_PAYLOAD_LONG, -1, m->payload_len, 0);
     } else {
         uint64_t used;
         if (!walk(&c, sid, 0, m->payload_len, -1, -1, true, &used)) return false;
-        if (used != m->payload_len) return fail(&c, VFU_E_PAYLOAD_LONG, -1, m->payload_len, used);
+        if (used != m->payload_len && !take_padding(&c, used, opts))
+            return fail(&c, VFU_E_PAYLOAD_LONG, -1, m->payload_len, used);
         int argsz = vfu_field_by_name(sid, "argsz");
         uint64_t a = argsz >= 0 ? vfu_get(m, argsz) : 0;
+        /* padded: argsz may count the padding or not */
+        bool unpadded_size = m->padding && a == used;
         switch (m->cmd->argsz[r]) {
         case VFU_ARGSZ_SELF:
-            if (a != m->payload_len) return fail(&c, VFU_E_ARGSZ, argsz, a, m->payload_len);
+            if (a != m->payload_len && !unpadded_size) return fail(&c, VFU_E_ARGSZ, argsz, a, m->payload_len);
             break;
         case VFU_ARGSZ_REPLY_MAX: {
             int rsid = m->cmd->sid[1];
@@ -518,7 +544,8 @@ bool vfu_decode(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fd
                 m->truncated = true;
             if (m->truncated) {
                 if (a <= m->payload_len) return fail(&c, VFU_E_ARRAY_OVERRUN, argsz, a, m->payload_len);
-            } else if (a != m->payload_len && !(m->cmd->argsz[r] == VFU_ARGSZ_FULL_OR_ECHO && a > m->payload_len)) {
+            } else if (a != m->payload_len && !unpadded_size &&
+                       !(m->cmd->argsz[r] == VFU_ARGSZ_FULL_OR_ECHO && a > m->payload_len)) {
                 return fail(&c, VFU_E_ARGSZ, argsz, a, m->payload_len);
             }
             break;

@@ -62,6 +62,7 @@ struct vfu_msg {
     bool is_reply;
     bool is_error;      /* error reply: header only */
     bool truncated;     /* reply stopped after its fixed part; argsz says the full size */
+    uint32_t padding;   /* zero bytes past the structure, taken under VFU_DEC_ZERO_PADDING */
     const uint8_t *payload;
     uint32_t payload_len;
     const int *fds;
@@ -84,6 +85,22 @@ bool vfu_frame_size(const uint8_t hdr[VFU_HDR_SIZE], const struct vfu_limits *li
 bool vfu_decode(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fds,
                 unsigned nfds, const struct vfu_limits *lim, enum vfu_role receiver,
                 struct vfu_error *err);
+
+/* Decode options (vfu_decode_opt); vfu_decode is the strict decoder, 0.
+ *
+ * VFU_DEC_ZERO_PADDING: bytes after a message's last fixed structure (or
+ * any payload of a command that has none) are taken as padding when every
+ * one of them is zero; m->padding says how many.  The spec sizes a message
+ * by msg_size and says nothing of trailing bytes, and simple clients send
+ * a request padded to its argsz.  Padding after counted data, an array or
+ * a bitmap is not padding but a count that disagrees with the payload, and
+ * any non-zero byte is still VFU_E_PAYLOAD_LONG.  An argsz that must equal
+ * the payload size may then equal either the structure or the padded
+ * payload.  Whether to accept it is the receiver's policy, not the codec's. */
+enum { VFU_DEC_ZERO_PADDING = 1u << 0 };
+bool vfu_decode_opt(struct vfu_msg *m, const uint8_t *buf, size_t len, const int *fds,
+                    unsigned nfds, const struct vfu_limits *lim, enum vfu_role receiver,
+                    unsigned opts, struct vfu_error *err);
 
 /* value of an integer field in its first instance; 0 when absent */
 uint64_t vfu_get(const struct vfu_msg *m, int field);

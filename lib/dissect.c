@@ -29,7 +29,7 @@ static const int no_fds[VFU_MAX_FDS] = {N64, N64, N64, N16, N16, N16, N4, N4, N4
 bool vfu_dissect_decode(struct vfu_msg *m, const uint8_t *buf, size_t len,
                         const struct vfu_dissect_opts *o, struct vfu_error *err)
 {
-    static const struct vfu_dissect_opts none = {0, NULL, VFU_ROLE_ANY, NULL, false};
+    static const struct vfu_dissect_opts none = {0, NULL, VFU_ROLE_ANY, NULL, false, 0};
     if (!o) o = &none;
     unsigned n = o->nfds;
     const int *fds = o->fds;
@@ -38,7 +38,7 @@ bool vfu_dissect_decode(struct vfu_msg *m, const uint8_t *buf, size_t len,
         /* no message carries more than SCM_MAX_FD; decode the rest anyway */
         if (n > VFU_MAX_FDS) n = 0;
     }
-    bool ok = vfu_decode(m, buf, len, fds, n, o->lim, o->receiver, err);
+    bool ok = vfu_decode_opt(m, buf, len, fds, n, o->lim, o->receiver, o->decode_opts, err);
     /* VERSION data is JSON the codec only frames: held to the capability
      * rules (lib/caps.c) as a server or client reading it would */
     uint32_t jlen;

@@ -19,6 +19,7 @@ struct vfu_dissect_opts {
     enum vfu_role receiver;        /* VFU_ROLE_ANY: no direction check */
     const struct vfu_limits *lim;  /* NULL: the spec's defaults */
     bool full;                     /* no eliding of long data, arrays, bitmaps */
+    unsigned decode_opts;          /* VFU_DEC_*: decode as a lenient receiver does */
 };
 
 /* opts NULL means: no fds, any receiver, default limits, elided output */

@@ -168,6 +168,7 @@ size_t vfu_msg_summary(const struct vfu_msg *m, char *buf, size_t n)
         }
     }
     if (m->truncated) put(&s, " truncated");
+    if (m->padding) put(&s, " padding=%u", m->padding);
     if (m->nfds) put(&s, " fds=%u", m->nfds);
     return s.len;
 }

@@ -165,7 +165,7 @@ size_t vfu_fs_prepare(const struct vfu_fs_record *r, uint16_t id, uint8_t *buf, 
 
 const char *vfu_fs_kind_name(unsigned kind)
 {
-    static const char *const names[VFU_FS__KINDS] = {"msg", "reply", "disconnect", "ioevent"};
+    static const char *const names[VFU_FS__KINDS] = {"msg", "reply", "disconnect", "ioevent", "truncate"};
     return kind < VFU_FS__KINDS ? names[kind] : "?";
 }
 

@@ -46,6 +46,11 @@ enum vfu_fs_kind {
     VFU_FS_DISCONNECT,
     /* the doorbell ioeventfd the server handed out is signalled */
     VFU_FS_IOEVENT,
+    /* the other side ftruncate()s the last fd the side under test sent it
+     * (a region's mmap fd) to the size in the record's bytes: a u64, fewer
+     * bytes padded with zeroes; nothing when no fd came yet.  Whether the
+     * resize succeeds (a sealed fd refuses it) is for the session to show. */
+    VFU_FS_TRUNCATE,
     VFU_FS__KINDS
 };
 

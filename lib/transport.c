@@ -84,9 +84,21 @@ void vfu_conn_close_fds(struct vfu_conn *c)
     c->nrfds = 0;
 }
 
+static void close_ahead(struct vfu_conn *c)
+{
+    for (unsigned i = 0; i < c->nafds; i++) close(c->afds[i]);
+    c->nafds = c->a_arrived = 0;
+    c->a_ctrunc = false;
+    c->alen = 0;
+    free(c->ahead);
+    c->ahead = NULL;
+    c->acap = 0;
+}
+
 void vfu_conn_close(struct vfu_conn *c)
 {
     vfu_conn_close_fds(c);
+    close_ahead(c);
     if (c->fd >= 0) close(c->fd);
     c->fd = -1;
     free(c->rbuf);
@@ -105,7 +117,13 @@ int vfu_conn_take_fd(struct vfu_conn *c, unsigned i)
 
 int vfu_conn_wait(struct vfu_conn *c, int timeout_ms)
 {
+    if (vfu_conn_pending(c)) return 1;
     return vfu_wait_until(c->fd, POLLIN, vfu_deadline(timeout_ms));
+}
+
+bool vfu_conn_pending(const struct vfu_conn *c)
+{
+    return c->read_ahead && c->alen > 0;
 }
 
 /* ------------------------------------------------------------- send --- */
@@ -247,10 +265,13 @@ static bool rx_fail(struct rx *r, struct vfu_error *err)
     return false;
 }
 
+static bool recv_ahead(struct vfu_conn *c, bool idle, struct vfu_error *err);
+
 bool vfu_recv(struct vfu_conn *c, struct vfu_error *err)
 {
     struct vfu_error local;
     if (!err) err = &local;
+    if (c->read_ahead) return recv_ahead(c, false, err);
     vfu_error_set(err, VFU_OK, -1, -1, 0, 0);
     vfu_conn_close_fds(c);
     c->rlen = 0;
@@ -277,6 +298,203 @@ bool vfu_recv(struct vfu_conn *c, struct vfu_error *err)
     c->rlen = size;
     trace(c, VFU_TRACE_RX, c->rbuf, size, c->rfds, c->nrfds, NULL);
     return true;
+}
+
+/* ------------------------------------------------- read-ahead receive ---
+ *
+ * Which message do fds belong to, when one recvmsg took the end of one
+ * message and the start of the next?  The kernel hands over a sender's fds
+ * with the first bytes of the sendmsg that carried them and stops the read
+ * right after that chunk, so they came with the last chunk read.  Senders
+ * (ours, libvfio-user, QEMU) attach a message's fds to a sendmsg that
+ * starts that message: the fds belong to the message holding the last byte
+ * read.  A read that did not pass the current message gives them to it, as
+ * the exact reader above does. */
+
+/* the last message that starts in p[0..len): where its header is */
+static uint32_t last_start(const uint8_t *p, uint32_t len)
+{
+    uint32_t pos = 0;
+    while (len - pos >= VFU_HDR_SIZE) {
+        struct vfu_hdr h;
+        vfu_hdr_decode(p + pos, len - pos, &h, NULL);
+        /* a size that cannot frame ends the walk: the stream is broken there */
+        if (h.msg_size < VFU_HDR_SIZE || h.msg_size >= len - pos) break;
+        pos += h.msg_size;
+    }
+    return pos;
+}
+
+/* msg_size of the message at rbuf[0], 0 while its header is incomplete */
+static uint32_t cur_size(const struct vfu_conn *c, uint32_t got)
+{
+    struct vfu_hdr h;
+    if (got < VFU_HDR_SIZE) return 0;
+    vfu_hdr_decode(c->rbuf, got, &h, NULL);
+    return h.msg_size;
+}
+
+struct fd_batch {
+    int fd[VFU_MAX_FDS];
+    unsigned n, arrived;
+    bool ctrunc;
+};
+
+static void batch_collect(struct fd_batch *b, struct msghdr *mh)
+{
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+        size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const unsigned char *p = CMSG_DATA(cm);
+        for (size_t i = 0; i < n; i++) {
+            int fd;
+            memcpy(&fd, p + i * sizeof fd, sizeof fd);
+            b->arrived++;
+            if (b->n < VFU_MAX_FDS) b->fd[b->n++] = fd;
+            else close(fd);
+        }
+    }
+    if (mh->msg_flags & MSG_CTRUNC) b->ctrunc = true;
+}
+
+/* into a message's fd list, up to the limit; the rest closed, all counted */
+static void batch_give(struct fd_batch *b, int *fds, unsigned *nfds, unsigned *arrived, bool *ctrunc,
+                       unsigned max)
+{
+    for (unsigned i = 0; i < b->n; i++)
+        if (*nfds < max) fds[(*nfds)++] = b->fd[i];
+        else close(b->fd[i]);
+    *arrived += b->arrived;
+    *ctrunc |= b->ctrunc;
+    b->n = b->arrived = 0;
+    b->ctrunc = false;
+}
+
+/* the next message's bytes (and fds) that an earlier read took: at most
+ * one message moves into rbuf */
+static void take_ahead(struct rx *r)
+{
+    struct vfu_conn *c = r->c;
+    uint32_t n = c->alen;
+    if (n >= VFU_HDR_SIZE) {
+        struct vfu_hdr h;
+        vfu_hdr_decode(c->ahead, n, &h, NULL);
+        if (h.msg_size >= VFU_HDR_SIZE && h.msg_size < n) n = h.msg_size;
+    }
+    if (n > c->rcap) n = (uint32_t)c->rcap;
+    memcpy(c->rbuf, c->ahead, n);
+    memmove(c->ahead, c->ahead + n, c->alen - n);
+    c->alen -= n;
+    r->got = n;
+    if (!c->nafds && !c->a_arrived && !c->a_ctrunc) return;
+    if (c->a_fd_at >= n) {
+        c->a_fd_at -= n;
+        return;
+    }
+    struct fd_batch b = {.n = c->nafds, .arrived = c->a_arrived, .ctrunc = c->a_ctrunc};
+    memcpy(b.fd, c->afds, c->nafds * sizeof(int));
+    c->nafds = c->a_arrived = 0;
+    c->a_ctrunc = false;
+    batch_give(&b, c->rfds, &c->nrfds, &r->arrived, &r->ctrunc, c->lim.max_fds);
+}
+
+/* Reads until want bytes of the current message are in, taking whatever
+ * else has arrived up to the buffer's end.  idle: the first call blocks
+ * without a deadline, which starts once bytes came. */
+static enum vfu_errc read_ahead_to(struct rx *r, uint32_t want, int64_t *deadline, bool idle)
+{
+    struct vfu_conn *c = r->c;
+    while (r->got < want) {
+        union fd_ctl ctl;
+        struct iovec iov = {.iov_base = c->rbuf + r->got, .iov_len = c->rcap - r->got};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+                            .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+        ssize_t n = recvmsg(c->fd, &mh, (idle ? 0 : MSG_DONTWAIT) | MSG_CMSG_CLOEXEC);
+        if (n > 0) {
+            if (idle) *deadline = vfu_deadline(c->timeout_ms);
+            idle = false;
+            struct fd_batch b = {.n = 0};
+            batch_collect(&b, &mh);
+            r->got += (uint32_t)n;
+            uint32_t size = cur_size(c, r->got);
+            if (size >= VFU_HDR_SIZE && r->got > size) {
+                /* past the message: the rest waits for the next call */
+                uint32_t extra = r->got - size;
+                memcpy(c->ahead, c->rbuf + size, extra);
+                c->alen = extra;
+                r->got = size;
+                c->a_fd_at = last_start(c->ahead, extra);
+                batch_give(&b, c->afds, &c->nafds, &c->a_arrived, &c->a_ctrunc, VFU_MAX_FDS);
+            } else {
+                batch_give(&b, c->rfds, &c->nrfds, &r->arrived, &r->ctrunc, c->lim.max_fds);
+            }
+            continue;
+        }
+        if (n == 0) return VFU_E_EOF;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            /* a non-blocking socket: wait in poll instead */
+            idle = false;
+            int w = vfu_wait_until(c->fd, POLLIN, *deadline);
+            if (w > 0) continue;
+            if (w == 0) return VFU_E_TIMEOUT;
+        }
+        r->sys = errno;
+        return r->sys == ECONNRESET ? VFU_E_EOF : VFU_E_IO;
+    }
+    return VFU_OK;
+}
+
+static bool recv_ahead(struct vfu_conn *c, bool idle, struct vfu_error *err)
+{
+    vfu_error_set(err, VFU_OK, -1, -1, 0, 0);
+    vfu_conn_close_fds(c);
+    c->rlen = 0;
+    struct rx r = {.c = c};
+    if (c->alen) {
+        take_ahead(&r);
+        idle = false;
+    }
+    /* Room for whatever one read may take past the message.  Reads happen
+     * only once ahead is empty: what is left there after take_ahead is a
+     * next message, and the current one is then complete (or too big). */
+    if (c->acap < c->rcap && c->alen == 0) {
+        uint8_t *b = realloc(c->ahead, c->rcap);
+        if (!b) {
+            vfu_error_set(err, VFU_E_NOMEM, -1, -1, c->rcap, 0);
+            return rx_fail(&r, err);
+        }
+        c->ahead = b;
+        c->acap = c->rcap;
+    }
+    int64_t deadline = vfu_deadline(idle ? -1 : c->timeout_ms);
+    uint32_t size = VFU_HDR_SIZE;
+    enum vfu_errc code = read_ahead_to(&r, size, &deadline, idle);
+    if (code == VFU_OK) {
+        if (!vfu_frame_size(c->rbuf, &c->lim, &size, err)) return rx_fail(&r, err);
+        /* a message that came whole in the first read is done here */
+        code = read_ahead_to(&r, size, &deadline, false);
+    }
+    if (code != VFU_OK) {
+        vfu_error_set(err, code, -1, -1, r.got, size);
+        err->sys_errno = r.sys;
+        return rx_fail(&r, err);
+    }
+    if (r.ctrunc || r.arrived > c->lim.max_fds) {
+        vfu_error_set(err, VFU_E_FD_TRUNC, -1, -1, r.arrived, c->lim.max_fds);
+        return rx_fail(&r, err);
+    }
+    c->rlen = size;
+    trace(c, VFU_TRACE_RX, c->rbuf, size, c->rfds, c->nrfds, NULL);
+    return true;
+}
+
+bool vfu_recv_idle(struct vfu_conn *c, struct vfu_error *err)
+{
+    struct vfu_error local;
+    if (!err) err = &local;
+    if (!c->read_ahead) return vfu_recv(c, err);
+    return recv_ahead(c, true, err);
 }
 
 bool vfu_recv_msg(struct vfu_conn *c, struct vfu_msg *m, enum vfu_role receiver,

@@ -33,6 +33,20 @@ struct vfu_conn {
     int rfds[VFU_MAX_FDS];     /* fds of the last message; -1 once taken */
     unsigned nrfds;
     struct vfu_trace_hook trace;
+    /* Read-ahead (off unless the owner sets it): one recvmsg takes as much
+     * as has arrived, up to the receive buffer, so a whole message usually
+     * comes in one call; bytes past the message wait in `ahead` for the
+     * next vfu_recv, with the fds that came with them.  An owner that polls
+     * c->fd must ask vfu_conn_pending first: what waits here makes no
+     * noise on the socket. */
+    bool read_ahead;
+    uint8_t *ahead;
+    size_t acap;
+    uint32_t alen;
+    int afds[VFU_MAX_FDS];     /* fds of the message at ahead[a_fd_at] */
+    unsigned nafds, a_arrived;
+    bool a_ctrunc;
+    uint32_t a_fd_at;
 };
 
 /* Every socket is close-on-exec.  System call failures are VFU_E_IO with
@@ -75,6 +89,15 @@ bool vfu_send_enc(struct vfu_conn *c, const struct vfu_enc *e, struct vfu_error 
  *   VFU_E_SIZE_BELOW_HDR / VFU_E_SIZE_LIMIT, VFU_E_IO: the stream cannot be
  *                  trusted after these and should be closed. */
 bool vfu_recv(struct vfu_conn *c, struct vfu_error *err);
+/* With read_ahead: as vfu_recv, but the first byte is waited for as long
+ * as it takes in a blocking recvmsg (no poll first: one system call when
+ * the whole message is there); c->timeout_ms bounds the rest.  Without
+ * read_ahead it is vfu_recv. */
+bool vfu_recv_idle(struct vfu_conn *c, struct vfu_error *err);
+/* bytes of a next message are already read (read_ahead): vfu_recv takes
+ * them before the socket, and polling c->fd would not show them */
+bool vfu_conn_pending(const struct vfu_conn *c);
+
 /* vfu_recv then vfu_decode; m borrows c->rbuf and c->rfds.  When decoding
  * fails the fds are closed, and c->rbuf still holds the message (its header
  * gives msg_id and command for an error reply). */

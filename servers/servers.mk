@@ -22,6 +22,8 @@ $(SRV_BIN): $(BUILD)/obj/servers/main.o $(SRV_LIB) $(TOYDEV_LIB) $(LIB)
 
 # socket-level tests start the program built beside them
 $(BUILD)/obj/tests/test_srv%.o: CPPFLAGS += -Iservers -DSRV_BIN='"$(SRV_BIN)"'
+# the fuzzers' regression inputs for server bugs (test_srv_seal.c keeps one)
+$(BUILD)/obj/tests/test_srv%.o: CPPFLAGS += -DREGRESSION_DIR='"$(abspath corpus/regressions/server)"'
 
 # more specific than tests/tests.mk's $(BUILD)/tests/%, so make prefers it
 $(BUILD)/tests/test_srv%: $(BUILD)/obj/tests/test_srv%.o $(SRV_LIB) $(TOYDEV_LIB) $(LIB) $(SRV_BIN)

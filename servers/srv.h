@@ -82,6 +82,30 @@ int srv_ioeventfd(const struct srv *s);
 enum srv_verdict srv_ioevent(struct srv *s);
 bool srv_negotiated(const struct srv *s);
 
+/* How the server decodes what it receives.  Zero padding past a request's
+ * structure is taken (libvfio-user's sample client pads
+ * DEVICE_GET_REGION_INFO to its argsz; the spec sizes messages by msg_size
+ * and is silent on trailing bytes) and counted as the client's deviation;
+ * non-zero trailing bytes are still refused. */
+#define SRV_DECODE_OPTS VFU_DEC_ZERO_PADDING
+
+/* What the client did that the server tolerates but the spec's layout does
+ * not describe: read by the client-conformance work after (or during) a
+ * session.  Counted over the server's life; each kind is logged on stderr
+ * once per command and client session. */
+enum srv_deviation_kind {
+    SRV_DEV_ZERO_PADDING,   /* a request padded with zero bytes past its structure */
+    SRV_DEV__COUNT
+};
+
+struct srv_deviations {
+    uint64_t messages[SRV_DEV__COUNT];                     /* how many requests */
+    uint64_t bytes[SRV_DEV__COUNT];                        /* padding bytes in all */
+    uint64_t by_cmd[SRV_DEV__COUNT][VFU_CMD_MAX + 1];      /* requests, per command */
+};
+
+const struct srv_deviations *srv_deviations(const struct srv *s);
+
 /* SIGBUS from a DMA mapping whose file the client shrank turns into
  * -EFAULT for that access instead of killing the process.  Installs a
  * process-wide handler; call once from main or a test. */

@@ -112,6 +112,7 @@ void srv_disconnect(struct srv *s)
     s->write_multiple = false;
     s->client_xfer = VFU_DEFAULT_MAX_DATA_XFER_SIZE;
     s->client_fds = VFU_DEFAULT_MAX_MSG_FDS;
+    memset(s->dev_logged, 0, sizeof s->dev_logged);
     vfu_limits_default(&s->rx);
     if (s->peer.limits) s->peer.limits(s->peer.ctx, &s->rx);
 }
@@ -241,6 +242,8 @@ enum srv_verdict srv_handle(struct srv *s, const struct vfu_msg *m, int *fds)
         reply_error(s, &m->hdr, EINVAL);
         return verdict(s);
     }
+    /* counted once the request is one the server goes on to handle */
+    if (m->padding) srv_deviation(s, SRV_DEV_ZERO_PADDING, m, m->padding);
     srv_handler *h = cmd <= VFU_CMD_MAX ? handlers[cmd] : NULL;
     /* DMA_READ/WRITE towards the server are stopped by the codec's
      * direction check; anything else without a handler is unknown here */
@@ -300,7 +303,8 @@ static enum srv_verdict fault_clear_flags(struct srv *s, const uint8_t *buf, siz
     vfu_write_uint(p, f->width, vfu_read_uint(p, f->width) & known);
     struct vfu_msg m;
     struct vfu_error err;
-    enum srv_verdict v = vfu_decode(&m, copy, len, fds, nfds, &s->rx, VFU_ROLE_SERVER, &err)
+    enum srv_verdict v = vfu_decode_opt(&m, copy, len, fds, nfds, &s->rx, VFU_ROLE_SERVER,
+                                        SRV_DECODE_OPTS, &err)
                              ? srv_handle(s, &m, fds)
                              : srv_reject(s, &m, &err);
     free(copy);
@@ -311,7 +315,7 @@ enum srv_verdict srv_input(struct srv *s, const uint8_t *buf, size_t len, int *f
 {
     struct vfu_msg m;
     struct vfu_error err;
-    if (!vfu_decode(&m, buf, len, fds, nfds, &s->rx, VFU_ROLE_SERVER, &err)) {
+    if (!vfu_decode_opt(&m, buf, len, fds, nfds, &s->rx, VFU_ROLE_SERVER, SRV_DECODE_OPTS, &err)) {
         if (err.code == VFU_E_HDR_SHORT) return SRV_CLOSE;
         if (err.code == VFU_E_RESERVED_FLAGS && err.field == VFU_F_DMA_MAP_FLAGS &&
             srv_fault(s, FAULT_DMA_RESERVED_FLAGS_ACCEPTED))

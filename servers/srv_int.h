@@ -81,10 +81,17 @@ struct srv {
     struct srv_irqs irq;
     int ioeventfd;
     struct srv_mig mig;
+
+    struct srv_deviations dev_seen;
+    /* per kind, the commands already logged this session (bit = command) */
+    uint32_t dev_logged[SRV_DEV__COUNT];
 };
 
 /* srv_fault.c: is this seeded fault switched on? */
 bool srv_fault(const struct srv *s, enum srv_fault_id f);
+
+/* srv_deviation.c: count (and log once per command) what a client did */
+void srv_deviation(struct srv *s, enum srv_deviation_kind k, const struct vfu_msg *m, uint64_t bytes);
 
 /* srv_core.c */
 void srv_reply_begin(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e);

@@ -6,7 +6,12 @@
  * socket, and the loop waits for its reply.  Commands the client sends on
  * the main socket meanwhile are queued, whole with their fds, and handled
  * after the current one, so the order of commands is kept and neither side
- * waits for the other forever. */
+ * waits for the other forever.
+ *
+ * The main socket reads ahead (lib/transport.h): a request that has arrived
+ * comes in one recvmsg, and with no twin socket or ioeventfd to watch the
+ * loop waits in that recvmsg instead of poll, so a request and its reply
+ * cost two system calls. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -199,10 +204,11 @@ static enum srv_verdict drain_queue(struct loop *L)
     return SRV_CONTINUE;
 }
 
-static enum srv_verdict on_main(struct loop *L)
+/* idle: nothing else to watch, so wait in the read itself */
+static enum srv_verdict on_main(struct loop *L, bool idle)
 {
     struct vfu_error err;
-    if (!vfu_recv(&L->main, &err)) {
+    if (!(idle ? vfu_recv_idle(&L->main, &err) : vfu_recv(&L->main, &err))) {
         if (err.code == VFU_E_FD_TRUNC) return reject_framed(L, L->main.rbuf, L->main.rlen, &err);
         if (err.code != VFU_E_EOF || err.got) {
             char b[200];
@@ -239,6 +245,9 @@ static bool start_session(struct loop *L, int fd)
         return false;
     }
     conn_setup(L, &L->main, "");
+    /* one recvmsg per request when it has arrived whole (commands queued
+     * behind a DMA round trip come out of the same buffer) */
+    L->main.read_ahead = true;
     L->rx_changed = false;
     return true;
 }
@@ -273,6 +282,15 @@ int srv_loop_run(const struct srv_loop_cfg *cfg)
             if (!start_session(&L, fd)) continue;
         }
         served = true;
+        enum srv_verdict v = SRV_CONTINUE;
+        /* A request already read, or nothing but the main socket to watch:
+         * no poll, so a request costs one recvmsg and one sendmsg. */
+        bool alone = L.twin.fd < 0 && srv_ioeventfd(L.s) < 0;
+        if (vfu_conn_pending(&L.main) || alone) {
+            v = on_main(&L, !vfu_conn_pending(&L.main));
+            if (v == SRV_CLOSE) end_session(&L);
+            continue;
+        }
         struct pollfd p[3] = {{L.main.fd, POLLIN, 0}, {L.twin.fd, POLLIN, 0},
                               {srv_ioeventfd(L.s), POLLIN, 0}};
         if (poll(p, 3, -1) < 0) {
@@ -281,8 +299,7 @@ int srv_loop_run(const struct srv_loop_cfg *cfg)
             rc = 1;
             break;
         }
-        enum srv_verdict v = SRV_CONTINUE;
-        if (p[0].revents) v = on_main(&L);
+        if (p[0].revents) v = on_main(&L, false);
         if (v == SRV_CONTINUE && L.twin.fd >= 0 && p[1].revents) v = on_twin(&L);
         if (v == SRV_CONTINUE && p[2].fd >= 0 && p[2].fd == srv_ioeventfd(L.s) && p[2].revents) {
             v = srv_ioevent(L.s);

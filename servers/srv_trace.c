@@ -16,7 +16,9 @@ void srv_trace(void *ctx, enum vfu_trace_dir dir, const uint8_t *buf, size_t len
         fprintf(stderr, "vfu-refserver: %s%s %zu bytes: %s\n", d, where, len, line);
         return;
     }
-    struct vfu_dissect_opts o = {.nfds = nfds, .fds = fds, .receiver = VFU_ROLE_ANY};
+    /* what comes in is shown as the server decodes it (zero padding taken) */
+    struct vfu_dissect_opts o = {.nfds = nfds, .fds = fds, .receiver = VFU_ROLE_ANY,
+                                 .decode_opts = dir == VFU_TRACE_RX ? SRV_DECODE_OPTS : 0};
     vfu_summarize(buf, len, &o, line, sizeof line, NULL);
     fprintf(stderr, "vfu-refserver: %s%s %s\n", d, where, line);
 }

@@ -3,6 +3,7 @@
  * plain memory in a memfd: the device and any client mmap of the fd see the
  * same bytes, so region accesses are simple copies. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,9 +28,17 @@ struct toydev *toydev_create(const struct toydev_ops *ops, void *ctx, int *err)
     d->ops = *ops;
     d->ctx = ctx;
     d->bar2 = MAP_FAILED;
-    d->bar2_fd = memfd_create("toydev-bar2", MFD_CLOEXEC);
+    d->bar2_fd = memfd_create("toydev-bar2", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     d->dma_buf = malloc(TOYDEV_DMA_CHUNK);
     if (d->bar2_fd < 0 || !d->dma_buf || ftruncate(d->bar2_fd, TOYDEV_BAR2_SIZE) != 0)
+        goto fail_errno;
+    /* The fd goes to every client (GET_REGION_INFO).  A client that could
+     * shrink it would make the device's own accesses to BAR2 (REGION_READ /
+     * WRITE, reset, migration save) fault with SIGBUS, for every later
+     * client too; sealed, its size is fixed for good.  F_SEAL_SEAL keeps a
+     * client from adding seals of its own (F_SEAL_FUTURE_WRITE would stop
+     * the next client's writable mmap). */
+    if (fcntl(d->bar2_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
         goto fail_errno;
     d->bar2 = mmap(NULL, TOYDEV_BAR2_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, d->bar2_fd, 0);
     if (d->bar2 == MAP_FAILED)

@@ -177,7 +177,7 @@ static void io_fds_elements_and_fds(void **state)
     vfu_enc_set(&enc, VFU_F_IOREGIONFD_USER_DATA, 0x42);
     size_t len = finish();
     bool ok;
-    struct vfu_dissect_opts o = {1, NULL, VFU_ROLE_CLIENT, NULL, false};
+    struct vfu_dissect_opts o = {1, NULL, VFU_ROLE_CLIENT, NULL, false, 0};
     char *out = view(len, &o, &ok);
     assert_true(ok);
     assert_true(line_has(out, "reply, id 3, 72 bytes, 1 fds", NULL, NULL));
@@ -232,7 +232,7 @@ static void data_elided_unless_full(void **state)
     assert_false(line_has(out, "@224 ", NULL, NULL));
     free(out);
 
-    struct vfu_dissect_opts o = {0, NULL, VFU_ROLE_ANY, NULL, true};
+    struct vfu_dissect_opts o = {0, NULL, VFU_ROLE_ANY, NULL, true, 0};
     out = view(len, &o, &ok);
     assert_true(line_has(out, "@224 ", "c0 c1 c2 c3 c4 c5 c6 c7", NULL));
     assert_false(line_has(out, "more bytes", NULL, NULL));
@@ -344,7 +344,7 @@ static void too_many_fds(void **state)
     struct vfu_limits lim;
     vfu_limits_default(&lim);
     lim.max_fds = VFU_MAX_FDS;
-    struct vfu_dissect_opts o = {VFU_MAX_FDS + 1, NULL, VFU_ROLE_ANY, &lim, false};
+    struct vfu_dissect_opts o = {VFU_MAX_FDS + 1, NULL, VFU_ROLE_ANY, &lim, false, 0};
     struct vfu_msg m;
     struct vfu_error err;
     assert_false(vfu_dissect_decode(&m, buf, len, &o, &err));
@@ -421,7 +421,7 @@ static void mutations_agree_with_codec(void **state)
             if (n >= VFU_HDR_SIZE && RND() % 2) vfu_write_uint(buf + 4, 4, n);
             unsigned nfds = RND() % 3;
             bool full = RND() % 2 == 0;
-            struct vfu_dissect_opts o = {nfds, NULL, VFU_ROLE_ANY, NULL, full};
+            struct vfu_dissect_opts o = {nfds, NULL, VFU_ROLE_ANY, NULL, full, 0};
             struct vfu_msg m;
             struct vfu_error e1, e2;
             static const int fds[3] = {-1, -1, -1};

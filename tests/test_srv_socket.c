@@ -355,6 +355,76 @@ static void too_many_fds(void **state)
     c_stop(pid);
 }
 
+/* Requests sent back to back, before any reply is read, one sendmsg each
+ * with a DMA_MAP's fd in the middle, then a burst in one sendmsg: the
+ * server (which reads ahead) answers each in order, and the fd goes with
+ * the DMA_MAP it was sent with. */
+static void pipelined_requests(void **state)
+{
+    (void)state;
+    char path[128];
+    c_sock_path(path, sizeof path, "pipe");
+    struct vfu_proc *pid = c_start(path, NULL, NULL);
+    struct cl k;
+    c_open(&k, path);
+    c_version(&k, false);
+    int memfd = c_memfd(0x10000);
+    static uint8_t bufs[3][256];
+    struct vfu_enc e[3];
+    struct vfu_error err;
+    for (int i = 0; i < 3; i++) {
+        uint16_t cmd = i == 1 ? VFU_CMD_DMA_MAP : VFU_CMD_REGION_READ;
+        vfu_enc_begin(&e[i], bufs[i], sizeof bufs[i], cmd, false, (uint16_t)(100 + i));
+        if (i == 1) {
+            vfu_enc_set(&e[i], VFU_F_DMA_MAP_FLAGS, VFU_DMA_MAP_FLAGS_READ | VFU_DMA_MAP_FLAGS_WRITE);
+            vfu_enc_set(&e[i], VFU_F_DMA_MAP_ADDRESS, MAPPED);
+            vfu_enc_set(&e[i], VFU_F_DMA_MAP_SIZE, 0x10000);
+            vfu_enc_fd(&e[i], memfd);
+        } else {
+            vfu_enc_set(&e[i], VFU_F_REGION_ACCESS_REGION, VFU_PCI_REGION_BAR0);
+            vfu_enc_set(&e[i], VFU_F_REGION_ACCESS_OFFSET, TOYDEV_REG_ID);
+            vfu_enc_set(&e[i], VFU_F_REGION_ACCESS_COUNT, 4);
+        }
+        assert_true(vfu_enc_finish(&e[i], &err));
+    }
+    for (int i = 0; i < 3; i++) assert_true(vfu_send_enc(&k.c, &e[i], &err));
+    for (int i = 0; i < 3; i++) {
+        struct vfu_msg m;
+        assert_true(vfu_recv_msg(&k.c, &m, VFU_ROLE_CLIENT, &err));
+        assert_int_equal(m.hdr.msg_id, 100 + i);
+        assert_false(m.is_error);
+    }
+    /* mapped: a second map of the same range overlaps */
+    assert_int_equal(c_map(&k, MAPPED, 0x10000, memfd), EEXIST);
+
+    /* 64 reads in one sendmsg */
+    enum { N = 64 };
+    static uint8_t burst[N * 64];
+    size_t len = 0;
+    for (int i = 0; i < N; i++) {
+        struct vfu_enc r;
+        vfu_enc_begin(&r, burst + len, sizeof burst - len, VFU_CMD_REGION_READ, false, (uint16_t)(200 + i));
+        vfu_enc_set(&r, VFU_F_REGION_ACCESS_REGION, VFU_PCI_REGION_BAR0);
+        vfu_enc_set(&r, VFU_F_REGION_ACCESS_OFFSET, TOYDEV_REG_ID);
+        vfu_enc_set(&r, VFU_F_REGION_ACCESS_COUNT, 4);
+        assert_true(vfu_enc_finish(&r, &err));
+        len += r.len;
+    }
+    assert_true(vfu_send(&k.c, burst, len, NULL, 0, &err));
+    for (int i = 0; i < N; i++) {
+        struct vfu_msg m;
+        assert_true(vfu_recv_msg(&k.c, &m, VFU_ROLE_CLIENT, &err));
+        assert_int_equal(m.hdr.msg_id, 200 + i);
+        uint32_t n;
+        const uint8_t *d = vfu_data(&m, VFU_F_REGION_ACCESS_DATA_DATA, &n);
+        assert_int_equal(n, 4);
+        assert_int_equal(vfu_read_uint(d, 4), TOYDEV_ID_VALUE);
+    }
+    close(memfd);
+    c_close(&k);
+    c_stop(pid);
+}
+
 static void no_fd_leak_over_sessions(void **state)
 {
     (void)state;
@@ -409,6 +479,7 @@ int main(void)
         cmocka_unit_test(bad_framing_then_next_client),
         cmocka_unit_test(commands_during_message_dma),
         cmocka_unit_test(too_many_fds),
+        cmocka_unit_test(pipelined_requests),
         cmocka_unit_test(no_fd_leak_over_sessions),
     };
     int r = cmocka_run_group_tests_name("srv_socket", tests, NULL, NULL);

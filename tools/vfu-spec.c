@@ -295,7 +295,7 @@ static int cmd_decode(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct decode_opts o = {{0, NULL, VFU_ROLE_ANY, NULL, false}, {0, 0, 0}, false};
+    struct decode_opts o = {{0, NULL, VFU_ROLE_ANY, NULL, false, 0}, {0, 0, 0}, false};
     vfu_limits_default(&o.lim);
     o.d.lim = &o.lim;
     const char *file = NULL;
