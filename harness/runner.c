@@ -186,7 +186,8 @@ done:
      * time, rather than blamed on the next scenario */
     late_crash(R, res, "after the scenario's last step", s.saw_close ? 50 : LATE_CRASH_MS);
     if (tr) {
-        if (res->verdict == VFU_FAIL || res->verdict == VFU_ERROR) keep_trace(R, tr, res);
+        if (R->o->trace_all || res->verdict == VFU_FAIL || res->verdict == VFU_ERROR)
+            keep_trace(R, tr, res);
         vfu_tracer_free(tr);
     }
     apply_xfail(R->o, res);
