@@ -81,3 +81,10 @@ fuzz-ci:
 CORPUS_OUT ?= build/corpus
 corpus: $(BUILD)/vfu-corpus $(BUILD)/vfu-conform $(BUILD)/vfu-refserver
 	sh fuzz/make-corpus.sh $(BUILD) $(CORPUS_OUT)
+
+# make check: the ClusterFuzzLite build.sh under the contract's variables
+TESTS += $(BUILD)/tests/cflite
+$(BUILD)/tests/cflite: tests/test_cflite.sh .clusterfuzzlite/build.sh
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh %s\n' '$(abspath tests/test_cflite.sh)' >$@
+	chmod +x $@

@@ -82,9 +82,17 @@ bool fuzz_session_request(struct fuzz_session *fs, const uint8_t *req, size_t le
 
 int fuzz_session_run(const struct fuzz_server *srv, const uint8_t *data, size_t size)
 {
+    /* one handler at a time: made on the first run, again if another
+     * server is asked for (a test driving two) */
     static void *h;
+    static const struct fuzz_server *made_for;
     static bool failed;
     struct fuzz_session *fs = &S;
+    if (made_for != srv) {
+        made_for = srv;
+        failed = false;
+        h = NULL;
+    }
     if (!h && !failed) {
         h = srv->create(fs);
         if (!h) {
