@@ -33,11 +33,55 @@ struct fuzz_session {
 
 static struct fuzz_session S;
 
+/* memfds are the commonest fd in a session and the dearest to make (an
+ * inode each, freed again on the last close): the driver keeps a pool and
+ * hands out duplicates, each emptied (ftruncate to 0: every page dropped,
+ * so nothing an earlier run wrote is seen) and resized for its record.
+ * The n-th memfd of a run gets pool entry n, so within a run no two
+ * records share a file; across runs an entry is reused only after the
+ * previous run's disconnect, which must have let go of it (the fd check
+ * says so).  A pooled file that cannot be reset (sealed by the handler) is
+ * replaced. */
+#define POOL 64
+static int pool[POOL];
+static unsigned pool_used;   /* entries taken in this run */
+
+static int pooled_memfd(const struct vfu_fs_fd *d)
+{
+    if (pool_used >= POOL) return vfu_fs_open_fd(d);
+    int *p = &pool[pool_used++];
+    uint32_t size = d->size % VFU_FS_MAX_MEMFD;
+    if (*p > 0 && (ftruncate(*p, 0) < 0 || ftruncate(*p, size) < 0 || lseek(*p, 0, SEEK_SET) < 0)) {
+        close(*p);
+        *p = 0;
+    }
+    if (*p <= 0) {
+        struct vfu_fs_fd fresh = {VFU_FS_FD_MEMFD, size};
+        int fd = vfu_fs_open_fd(&fresh);
+        if (fd < 0) return -1;
+        /* kept above the fds a run hands out, so the leak check and the
+         * handler's fd numbers do not meet it */
+        *p = fcntl(fd, F_DUPFD_CLOEXEC, 1000);
+        close(fd);
+        if (*p < 0) {
+            *p = 0;
+            return -1;
+        }
+    }
+    return fcntl(*p, F_DUPFD_CLOEXEC, 0);
+}
+
 static bool open_fds(const struct vfu_fs_record *r, int *fds)
 {
-    /* out of fds or memory: the environment's failure, not the handler's;
-     * the record is skipped */
-    if (!vfu_fs_open_fds(r, fds)) return false;
+    for (unsigned i = 0; i < r->nfds; i++) {
+        fds[i] = r->fds[i].kind == VFU_FS_FD_MEMFD ? pooled_memfd(&r->fds[i]) : vfu_fs_open_fd(&r->fds[i]);
+        if (fds[i] < 0) {
+            /* out of fds or memory: the environment's failure, not the
+             * handler's; the record is skipped */
+            vfu_fs_close_fds(fds, i);
+            return false;
+        }
+    }
     fuzz_fds_note(fds, r->nfds);
     return true;
 }
@@ -102,6 +146,7 @@ int fuzz_session_run(const struct fuzz_server *srv, const uint8_t *data, size_t 
     }
     if (!h) return 0;
     vfu_limits_default(&fs->rx);
+    pool_used = 0;
     srv->reset(h);
     vfu_fs_parse(data, size, &fs->in);
     fs->next_reply = 0;
