@@ -228,7 +228,8 @@ done:
         if (!R->server_dead_seen) R->fresh = false;
     }
     if (tr) {
-        if (res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL || res->verdict == VFU_ERROR) keep_trace(R, tr, res);
+        if (R->o->trace_all || res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL || res->verdict == VFU_ERROR)
+            keep_trace(R, tr, res);
         vfu_tracer_free(tr);
     }
 }

@@ -29,6 +29,7 @@ struct vfu_runner_opts {
     const char *connect_path;
     int timeout_ms;              /* each answer awaited; 0: the default */
     const char *trace_dir;       /* CBOR trace of each failing scenario, or NULL */
+    bool trace_all;              /* ... of every scenario run (fuzz seeds: make corpus) */
     const char *tool;            /* program and version, for traces */
     const char *const *xfail;    /* ids or fnmatch globs of expected failures */
     size_t nxfail;

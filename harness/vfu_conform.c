@@ -60,6 +60,7 @@ static const char usage[] =
     "  --format FMT          human (default), tap, junit or json\n"
     "  --output FILE         write the report to FILE instead of stdout\n"
     "  --trace-dir DIR       keep a CBOR wire trace of each failing scenario\n"
+    "  --trace-all           with --trace-dir: of every scenario (fuzz seeds)\n"
     "  --verbose             human format: list passes too\n"
     "  --fail-fast           stop at the first scenario that fails the run\n"
     "  --server-output       copy the server's stderr to ours as it comes\n"
@@ -79,7 +80,7 @@ struct opts {
     int timeout_ms;
     unsigned max_seconds;
     enum vfu_report_format format;
-    bool list, verbose, server_output, fail_fast;
+    bool list, verbose, server_output, fail_fast, trace_all;
 };
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -94,7 +95,7 @@ static int bad_usage(const char *fmt, const char *arg)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_SERVER = 256, O_CONNECT, O_SCN, O_LIST, O_ONLY, O_SKIP, O_XFAIL, O_TIMEOUT, O_FORMAT,
-           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST, O_MAXSEC };
+           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST, O_MAXSEC, O_TRACEALL };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER}, {"connect", required_argument, NULL, O_CONNECT},
         {"scenarios", required_argument, NULL, O_SCN}, {"list", no_argument, NULL, O_LIST},
@@ -105,6 +106,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"server-output", no_argument, NULL, O_SRVOUT}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},     {"fail-fast", no_argument, NULL, O_FAILFAST},
         {"max-seconds", required_argument, NULL, O_MAXSEC},
+        {"trace-all", no_argument, NULL, O_TRACEALL},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -150,6 +152,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             break;
         case O_OUTPUT: o->output = optarg; break;
         case O_TRACE: o->trace_dir = optarg; break;
+        case O_TRACEALL: o->trace_all = true; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_FAILFAST: o->fail_fast = true; break;
         case O_SRVOUT: o->server_output = true; break;
@@ -451,6 +454,11 @@ int main(int argc, char **argv)
     const char **xpats = NULL;
     size_t nx = 0;
     if (o.xfail_file && !read_xfail(o.xfail_file, &xtext, &xpats, &nx)) goto out;
+    if (o.trace_all && !o.trace_dir) {
+        fprintf(stderr, "vfu-conform: --trace-all needs --trace-dir DIR (try --help)\n");
+        rc = 2;
+        goto out;
+    }
     if (o.trace_dir) {
         struct stat stt;
         if (stat(o.trace_dir, &stt) < 0 && mkdir(o.trace_dir, 0755) < 0) {
@@ -466,7 +474,7 @@ int main(int argc, char **argv)
     struct progress prog = {isatty(STDERR_FILENO) == 1, 0};
     struct vfu_runner_opts ro = {
         .server_cmd = o.server, .connect_path = o.connect, .timeout_ms = o.timeout_ms,
-        .trace_dir = o.trace_dir, .tool = TOOL, .xfail = xpats, .nxfail = nx,
+        .trace_dir = o.trace_dir, .trace_all = o.trace_all, .tool = TOOL, .xfail = xpats, .nxfail = nx,
         .echo_server_output = o.server_output, .fail_fast = o.fail_fast, .progress = progress,
         .progress_ctx = &prog, .max_seconds = o.max_seconds,
     };

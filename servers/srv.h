@@ -73,6 +73,12 @@ enum srv_verdict srv_reject(struct srv *s, const struct vfu_msg *m, const struct
  * dirty logging, forget the negotiation.  The device keeps its state. */
 void srv_disconnect(struct srv *s);
 
+/* Back to the state srv_create left: client gone (as srv_disconnect), the
+ * device reset, interrupts unmasked, migration RUNNING, message ids from 1.
+ * What srv_create allocated is kept: an in-process fuzzer gets a fresh
+ * device per run without the cost of a fresh server. */
+void srv_reset(struct srv *s);
+
 /* What the server accepts right now (defaults until VERSION). */
 const struct vfu_limits *srv_rx_limits(const struct srv *s);
 /* The doorbell ioeventfd handed out by GET_REGION_IO_FDS, or -1. */
@@ -113,5 +119,8 @@ void srv_fault_guard_install(void);
 
 /* one line on stderr, "vfu-refserver: " first */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* no more lines from srv_log (in-process fuzzing: millions of runs, each
+ * a stray reply or two) */
+void srv_log_mute(bool mute);
 
 #endif

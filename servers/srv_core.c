@@ -9,8 +9,16 @@
 
 #include "srv_int.h"
 
+static bool log_muted;
+
+void srv_log_mute(bool mute)
+{
+    log_muted = mute;
+}
+
 void srv_log(const char *fmt, ...)
 {
+    if (log_muted) return;
     va_list ap;
     va_start(ap, fmt);
     fputs("vfu-refserver: ", stderr);
@@ -115,6 +123,15 @@ void srv_disconnect(struct srv *s)
     memset(s->dev_logged, 0, sizeof s->dev_logged);
     vfu_limits_default(&s->rx);
     if (s->peer.limits) s->peer.limits(s->peer.ctx, &s->rx);
+}
+
+void srv_reset(struct srv *s)
+{
+    srv_disconnect(s);
+    toydev_reset(s->dev);
+    srv_irq_reset(s);
+    srv_mig_reset(s);
+    s->next_id = 1;
 }
 
 const struct vfu_limits *srv_rx_limits(const struct srv *s) { return &s->rx; }

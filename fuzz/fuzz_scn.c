@@ -1,0 +1,21 @@
+/* Target: the scenario-file loader (harness/scn.h) on one file's text. */
+#include "fuzz_target.h"
+#include "scn.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct scn_set set;
+    struct scn_errors errs = {0};
+    scn_set_init(&set);
+    scn_load_text(&set, "fuzz.scn", (const char *)data, size, &errs);
+    scn_errors_free(&errs);
+    scn_set_free(&set);
+    return 0;
+}
