@@ -125,8 +125,8 @@ static bool op_rec_msg(struct vfu_mut *m, struct vfu_fs *fs, size_t cap)
     if (r->kind != VFU_FS_MSG && r->kind != VFU_FS_REPLY) return false;
     uint8_t *buf = mut_arena(m, cap);
     if (!buf) return false;
-    size_t len = r->len < cap ? r->len : cap;
-    memcpy(buf, r->msg, len);
+    size_t len = !r->msg ? 0 : r->len < cap ? r->len : cap;
+    if (len) memcpy(buf, r->msg, len);
     m->cur_nfds = r->nfds;
     len = vfu_mut_message(m, buf, len, cap, to_server(m));
     m->arena_len += len;

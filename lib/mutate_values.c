@@ -193,6 +193,12 @@ size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, siz
     case VFU_M_ID:
         put(&v, 0x7fff); put(&v, 0x8000);
         break;
+    case VFU_M_MAJOR:
+    case VFU_M_MINOR: {
+        uint64_t own = f->role == VFU_M_MAJOR ? SPEC->major : SPEC->minor;
+        put(&v, own); put(&v, own + 1); put(&v, own - 1);
+        break;
+    }
     default:
         break;
     }
@@ -267,6 +273,10 @@ uint64_t mut_valid_value(struct vfu_mut *m, int fid, const uint8_t *msg, size_t 
         return 1ULL << vfu_mut_below(m, 4);   /* 1..8: small, always room for it */
     case VFU_M_PGSIZE:
         return 4096;
+    case VFU_M_MAJOR:
+        return SPEC->major;
+    case VFU_M_MINOR:
+        return SPEC->minor;
     default:
         return vfu_mut_below(m, 4) ? 0 : mut_rand(m) & mut_width_max(f->width);
     }

@@ -156,8 +156,8 @@ void mut_view(struct vfu_mut *m, const uint8_t *msg, size_t len, struct mut_view
     /* decode what msg_size claims only when it is true; else the bytes there are */
     v->decoded = h.msg_size == len && vfu_decode(&m->msg, msg, len, nofds, nfds, &lim, VFU_ROLE_ANY, &err);
     /* a refusal for the fds alone comes after the whole layout was walked */
-    if ((v->decoded || err.code == VFU_E_FDS || err.code == VFU_E_ARGSZ || err.code == VFU_E_XFER_LIMIT) &&
-        !m->msg.is_error) {
+    if (h.msg_size == len && !m->msg.is_error &&
+        (v->decoded || err.code == VFU_E_FDS || err.code == VFU_E_ARGSZ || err.code == VFU_E_XFER_LIMIT)) {
         view_parts(v, &m->msg, msg, len);
         return;
     }

@@ -63,7 +63,9 @@ struct vfu_field_desc {
     X(MSGSIZE, "msgsize") /* the size of the whole message */ \
     X(PGSIZE, "pgsize")   /* a page size: a power of two */ \
     X(FDINDEX, "fdindex") /* an index into the fds sent with the message */ \
-    X(ID, "id")           /* a message id */
+    X(ID, "id")           /* a message id */ \
+    X(MAJOR, "major")     /* a protocol version: `protocol`'s major number */ \
+    X(MINOR, "minor")     /* and its minor number */
 #define VFU_SPACES(X) \
     X(NONE, "none") \
     X(REGION, "region")   /* bytes of a region (space=region:FIELD names it) */ \
