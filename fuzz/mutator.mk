@@ -29,9 +29,12 @@ $(BUILD)/obj-pic/gen/vfu_proto.o: $(BUILD)/gen/vfu_proto.c $(BUILD)/gen/vfu_prot
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
+# --no-undefined: a runtime file missing from the list fails here, not at
+# dlopen; sanitized, the runtime comes from the program that loads it
+MUT_SO_DEFS := $(if $(filter 1,$(SANITIZE)),,-Wl,--no-undefined)
 $(MUT_AFL_SO): $(MUT_PIC_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^ $(LIB_LDLIBS)
+	$(CC) $(LDFLAGS) -shared $(MUT_SO_DEFS) -o $@ $^ $(LIB_LDLIBS)
 
 # the glue, tested: libFuzzer hooks linked in, the AFL++ library dlopen()ed
 $(BUILD)/obj/tests/test_mutator_glue.o: CPPFLAGS += -Ifuzz -DMUT_AFL_SO='"$(abspath $(MUT_AFL_SO))"'
