@@ -2,13 +2,13 @@
 # make fuzz-afl: afl-fuzz on one target for SECONDS, with the cmplog
 # build beside the plain one (afl-fuzz -c).  The spec-aware custom mutator
 # is used when its library exists (built by the mutator's make target at
-# $AFL_MUTATOR, default build/fuzz-afl/libvfu-afl-mutator.so); without it
+# $AFL_MUTATOR, default build/fuzz/libvfu-mutator-afl.so); without it
 # AFL++ mutates bytes only, and this says so.  Usage: fuzz-afl.sh TARGET SECONDS
 set -u
 t=$1 secs=$2
 bin=build/fuzz-afl/fuzz_$t cmplog=build/fuzz-afl-cmplog/fuzz_$t
 out=build/fuzz-afl/out/$t
-mutator=${AFL_MUTATOR:-build/fuzz-afl/libvfu-afl-mutator.so}
+mutator=${AFL_MUTATOR:-build/fuzz/libvfu-mutator-afl.so}
 [ -x "$bin" ] && [ -x "$cmplog" ] || { echo "fuzz-afl: $bin or $cmplog missing (make fuzz-afl-build)" >&2; exit 1; }
 seeds=corpus/seeds/$t
 [ -d "build/corpus/$t" ] && seeds=build/corpus/$t

@@ -78,8 +78,9 @@ fuzz-afl-build:
 	  $(MAKE) BUILD=build/fuzz-afl CC=$(AFL_CC) SANITIZE=0 FUZZ_ENGINE=-fsanitize=fuzzer fuzz-engine-bins
 	CFLAGS='-O1 -g' LDFLAGS= AFL_LLVM_CMPLOG=1 \
 	  $(MAKE) BUILD=build/fuzz-afl-cmplog CC=$(AFL_CC) SANITIZE=0 FUZZ_ENGINE=-fsanitize=fuzzer fuzz-engine-bins
-fuzz-afl: fuzz-afl-build
-	sh fuzz/fuzz-afl.sh $(FUZZ_TARGET) $(AFL_SECONDS)
+# with the spec-aware mutator (fuzz/mutator.mk) as AFL++'s custom mutator
+fuzz-afl: fuzz-afl-build $(MUT_AFL_SO)
+	AFL_MUTATOR=$(abspath $(MUT_AFL_SO)) sh fuzz/fuzz-afl.sh $(FUZZ_TARGET) $(AFL_SECONDS)
 
 fuzz-ci:
 	sh fuzz/fuzz-ci.sh $(FUZZ_SECONDS)

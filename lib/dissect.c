@@ -124,6 +124,13 @@ static void field_line(struct view *v, int depth, int fid, size_t base, size_t a
         uint64_t x = vfu_read_uint(p, f->width);
         fprintf(v->out, " 0x%0*llx (%llu)", f->width * 2, (unsigned long long)x, (unsigned long long)x);
         value_notes(v, fid, x);
+        /* an (offset, length) pair (the spec's span=) whose end wraps */
+        if (f->span_field >= 0 && (size_t)F(f->span_field)->offset + F(f->span_field)->width <= avail) {
+            const struct vfu_field_desc *sp = F(f->span_field);
+            uint64_t l = vfu_read_uint(v->msg + base + sp->offset, sp->width);
+            uint64_t top = f->width >= 8 ? UINT64_MAX : (1ULL << (8 * f->width)) - 1;
+            if (l && x > top - (l - 1)) fprintf(v->out, " (+ %s wraps past the top)", sp->name);
+        }
     } else {
         bool nonzero = false;
         for (unsigned i = 0; i < f->width; i++) {

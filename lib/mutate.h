@@ -54,4 +54,58 @@ size_t vfu_mut_message(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap, 
 size_t vfu_mut_generate(struct vfu_mut *m, unsigned cmd, bool is_reply, uint16_t msg_id,
                         uint8_t *buf, size_t cap, unsigned *nfds);
 
+/* ---- what the mutator knows of the device (optional) ----
+ * Boundary values of offsets and lengths are drawn around the sizes of the
+ * places they address (field meanings, spec/README.md).  Without these
+ * calls the mutator uses sizes it learns from the session itself (DMA_MAP
+ * ranges; REGION_INFO and IRQ_INFO replies) and common region sizes. */
+#define VFU_MUT_MAX_REGIONS 16
+#define VFU_MUT_MAX_IRQS 8
+void vfu_mut_set_region(struct vfu_mut *m, unsigned index, uint64_t size);
+void vfu_mut_set_irq(struct vfu_mut *m, unsigned index, uint32_t count);
+/* a negotiated capability value (enum vfu_capability_id), e.g. the
+ * max_data_xfer_size a bound=max_data_xfer_size field is pushed around */
+void vfu_mut_set_cap(struct vfu_mut *m, unsigned cap_id, uint64_t value);
+
+/* The boundary set the mutator draws field `field` from, for the struct
+ * instance at msg[base..] (so its span and index partners are read from
+ * the message): up to max values into out, returns how many.  Shared with
+ * generated boundary scenarios. */
+size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, size_t base, int field,
+                          uint64_t *out, size_t max);
+
+/* ---- what it did, for tests and benchmarks ---- */
+enum vfu_mut_op {
+    /* message operators */
+    VFU_MUT_OP_BOUNDARY,    /* a field set to a boundary value of its role */
+    VFU_MUT_OP_FLAG,        /* a defined flag bit flipped */
+    VFU_MUT_OP_RESERVED,    /* a reserved flag bit set */
+    VFU_MUT_OP_ENUM,        /* an enum field (or multi-bit subfield) set */
+    VFU_MUT_OP_CMD_SWAP,    /* the command number changed */
+    VFU_MUT_OP_ARGSZ,       /* argsz around the fixed sizes */
+    VFU_MUT_OP_DATA_LEN,    /* trailing data grown or shrunk */
+    VFU_MUT_OP_ELEM,        /* an array element added, removed or copied */
+    VFU_MUT_OP_MBZ,         /* a must-be-zero field made nonzero */
+    VFU_MUT_OP_BYTES,       /* plain byte flips in the payload */
+    VFU_MUT_OP_REGEN,       /* the message replaced by a generated one */
+    /* session operators */
+    VFU_MUT_OP_REC_MSG,     /* one record's message mutated */
+    VFU_MUT_OP_REC_INSERT,  /* a generated message inserted */
+    VFU_MUT_OP_REC_DELETE,
+    VFU_MUT_OP_REC_DUP,
+    VFU_MUT_OP_REC_MOVE,    /* a record moved elsewhere (reordering) */
+    VFU_MUT_OP_FD_COUNT,    /* an fd added to or removed from a record */
+    VFU_MUT_OP_FD_KIND,     /* an fd's kind or memfd size changed */
+    VFU_MUT_OP_REC_KIND,    /* a record's kind or flags changed */
+    VFU_MUT_OP_CROSSOVER,
+    VFU_MUT_OP__COUNT
+};
+struct vfu_mut_stats {
+    uint64_t ops[VFU_MUT_OP__COUNT];
+    uint64_t fix_consistent;  /* fix-ups that made sizes and counts agree */
+    uint64_t fix_off;         /* fix-ups left off on purpose */
+};
+const struct vfu_mut_stats *vfu_mut_stats(const struct vfu_mut *m);
+const char *vfu_mut_op_name(unsigned op);
+
 #endif

@@ -41,7 +41,47 @@ struct vfu_field_desc {
     uint16_t first_arm;  /* VARIANT arms */
     uint16_t narms;
     int16_t on_field;    /* VARIANT selector */
+    /* what the value means (spec: role=, space=, span=, bound=; see
+     * spec/README.md), for tools that make or judge values: the mutator,
+     * generated boundary scenarios, the dissector */
+    uint8_t role;        /* enum vfu_meaning */
+    uint8_t space;       /* enum vfu_space: where an offset/length/index points */
+    int16_t space_field; /* the index field naming the place (region, IRQ index), or -1 */
+    int16_t span_field;  /* an offset's length partner, or -1 */
+    int16_t bound_cap;   /* capability (enum vfu_capability_id) bounding it, or -1 */
+    int16_t count_of;    /* the tail whose length or count this field gives, or -1 */
 };
+
+/* Field meanings.  The names are the spec file's words (role=NAME). */
+#define VFU_MEANINGS(X) \
+    X(NONE, "none")       /* no stated meaning */ \
+    X(OFFSET, "offset")   /* a byte position inside a space */ \
+    X(ADDRESS, "address") /* a position in guest DMA space */ \
+    X(LENGTH, "length")   /* the byte length of a range */ \
+    X(COUNT, "count")     /* a number of bytes or elements */ \
+    X(INDEX, "index")     /* an index into a set the device reported */ \
+    X(ARGSZ, "argsz")     /* the argsz of a payload (the command's argsz rule) */ \
+    X(MSGSIZE, "msgsize") /* the size of the whole message */ \
+    X(PGSIZE, "pgsize")   /* a page size: a power of two */ \
+    X(FDINDEX, "fdindex") /* an index into the fds sent with the message */ \
+    X(ID, "id")           /* a message id */ \
+    X(MAJOR, "major")     /* a protocol version: `protocol`'s major number */ \
+    X(MINOR, "minor")     /* and its minor number */
+#define VFU_SPACES(X) \
+    X(NONE, "none") \
+    X(REGION, "region")   /* bytes of a region (space=region:FIELD names it) */ \
+    X(DMA, "dma")         /* guest DMA address space */ \
+    X(IRQ, "irq")         /* vectors of an IRQ index (space=irq:FIELD) */ \
+    X(FD, "fd")           /* the file sent with the message */ \
+    X(REGIONS, "regions") /* the regions DEVICE_GET_INFO reported (for indexes) */ \
+    X(IRQS, "irqs")       /* the IRQ indexes DEVICE_GET_INFO reported */ \
+    X(FDS, "fds")         /* the fds of the message */ \
+    X(PAYLOAD, "payload") /* the enclosing struct (capability offsets) */ \
+    X(MIGRATION, "migration") /* the migration data stream */
+#define VFU_X_ENUM_M(n, s) VFU_M_##n,
+#define VFU_X_ENUM_SP(n, s) VFU_SP_##n,
+enum vfu_meaning { VFU_MEANINGS(VFU_X_ENUM_M) VFU_M__COUNT };
+enum vfu_space { VFU_SPACES(VFU_X_ENUM_SP) VFU_SP__COUNT };
 
 struct vfu_struct_desc {
     const char *name;

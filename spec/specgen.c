@@ -47,6 +47,8 @@ struct gfield {
     char *enum_name, *bits_name, *len_name, *aux_name, *elem_name, *caps_name, *on_name;
     int enum_id, bits_id, len_field, aux_field, elem_sid, caps_id, on_field;
     int first_arm, narms;
+    char *role_name, *space_name, *span_name, *bound_name;
+    int role, space, space_field, span_field, bound_cap, count_of;
 };
 struct garm {
     char *label; char *conds[8]; int nconds; int kind; char *target; char *len_name;
@@ -243,8 +245,13 @@ static void parse(FILE *f)
             fl->name = xstrdup(tok[1]);
             const char *t = tok[0];
             if (!strcmp(t, "u8") || !strcmp(t, "u16") || !strcmp(t, "u32") || !strcmp(t, "u64")) {
-                static const char *const k[] = {"enum", "bits", "mbz", "optional", "echo", NULL};
+                static const char *const k[] = {"enum", "bits", "mbz", "optional", "echo", "role", "space",
+                                                "span", "bound", NULL};
                 only_known(tok, n, 2, k);
+                fl->role_name = dupn(attr(tok, n, 2, "role"));
+                fl->space_name = dupn(attr(tok, n, 2, "space"));
+                fl->span_name = dupn(attr(tok, n, 2, "span"));
+                fl->bound_name = dupn(attr(tok, n, 2, "bound"));
                 fl->kind = VFU_K_UINT; fl->width = atoi(t + 1) / 8;
                 fl->enum_name = dupn(attr(tok, n, 2, "enum"));
                 fl->bits_name = dupn(attr(tok, n, 2, "bits"));
@@ -515,6 +522,87 @@ static void layout(int sid)
     s->done = 2;
 }
 
+#define X_NAME(n, str) str,
+static const char *const meaning_names[] = {VFU_MEANINGS(X_NAME) NULL};
+static const char *const space_names[] = {VFU_SPACES(X_NAME) NULL};
+
+static int word_index(const char *const *names, const char *w, size_t n, int line, const char *what)
+{
+    for (int i = 0; names[i]; i++)
+        if (strlen(names[i]) == n && !strncmp(names[i], w, n)) return i;
+    die(line, "unknown %s '%.*s'", what, (int)n, w);
+    return -1;
+}
+
+/* a capability by name, "parent.name" for one inside an object */
+static int find_capability(const char *name, int line)
+{
+    const char *dot = strchr(name, '.');
+    for (int i = 0; i < ncapab; i++) {
+        if (dot) {
+            if (capab[i].parent < 0 || strcmp(capab[i].name, dot + 1)) continue;
+            const char *pn = capab[capab[i].parent].name;
+            if (strlen(pn) == (size_t)(dot - name) && !strncmp(pn, name, (size_t)(dot - name))) return i;
+        } else if (capab[i].parent < 0 && !strcmp(capab[i].name, name)) return i;
+    }
+    die(line, "no capability '%s'", name);
+    return -1;
+}
+
+/* Field meanings: the stated ones (role=, space=, span=, bound=) and those
+ * the layout implies: a field that gives a tail's length or count is a
+ * count of it (a bitmap's, a length), and an `xfer` field is bounded by
+ * max_data_xfer_size. */
+static void resolve_meanings(void)
+{
+    for (int i = 0; i < nfields; i++) {
+        struct gfield *f = &fields[i];
+        f->role = VFU_M_NONE; f->space = VFU_SP_NONE;
+        f->space_field = f->span_field = f->bound_cap = f->count_of = -1;
+    }
+    for (int i = 0; i < nfields; i++) {
+        struct gfield *f = &fields[i];
+        if (f->kind == VFU_K_DATA || f->kind == VFU_K_ARRAY || f->kind == VFU_K_BITMAP) {
+            if (f->len_field >= 0) fields[f->len_field].count_of = i;
+        }
+        if (f->kind == VFU_K_VARIANT)
+            for (int a = 0; a < f->narms; a++)
+                if (arms[f->first_arm + a].kind == VFU_ARM_DATA) fields[arms[f->first_arm + a].len_field].count_of = i;
+    }
+    for (int i = 0; i < nfields; i++) {
+        struct gfield *f = &fields[i];
+        cur_line = f->line;
+        if (f->role_name) f->role = word_index(meaning_names, f->role_name, strlen(f->role_name), f->line, "role");
+        else if (f->count_of >= 0) f->role = fields[f->count_of].kind == VFU_K_BITMAP ? VFU_M_LENGTH : VFU_M_COUNT;
+        if (f->space_name) {
+            const char *colon = strchr(f->space_name, ':');
+            size_t n = colon ? (size_t)(colon - f->space_name) : strlen(f->space_name);
+            f->space = word_index(space_names, f->space_name, n, f->line, "space");
+            if (colon) f->space_field = find_field(f->sid, colon + 1, f->line);
+            if (f->role == VFU_M_NONE) die(f->line, "space= needs a role=");
+        }
+        if (f->span_name) {
+            if (f->role != VFU_M_OFFSET && f->role != VFU_M_ADDRESS)
+                die(f->line, "span= belongs to an offset or address");
+            f->span_field = find_field(f->sid, f->span_name, f->line);
+        }
+        if (f->bound_name) f->bound_cap = find_capability(f->bound_name, f->line);
+    }
+    for (int i = 0; i < nfields; i++)
+        if (fields[i].space_field >= 0 && fields[fields[i].space_field].role != VFU_M_INDEX)
+            die(fields[i].line, "'%s' names its place by '%s', which is not role=index", fields[i].name,
+                fields[fields[i].space_field].name);
+    /* the transfer rule of a command bounds its field */
+    int xcap = -1;
+    for (int i = 0; i < ncapab; i++) if (capab[i].parent < 0 && !strcmp(capab[i].name, "max_data_xfer_size")) xcap = i;
+    for (int i = 0; i < ncmds; i++)
+        for (int r = 0; r < 2; r++)
+            if (cmds[i].xf[r] >= 0 && fields[cmds[i].xf[r]].bound_cap < 0) {
+                if (xcap < 0) die(cmds[i].line, "xfer needs the max_data_xfer_size capability");
+                fields[cmds[i].xf[r]].bound_cap = xcap;
+            }
+}
+
 static void resolve(void)
 {
     /* the command enum comes from the command blocks */
@@ -647,6 +735,7 @@ static void resolve(void)
         if (f->kind == VFU_K_UINT && f->width != 1 && f->width != 2 && f->width != 4 && f->width != 8)
             die(f->line, "integer width must be 1, 2, 4 or 8");
     }
+    resolve_meanings();
 }
 
 /* ------------------------------------------------------------ output --- */
@@ -756,10 +845,11 @@ static void emit_tables(FILE *c)
     for (int i = 0; i < nfields; i++) {
         struct gfield *f = &fields[i];
         fprintf(c, "    {"); cstr(c, f->name);
-        fprintf(c, ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d},\n",
+        fprintf(c, ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d},\n",
                 f->sid, f->offset, f->width, f->kind, f->attrs, f->enum_id, f->bits_id,
                 f->len_field, f->aux_field, f->elem_sid, f->caps_id,
-                f->kind == VFU_K_VARIANT ? f->first_arm : 0, f->narms, f->on_field);
+                f->kind == VFU_K_VARIANT ? f->first_arm : 0, f->narms, f->on_field,
+                f->role, f->space, f->space_field, f->span_field, f->bound_cap, f->count_of);
     }
     fprintf(c, "};\n\nstatic const struct vfu_struct_desc structs[] = {\n");
     for (int i = 0; i < nstructs; i++) {

@@ -73,6 +73,23 @@ static size_t dma_map(uint32_t flags)
     return finish();
 }
 
+/* an offset whose length partner (the spec's span=) takes it past 2^64 */
+static void wrapping_range_noted(void **state)
+{
+    (void)state;
+    bool ok;
+    vfu_enc_begin(&enc, buf, sizeof buf, VFU_CMD_REGION_READ, false, 3);
+    vfu_enc_set(&enc, VFU_F_REGION_ACCESS_OFFSET, UINT64_MAX - 7);
+    vfu_enc_set(&enc, VFU_F_REGION_ACCESS_COUNT, 8);
+    char *out = view(finish(), NULL, &ok);
+    assert_false(line_has(out, "wraps", NULL, NULL));   /* ends at the very top: no wrap */
+    free(out);
+    vfu_enc_set(&enc, VFU_F_REGION_ACCESS_COUNT, 9);
+    out = view(enc.len, NULL, &ok);
+    assert_true(line_has(out, "offset", "0xfffffffffffffff8", "(+ count wraps past the top)"));
+    free(out);
+}
+
 static void valid_dma_map(void **state)
 {
     (void)state;
@@ -467,6 +484,7 @@ int main(void)
         cmocka_unit_test(bits_names),
         cmocka_unit_test(too_many_fds),
         cmocka_unit_test(mutations_agree_with_codec),
+        cmocka_unit_test(wrapping_range_noted),
     };
     return cmocka_run_group_tests_name("dissect", tests, NULL, NULL);
 }

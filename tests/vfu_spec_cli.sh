@@ -133,7 +133,7 @@ has "xfer: count must not exceed max_data_xfer_size (default 1048576)"
 has "fds: count or 0 when flags has DATA_EVENTFD, else none"
 has "when FEATURE=MIG_DEVICE_STATE SET (flags & 0x2ffff == 0x20002) -> feature_mig_state (8 bytes)"
 run list-one 0 list dma_map
-grep -q '^ *+16 *8 *u64 *address$' "$tmp/out" || fail "address layout"
+grep -q '^ *+16 *8 *u64 *address \[address in dma, length size\]$' "$tmp/out" || fail "address layout and meaning"
 has "argsz: the size of this payload"
 grep -q '^    fds: 0 or 1$' "$tmp/out" || fail "request fds rule"
 grep -q '^    fds: none$' "$tmp/out" || fail "reply fds rule"
@@ -144,6 +144,17 @@ run list-prefixed 0 list VFIO_USER_DMA_MAP
 cmp -s "$tmp/out" "$tmp/one" || fail "differs from 'list dma_map'"
 run list-number 0 list 2
 cmp -s "$tmp/out" "$tmp/one" || fail "differs from 'list dma_map'"
+# field meanings from the spec file: stated, implied by a tail, by xfer
+run list-meanings 0 list region_write
+has "offset [offset in region(region), length count]"
+has "region [index in regions]"
+has "count [count in region(region), of data, bounded by max_data_xfer_size]"
+run list-bound 0 list device_feature
+has "length [length, bounded by migration.max_bitmap_size]"
+has "length [length, of bitmap]"
+run list-implied 0 list device_get_region_info
+has "nr_areas [count, of areas]"
+has "size [length in region(index)]"
 run list-unknown 2 list NO_SUCH
 err_has "unknown command 'NO_SUCH'"
 

@@ -70,6 +70,30 @@ static void print_bits(int bits_id, int depth)
 
 static void layout(int sid, int depth, unsigned base);
 
+#define X_NAME(n, str) str,
+static const char *const meaning_names[] = {VFU_MEANINGS(X_NAME)};
+static const char *const space_names[] = {VFU_SPACES(X_NAME)};
+
+/* the field's meaning, as the spec file states it (role=, space=, span=,
+ * bound=) or the layout implies it (a tail's count) */
+static void print_meaning(const struct vfu_field_desc *f)
+{
+    if (f->role == VFU_M_NONE) return;
+    printf(" [%s", meaning_names[f->role]);
+    if (f->space != VFU_SP_NONE) {
+        printf(" in %s", space_names[f->space]);
+        if (f->space_field >= 0) printf("(%s)", F(f->space_field)->name);
+    }
+    if (f->span_field >= 0) printf(", length %s", F(f->span_field)->name);
+    if (f->count_of >= 0) printf(", of %s", F(f->count_of)->name);
+    if (f->bound_cap >= 0) {
+        const struct vfu_capability_desc *c = &S->capabilities[f->bound_cap];
+        printf(", bounded by %s%s%s", c->parent >= 0 ? S->capabilities[c->parent].name : "",
+               c->parent >= 0 ? "." : "", c->name);
+    }
+    putchar(']');
+}
+
 static void arm_target(const struct vfu_arm_desc *a, int depth, unsigned base)
 {
     switch (a->kind) {
@@ -159,6 +183,7 @@ static void layout(int sid, int depth, unsigned base)
         printf("+%-4u %-4u %-5s %s", base + f->offset, f->width, f->kind == VFU_K_UINT ? kind_name(f) : "bytes", f->name);
         if (f->attrs & VFU_A_MBZ) printf(" mbz");
         if (f->attrs & VFU_A_OPTIONAL) printf(" optional");
+        print_meaning(f);
         if (f->enum_id >= 0) print_enum(f->enum_id);
         if (f->bits_id >= 0) print_bits(f->bits_id, depth + 1);
         else putchar('\n');

@@ -1,0 +1,12 @@
+# tests/test_spec_meanings.sh runs this build's generator on edited copies
+# of the spec (field meanings: role=, space=, span=, bound=).
+SPEC_MEANINGS_TEST := $(BUILD)/tests/test_spec_meanings
+TESTS += $(SPEC_MEANINGS_TEST)
+
+$(SPEC_MEANINGS_TEST): tests/test_spec_meanings.sh $(BUILD)/specgen tests/spec_meanings.mk
+	@mkdir -p $(@D)
+	@{ echo '#!/bin/sh'; \
+	   echo "SPECGEN='$(abspath $(BUILD)/specgen)'"; \
+	   echo "export SPECGEN"; \
+	   echo "exec sh '$(abspath tests/test_spec_meanings.sh)' \"\$$@\""; } > $@.tmp
+	@chmod +x $@.tmp && mv $@.tmp $@
