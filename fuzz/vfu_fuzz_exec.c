@@ -155,6 +155,7 @@ struct sess {
     int last_cmd;
     bool eof, timed_out, mem_consistent;
     int timeout_cmd;
+    uint16_t id_offset;
     uint8_t lenient[65536 / 8];   /* msg ids sent as something other than a command */
 };
 
@@ -233,7 +234,11 @@ static bool send_record(struct sess *s, const struct vfu_fs_record *r)
      * a header alone, which a server must refuse. */
     if (h.msg_size < VFU_HDR_SIZE) n = VFU_HDR_SIZE;
     else h.msg_size = (uint32_t)n;
-    h.msg_id = vfu_client_next_id(s->c);
+    /* ids stay unique in a session (the client matches replies by them);
+     * a record without fix-id moves them all by a multiple of 256 of its
+     * own choosing, so that ids above one byte are seen too */
+    if (!(r->flags & VFU_FS_FIX_ID) && !s->id_offset) s->id_offset = (uint16_t)(0x100u * (1u + (h.msg_id >> 8) % 255u));
+    h.msg_id = (uint16_t)(vfu_client_next_id(s->c) + s->id_offset);
     vfu_hdr_encode(g_msg, &h);
     s->last_cmd = h.cmd;
     int fds[VFU_FS_MAX_FDS];
@@ -487,8 +492,9 @@ void fz_exec(struct fz_target *t, struct fz_cov *cov, const uint8_t *in, size_t 
     vfu_client_close(s.c);
     s.c = NULL;
     judge_server(&s);
-    if (out->kind == FZ_NONE && viol != FZ_NONE) {
-        /* a violation counts only when nothing worse happened */
+    if ((out->kind == FZ_NONE || out->kind == FZ_TIMEOUT) && viol != FZ_NONE) {
+        /* a violation counts when nothing worse happened; it also explains
+         * a wait that never ended (a reply with the wrong id, say) */
         out->kind = viol;
         memcpy(out->sig, vsig, sizeof vsig);
         memcpy(out->detail, vdetail, sizeof vdetail);
