@@ -49,12 +49,14 @@ static const char usage[] =
     "  --dma-write-ack-u64   answer DMA_WRITE in libvfio-user's 16-byte form\n"
     "  --server-output       copy the server's output to our stderr\n"
     "  --emit-scenario FILE  print FILE (a session input) as a .scn scenario\n"
+    "  --run FILE            run the session input FILE once on a fresh server and\n"
+    "                        say what happened (exit 1 when it is a finding)\n"
     "  --id ID               the scenario's id (default fuzz.regression)\n"
     "  -h, --help            this text\n"
     "  --version             the program's version\n";
 
 struct opts {
-    const char *server, *connect, *outdir, *emit, *scn_id;
+    const char *server, *connect, *outdir, *emit, *scn_id, *run;
     const char *seeds[MAX_SEED_DIRS];
     unsigned nseeds;
     long seconds, sessions;
@@ -85,7 +87,7 @@ static bool num(const char *s, long lo, long hi, long *v)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_SERVER = 256, O_CONNECT, O_SECONDS, O_SESSIONS, O_SEED, O_TIMEOUT, O_SEEDS, O_EXIT,
-           O_NOMIN, O_NOVERIFY, O_NOAFL, O_MAP, O_ACK, O_SRVOUT, O_EMIT, O_ID, O_VERSION };
+           O_NOMIN, O_NOVERIFY, O_NOAFL, O_MAP, O_ACK, O_SRVOUT, O_EMIT, O_ID, O_VERSION, O_RUN };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER},   {"connect", required_argument, NULL, O_CONNECT},
         {"output", required_argument, NULL, 'o'},        {"seconds", required_argument, NULL, O_SECONDS},
@@ -96,7 +98,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"map-size", required_argument, NULL, O_MAP},    {"dma-write-ack-u64", no_argument, NULL, O_ACK},
         {"server-output", no_argument, NULL, O_SRVOUT},  {"emit-scenario", required_argument, NULL, O_EMIT},
         {"id", required_argument, NULL, O_ID},           {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, O_VERSION},       {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, O_VERSION},       {"run", required_argument, NULL, O_RUN},
+        {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
     o->outdir = "vfu-fuzz-out";
@@ -144,6 +147,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case O_SRVOUT: o->server_output = true; break;
         case O_EMIT: o->emit = optarg; break;
         case O_ID: o->scn_id = optarg; break;
+        case O_RUN: o->run = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         case O_VERSION: puts(TOOL); return 0;
         default:
@@ -156,20 +160,28 @@ static int parse_args(int argc, char **argv, struct opts *o)
     return -1;
 }
 
+static uint8_t g_file[FZ_MAX_INPUT];
+
+/* a session input file into g_file; -1 (said) when it cannot be read */
+static ssize_t read_input(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "vfu-fuzz: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    ssize_t n = read(fd, g_file, sizeof g_file);
+    int e = errno;
+    close(fd);
+    if (n < 0) fprintf(stderr, "vfu-fuzz: %s: %s\n", path, strerror(e));
+    return n;
+}
+
 static int emit_main(const struct opts *o)
 {
-    static uint8_t buf[FZ_MAX_INPUT];
-    int fd = open(o->emit, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "vfu-fuzz: %s: %s\n", o->emit, strerror(errno));
-        return 2;
-    }
-    ssize_t n = read(fd, buf, sizeof buf);
-    close(fd);
-    if (n < 0) {
-        fprintf(stderr, "vfu-fuzz: %s: %s\n", o->emit, strerror(errno));
-        return 2;
-    }
+    uint8_t *buf = g_file;
+    ssize_t n = read_input(o->emit);
+    if (n < 0) return 2;
     char why[256] = "";
     fz_emit_scenario(buf, (size_t)n, o->scn_id, stdout, why, sizeof why);
     if (why[0]) fprintf(stderr, "vfu-fuzz: %s: %s\n", o->emit, why);
@@ -227,11 +239,12 @@ static void clear_line(struct run *r)
     if (r->tty) fputs("\r\033[K", stderr);
 }
 
-static void finding(struct run *r, const uint8_t *in, size_t len, const struct fz_outcome *out)
+static void finding(struct run *r, const uint8_t *in, size_t len, const struct fz_outcome *out,
+                    const struct vfu_tracer *tr)
 {
     bool known = fz_findings_known(&r->f, out->sig);
     clear_line(r);
-    fz_finding_add(&r->f, &r->t, in, len, out, r->o->timeout_ms, stderr);
+    fz_finding_add(&r->f, &r->t, in, len, out, r->o->timeout_ms, tr, stderr);
     if (!known) r->new_findings++;
 }
 
@@ -267,7 +280,7 @@ static void leak_check(struct run *r, const struct fz_outcome *out)
             snprintf(leak.detail, sizeof leak.detail,
                      "the server's open fds grew from %d to %d over %lu sessions; this session adds some every time",
                      r->fd_base, out->fds_after_version, r->sessions);
-            finding(r, r->suspect[i], r->suspect_len[i], &leak);
+            finding(r, r->suspect[i], r->suspect_len[i], &leak, NULL);
             break;
         }
     }
@@ -290,7 +303,7 @@ static void rss_check(struct run *r, const uint8_t *in, size_t len)
     struct fz_outcome o = {.kind = FZ_LEAK_RSS};
     snprintf(o.sig, sizeof o.sig, "leak-rss");
     snprintf(o.detail, sizeof o.detail, "the server's resident memory grew from %ld to %ld KiB", r->rss_base, kb);
-    finding(r, in, len, &o);
+    finding(r, in, len, &o, NULL);
     struct vfu_error err;
     fz_target_restart(&r->t, &err);
     r->rss_base = -1;
@@ -314,16 +327,25 @@ static bool run_one(struct run *r, const uint8_t *in, size_t len, const char *wh
         fprintf(stderr, "vfu-fuzz: the server will not start again: %s\n", vfu_proc_why(&r->t.proc));
         return false;
     }
-    struct fz_exec_opts eo = {.timeout_ms = r->o->timeout_ms, .check_hang = true,
-                              .dma_write_ack_u64 = r->o->ack_u64};
+    struct fz_exec_opts eo = {.timeout_ms = r->o->timeout_ms, .check_hang = true, .keep_trace = true,
+                              .dma_write_ack_u64 = r->o->ack_u64, .known = &r->f};
     struct fz_outcome out;
-    fz_exec(&r->t, r->cov, in, len, &eo, &out, NULL);
+    struct vfu_tracer *tr = NULL;
+    fz_exec(&r->t, r->cov, in, len, &eo, &out, &tr);
     r->sessions++;
     unsigned fresh = fz_cov_commit(r->cov);
-    /* seeds are in the queue already; their run only sets the start */
-    if (fresh && out.kind == FZ_NONE && strcmp(why, "seed")) fz_queue_add(&r->q, in, len, why);
-    if (out.kind != FZ_NONE) finding(r, in, len, &out);
-    else if (!out.server_gone && !out.by_design_exit) leak_check(r, &out);
+    /* seeds are in the queue already; their run only sets the start.  A
+     * session whose only finding is one known already (a rule the server
+     * breaks every time) is as good as a clean one for the queue. */
+    bool plain = out.kind == FZ_NONE || (fz_findings_known(&r->f, out.sig) && !out.server_gone);
+    if (fresh && plain && strcmp(why, "seed")) fz_queue_add(&r->q, in, len, why);
+    if (out.kind != FZ_NONE) {
+        /* gone before this session began: the one before did it */
+        if (out.connect_failed && r->prev) finding(r, r->prev, r->prev_len, &out, NULL);
+        else finding(r, in, len, &out, tr);
+    } else if (!out.server_gone && !out.by_design_exit)
+        leak_check(r, &out);
+    vfu_tracer_free(tr);
     if ((r->sessions & 255) == 0) rss_check(r, in, len);
     if (out.server_gone || out.by_design_exit) {
         if (!r->t.exits_per_client || !out.by_design_exit) r->fd_base = r->fd_last = -1, r->rss_base = -1;
@@ -392,6 +414,20 @@ static int fuzz_main(struct opts *o)
             r->t.exits_per_client ? "the server ends after each client (restarted each session)"
                                   : "the server stays up across sessions",
             o->server ? o->server : o->connect);
+    if (o->run) {
+        ssize_t n = read_input(o->run);
+        if (n < 0) goto out;
+        struct fz_exec_opts eo = {.timeout_ms = o->timeout_ms, .check_hang = true, .dma_write_ack_u64 = o->ack_u64};
+        struct fz_outcome out;
+        fz_exec(&r->t, NULL, g_file, (size_t)n, &eo, &out, NULL);
+        if (out.kind == FZ_NONE)
+            printf("nothing found (%u messages sent, %u replies)%s\n", out.sent, out.replies,
+                   out.by_design_exit ? "; the server ended as it does after each client" : "");
+        else
+            printf("%s: %s\n", out.sig, out.detail);
+        rc = out.kind == FZ_NONE ? 0 : 1;
+        goto out;
+    }
     fz_seed_spec(&r->q, r->m);
     for (unsigned i = 0; i < o->nseeds; i++) fz_seed_dir(&r->q, o->seeds[i], stderr);
     r->t0 = now_s();

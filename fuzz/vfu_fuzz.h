@@ -62,6 +62,8 @@ bool fz_target_ensure(struct fz_target *t, struct vfu_error *err);
 /* kills and starts a fresh one (after a crash, leak, hang) */
 bool fz_target_restart(struct fz_target *t, struct vfu_error *err);
 void fz_target_stop(struct fz_target *t);
+/* restarted, and with warm, after one clean client session */
+bool fz_target_fresh(struct fz_target *t, bool warm, struct vfu_error *err);
 const char *fz_target_path(const struct fz_target *t);
 /* RUNNING, or how it ended; never waits beyond ms */
 enum vfu_proc_state fz_target_poll(struct fz_target *t, int wait_ms);
@@ -118,15 +120,21 @@ struct fz_outcome {
     char detail[512];           /* one line for people */
     bool server_gone;           /* restart before the next session */
     bool by_design_exit;
+    bool warm;                  /* reproduces only after one clean client */
+    bool connect_failed;        /* the server was gone before we began */
     unsigned replies, sent;
     int fds_after_version;      /* -1 unknown */
 };
+
+struct fz_findings;
 
 struct fz_exec_opts {
     int timeout_ms;
     bool keep_trace;            /* record the wire trace */
     bool check_hang;            /* on a timeout, probe with a fresh client */
     bool dma_write_ack_u64;     /* libvfio-user's DMA_WRITE reply form */
+    const struct fz_findings *known;   /* prefer violations not found yet */
+    const char *want_sig;       /* ...or this one (minimization) */
 };
 
 /* Runs one session; *trace (if keep_trace) gets the recorder, to write or
@@ -152,7 +160,8 @@ bool fz_findings_known(const struct fz_findings *f, const char *sig);
 /* minimizes, writes findings/SIG/{input,trace.cbor,README,stderr.txt},
  * verifies with replay; prints one line to log */
 void fz_finding_add(struct fz_findings *f, struct fz_target *t, const uint8_t *in, size_t len,
-                    const struct fz_outcome *o, int timeout_ms, FILE *log);
+                    const struct fz_outcome *o, int timeout_ms, const struct vfu_tracer *as_found,
+                    FILE *log);
 /* replays the trace at path against a fresh server (or the one at
  * --connect) and says whether it reproduces the same end */
 bool fz_verify_trace(struct fz_target *t, const char *path, const struct fz_outcome *o,

@@ -21,6 +21,10 @@
 
 #define MAX_GUEST_MAP (16u << 20)
 #define END_WAIT_MS 300
+/* a server that closes on a bad message and goes on is common: a short
+ * wait; one slower to die (a sanitizer writing its report) is seen by the
+ * next session, which gives the finding back to this one */
+#define EOF_WAIT_MS 30
 
 static uint8_t g_msg[FZ_MSG_CAP];
 static struct vfu_fs g_fs;
@@ -129,6 +133,18 @@ static bool sanitizer_sig(const char *s, char *sig, size_t n, char *detail, size
     return false;
 }
 
+static void last_line(const char *s, size_t n, char *out, size_t on)
+{
+    out[0] = '\0';
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r')) n--;
+    size_t b = n;
+    while (b && s[b - 1] != '\n') b--;
+    size_t k = 0;
+    for (size_t i = b; i < n && k + 1 < on; i++)
+        if (s[i] < '0' || s[i] > '9') out[k++] = s[i];
+    out[k] = '\0';
+}
+
 static void set_outcome(struct fz_outcome *o, enum fz_kind k, const char *a, const char *b)
 {
     o->kind = k;
@@ -153,9 +169,10 @@ struct sess {
     struct vfu_client *c;
     struct vfu_tracer *tr;
     int last_cmd;
-    bool eof, timed_out, mem_consistent;
+    bool eof, timed_out, mem_consistent, refused;
     int timeout_cmd;
     uint16_t id_offset;
+    bool out_is_known;
     uint8_t lenient[65536 / 8];   /* msg ids sent as something other than a command */
 };
 
@@ -210,9 +227,21 @@ static void violations(struct sess *s)
             (s->lenient[v[i].msg_id / 8] & (1u << (v[i].msg_id % 8))))
             continue;
         tuple(s, 0x3000 | v[i].kind, (uint64_t)v[i].err.code << 16 | (uint16_t)v[i].err.cmd);
-        if (s->out->kind != FZ_NONE) continue;
-        set_outcome(s->out, FZ_VIOLATION, vfu_viol_kind_name(v[i].kind), cmd_label(v[i].err.cmd));
-        if (v[i].kind == VFU_V_DECODE) sig_append(s->out->sig, sizeof s->out->sig, vfu_errc_name(v[i].err.code));
+        if (s->out->kind != FZ_NONE && !s->out_is_known) continue;
+        /* the first violation not found before wins (or the one a
+         * minimization is after), so that one rule a server breaks in
+         * every session does not hide the others */
+        char sig[128];
+        snprintf(sig, sizeof sig, "%s", fz_kind_name(FZ_VIOLATION));
+        sig_append(sig, sizeof sig, vfu_viol_kind_name(v[i].kind));
+        sig_append(sig, sizeof sig, cmd_label(v[i].err.cmd));
+        if (v[i].kind == VFU_V_DECODE) sig_append(sig, sizeof sig, vfu_errc_name(v[i].err.code));
+        bool known = s->o->known && fz_findings_known(s->o->known, sig);
+        if (s->o->want_sig && !strcmp(sig, s->o->want_sig)) known = false;
+        if (s->out->kind != FZ_NONE && known) continue;
+        s->out_is_known = known;
+        s->out->kind = FZ_VIOLATION;
+        memcpy(s->out->sig, sig, sizeof sig);
         size_t k = vfu_violation_str(&v[i], s->out->detail, sizeof s->out->detail);
         if (v[i].kind == VFU_V_NO_REPLY_ANSWERED)
             snprintf(s->out->detail + k, sizeof s->out->detail - k,
@@ -336,7 +365,10 @@ static void judge_server(struct sess *s)
     struct fz_target *t = s->t;
     struct fz_outcome *o = s->out;
     bool expect_end = t->exits_per_client;
-    enum vfu_proc_state ps = fz_target_poll(t, (s->eof || expect_end) ? END_WAIT_MS : 0);
+    /* a server on its way out after what we sent gets a moment to go, so
+     * that its end is this session's and not the next one's */
+    int wait = expect_end || s->timed_out ? END_WAIT_MS : s->eof || s->refused ? EOF_WAIT_MS : 0;
+    enum vfu_proc_state ps = fz_target_poll(t, wait);
     size_t elen;
     const char *err = fz_target_new_stderr(t, &elen);
     char ssig[128] = "", sdetail[512] = "";
@@ -360,9 +392,14 @@ static void judge_server(struct sess *s)
         } else if (st->state == VFU_PROC_EXITED && t->exits_per_client && st->code == t->by_design_status) {
             o->by_design_exit = true;
         } else {
-            char code[16];
+            char code[16], last[64];
             snprintf(code, sizeof code, "%d", st->code);
-            set_outcome(o, FZ_EXIT, code, lc);
+            /* its last words tell one exit from another better than what
+             * we sent last (digits dropped: counts and ids vary) */
+            size_t alen;
+            const char *all = vfu_proc_stderr(&t->proc, &alen);
+            last_line(all, alen, last, sizeof last);
+            set_outcome(o, FZ_EXIT, code, last[0] ? last : lc);
             snprintf(o->detail, sizeof o->detail, "the server %s after %s", how, lc);
         }
         if (o->kind != FZ_NONE || !s->timed_out) return;
@@ -429,6 +466,7 @@ void fz_exec(struct fz_target *t, struct fz_cov *cov, const uint8_t *in, size_t 
     s.c = vfu_client_connect(fz_target_path(t), o->timeout_ms, &co, &err);
     if (!s.c) {
         s.eof = true;
+        out->connect_failed = true;
         judge_server(&s);
         if (out->kind == FZ_NONE && !out->by_design_exit && !out->server_gone) {
             /* running, yet no connection: as good as hung */
@@ -473,6 +511,9 @@ void fz_exec(struct fz_target *t, struct fz_cov *cov, const uint8_t *in, size_t 
         s.eof = true;
         trace_end(s.tr, VFU_E_EOF);
     }
+    s.refused = !res.accepted;
+    /* the server was dying already: our own plain VERSION got no answer */
+    if (!first && (res.status == VFU_CALL_EOF || res.status == VFU_CALL_ERROR)) out->connect_failed = true;
     if (res.accepted) {
         if (!res.twin) out->fds_after_version = fz_target_fds(t);
         bool go = true;

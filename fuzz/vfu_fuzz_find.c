@@ -5,6 +5,8 @@
  *       input        the minimized session input (lib/fuzz_session.h)
  *       original     the input as found
  *       trace.cbor   its wire trace (lib/trace.h), for vfu-conform replay
+ *       found.cbor   the wire trace of the session as it happened (evidence
+ *                    even when it does not come back on a fresh server)
  *       stderr.txt   the server's output during the session
  *       README       what happened, and the commands that reproduce it
  *
@@ -71,7 +73,7 @@ bool fz_verify_trace(struct fz_target *t, const char *path, const struct fz_outc
 {
     struct vfu_error err;
     why[0] = '\0';
-    if (t->server_cmd && !fz_target_restart(t, &err)) {
+    if (t->server_cmd && !fz_target_fresh(t, o->warm, &err)) {
         snprintf(why, whyn, "the server would not start again");
         return false;
     }
@@ -123,6 +125,10 @@ static void readme(const char *dir, const struct fz_target *t, const struct fz_o
     fprintf(f, "kind: %s\nsignature: %s\nwhat: %s\n", fz_kind_name(o->kind), o->sig, o->detail);
     fprintf(f, "input: %zu bytes as found, %zu minimized (%lu runs)\n", orig_len, min_len, execs);
     fprintf(f, "trace check: %s\n", verified);
+    fprintf(f, "found.cbor: the session as it happened while fuzzing\n");
+    if (o->warm)
+        fprintf(f, "note: it happens only to a client that is not the server's first: replay it after\n"
+                   "one plain session (connect, VERSION, close) on the same server, e.g. with --connect\n");
     fprintf(f, "\nreproduce:\n");
     if (t->server_cmd)
         fprintf(f, "  vfu-conform replay %s/trace.cbor --server '%s'\n", dir, t->server_cmd);
@@ -134,7 +140,8 @@ static void readme(const char *dir, const struct fz_target *t, const struct fz_o
 }
 
 void fz_finding_add(struct fz_findings *f, struct fz_target *t, const uint8_t *in, size_t len,
-                    const struct fz_outcome *o, int timeout_ms, FILE *log)
+                    const struct fz_outcome *o, int timeout_ms, const struct vfu_tracer *as_found,
+                    FILE *log)
 {
     f->by_kind[o->kind]++;
     if (fz_findings_known(f, o->sig)) {
@@ -152,18 +159,30 @@ void fz_finding_add(struct fz_findings *f, struct fz_target *t, const uint8_t *i
     write_file(p, err, elen);
     snprintf(p, sizeof p, "%s/original", dir);
     write_file(p, in, len);
+    struct vfu_error we;
+    snprintf(p, sizeof p, "%s/found.cbor", dir);
+    if (as_found) vfu_tracer_write(as_found, p, &we);
 
     static uint8_t work[FZ_MAX_INPUT];
     size_t n = len;
     memcpy(work, in, len);
     unsigned long execs = 0;
     bool can_restart = t->server_cmd != NULL;
-    if (f->minimize && can_restart) {
-        if (fz_reproduces(t, work, n, o, timeout_ms))
-            execs = fz_minimize(t, work, &n, o, timeout_ms, MIN_BUDGET) + 1;
-        else
-            fprintf(log, "vfu-fuzz: %s does not come back on a fresh server; kept as found\n", o->sig);
+    struct fz_outcome ow = *o;
+    bool again_ok = false;
+    if (can_restart && (f->minimize || f->verify)) {
+        again_ok = fz_reproduces(t, work, n, &ow, timeout_ms);
+        if (!again_ok) {
+            ow.warm = true;
+            again_ok = fz_reproduces(t, work, n, &ow, timeout_ms);
+            if (!again_ok) ow.warm = false;
+        }
+        execs = again_ok ? 2 - !ow.warm : 2;
+        if (!again_ok)
+            fprintf(log, "vfu-fuzz: %s does not come back on a fresh server; kept as found (found.cbor)\n", o->sig);
     }
+    o = &ow;
+    if (f->minimize && again_ok) execs += fz_minimize(t, work, &n, o, timeout_ms, MIN_BUDGET);
     f->min_execs += execs;
     snprintf(p, sizeof p, "%s/input", dir);
     write_file(p, work, n);
@@ -171,9 +190,9 @@ void fz_finding_add(struct fz_findings *f, struct fz_target *t, const uint8_t *i
     /* the trace of the minimized session, on a fresh server */
     char verified[256] = "not checked";
     struct vfu_error e;
-    if (can_restart) fz_target_restart(t, &e);
+    if (can_restart) fz_target_fresh(t, o->warm, &e);
     struct fz_exec_opts eo = {.timeout_ms = timeout_ms, .keep_trace = true, .check_hang = true,
-                              .dma_write_ack_u64 = t->dma_write_ack_u64};
+                              .dma_write_ack_u64 = t->dma_write_ack_u64, .want_sig = o->sig};
     struct fz_outcome again;
     struct vfu_tracer *tr = NULL;
     fz_exec(t, NULL, work, n, &eo, &again, &tr);

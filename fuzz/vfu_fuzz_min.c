@@ -46,7 +46,7 @@ static bool leak_reproduces(struct fz_target *t, const uint8_t *in, size_t len, 
 {
     struct vfu_error err;
     if (!fz_target_restart(t, &err)) return false;
-    struct fz_exec_opts o = {.timeout_ms = timeout_ms};
+    struct fz_exec_opts o = {.timeout_ms = timeout_ms, .dma_write_ack_u64 = t->dma_write_ack_u64};
     struct fz_outcome out;
     static const uint8_t none[1];
     fz_exec(t, NULL, none, 0, &o, &out, NULL);
@@ -64,9 +64,9 @@ bool fz_reproduces(struct fz_target *t, const uint8_t *in, size_t len, const str
 {
     if (o->kind == FZ_LEAK_FD) return leak_reproduces(t, in, len, timeout_ms);
     struct vfu_error err;
-    if (!fz_target_restart(t, &err)) return false;
+    if (!fz_target_fresh(t, o->warm, &err)) return false;
     struct fz_exec_opts eo = {.timeout_ms = timeout_ms, .check_hang = true,
-                              .dma_write_ack_u64 = t->dma_write_ack_u64};
+                              .dma_write_ack_u64 = t->dma_write_ack_u64, .want_sig = o->sig};
     struct fz_outcome out;
     fz_exec(t, NULL, in, len, &eo, &out, NULL);
     return out.kind == o->kind && !strcmp(out.sig, o->sig);

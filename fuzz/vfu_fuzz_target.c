@@ -166,3 +166,17 @@ bool fz_target_responsive(struct fz_target *t)
     if (fz_target_poll(t, 0) != VFU_PROC_RUNNING) return false;
     return clean_session(t);
 }
+
+bool fz_target_fresh(struct fz_target *t, bool warm, struct vfu_error *err)
+{
+    if (!fz_target_restart(t, err)) return false;
+    /* some servers break only for a client that is not their first */
+    if (warm) {
+        clean_session(t);
+        if (t->exits_per_client) {
+            vfu_proc_wait(&t->proc, 300);
+            return fz_target_ensure(t, err);
+        }
+    }
+    return true;
+}
