@@ -1,0 +1,26 @@
+# vfu-fuzz: the socket fuzzer (fuzz/vfu_fuzz*.c), on the scripted client,
+# the replay of libvfureport.a and the runtime.  Until lib/ holds the shared
+# mutator (lib/mutate*.c, from the mutator branch), the stand-in
+# fuzz/vfu_fuzz_mutfb.c implements lib/mutate.h for this program alone.
+VFUFUZZ_BIN := $(BUILD)/vfu-fuzz
+VFUFUZZ_SRCS := $(filter-out fuzz/vfu_fuzz_mutfb.c,$(wildcard fuzz/vfu_fuzz*.c))
+ifeq ($(wildcard lib/mutate*.c),)
+VFUFUZZ_SRCS += fuzz/vfu_fuzz_mutfb.c
+endif
+VFUFUZZ_OBJS := $(VFUFUZZ_SRCS:%.c=$(BUILD)/obj/%.o)
+VFUFUZZ_LIBS := $(BUILD)/libvfureport.a $(BUILD)/libvfuclient.a $(LIB)
+
+PROGRAMS += $(VFUFUZZ_BIN)
+TESTS += $(BUILD)/tests/vfufuzz_cli
+
+$(VFUFUZZ_OBJS): CPPFLAGS += -Ifuzz -Iclients -Iharness
+
+$(VFUFUZZ_BIN): $(VFUFUZZ_OBJS) $(VFUFUZZ_LIBS)
+	$(CC) $(LDFLAGS) -pthread -o $@ $(VFUFUZZ_OBJS) $(VFUFUZZ_LIBS) $(LIB_LDLIBS)
+
+# the program from the shell against the reference server: seeded crash and
+# hang faults found, minimized and replayed; the clean server gives nothing
+$(BUILD)/tests/vfufuzz_cli: tests/vfufuzz_cli.sh $(VFUFUZZ_BIN) $(BUILD)/vfu-refserver $(BUILD)/vfu-conform
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh %s %s %s %s\n' '$(abspath tests/vfufuzz_cli.sh)' '$(abspath $(VFUFUZZ_BIN))' '$(abspath $(BUILD)/vfu-refserver)' '$(abspath $(BUILD)/vfu-conform)' >$@
+	chmod +x $@
