@@ -1,12 +1,8 @@
 # vfu-fuzz: the socket fuzzer (fuzz/vfu_fuzz*.c), on the scripted client,
-# the replay of libvfureport.a and the runtime.  Until lib/ holds the shared
-# mutator (lib/mutate*.c, from the mutator branch), the stand-in
-# fuzz/vfu_fuzz_mutfb.c implements lib/mutate.h for this program alone.
+# the replay of libvfureport.a and the runtime; it mutates with the shared
+# spec-aware mutator of lib/mutate.h, as the in-process targets do.
 VFUFUZZ_BIN := $(BUILD)/vfu-fuzz
-VFUFUZZ_SRCS := $(filter-out fuzz/vfu_fuzz_mutfb.c,$(wildcard fuzz/vfu_fuzz*.c))
-ifeq ($(wildcard lib/mutate*.c),)
-VFUFUZZ_SRCS += fuzz/vfu_fuzz_mutfb.c
-endif
+VFUFUZZ_SRCS := $(wildcard fuzz/vfu_fuzz*.c)
 VFUFUZZ_OBJS := $(VFUFUZZ_SRCS:%.c=$(BUILD)/obj/%.o)
 VFUFUZZ_LIBS := $(BUILD)/libvfureport.a $(BUILD)/libvfuclient.a $(LIB)
 
