@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "caps.h"
 #include "codec.h"
 #include "dissect.h"
 #include "fuzz_target.h"
@@ -43,6 +44,15 @@ static void one_role(const uint8_t *msg, size_t len, const int *fds, unsigned nf
                   "a part outside the payload");
         char line[512];
         vfu_msg_summary(&m, line, sizeof line);
+    }
+    /* the dissector holds VERSION data to the capability rules as a
+     * receiver does (lib/caps.c): the decoder's verdict gets that stage too */
+    uint32_t jlen;
+    const uint8_t *json;
+    if (ok && m.hdr.cmd == VFU_CMD_VERSION && !m.is_error &&
+        (json = vfu_data(&m, VFU_F_VERSION_DATA, &jlen)) && jlen > 1) {
+        struct vfu_caps caps;
+        ok = vfu_caps_parse(&caps, (const char *)json, jlen - 1, m.is_reply, &err);
     }
     struct vfu_dissect_opts o = {.nfds = nfds, .fds = fds, .receiver = role, .lim = lim, .full = full};
     bool dok = vfu_dissect(devnull, msg, len, &o, &derr);

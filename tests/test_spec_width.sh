@@ -51,7 +51,7 @@ expect() {   # expect WHAT GOT PATTERN
 }
 
 variant real '' > /dev/null
-n=$(variant width '/^struct dma_map$/,/^end$/ s/^\( *\)u64 size$/\1u32 size/')
+n=$(variant width '/^struct dma_map$/,/^end$/ s/^\( *\)u64 size\( .*\)\{0,1\}$/\1u32 size\2/')
 expect "width edit touches one line" "$n" 1
 n=$(variant noarm '/^struct sub_region$/,/^end$/ { /when IOREGIONFD/d; }')
 expect "arm edit touches one line" "$n" 1
