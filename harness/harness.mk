@@ -55,3 +55,11 @@ $(BUILD)/tests/conform_cli: tests/conform_cli.sh $(CONFORM_BIN) $(HARNESS_REFSER
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec sh %s %s %s %s\n' '$(abspath tests/conform_cli.sh)' '$(abspath $(CONFORM_BIN))' '$(abspath $(HARNESS_REFSERVER))' '$(abspath harness/scenarios)' >$@
 	chmod +x $@
+
+# stopped by a signal or by --max-seconds: nothing of the server under test
+# left behind (tests/conform_stop.sh)
+TESTS += $(BUILD)/tests/conform_stop
+$(BUILD)/tests/conform_stop: tests/conform_stop.sh $(CONFORM_BIN) $(HOSTILE_BIN)
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh %s %s %s\n' '$(abspath tests/conform_stop.sh)' '$(abspath $(CONFORM_BIN))' '$(abspath $(HOSTILE_BIN))' >$@
+	chmod +x $@
