@@ -101,6 +101,18 @@ static void blame_violation(struct sess *s, struct outcome *o)
     }
 }
 
+/* a message the server began and did not finish within the timeout: the
+ * session waited it out as it would a missing reply */
+static bool stalled_mid_message(struct sess *s)
+{
+    if (!s->c) return false;
+    unsigned n;
+    const struct vfu_violation *v = vfu_client_violations(s->c, &n);
+    for (unsigned i = 0; i < n; i++)
+        if (v[i].kind == VFU_V_FRAMING && v[i].err.code == VFU_E_TIMEOUT) return true;
+    return false;
+}
+
 /* the trace of a failing scenario, as DIR/ID.cbor */
 static void keep_trace(struct runner *R, struct vfu_tracer *tr, struct vfu_result *res)
 {
@@ -180,7 +192,9 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     s.step = -1;
     struct vfu_tracer *tr = NULL;
     bool opened = false;
+    R->talked = R->waited_out = false;
     if (!probe_requires(R, sc, &o)) goto done;
+    R->talked = true;
     if (R->o->trace_dir) {
         struct vfu_trace_meta meta = {R->o->tool ? R->o->tool : "vfu-conform", sc->id,
                                       R->server ? R->o->server_cmd : R->o->connect_path, NULL};
@@ -194,12 +208,14 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
         s.step = (int)i;
         if (!step_run(&s, &sc->steps[i], &o)) {
             step_reason(sc, (int)i, &o);
+            if (o.kind == VFU_FK_TIMEOUT || o.kind == VFU_FK_HANG) R->waited_out = true;
             blame_violation(&s, &o);
             break;
         }
         sess_note_violations(&s);
     }
     if (o.verdict == VFU_PASS) sess_check_violations(&s, &o);
+    if (stalled_mid_message(&s)) R->waited_out = true;
 done:
     sess_close(&s);
     bool passed = o.verdict == VFU_PASS;
@@ -329,8 +345,10 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
             break;
         }
         R->prev = res;
-        if (res->verdict != VFU_SKIP) {
-            if (res->kind == VFU_FK_TIMEOUT || res->kind == VFU_FK_HANG) R->lost_streak++;
+        /* a scenario that never reached the server (its requirement was
+         * not met) says nothing about whether the server still answers */
+        if (res->verdict != VFU_SKIP && R->talked) {
+            if (res->kind == VFU_FK_TIMEOUT || res->kind == VFU_FK_HANG || R->waited_out) R->lost_streak++;
             else R->lost_streak = 0;
             if (R->lost_streak >= LOST_STREAK_MAX)
                 runner_stop(R, VFU_RUN_HOPELESS, "the server stopped answering in %u scenarios in a row (the last: %s)",

@@ -83,6 +83,10 @@ struct runner {
     bool no_half_close;
     unsigned dead_opens;           /* sessions in a row it died before VERSION */
     unsigned lost_streak;          /* scenarios in a row that waited out a timeout */
+    /* this scenario: it talked to the server at all, and a step of it
+     * waited out a timeout (even when the verdict names a rule the server
+     * broke first, such as a message it began and never finished) */
+    bool talked, waited_out;
     struct vfu_result *prev;       /* the scenario that ran last, for a late death */
     double deadline;               /* --max-seconds on the run's clock; 0 none */
     enum vfu_run_stop stop;        /* the run ends early: why */
