@@ -40,9 +40,16 @@ $(BUILD)/fuzz-replay/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(BUILD)/obj/fuzz/driver
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -pthread -o $@ $< $(BUILD)/obj/fuzz/driver_main.o $(FUZZ_LIBS) $(LIB_LDLIBS)
 
-# engine builds: the target with the engine's main instead of ours
-$(BUILD)/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIBS)
-	$(FUZZ_LD) $(LDFLAGS) $(FUZZ_ENGINE) -pthread -o $@ $< $(FUZZ_LIBS) $(LIB_LDLIBS)
+# engine builds: the target with the engine's main instead of ours.  With
+# FUZZ_CUSTOM_MUTATOR=1 (libFuzzer builds: make fuzz, ClusterFuzzLite), the
+# session targets get the spec-aware mutator (fuzz/mutator_libfuzzer.c)
+# linked in; AFL++ loads the same mutator as a library instead
+FUZZ_SESSION_TARGETS := server_session client
+FUZZ_MUT_LINK = $(if $(filter 1,$(FUZZ_CUSTOM_MUTATOR)),$(if $(filter $*,$(FUZZ_SESSION_TARGETS)),$(FUZZ_MUTATOR_OBJ)))
+$(FUZZ_MUTATOR_OBJ): CFLAGS += $(FUZZ_NOCOV)
+.SECONDEXPANSION:
+$(BUILD)/fuzz_%: $(BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIBS) $$(FUZZ_MUT_LINK)
+	$(FUZZ_LD) $(LDFLAGS) $(FUZZ_ENGINE) -pthread -o $@ $< $(FUZZ_MUT_LINK) $(FUZZ_LIBS) $(LIB_LDLIBS)
 
 fuzz-engine-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz_%)
 
@@ -64,7 +71,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 # (-std=c11 -Wall -Werror ...) are still added to them
 fuzz:
 	CFLAGS='-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)' LDFLAGS='$(FUZZ_SAN)' \
-	  $(MAKE) BUILD=build/fuzz CC=clang SANITIZE=0 FUZZ_ENGINE=-fsanitize=fuzzer \
+	  $(MAKE) BUILD=build/fuzz CC=clang SANITIZE=0 FUZZ_ENGINE=-fsanitize=fuzzer FUZZ_CUSTOM_MUTATOR=1 \
 	  FUZZ_NOCOV=-fno-sanitize-coverage=inline-8bit-counters,indirect-calls,trace-cmp,pc-table \
 	  fuzz-engine-bins
 

@@ -30,6 +30,10 @@ static struct {
 
 static struct vfu_fs in;
 
+/* for the custom mutator, when linked in (fuzz/mutator_hook.h): the MSG
+ * records of this target's sessions are what a server sends a client */
+const int vfu_fuzz_target_role = VFU_ROLE_CLIENT;
+
 static void feed(enum vfu_sock sock, const struct vfu_fs_record *r, uint16_t id)
 {
     size_t n = vfu_fs_prepare(r, id, T.msg, sizeof T.msg);

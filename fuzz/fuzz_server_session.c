@@ -7,6 +7,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    fuzz_refserver_describe_engine();
     return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "fuzz_refserver.h"
 #include "srv.h"
+#include "toydev.h"
 
 struct ref {
     struct srv *s;
@@ -124,3 +125,23 @@ static bool ref_ioevent(void *h)
 const struct fuzz_server fuzz_refserver = {
     "vfu-refserver", ref_create, ref_reset, ref_input, ref_disconnect, ref_ioevent,
 };
+
+void fuzz_refserver_describe(struct vfu_mut *m)
+{
+    if (!m) return;
+    vfu_mut_set_region(m, VFU_PCI_REGION_BAR0, TOYDEV_BAR0_SIZE);
+    vfu_mut_set_region(m, VFU_PCI_REGION_BAR2, TOYDEV_BAR2_SIZE);
+    vfu_mut_set_region(m, VFU_PCI_REGION_BAR4, TOYDEV_BAR4_SIZE);
+    vfu_mut_set_region(m, VFU_PCI_REGION_CONFIG, TOYDEV_CONFIG_SIZE);
+    vfu_mut_set_irq(m, VFU_PCI_IRQ_MSIX, TOYDEV_MSIX_VECTORS);
+    vfu_mut_set_irq(m, VFU_PCI_IRQ_MSI, 1);
+    vfu_mut_set_irq(m, VFU_PCI_IRQ_INTX, 1);
+}
+
+/* weak: present when fuzz/mutator_libfuzzer.c is linked in */
+struct vfu_mut *vfu_fuzz_mutator(void) __attribute__((weak));
+
+void fuzz_refserver_describe_engine(void)
+{
+    if (vfu_fuzz_mutator) fuzz_refserver_describe(vfu_fuzz_mutator());
+}
