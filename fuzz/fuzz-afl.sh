@@ -14,7 +14,19 @@ seeds=corpus/seeds/$t
 [ -d "build/corpus/$t" ] && seeds=build/corpus/$t
 rm -rf "$out"
 mkdir -p "$out"
-if [ -f "$mutator" ]; then
+# the mutator reads and writes sessions (lib/fuzz_session.h): it serves the
+# session targets; the others take JSON, scenario text, CBOR or one message
+# and get AFL++'s own mutation (with the dictionary)
+case $t in
+    server_session) export VFU_MUT_TARGET=server
+        # the reference device's regions (servers/toydev.h): config, BAR0, BAR2, BAR4
+        export VFU_MUT_REGIONS=7:4096,0:4096,2:65536,4:4096 ;;
+    client) export VFU_MUT_TARGET=client ;;
+    *) mutator= ;;
+esac
+if [ -z "$mutator" ]; then
+    echo "fuzz-afl: $t does not take sessions: AFL++'s own mutation"
+elif [ -f "$mutator" ]; then
     echo "fuzz-afl: custom mutator $mutator"
     export AFL_CUSTOM_MUTATOR_LIBRARY="$(cd "$(dirname "$mutator")" && pwd)/$(basename "$mutator")"
 else
