@@ -18,13 +18,12 @@
 #include "vfu_fuzz.h"
 
 #define TOOL "vfu-fuzz 0.1"
-#define MAX_SEED_DIRS 16
 #define LEAK_FD_SLACK 32
 #define SUSPECTS 8
 #define DEFAULT_MAP_SIZE (1u << 16)
 
 static const char usage[] =
-    "usage: vfu-fuzz (--server CMD | --connect PATH) [options]\n"
+    "usage: vfu-fuzz (--server CMD | --connect PATH | --client CMD) [options]\n"
     "       vfu-fuzz --emit-scenario INPUT [--id ID]\n"
     "\n"
     "Fuzzes a vfio-user server over its socket: sessions of mutated messages\n"
@@ -35,6 +34,10 @@ static const char usage[] =
     "                        replaced by the socket path, else --socket-path=PATH\n"
     "                        is appended); restarted whenever it ends\n"
     "  --connect PATH        use the server listening on PATH (never restarted)\n"
+    "  --client CMD          fuzz a client instead: CMD is started for every session\n"
+    "                        with the path of a socket vfu-fuzz listens on ({socket},\n"
+    "                        else --socket-path=PATH) and served by the reference\n"
+    "                        server, whose answers the mutated sessions replace\n"
     "  -o, --output DIR      findings and queue (default vfu-fuzz-out)\n"
     "  --seconds N           stop after N seconds (default: until SIGINT)\n"
     "  --sessions N          stop after N sessions\n"
@@ -55,16 +58,6 @@ static const char usage[] =
     "  -h, --help            this text\n"
     "  --version             the program's version\n";
 
-struct opts {
-    const char *server, *connect, *outdir, *emit, *scn_id, *run;
-    const char *seeds[MAX_SEED_DIRS];
-    unsigned nseeds;
-    long seconds, sessions;
-    uint64_t seed;
-    bool have_seed, exit_on_finding, no_minimize, no_verify, no_afl, ack_u64, server_output;
-    int timeout_ms;
-    size_t map_size;
-};
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -84,12 +77,13 @@ static bool num(const char *s, long lo, long hi, long *v)
     return true;
 }
 
-static int parse_args(int argc, char **argv, struct opts *o)
+static int parse_args(int argc, char **argv, struct fz_opts *o)
 {
-    enum { O_SERVER = 256, O_CONNECT, O_SECONDS, O_SESSIONS, O_SEED, O_TIMEOUT, O_SEEDS, O_EXIT,
+    enum { O_SERVER = 256, O_CONNECT, O_CLIENT, O_SECONDS, O_SESSIONS, O_SEED, O_TIMEOUT, O_SEEDS, O_EXIT,
            O_NOMIN, O_NOVERIFY, O_NOAFL, O_MAP, O_ACK, O_SRVOUT, O_EMIT, O_ID, O_VERSION, O_RUN };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER},   {"connect", required_argument, NULL, O_CONNECT},
+        {"client", required_argument, NULL, O_CLIENT},
         {"output", required_argument, NULL, 'o'},        {"seconds", required_argument, NULL, O_SECONDS},
         {"sessions", required_argument, NULL, O_SESSIONS}, {"seed", required_argument, NULL, O_SEED},
         {"timeout", required_argument, NULL, O_TIMEOUT}, {"seeds", required_argument, NULL, O_SEEDS},
@@ -112,6 +106,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         switch (c) {
         case O_SERVER: o->server = optarg; break;
         case O_CONNECT: o->connect = optarg; break;
+        case O_CLIENT: o->client = optarg; break;
         case 'o': o->outdir = optarg; break;
         case O_SECONDS:
             if (!num(optarg, 1, 100000000, &o->seconds)) return bad_usage("--seconds %s: a number of seconds", optarg);
@@ -132,7 +127,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->timeout_ms = (int)v;
             break;
         case O_SEEDS:
-            if (o->nseeds == MAX_SEED_DIRS) return bad_usage("more than 16 --seeds%s", "");
+            if (o->nseeds == FZ_MAX_SEED_DIRS) return bad_usage("more than 16 --seeds%s", "");
             o->seeds[o->nseeds++] = optarg;
             break;
         case O_EXIT: o->exit_on_finding = true; break;
@@ -156,31 +151,33 @@ static int parse_args(int argc, char **argv, struct opts *o)
     }
     if (optind < argc) return bad_usage("unexpected '%s'", argv[optind]);
     if (o->emit) return -1;
-    if (!o->server == !o->connect) return bad_usage("give one of --server CMD and --connect PATH%s", "");
+    if ((o->server != NULL) + (o->connect != NULL) + (o->client != NULL) != 1)
+        return bad_usage("give one of --server CMD, --connect PATH and --client CMD%s", "");
+    if (o->client && o->ack_u64) return bad_usage("--dma-write-ack-u64 is for servers under test%s", "");
     return -1;
 }
 
 static uint8_t g_file[FZ_MAX_INPUT];
 
-/* a session input file into g_file; -1 (said) when it cannot be read */
-static ssize_t read_input(const char *path)
+/* a session input file into buf; -1 (said) when it cannot be read */
+ssize_t fz_read_file(const char *path, uint8_t *buf, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         fprintf(stderr, "vfu-fuzz: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    ssize_t n = read(fd, g_file, sizeof g_file);
+    ssize_t n = read(fd, buf, cap);
     int e = errno;
     close(fd);
     if (n < 0) fprintf(stderr, "vfu-fuzz: %s: %s\n", path, strerror(e));
     return n;
 }
 
-static int emit_main(const struct opts *o)
+static int emit_main(const struct fz_opts *o)
 {
     uint8_t *buf = g_file;
-    ssize_t n = read_input(o->emit);
+    ssize_t n = fz_read_file(o->emit, g_file, sizeof g_file);
     if (n < 0) return 2;
     char why[256] = "";
     fz_emit_scenario(buf, (size_t)n, o->scn_id, stdout, why, sizeof why);
@@ -196,7 +193,7 @@ static double now_s(void)
 }
 
 struct run {
-    struct opts *o;
+    struct fz_opts *o;
     struct fz_target t;
     struct fz_cov *cov;
     struct fz_queue q;
@@ -363,7 +360,7 @@ static bool run_one(struct run *r, const uint8_t *in, size_t len, const char *wh
     return true;
 }
 
-static int fuzz_main(struct opts *o)
+static int fuzz_main(struct fz_opts *o)
 {
     static struct run run;
     struct run *r = &run;
@@ -415,7 +412,7 @@ static int fuzz_main(struct opts *o)
                                   : "the server stays up across sessions",
             o->server ? o->server : o->connect);
     if (o->run) {
-        ssize_t n = read_input(o->run);
+        ssize_t n = fz_read_file(o->run, g_file, sizeof g_file);
         if (n < 0) goto out;
         struct fz_exec_opts eo = {.timeout_ms = o->timeout_ms, .check_hang = true, .dma_write_ack_u64 = o->ack_u64};
         struct fz_outcome out;
@@ -484,10 +481,10 @@ out:
 
 int main(int argc, char **argv)
 {
-    struct opts o;
+    struct fz_opts o;
     int st = parse_args(argc, argv, &o);
     if (st >= 0) return st;
     if (o.emit) return emit_main(&o);
     fz_sig_install();
-    return fuzz_main(&o);
+    return o.client ? fzc_main(&o) : fuzz_main(&o);
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "client.h"
 #include "fuzz_session.h"
@@ -34,6 +35,23 @@
 #define FZ_DEFAULT_TIMEOUT_MS 1000
 #define FZ_TRACE_CAP (4u << 20)
 #define FZ_BEHAV_MAP (1u << 16)
+
+/* the command line (vfu_fuzz.c) */
+#define FZ_MAX_SEED_DIRS 16
+struct fz_opts {
+    const char *server, *connect, *client, *outdir, *emit, *scn_id, *run;
+    const char *seeds[FZ_MAX_SEED_DIRS];
+    unsigned nseeds;
+    long seconds, sessions;
+    uint64_t seed;
+    bool have_seed, exit_on_finding, no_minimize, no_verify, no_afl, ack_u64, server_output;
+    int timeout_ms;
+    size_t map_size;
+};
+
+/* a session input file into buf (at most cap bytes); -1, said on stderr,
+ * when it cannot be read */
+ssize_t fz_read_file(const char *path, uint8_t *buf, size_t cap);
 
 /* -------------------------------------------------------------- target --- */
 
@@ -142,6 +160,15 @@ struct fz_exec_opts {
 void fz_exec(struct fz_target *t, struct fz_cov *cov, const uint8_t *in, size_t len,
              const struct fz_exec_opts *o, struct fz_outcome *out, struct vfu_tracer **trace);
 
+/* signatures (vfu_fuzz_exec.c), shared by both sides: a signal's name or
+ * NULL; a file-name-safe part appended with '-'; a sanitizer report's kind
+ * and first frames ("sanitizer-asan-heap-buffer-overflow-f-g") with its
+ * first line as detail, false when s holds none; a command's name */
+const char *fz_sig_name(int s);
+void fz_sig_append(char *out, size_t n, const char *s);
+bool fz_sanitizer_sig(const char *s, char *sig, size_t n, char *detail, size_t dn);
+const char *fz_cmd_label(int cmd);
+
 /* ---------------------------------------------------------- findings --- */
 
 struct fz_findings {
@@ -208,6 +235,36 @@ size_t fz_put_record(uint8_t *buf, size_t cap, uint8_t kind, uint8_t flags, cons
 /* writes a .scn scenario sending the session's messages to out */
 bool fz_emit_scenario(const uint8_t *in, size_t len, const char *id, FILE *out, char *why,
                       size_t whyn);
+
+/* ------------------------------------------------------------ client --- */
+
+/* vfu-fuzz --client CMD (vfu_fuzz_client.c): the client program under
+ * test, started once per session against a socket we listen on and served
+ * by the reference server whose answers the session input replaces */
+struct fz_client {
+    const char *cmd;
+    char dir[64], sock[96];
+    int lfd;
+    int timeout_ms;
+    bool echo_stderr;
+    struct vfu_proc proc;
+    struct fz_cov scratch;      /* tuples of sessions nobody counts */
+    uint8_t *recorded;          /* the reference answers of a recorded session */
+    size_t recorded_len;
+    char stderr_copy[16384];    /* the last session's output tail */
+    size_t stderr_len;
+};
+
+bool fzc_open(struct fz_client *F, struct vfu_error *err);
+void fzc_close(struct fz_client *F);
+/* one session: the client started, served, judged; record_it keeps the
+ * reference answers as a session input in F->recorded */
+void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t len, bool record_it,
+              struct fz_outcome *o);
+
+/* the --client run: seeds, main loop, findings (vfu_fuzz_client_run.c);
+ * the exit status */
+int fzc_main(const struct fz_opts *o);
 
 /* ----------------------------------------------------------- signals --- */
 

@@ -29,7 +29,7 @@
 static uint8_t g_msg[FZ_MSG_CAP];
 static struct vfu_fs g_fs;
 
-static const char *sig_name(int s)
+const char *fz_sig_name(int s)
 {
     switch (s) {
     case SIGSEGV: return "SIGSEGV";
@@ -57,7 +57,7 @@ static unsigned bucket(uint64_t v)
 }
 
 /* file-name-safe copy of s appended to out */
-static void sig_append(char *out, size_t n, const char *s)
+void fz_sig_append(char *out, size_t n, const char *s)
 {
     size_t at = strlen(out);
     if (at && at + 1 < n) out[at++] = '-';
@@ -70,14 +70,14 @@ static void sig_append(char *out, size_t n, const char *s)
     out[at] = '\0';
 }
 
-static const char *cmd_label(int cmd)
+const char *fz_cmd_label(int cmd)
 {
     return cmd < 0 ? "none" : vfu_cmd(cmd) ? vfu_cmd_name((unsigned)cmd) : "unknown";
 }
 
 /* "ERROR: AddressSanitizer: heap-buffer-overflow ..." and its first frames,
  * or UBSan's "file:line:col: runtime error" */
-static bool sanitizer_sig(const char *s, char *sig, size_t n, char *detail, size_t dn)
+bool fz_sanitizer_sig(const char *s, char *sig, size_t n, char *detail, size_t dn)
 {
     const char *p = strstr(s, "ERROR: AddressSanitizer: ");
     const char *what = "asan";
@@ -94,8 +94,8 @@ static bool sanitizer_sig(const char *s, char *sig, size_t n, char *detail, size
         }
         type[k] = '\0';
         snprintf(sig, n, "sanitizer");
-        sig_append(sig, n, what);
-        sig_append(sig, n, type);
+        fz_sig_append(sig, n, what);
+        fz_sig_append(sig, n, type);
         const char *nl = strchr(p, '\n');
         snprintf(detail, dn, "%.*s", (int)(nl ? nl - p : (ptrdiff_t)strlen(p)), p);
         /* the first three frames of ours: "#N 0x... in FUNC file" */
@@ -111,7 +111,7 @@ static bool sanitizer_sig(const char *s, char *sig, size_t n, char *detail, size
                 continue;
             char fnb[64];
             snprintf(fnb, sizeof fnb, "%.*s", (int)len, fn);
-            sig_append(sig, n, fnb);
+            fz_sig_append(sig, n, fnb);
             frames++;
         }
         return true;
@@ -125,7 +125,7 @@ static bool sanitizer_sig(const char *s, char *sig, size_t n, char *detail, size
         /* file:line, without the column */
         char *c2 = strrchr(loc, ':');
         if (c2 && strchr(loc, ':') != c2) *c2 = '\0';
-        sig_append(sig, n, loc);
+        fz_sig_append(sig, n, loc);
         const char *nl = strchr(p, '\n');
         snprintf(detail, dn, "%.*s", (int)(nl ? nl - b : (ptrdiff_t)strlen(b)), b);
         return true;
@@ -149,8 +149,8 @@ static void set_outcome(struct fz_outcome *o, enum fz_kind k, const char *a, con
 {
     o->kind = k;
     snprintf(o->sig, sizeof o->sig, "%s", fz_kind_name(k));
-    if (a) sig_append(o->sig, sizeof o->sig, a);
-    if (b) sig_append(o->sig, sizeof o->sig, b);
+    if (a) fz_sig_append(o->sig, sizeof o->sig, a);
+    if (b) fz_sig_append(o->sig, sizeof o->sig, b);
 }
 
 static void trace_end(struct vfu_tracer *tr, enum vfu_errc code)
@@ -233,9 +233,9 @@ static void violations(struct sess *s)
          * every session does not hide the others */
         char sig[128];
         snprintf(sig, sizeof sig, "%s", fz_kind_name(FZ_VIOLATION));
-        sig_append(sig, sizeof sig, vfu_viol_kind_name(v[i].kind));
-        sig_append(sig, sizeof sig, cmd_label(v[i].err.cmd));
-        if (v[i].kind == VFU_V_DECODE) sig_append(sig, sizeof sig, vfu_errc_name(v[i].err.code));
+        fz_sig_append(sig, sizeof sig, vfu_viol_kind_name(v[i].kind));
+        fz_sig_append(sig, sizeof sig, fz_cmd_label(v[i].err.cmd));
+        if (v[i].kind == VFU_V_DECODE) fz_sig_append(sig, sizeof sig, vfu_errc_name(v[i].err.code));
         bool known = s->o->known && fz_findings_known(s->o->known, sig);
         if (s->o->want_sig && !strcmp(sig, s->o->want_sig)) known = false;
         if (s->out->kind != FZ_NONE && known) continue;
@@ -372,8 +372,8 @@ static void judge_server(struct sess *s)
     size_t elen;
     const char *err = fz_target_new_stderr(t, &elen);
     char ssig[128] = "", sdetail[512] = "";
-    bool san = elen && sanitizer_sig(err, ssig, sizeof ssig, sdetail, sizeof sdetail);
-    const char *lc = cmd_label(s->last_cmd);
+    bool san = elen && fz_sanitizer_sig(err, ssig, sizeof ssig, sdetail, sizeof sdetail);
+    const char *lc = fz_cmd_label(s->last_cmd);
     if (ps != VFU_PROC_RUNNING) {
         o->server_gone = true;
         const struct vfu_proc_status *st = vfu_proc_status(&t->proc);
@@ -384,7 +384,7 @@ static void judge_server(struct sess *s)
             snprintf(o->sig, sizeof o->sig, "%s", ssig);
             snprintf(o->detail, sizeof o->detail, "%s (%s)", sdetail, how);
         } else if (st->state == VFU_PROC_SIGNALED) {
-            const char *sn = sig_name(st->code);
+            const char *sn = fz_sig_name(st->code);
             char num[16];
             snprintf(num, sizeof num, "SIG%d", st->code);
             set_outcome(o, FZ_CRASH, sn ? sn : num, lc);
@@ -404,8 +404,8 @@ static void judge_server(struct sess *s)
         }
         if (o->kind != FZ_NONE || !s->timed_out) return;
         /* it ended by design once we left; the request had no answer */
-        set_outcome(o, FZ_TIMEOUT, cmd_label(s->timeout_cmd), NULL);
-        snprintf(o->detail, sizeof o->detail, "no answer to %s within %d ms", cmd_label(s->timeout_cmd),
+        set_outcome(o, FZ_TIMEOUT, fz_cmd_label(s->timeout_cmd), NULL);
+        snprintf(o->detail, sizeof o->detail, "no answer to %s within %d ms", fz_cmd_label(s->timeout_cmd),
                  s->o->timeout_ms);
         return;
     }
@@ -419,18 +419,18 @@ static void judge_server(struct sess *s)
         /* it should have ended as it does after every client */
         o->server_gone = true;
         if (s->timed_out) {
-            set_outcome(o, FZ_HANG, cmd_label(s->timeout_cmd), NULL);
+            set_outcome(o, FZ_HANG, fz_cmd_label(s->timeout_cmd), NULL);
             snprintf(o->detail, sizeof o->detail,
                      "no answer to %s within %d ms, and the server did not end after the client left",
-                     cmd_label(s->timeout_cmd), s->o->timeout_ms);
+                     fz_cmd_label(s->timeout_cmd), s->o->timeout_ms);
         }
         return;
     }
     if (s->timed_out) {
         bool alive = s->o->check_hang && fz_target_responsive(t);
         if (t->exits_per_client) o->server_gone = true;
-        set_outcome(o, alive ? FZ_TIMEOUT : FZ_HANG, cmd_label(s->timeout_cmd), NULL);
-        snprintf(o->detail, sizeof o->detail, "no answer to %s within %d ms%s", cmd_label(s->timeout_cmd),
+        set_outcome(o, alive ? FZ_TIMEOUT : FZ_HANG, fz_cmd_label(s->timeout_cmd), NULL);
+        snprintf(o->detail, sizeof o->detail, "no answer to %s within %d ms%s", fz_cmd_label(s->timeout_cmd),
                  s->o->timeout_ms, alive ? "; new clients are still served" : "; a new client cannot complete VERSION");
         if (!alive) o->server_gone = true;
     }

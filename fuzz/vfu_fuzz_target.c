@@ -3,6 +3,7 @@
  * ends, and calibrated once: a server that ends by itself after a clean
  * session (libvfio-user's samples do) does so by design, with that status,
  * and such an end is no finding. */
+#include "stopsig.h"
 #include "vfu_fuzz.h"
 
 #include <errno.h>
@@ -57,6 +58,9 @@ bool fz_target_start(struct fz_target *t, struct vfu_error *err)
         return false;
     }
     snprintf(t->sock, sizeof t->sock, "%s/sock", t->dir);
+    /* removed by a second stop signal too (lib/stopsig.h), socket first */
+    vfu_stopsig_add_path(t->dir, true);
+    vfu_stopsig_add_path(t->sock, false);
     if (!start(t, err)) return false;
     /* calibration: one clean session, then does it end by itself? */
     if (!clean_session(t)) {
@@ -114,6 +118,8 @@ void fz_target_stop(struct fz_target *t)
     if (t->dir[0]) {
         unlink(t->sock);
         rmdir(t->dir);
+        vfu_stopsig_del_path(t->sock);
+        vfu_stopsig_del_path(t->dir);
         t->dir[0] = '\0';
     }
 }

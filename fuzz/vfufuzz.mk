@@ -4,12 +4,13 @@
 VFUFUZZ_BIN := $(BUILD)/vfu-fuzz
 VFUFUZZ_SRCS := $(wildcard fuzz/vfu_fuzz*.c)
 VFUFUZZ_OBJS := $(VFUFUZZ_SRCS:%.c=$(BUILD)/obj/%.o)
-VFUFUZZ_LIBS := $(BUILD)/libvfureport.a $(BUILD)/libvfuclient.a $(LIB)
+# --client serves with the reference server (servers/srv.h) in-process
+VFUFUZZ_LIBS := $(BUILD)/libvfureport.a $(BUILD)/libvfuclient.a $(BUILD)/libvfusrv.a $(BUILD)/libtoydev.a $(LIB)
 
 PROGRAMS += $(VFUFUZZ_BIN)
 TESTS += $(BUILD)/tests/vfufuzz_cli
 
-$(VFUFUZZ_OBJS): CPPFLAGS += -Ifuzz -Iclients -Iharness
+$(VFUFUZZ_OBJS): CPPFLAGS += -Ifuzz -Iclients -Iharness -Iservers
 
 $(VFUFUZZ_BIN): $(VFUFUZZ_OBJS) $(VFUFUZZ_LIBS)
 	$(CC) $(LDFLAGS) -pthread -o $@ $(VFUFUZZ_OBJS) $(VFUFUZZ_LIBS) $(LIB_LDLIBS)

@@ -177,7 +177,7 @@ static bool check_spec(struct vfu_proc *p, const struct vfu_proc_spec *s, struct
     long val = 0, lim = 0;
     if (!s->cmd)
         bad = "no command";
-    else if ((unsigned)s->sock > VFU_PROC_SOCK_FD_CONNECTED)
+    else if ((unsigned)s->sock > VFU_PROC_SOCK_CLIENT)
         bad = "unknown socket mode", val = s->sock;
     else if ((unsigned)s->ready > VFU_PROC_READY_NONE)
         bad = "unknown readiness mode", val = s->ready;
@@ -222,7 +222,8 @@ static bool build_argv(struct vfu_proc *p, char ***out, struct vfu_error *err)
         set_why(p, "%s in the command, but this socket mode has no path", SOCKET_TOKEN);
         return fail(p, err, VFU_E_BAD_VALUE, 0, 0, 0);
     }
-    if (p->spec.sock == VFU_PROC_SOCK_PATH) {
+    bool by_path = p->spec.sock == VFU_PROC_SOCK_PATH || p->spec.sock == VFU_PROC_SOCK_CLIENT;
+    if (by_path) {
         if (vfu_cmdline_subst(argv, FD_TOKEN, "") > 0) {
             vfu_cmdline_free(argv);
             set_why(p, "%s in the command, but the socket is passed by path", FD_TOKEN);
@@ -233,7 +234,7 @@ static bool build_argv(struct vfu_proc *p, char ***out, struct vfu_error *err)
         nf = vfu_cmdline_subst(argv, FD_TOKEN, fdbuf);
         snprintf(arg, sizeof arg, "--fd=%d", p->spec.fd_num);
     }
-    bool have = p->spec.sock == VFU_PROC_SOCK_PATH ? ns != 0 : nf != 0;
+    bool have = by_path ? ns != 0 : nf != 0;
     if (ns < 0 || nf < 0 || (!have && !vfu_cmdline_append(&argv, arg))) {
         vfu_cmdline_free(argv);
         set_why(p, "out of memory (or too many words)");
@@ -389,6 +390,8 @@ static bool start(struct vfu_proc *p, struct vfu_error *err)
         break;
     case VFU_PROC_SOCK_FD_LISTEN:
         if (!clear_stale(p, err) || (pass[0] = listen_on(p, err)) < 0) goto out;
+        break;
+    case VFU_PROC_SOCK_CLIENT:
         break;
     case VFU_PROC_SOCK_FD_CONNECTED:
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pass) < 0) {

@@ -53,6 +53,10 @@ enum vfu_proc_sock {
     /* one end of a socketpair becomes fd N, already connected to the other
      * end, which vfu_proc_take_conn_fd hands out; no path is involved */
     VFU_PROC_SOCK_FD_CONNECTED,
+    /* the program is a client: it connects to socket_path, where the caller
+     * listens already; told the path as for VFU_PROC_SOCK_PATH, ready as
+     * soon as it runs, and the path is neither checked nor removed */
+    VFU_PROC_SOCK_CLIENT,
 };
 
 /* When vfu_proc_start returns for VFU_PROC_SOCK_PATH (the fd modes are ready

@@ -88,7 +88,15 @@ static void queue_clear(struct loop *L)
 static bool peer_send(void *ctx, const struct vfu_enc *e, struct vfu_error *err)
 {
     struct loop *L = ctx;
+    const struct srv_loop_tap *t = L->cfg->tap;
+    if (t && t->send) return t->send(t->ctx, &L->main, e, err);
     return vfu_send_enc(&L->main, e, err);
+}
+
+static void tap_recv(struct loop *L, const struct vfu_conn *c)
+{
+    const struct srv_loop_tap *t = L->cfg->tap;
+    if (t && t->recv) t->recv(t->ctx, c->rbuf, c->rlen, c->nrfds);
 }
 
 static bool peer_request(void *ctx, const struct vfu_enc *req, struct vfu_msg *reply,
@@ -112,6 +120,7 @@ static bool peer_request(void *ctx, const struct vfu_enc *req, struct vfu_msg *r
                 return false;
             continue;
         }
+        tap_recv(L, c);
         struct vfu_hdr h;
         vfu_hdr_decode(c->rbuf, c->rlen, &h, NULL);
         bool is_reply = (h.flags & VFU_HDR_FLAGS_TYPE_MASK) == VFU_MSG_TYPE_REPLY;
@@ -217,6 +226,7 @@ static enum srv_verdict on_main(struct loop *L, bool idle)
         }
         return SRV_CLOSE;
     }
+    tap_recv(L, &L->main);
     enum srv_verdict v = srv_input(L->s, L->main.rbuf, L->main.rlen, L->main.rfds, L->main.nrfds);
     vfu_conn_close_fds(&L->main);
     apply_limits(L);

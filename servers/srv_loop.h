@@ -7,6 +7,17 @@
 #include "srv.h"
 #include "transport.h"
 
+/* A tool standing between the server and its client (vfu-fuzz --client):
+ * send, when set, is how every reply leaves (it may send e, something else
+ * first or instead, or nothing and return false to end the session); recv,
+ * when set, sees every message the client sends (commands, and replies to
+ * the server's DMA requests) before it is handled. */
+struct srv_loop_tap {
+    bool (*send)(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, struct vfu_error *err);
+    void (*recv)(void *ctx, const uint8_t *buf, size_t len, unsigned nfds);
+    void *ctx;
+};
+
 struct srv_loop_cfg {
     struct srv_opts opt;
     int lfd;          /* listening socket, or -1 */
@@ -14,6 +25,7 @@ struct srv_loop_cfg {
     bool once;        /* stop after the first client */
     int verbose;
     int timeout_ms;   /* rest of a message once it started, and replies to our requests */
+    const struct srv_loop_tap *tap;   /* NULL: none */
 };
 
 /* Runs until the (first, with once) client is gone; 0, or 1 on a fatal

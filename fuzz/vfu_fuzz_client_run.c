@@ -1,0 +1,286 @@
+/* vfu-fuzz --client: seeds, the main loop, findings on disk.  The loop is
+ * the server side's (pick from the queue, mutate with the shared mutator,
+ * run, keep what brought new feedback); a session here is one run of the
+ * client program (vfu_fuzz_client.c).  Findings go to
+ * OUT/findings/SIG/{original,input,stderr.txt,README}, minimized by
+ * dropping records while the signature stays, and checked by running the
+ * minimized input once more; `vfu-fuzz --client CMD --run DIR/input`
+ * reproduces one. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "stopsig.h"
+#include "vfu_fuzz.h"
+
+#define MIN_BUDGET 200
+#define MAX_FINDINGS 256
+
+struct crun {
+    const struct fz_opts *o;
+    struct fz_client F;
+    struct fz_cov *cov;
+    struct fz_queue q;
+    struct vfu_mut *m;
+    unsigned long sessions, new_findings;
+    char names[MAX_FINDINGS][128];
+    unsigned n;
+    unsigned long by_kind[FZ__KINDS];
+    double t0;
+    bool tty;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool known(const struct crun *r, const char *sig)
+{
+    for (unsigned i = 0; i < r->n; i++)
+        if (!strcmp(r->names[i], sig)) return true;
+    return false;
+}
+
+static void write_file(const char *path, const void *d, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    for (size_t at = 0; at < n;) {
+        ssize_t w = write(fd, (const uint8_t *)d + at, n - at);
+        if (w <= 0) break;
+        at += (size_t)w;
+    }
+    close(fd);
+}
+
+static bool same(struct crun *r, const uint8_t *in, size_t len, const char *sig)
+{
+    struct fz_outcome o;
+    fzc_exec(&r->F, NULL, in, len, false, &o);
+    return o.kind != FZ_NONE && !strcmp(o.sig, sig);
+}
+
+/* drops records, last first, while the signature stays */
+static unsigned long minimize(struct crun *r, uint8_t *in, size_t *len, const char *sig)
+{
+    static struct vfu_fs fs, trial;
+    static uint8_t buf[FZ_MAX_INPUT];
+    unsigned long runs = 0;
+    vfu_fs_parse(in, *len, &fs);
+    for (unsigned i = fs.n; i-- > 0 && runs < MIN_BUDGET && !fz_sig_stop();) {
+        trial.n = 0;
+        for (unsigned k = 0; k < fs.n; k++)
+            if (k != i) trial.rec[trial.n++] = fs.rec[k];
+        size_t n = vfu_fs_write(&trial, buf, sizeof buf);
+        runs++;
+        if (!same(r, buf, n, sig)) continue;
+        /* the records point into `in`: keep the shorter input there */
+        memcpy(in, buf, n);
+        *len = n;
+        vfu_fs_parse(in, *len, &fs);
+    }
+    return runs;
+}
+
+static void finding(struct crun *r, const uint8_t *in, size_t len, const struct fz_outcome *o)
+{
+    r->by_kind[o->kind]++;
+    if (known(r, o->sig)) return;
+    if (r->n < MAX_FINDINGS) snprintf(r->names[r->n++], sizeof r->names[0], "%s", o->sig);
+    r->new_findings++;
+    char dir[4096], p[4200];
+    snprintf(dir, sizeof dir, "%s/findings", r->o->outdir);
+    mkdir(dir, 0755);
+    snprintf(dir, sizeof dir, "%s/findings/%s", r->o->outdir, o->sig);
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/stderr.txt", dir);
+    write_file(p, r->F.stderr_copy, r->F.stderr_len);
+    snprintf(p, sizeof p, "%s/original", dir);
+    write_file(p, in, len);
+    static uint8_t work[FZ_MAX_INPUT];
+    memcpy(work, in, len);
+    size_t n = len;
+    unsigned long runs = 0;
+    const char *check = "not checked (--no-verify)";
+    bool again = true;
+    if (!r->o->no_minimize || !r->o->no_verify) {
+        again = same(r, work, n, o->sig);
+        runs++;
+        check = again ? "the minimized input gives the same signature again" : "did not come back when run again";
+    }
+    if (again && !r->o->no_minimize) {
+        runs += minimize(r, work, &n, o->sig);
+        if (!r->o->no_verify) {
+            again = same(r, work, n, o->sig);
+            runs++;
+            if (!again) check = "the minimized input did not give it again";
+        }
+    }
+    snprintf(p, sizeof p, "%s/input", dir);
+    write_file(p, work, n);
+    snprintf(p, sizeof p, "%s/README", dir);
+    FILE *f = fopen(p, "we");
+    if (f) {
+        fprintf(f, "kind: %s\nsignature: %s\nwhat: %s\n", fz_kind_name(o->kind), o->sig, o->detail);
+        fprintf(f, "input: %zu bytes as found, %zu minimized (%lu runs)\ncheck: %s\n", len, n, runs, check);
+        fprintf(f, "stderr.txt: the client's output as found\n\nreproduce:\n");
+        fprintf(f, "  vfu-fuzz --client '%s' --run %s/input\n", r->o->client, dir);
+        fclose(f);
+    }
+    if (r->tty) fputs("\r\033[K", stderr);
+    fprintf(stderr, "vfu-fuzz: finding %s: %s (%zu -> %zu bytes, %s)\n", o->sig, o->detail, len, n, check);
+}
+
+static void stats_line(struct crun *r, const char *end)
+{
+    double el = now_s() - r->t0;
+    fprintf(stderr, "%s%lu sessions, %.1f/s, queue %zu, ", *end == '\r' ? "\r" : "", r->sessions,
+            el > 0 ? (double)r->sessions / el : 0.0, r->q.n);
+    if (r->cov->afl && r->cov->afl_edges) fprintf(stderr, "edges %lu, ", r->cov->afl_edges);
+    else fprintf(stderr, "edges - (not instrumented), ");
+    fprintf(stderr, "tuples %lu, findings %u (", r->cov->behav_tuples, r->n);
+    bool first = true;
+    for (int k = 1; k < FZ__KINDS; k++)
+        if (r->by_kind[k]) {
+            fprintf(stderr, "%s%s %lu", first ? "" : ", ", fz_kind_name(k), r->by_kind[k]);
+            first = false;
+        }
+    fprintf(stderr, ")%s", *end == '\r' ? "   " : "\n");
+    fflush(stderr);
+}
+
+static bool keep_going(const struct crun *r)
+{
+    if (fz_sig_stop()) return false;
+    if (r->o->sessions && r->sessions >= (unsigned long)r->o->sessions) return false;
+    if (r->o->seconds && now_s() - r->t0 >= (double)r->o->seconds) return false;
+    if (r->o->exit_on_finding && r->new_findings) return false;
+    return true;
+}
+
+/* false: the client cannot be run at all (said) */
+static bool run_one(struct crun *r, const uint8_t *in, size_t len, bool queue_it, bool record_it)
+{
+    struct fz_outcome o;
+    fzc_exec(&r->F, r->cov, in, len, record_it, &o);
+    r->sessions++;
+    unsigned fresh = fz_cov_commit(r->cov);
+    if (o.connect_failed && o.kind == FZ_NONE) {
+        if (r->tty) fputs("\r\033[K", stderr);
+        fprintf(stderr, "vfu-fuzz: %s\n", o.detail);
+        return false;
+    }
+    if (o.kind != FZ_NONE) finding(r, in, len, &o);
+    else if (fresh && queue_it) fz_queue_add(&r->q, in, len, "+new");
+    return true;
+}
+
+int fzc_main(const struct fz_opts *o)
+{
+    static struct crun run;
+    struct crun *r = &run;
+    r->o = o;
+    r->tty = isatty(2);
+    r->F.cmd = o->client;
+    r->F.lfd = -1;
+    r->F.timeout_ms = o->timeout_ms;
+    r->F.echo_stderr = o->server_output;
+    int rc = 2;
+    struct vfu_error err;
+    r->cov = calloc(1, sizeof *r->cov);
+    if (!r->cov) return 2;
+    if (!fz_dirs_make(o->outdir, &err)) {
+        fprintf(stderr, "vfu-fuzz: %s: %s\n", o->outdir, strerror(err.sys_errno));
+        free(r->cov);
+        return 2;
+    }
+    char qdir[4096];
+    snprintf(qdir, sizeof qdir, "%s/queue", o->outdir);
+    r->q.dir = qdir;
+    int shm_id = -1;
+    if (!o->no_afl) fz_cov_afl_init(r->cov, o->map_size, &shm_id);
+    uint64_t seed = o->have_seed ? o->seed : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 20;
+    struct vfu_mut_opts mo = {.seed = seed, .target = VFU_ROLE_CLIENT};
+    r->m = vfu_mut_new(&mo);
+    if (!r->m || !fzc_open(&r->F, &err)) {
+        char es[256];
+        vfu_error_str(&err, es, sizeof es);
+        fprintf(stderr, "vfu-fuzz: cannot set up: %s\n", r->m ? es : "out of memory");
+        goto out;
+    }
+    static uint8_t buf[FZ_MAX_INPUT];
+    if (o->run) {
+        ssize_t n = fz_read_file(o->run, buf, sizeof buf);
+        if (n < 0) goto out;
+        struct fz_outcome out;
+        fzc_exec(&r->F, NULL, buf, (size_t)n, false, &out);
+        if (out.kind == FZ_NONE)
+            printf("nothing found (%u messages sent, %u received)%s%s\n", out.sent, out.replies,
+                   out.detail[0] ? "; " : "", out.detail);
+        else
+            printf("%s: %s\n", out.sig, out.detail);
+        if (out.kind != FZ_NONE && r->F.stderr_len) fprintf(stderr, "its output:\n%.*s\n", (int)r->F.stderr_len, r->F.stderr_copy);
+        rc = out.connect_failed && out.kind == FZ_NONE ? 2 : out.kind == FZ_NONE ? 0 : 1;
+        goto out;
+    }
+    r->t0 = now_s();
+    /* the first session, answered by the reference server alone, recorded:
+     * its answers are the first seed */
+    if (!run_one(r, NULL, 0, false, true)) goto out;
+    fz_queue_add(&r->q, NULL, 0, "seed");
+    if (r->F.recorded_len) fz_queue_add(&r->q, r->F.recorded, r->F.recorded_len, "seed");
+    static struct vfu_fs plain;
+    vfu_fs_parse(r->F.recorded, r->F.recorded_len, &plain);
+    fprintf(stderr, "vfu-fuzz: seed %llu; client %s; in a plain session the reference server answered %u requests\n",
+            (unsigned long long)seed, o->client, plain.n);
+    for (unsigned i = 0; i < o->nseeds; i++) fz_seed_dir(&r->q, o->seeds[i], stderr);
+    size_t nseeds = r->q.n;
+    for (size_t i = 1; i < nseeds && keep_going(r); i++) {
+        size_t len = r->q.e[i].len;
+        memcpy(buf, r->q.e[i].data, len);
+        if (!run_one(r, buf, len, false, false)) goto out_stats;
+    }
+    if (r->cov->afl && !r->cov->afl_edges)
+        fprintf(stderr, "vfu-fuzz: no AFL++ coverage from the client (not built with afl-clang-fast?): "
+                        "feedback is what it does on the wire\n");
+    double last = now_s();
+    while (keep_going(r)) {
+        size_t i = (size_t)vfu_mut_below(r->m, r->q.n);
+        if (r->q.n > nseeds && vfu_mut_below(r->m, 2)) i = nseeds + (size_t)vfu_mut_below(r->m, r->q.n - nseeds);
+        size_t len;
+        if (r->q.n > 1 && vfu_mut_below(r->m, 8) == 0) {
+            size_t j = (size_t)vfu_mut_below(r->m, r->q.n);
+            len = vfu_mut_crossover(r->m, r->q.e[i].data, r->q.e[i].len, r->q.e[j].data, r->q.e[j].len, buf,
+                                    sizeof buf);
+        } else {
+            len = r->q.e[i].len;
+            memcpy(buf, r->q.e[i].data, len);
+        }
+        r->q.e[i].picked++;
+        len = vfu_mut_session(r->m, buf, len, sizeof buf);
+        if (!run_one(r, buf, len, true, false)) break;
+        if (r->tty && now_s() - last >= 1.0) {
+            last = now_s();
+            stats_line(r, "\r");
+        }
+    }
+out_stats:
+    if (r->tty) fputs("\r\033[K", stderr);
+    stats_line(r, "\n");
+    rc = r->n ? 1 : 0;
+    if (r->n) fprintf(stderr, "vfu-fuzz: findings in %s/findings\n", o->outdir);
+out:
+    fzc_close(&r->F);
+    fz_cov_free(r->cov, shm_id);
+    free(r->cov);
+    vfu_mut_free(r->m);
+    fz_queue_free(&r->q);
+    return rc;
+}
