@@ -21,3 +21,11 @@ $(BUILD)/tests/test_client%: $(BUILD)/obj/tests/test_client%.o $(CLIENT_LIB) $(L
 CLIENT_REFSERVER := $(BUILD)/vfu-refserver
 $(BUILD)/obj/tests/test_client_refserver.o: CPPFLAGS += -Iservers -DSRV_BIN='"$(CLIENT_REFSERVER)"'
 $(BUILD)/tests/test_client_refserver: $(CLIENT_REFSERVER)
+
+# the scripted client as a program (clients/prog/vfu_client.c): the
+# plainest session a VMM has, for vfu-fuzz --client and by hand
+VFU_CLIENT_BIN := $(BUILD)/vfu-client
+PROGRAMS += $(VFU_CLIENT_BIN)
+$(BUILD)/obj/clients/prog/%.o: CPPFLAGS += -Iclients
+$(VFU_CLIENT_BIN): $(BUILD)/obj/clients/prog/vfu_client.o $(CLIENT_LIB) $(LIB)
+	$(CC) $(LDFLAGS) -pthread -o $@ $< $(CLIENT_LIB) $(LIB) $(LIB_LDLIBS)

@@ -28,6 +28,7 @@
 #include "fuzz_session.h"
 #include "mutate.h"
 #include "proc.h"
+#include "sockdir.h"
 #include "trace.h"
 
 #define FZ_MAX_INPUT (256u << 10)    /* session input bytes */
@@ -58,8 +59,7 @@ ssize_t fz_read_file(const char *path, uint8_t *buf, size_t cap);
 struct fz_target {
     const char *server_cmd;     /* NULL with --connect */
     const char *connect_path;
-    char dir[64];               /* our temporary directory (socket) */
-    char sock[96];
+    struct vfu_sockdir sd;      /* our temporary directory (socket) */
     struct vfu_proc proc;
     bool started;
     int timeout_ms;
@@ -243,9 +243,11 @@ bool fz_emit_scenario(const uint8_t *in, size_t len, const char *id, FILE *out, 
  * by the reference server whose answers the session input replaces */
 struct fz_client {
     const char *cmd;
-    char dir[64], sock[96];
+    struct vfu_sockdir sd;      /* where we listen */
     int lfd;
     int timeout_ms;
+    int idle_ms;                /* quiet this long: the session is over (set by
+                                 * the recorded session; timeout_ms before) */
     bool echo_stderr;
     struct vfu_proc proc;
     struct fz_cov scratch;      /* tuples of sessions nobody counts */

@@ -42,6 +42,8 @@
 #define MIN_BUDGET 200          /* runs spent minimizing one finding */
 #define RECORD_CAP (64u << 10)  /* the recorded first session */
 #define INJECT_ID_BASE 0x8000u  /* msg_ids of the commands we inject */
+#define IDLE_PAUSES 4           /* idle: this many of the client's longest pauses... */
+#define IDLE_MIN_MS 20          /* ...and this much more */
 
 /* ------------------------------------------------------------ session --- */
 
@@ -53,6 +55,8 @@ struct cs {
     int prev_cmd;
     int last_cmd;               /* the client's last request, for signatures */
     atomic_llong last_ms;       /* when the client last sent something */
+    long long answered_ms;      /* when we last answered (0: not yet) */
+    long long max_gap_ms;       /* longest answer-to-next-request pause */
     atomic_bool closed_by_us;
     int cfd_dup;                /* to shut the connection from the watcher */
     unsigned sent, replaced, injected, received;
@@ -116,6 +120,7 @@ static bool tap_send(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, str
             continue;
         case VFU_FS_REPLY:
             s->replaced++;
+            s->answered_ms = now_ms();
             return play(s, c, r, h.msg_id, err);
         case VFU_FS_DISCONNECT:
             atomic_store(&s->closed_by_us, true);
@@ -127,6 +132,7 @@ static bool tap_send(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, str
     }
     record(s, e);
     s->sent++;
+    s->answered_ms = now_ms();
     return vfu_send_enc(c, e, err);
 }
 
@@ -134,7 +140,10 @@ static bool tap_send(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, str
 static void tap_recv(void *ctx, const uint8_t *buf, size_t len, unsigned nfds)
 {
     struct cs *s = ctx;
-    atomic_store(&s->last_ms, now_ms());
+    long long t = now_ms();
+    atomic_store(&s->last_ms, t);
+    if (s->answered_ms && t - s->answered_ms > s->max_gap_ms) s->max_gap_ms = t - s->answered_ms;
+    s->answered_ms = 0;
     s->received++;
     struct vfu_hdr h;
     if (!vfu_hdr_decode(buf, len, &h, NULL)) {
@@ -233,7 +242,7 @@ void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t
     if (cov) fz_cov_reset(cov);
     struct vfu_proc_spec spec = {
         .cmd = F->cmd,
-        .socket_path = F->sock,
+        .socket_path = F->sd.sock,
         .sock = VFU_PROC_SOCK_CLIENT,
         .echo_stderr = F->echo_stderr,
         .stdout_mode = VFU_PROC_STDOUT_CAPTURE,
@@ -290,14 +299,14 @@ void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t
         snprintf(o->detail, sizeof o->detail, "cannot start the serving thread");
         return;
     }
-    /* watch: the session ends when the client closes, goes quiet for the
-     * timeout, or has talked for SESSION_MS_FACTOR timeouts */
+    /* watch: the session ends when the client closes, goes quiet for its
+     * idle time, or has talked for SESSION_MS_FACTOR timeouts */
     long long session_ms = (long long)F->timeout_ms * SESSION_MS_FACTOR, begun = now_ms();
     bool shut = false;
     while (!atomic_load(&sv.done)) {
         vfu_proc_wait(&F->proc, 5);
         long long t = now_ms();
-        bool quiet = t - atomic_load(&s.last_ms) >= F->timeout_ms;
+        bool quiet = t - atomic_load(&s.last_ms) >= F->idle_ms;
         if (!shut && (quiet || t - begun >= session_ms || fz_sig_stop())) {
             shutdown(s.cfd_dup, SHUT_RDWR);
             atomic_store(&s.closed_by_us, true);
@@ -316,7 +325,15 @@ void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t
     judge(F, &s, hung, o);
     o->sent = s.sent;
     o->replies = s.received;
-    if (record_it) F->recorded_len = s.rec_len;
+    if (record_it) {
+        F->recorded_len = s.rec_len;
+        /* the client's own pace, from the plain session: a client that
+         * has been quiet several times longer than it ever paused between
+         * our answer and its next request waits for something that will
+         * not come (an answer it did not take), so the session is over */
+        long long idle = IDLE_PAUSES * s.max_gap_ms + IDLE_MIN_MS;
+        F->idle_ms = idle < F->timeout_ms ? (int)idle : F->timeout_ms;
+    }
     if (cov) {
         const struct vfu_proc_status *st = vfu_proc_status(&F->proc);
         fz_cov_tuple(cov, 0xE0000u | (unsigned)st->state, (uint64_t)(st->code & 0xff) << 1 | atomic_load(&s.closed_by_us));
@@ -337,18 +354,13 @@ void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t
 
 bool fzc_open(struct fz_client *F, struct vfu_error *err)
 {
-    snprintf(F->dir, sizeof F->dir, "/tmp/vfu-fuzz-XXXXXX");
-    if (!mkdtemp(F->dir)) {
+    if (!vfu_sockdir_make(&F->sd, "vfu-fuzz")) {
         vfu_error_set(err, VFU_E_IO, -1, -1, 0, 0);
         err->sys_errno = errno;
-        F->dir[0] = '\0';
         return false;
     }
-    snprintf(F->sock, sizeof F->sock, "%s/sock", F->dir);
-    vfu_stopsig_add_path(F->dir, true);
-    F->lfd = vfu_listen(F->sock, err);
+    F->lfd = vfu_listen(F->sd.sock, err);
     if (F->lfd < 0) return false;
-    vfu_stopsig_add_path(F->sock, false);
     F->recorded = malloc(RECORD_CAP);
     if (!F->recorded) {
         vfu_error_set(err, VFU_E_NOMEM, -1, -1, RECORD_CAP, 0);
@@ -366,13 +378,7 @@ void fzc_close(struct fz_client *F)
 {
     if (F->lfd >= 0) close(F->lfd);
     F->lfd = -1;
-    if (F->dir[0]) {
-        vfu_stopsig_del_path(F->sock);
-        unlink(F->sock);
-        rmdir(F->dir);
-        vfu_stopsig_del_path(F->dir);
-        F->dir[0] = '\0';
-    }
+    vfu_sockdir_remove(&F->sd);
     free(F->recorded);
     F->recorded = NULL;
 }

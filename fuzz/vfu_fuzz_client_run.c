@@ -190,7 +190,7 @@ int fzc_main(const struct fz_opts *o)
     r->tty = isatty(2);
     r->F.cmd = o->client;
     r->F.lfd = -1;
-    r->F.timeout_ms = o->timeout_ms;
+    r->F.timeout_ms = r->F.idle_ms = o->timeout_ms;
     r->F.echo_stderr = o->server_output;
     int rc = 2;
     struct vfu_error err;
@@ -234,15 +234,23 @@ int fzc_main(const struct fz_opts *o)
     /* the first session, answered by the reference server alone, recorded:
      * its answers are the first seed */
     if (!run_one(r, NULL, 0, false, true)) goto out;
-    fz_queue_add(&r->q, NULL, 0, "seed");
     if (r->F.recorded_len) fz_queue_add(&r->q, r->F.recorded, r->F.recorded_len, "seed");
     static struct vfu_fs plain;
     vfu_fs_parse(r->F.recorded, r->F.recorded_len, &plain);
-    fprintf(stderr, "vfu-fuzz: seed %llu; client %s; in a plain session the reference server answered %u requests\n",
-            (unsigned long long)seed, o->client, plain.n);
+    fprintf(stderr, "vfu-fuzz: seed %llu; client %s; in a plain session the reference server answered %u requests; "
+            "a session ends when the client is quiet for %d ms\n", (unsigned long long)seed, o->client, plain.n, r->F.idle_ms);
     for (unsigned i = 0; i < o->nseeds; i++) fz_seed_dir(&r->q, o->seeds[i], stderr);
+    if (!r->q.n) {
+        /* the client asked nothing: start from what the mutator makes */
+        size_t len = vfu_mut_session(r->m, buf, 0, sizeof buf);
+        if (!fz_queue_add(&r->q, buf, len, "seed:generated")) {
+            fprintf(stderr, "vfu-fuzz: the client sent no request to answer and no seed was given\n");
+            goto out_stats;
+        }
+    }
     size_t nseeds = r->q.n;
-    for (size_t i = 1; i < nseeds && keep_going(r); i++) {
+    /* the recorded seed ran already (it is the plain session) */
+    for (size_t i = r->F.recorded_len ? 1 : 0; i < nseeds && keep_going(r); i++) {
         size_t len = r->q.e[i].len;
         memcpy(buf, r->q.e[i].data, len);
         if (!run_one(r, buf, len, false, false)) goto out_stats;
@@ -252,8 +260,11 @@ int fzc_main(const struct fz_opts *o)
                         "feedback is what it does on the wire\n");
     double last = now_s();
     while (keep_going(r)) {
+        /* a quarter of the time one of the seeds (the recorded session
+         * goes deepest), else newer entries a little more often */
         size_t i = (size_t)vfu_mut_below(r->m, r->q.n);
-        if (r->q.n > nseeds && vfu_mut_below(r->m, 2)) i = nseeds + (size_t)vfu_mut_below(r->m, r->q.n - nseeds);
+        if (vfu_mut_below(r->m, 4) == 0) i = (size_t)vfu_mut_below(r->m, nseeds);
+        else if (r->q.n > nseeds && vfu_mut_below(r->m, 2)) i = nseeds + (size_t)vfu_mut_below(r->m, r->q.n - nseeds);
         size_t len;
         if (r->q.n > 1 && vfu_mut_below(r->m, 8) == 0) {
             size_t j = (size_t)vfu_mut_below(r->m, r->q.n);

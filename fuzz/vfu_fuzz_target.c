@@ -15,14 +15,14 @@
 
 const char *fz_target_path(const struct fz_target *t)
 {
-    return t->server_cmd ? t->sock : t->connect_path;
+    return t->server_cmd ? t->sd.sock : t->connect_path;
 }
 
 static bool start(struct fz_target *t, struct vfu_error *err)
 {
     struct vfu_proc_spec spec = {
         .cmd = t->server_cmd,
-        .socket_path = t->sock,
+        .socket_path = t->sd.sock,
         .echo_stderr = t->echo_stderr,
         .stdout_mode = VFU_PROC_STDOUT_CAPTURE,
     };
@@ -50,17 +50,11 @@ static bool clean_session(struct fz_target *t)
 bool fz_target_start(struct fz_target *t, struct vfu_error *err)
 {
     if (!t->server_cmd) return true;
-    snprintf(t->dir, sizeof t->dir, "/tmp/vfu-fuzz-XXXXXX");
-    if (!mkdtemp(t->dir)) {
+    if (!vfu_sockdir_make(&t->sd, "vfu-fuzz")) {
         vfu_error_set(err, VFU_E_IO, -1, -1, 0, 0);
         err->sys_errno = errno;
-        t->dir[0] = '\0';
         return false;
     }
-    snprintf(t->sock, sizeof t->sock, "%s/sock", t->dir);
-    /* removed by a second stop signal too (lib/stopsig.h), socket first */
-    vfu_stopsig_add_path(t->dir, true);
-    vfu_stopsig_add_path(t->sock, false);
     if (!start(t, err)) return false;
     /* calibration: one clean session, then does it end by itself? */
     if (!clean_session(t)) {
@@ -115,13 +109,7 @@ void fz_target_stop(struct fz_target *t)
         vfu_proc_free(&t->proc);
         t->started = false;
     }
-    if (t->dir[0]) {
-        unlink(t->sock);
-        rmdir(t->dir);
-        vfu_stopsig_del_path(t->sock);
-        vfu_stopsig_del_path(t->dir);
-        t->dir[0] = '\0';
-    }
+    vfu_sockdir_remove(&t->sd);
 }
 
 void fz_target_mark(struct fz_target *t)

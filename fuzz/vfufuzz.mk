@@ -21,3 +21,16 @@ $(BUILD)/tests/vfufuzz_cli: tests/vfufuzz_cli.sh $(VFUFUZZ_BIN) $(BUILD)/vfu-ref
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec sh %s %s %s %s\n' '$(abspath tests/vfufuzz_cli.sh)' '$(abspath $(VFUFUZZ_BIN))' '$(abspath $(BUILD)/vfu-refserver)' '$(abspath $(BUILD)/vfu-conform)' >$@
 	chmod +x $@
+
+# vfu-fuzz --client against a client with a planted bug (found, minimized,
+# reproduced) and against vfu-client (nothing found); built on the client
+# library without sanitizers, so that its abort reaches us as the signal
+FRAGILE_CLIENT := $(BUILD)/tests/helpers/fragile-client
+$(FRAGILE_CLIENT): tests/helpers/fragile_client.c $(CLIENT_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iclients $(CFLAGS) $(LDFLAGS) -o $@ $< $(CLIENT_LIB) $(LIB) $(LIB_LDLIBS)
+TESTS += $(BUILD)/tests/vfufuzz_client
+$(BUILD)/tests/vfufuzz_client: tests/vfufuzz_client.sh $(VFUFUZZ_BIN) $(VFU_CLIENT_BIN) $(FRAGILE_CLIENT)
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh %s %s %s %s\n' '$(abspath tests/vfufuzz_client.sh)' '$(abspath $(VFUFUZZ_BIN))' '$(abspath $(VFU_CLIENT_BIN))' '$(abspath $(FRAGILE_CLIENT))' >$@
+	chmod +x $@

@@ -7,6 +7,7 @@
 
 #include "client.h"
 #include "proc.h"
+#include "sockdir.h"
 #include "runner.h"
 
 /* ------------------------------------------------------------ variables */
@@ -61,8 +62,7 @@ struct runner {
     bool server;                   /* we start it */
     struct vfu_proc proc;
     struct vfu_proc_spec spec;
-    char dir[64];                  /* our temporary directory for the socket */
-    char sock[128];
+    struct vfu_sockdir sd;         /* our temporary directory for the socket */
     const char *path;              /* where clients connect */
     bool server_dead_seen;         /* its end was attributed already */
     unsigned failed_starts;

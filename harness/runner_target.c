@@ -36,23 +36,9 @@ void runner_stop(struct runner *R, enum vfu_run_stop k, const char *fmt, ...)
     va_end(ap);
 }
 
-/* where the socket's directory goes: $TMPDIR when it leaves room for the
- * socket's name, else /tmp */
-static void temp_template(char *dir, size_t n)
-{
-    const char *t = getenv("TMPDIR");
-    if (!t || t[0] != '/' || strlen(t) > 60) t = "/tmp";
-    snprintf(dir, n, "%s/vfu-conform-XXXXXX", t);
-}
-
 static void remove_dir(struct runner *R)
 {
-    if (!R->dir[0]) return;
-    unlink(R->sock);
-    rmdir(R->dir);
-    vfu_stopsig_del_path(R->sock);
-    vfu_stopsig_del_path(R->dir);
-    R->dir[0] = 0;
+    vfu_sockdir_remove(&R->sd);
 }
 
 bool target_start(struct runner *R, char *why, size_t n)
@@ -68,20 +54,14 @@ bool target_start(struct runner *R, char *why, size_t n)
         }
         return true;
     }
-    temp_template(R->dir, sizeof R->dir);
-    if (!mkdtemp(R->dir)) {
-        snprintf(why, n, "cannot make a directory for the socket (%s): %s", R->dir, strerror(errno));
-        R->dir[0] = 0;
+    if (!vfu_sockdir_make(&R->sd, "vfu-conform")) {
+        snprintf(why, n, "cannot make a directory for the socket: %s", strerror(errno));
         return false;
     }
-    snprintf(R->sock, sizeof R->sock, "%s/sock", R->dir);
-    /* removed by lib/stopsig.h if we are stopped before we can */
-    vfu_stopsig_add_path(R->dir, true);
-    vfu_stopsig_add_path(R->sock, false);
-    R->path = R->sock;
+    R->path = R->sd.sock;
     memset(&R->spec, 0, sizeof R->spec);
     R->spec.cmd = R->o->server_cmd;
-    R->spec.socket_path = R->sock;
+    R->spec.socket_path = R->sd.sock;
     R->spec.sock = VFU_PROC_SOCK_PATH;
     R->spec.ready = VFU_PROC_READY_LISTENING;
     R->spec.startup_timeout_ms = R->timeout_ms > VFU_PROC_DEFAULT_STARTUP_MS ? R->timeout_ms : VFU_PROC_DEFAULT_STARTUP_MS;

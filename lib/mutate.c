@@ -86,7 +86,7 @@ const char *vfu_mut_op_name(unsigned op)
 {
     static const char *const names[VFU_MUT_OP__COUNT] = {
         "boundary", "flag", "reserved", "enum", "cmd-swap", "argsz", "data-len", "elem", "mbz",
-        "bytes", "regen", "rec-msg", "rec-insert", "rec-delete", "rec-dup", "rec-move",
+        "bytes", "regen", "error-reply", "rec-msg", "rec-insert", "rec-delete", "rec-dup", "rec-move",
         "fd-count", "fd-kind", "rec-kind", "crossover",
     };
     return op < VFU_MUT_OP__COUNT ? names[op] : "?";

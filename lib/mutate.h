@@ -88,6 +88,8 @@ enum vfu_mut_op {
     VFU_MUT_OP_MBZ,         /* a must-be-zero field made nonzero */
     VFU_MUT_OP_BYTES,       /* plain byte flips in the payload */
     VFU_MUT_OP_REGEN,       /* the message replaced by a generated one */
+    VFU_MUT_OP_ERROR_REPLY, /* a reply turned into an error reply (Error bit, an
+                             * errno or 0, usually header only) */
     /* session operators */
     VFU_MUT_OP_REC_MSG,     /* one record's message mutated */
     VFU_MUT_OP_REC_INSERT,  /* a generated message inserted */

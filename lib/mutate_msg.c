@@ -4,6 +4,7 @@
  * tails.  One to three are stacked, then the fix-ups run (mutate_fix.c). */
 #include "mutate_int.h"
 
+#include <errno.h>
 #include <string.h>
 
 static const struct vfu_field_desc *F(int id) { return &SPEC->fields[id]; }
@@ -237,11 +238,33 @@ static bool op_regen(struct op_ctx *c)
     return true;
 }
 
-static const uint8_t weights[VFU_MUT_OP_REGEN + 1] = {
+/* What a server answers when it refuses: the Error bit and an errno (the
+ * spec lets the Error field be 0), the payload dropped, now and then kept
+ * (which a client must not take for a success).  The values are the Linux
+ * errnos servers send, 0, and one no errno table has. */
+static bool op_error_reply(struct op_ctx *c)
+{
+    struct vfu_hdr h;
+    if (!vfu_hdr_decode(c->msg, c->len, &h, NULL) ||
+        (h.flags & VFU_HDR_FLAGS_TYPE_MASK) != VFU_MSG_TYPE_REPLY)
+        return false;
+    static const uint32_t errs[] = {EINVAL, EFAULT, ENOMEM, ENOTSUP, EPERM, EEXIST, ENOENT,
+                                    EBUSY, ENOSPC, ERANGE, 0, 0xffffffffu};
+    h.flags |= VFU_HDR_FLAGS_ERROR;
+    h.error = errs[vfu_mut_below(c->m, sizeof errs / sizeof errs[0])];
+    if (!mut_chance(c->m, 8)) c->len = VFU_HDR_SIZE;
+    h.msg_size = (uint32_t)c->len;
+    vfu_hdr_encode(c->msg, &h);
+    return true;
+}
+
+#define MSG_OPS_LAST VFU_MUT_OP_ERROR_REPLY
+
+static const uint8_t weights[MSG_OPS_LAST + 1] = {
     [VFU_MUT_OP_BOUNDARY] = 30, [VFU_MUT_OP_FLAG] = 8, [VFU_MUT_OP_RESERVED] = 4,
     [VFU_MUT_OP_ENUM] = 6, [VFU_MUT_OP_CMD_SWAP] = 3, [VFU_MUT_OP_ARGSZ] = 8,
     [VFU_MUT_OP_DATA_LEN] = 10, [VFU_MUT_OP_ELEM] = 5, [VFU_MUT_OP_MBZ] = 3,
-    [VFU_MUT_OP_BYTES] = 6, [VFU_MUT_OP_REGEN] = 2,
+    [VFU_MUT_OP_BYTES] = 6, [VFU_MUT_OP_REGEN] = 2, [VFU_MUT_OP_ERROR_REPLY] = 3,
 };
 
 static bool apply(struct op_ctx *c, unsigned op)
@@ -258,6 +281,7 @@ static bool apply(struct op_ctx *c, unsigned op)
     case VFU_MUT_OP_MBZ: return op_boundary(c, want_mbz);
     case VFU_MUT_OP_BYTES: return op_bytes(c);
     case VFU_MUT_OP_REGEN: return op_regen(c);
+    case VFU_MUT_OP_ERROR_REPLY: return op_error_reply(c);
     }
     return false;
 }
@@ -265,9 +289,9 @@ static bool apply(struct op_ctx *c, unsigned op)
 static unsigned pick_op(struct vfu_mut *m)
 {
     unsigned total = 0;
-    for (unsigned i = 0; i <= VFU_MUT_OP_REGEN; i++) total += weights[i];
+    for (unsigned i = 0; i <= MSG_OPS_LAST; i++) total += weights[i];
     uint64_t k = vfu_mut_below(m, total);
-    for (unsigned i = 0; i <= VFU_MUT_OP_REGEN; i++) {
+    for (unsigned i = 0; i <= MSG_OPS_LAST; i++) {
         if (k < weights[i]) return i;
         k -= weights[i];
     }
@@ -298,7 +322,7 @@ size_t vfu_mut_message(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap, 
             m->stats.ops[op]++;
             /* a changed command or tail moves what follows: look again */
             if (op == VFU_MUT_OP_CMD_SWAP || op == VFU_MUT_OP_DATA_LEN || op == VFU_MUT_OP_ELEM ||
-                op == VFU_MUT_OP_REGEN)
+                op == VFU_MUT_OP_REGEN || op == VFU_MUT_OP_ERROR_REPLY)
                 mut_view(m, msg, c.len, &m->view);
             break;
         }
