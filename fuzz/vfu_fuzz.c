@@ -44,6 +44,10 @@ static const char usage[] =
     "  --seed N              random seed (default: from the clock), for reproducible runs\n"
     "  --timeout MS          wait for each answer at most MS (default 1000)\n"
     "  --seeds DIR           also start from the session inputs in DIR (repeatable)\n"
+    "  --jobs N              N instances, each with its own program under test, in\n"
+    "                        OUT/vfu-0 ... (AFL++'s sync layout), sharing their queues\n"
+    "  --name NAME           this instance's directory OUT/NAME; the queues of the\n"
+    "                        others in OUT (vfu-fuzz or afl-fuzz -S) are read every 5 s\n"
     "  --exit-on-finding     stop at the first new finding\n"
     "  --no-minimize         keep findings as found\n"
     "  --no-verify           do not replay each finding's trace\n"
@@ -80,7 +84,7 @@ static bool num(const char *s, long lo, long hi, long *v)
 static int parse_args(int argc, char **argv, struct fz_opts *o)
 {
     enum { O_SERVER = 256, O_CONNECT, O_CLIENT, O_SECONDS, O_SESSIONS, O_SEED, O_TIMEOUT, O_SEEDS, O_EXIT,
-           O_NOMIN, O_NOVERIFY, O_NOAFL, O_MAP, O_ACK, O_SRVOUT, O_EMIT, O_ID, O_VERSION, O_RUN };
+           O_NOMIN, O_NOVERIFY, O_NOAFL, O_MAP, O_ACK, O_SRVOUT, O_EMIT, O_ID, O_VERSION, O_RUN, O_JOBS, O_NAME };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER},   {"connect", required_argument, NULL, O_CONNECT},
         {"client", required_argument, NULL, O_CLIENT},
@@ -93,6 +97,7 @@ static int parse_args(int argc, char **argv, struct fz_opts *o)
         {"server-output", no_argument, NULL, O_SRVOUT},  {"emit-scenario", required_argument, NULL, O_EMIT},
         {"id", required_argument, NULL, O_ID},           {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},       {"run", required_argument, NULL, O_RUN},
+        {"jobs", required_argument, NULL, O_JOBS},       {"name", required_argument, NULL, O_NAME},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -143,6 +148,14 @@ static int parse_args(int argc, char **argv, struct fz_opts *o)
         case O_EMIT: o->emit = optarg; break;
         case O_ID: o->scn_id = optarg; break;
         case O_RUN: o->run = optarg; break;
+        case O_JOBS:
+            if (!num(optarg, 1, FZ_MAX_JOBS, &o->jobs)) return bad_usage("--jobs %s: from 1 to 64", optarg);
+            break;
+        case O_NAME:
+            if (!*optarg || strlen(optarg) >= FZ_SYNC_NAME - 4 || strchr(optarg, '/') || optarg[0] == '.')
+                return bad_usage("--name %s: a plain name, no '/', shorter than 60", optarg);
+            o->name = optarg;
+            break;
         case 'h': fputs(usage, stdout); return 0;
         case O_VERSION: puts(TOOL); return 0;
         default:
@@ -154,6 +167,8 @@ static int parse_args(int argc, char **argv, struct fz_opts *o)
     if ((o->server != NULL) + (o->connect != NULL) + (o->client != NULL) != 1)
         return bad_usage("give one of --server CMD, --connect PATH and --client CMD%s", "");
     if (o->client && o->ack_u64) return bad_usage("--dma-write-ack-u64 is for servers under test%s", "");
+    if (o->jobs > 1 && o->connect) return bad_usage("--jobs needs a program to start for each instance (--server or --client)%s", "");
+    if (o->jobs > 1 && o->run) return bad_usage("--run runs one input: no --jobs%s", "");
     return -1;
 }
 
@@ -210,6 +225,8 @@ struct run {
     unsigned nsuspect;
     uint8_t *prev;
     size_t prev_len;
+    struct fz_sync sync;
+    bool sync_failed;           /* the server would not start for a synced input */
 };
 
 static void stats_line(struct run *r, FILE *out, const char *end)
@@ -360,6 +377,16 @@ static bool run_one(struct run *r, const uint8_t *in, size_t len, const char *wh
     return true;
 }
 
+/* an input another instance kept: run it, keep it when it brings news */
+static void sync_take(void *ctx, const uint8_t *d, size_t n)
+{
+    struct run *r = ctx;
+    static uint8_t in[FZ_MAX_INPUT];
+    if (r->sync_failed || !keep_going(r)) return;
+    memcpy(in, d, n);
+    if (!run_one(r, in, n, "sync")) r->sync_failed = true;
+}
+
 static int fuzz_main(struct fz_opts *o)
 {
     static struct run run;
@@ -371,15 +398,17 @@ static int fuzz_main(struct fz_opts *o)
     r->cov = calloc(1, sizeof *r->cov);
     if (!r->cov) return 2;
     struct vfu_error err;
-    if (!fz_dirs_make(o->outdir, &err)) {
-        fprintf(stderr, "vfu-fuzz: %s: %s\n", o->outdir, strerror(err.sys_errno));
+    static char idir[4096];
+    const char *outdir = fz_instance_dir(o, idir, sizeof idir, &r->sync);
+    if (!outdir || !fz_dirs_make(outdir, &err)) {
+        fprintf(stderr, "vfu-fuzz: %s: %s\n", outdir ? outdir : o->outdir, strerror(outdir ? err.sys_errno : errno));
         free(r->cov);
         return 2;
     }
-    char qdir[4096];
-    snprintf(qdir, sizeof qdir, "%s/queue", o->outdir);
+    char qdir[4200];
+    snprintf(qdir, sizeof qdir, "%s/queue", outdir);
     r->q.dir = qdir;
-    r->f.outdir = o->outdir;
+    r->f.outdir = outdir;
     r->f.minimize = !o->no_minimize;
     r->f.verify = !o->no_verify;
     r->t.server_cmd = o->server;
@@ -441,8 +470,12 @@ static int fuzz_main(struct fz_opts *o)
         fprintf(stderr, "vfu-fuzz: no AFL++ coverage from the server (not built with afl-clang-fast?): "
                         "feedback is what it does on the wire\n");
     }
-    double last = now_s();
-    while (keep_going(r)) {
+    double last = now_s(), synced = now_s();
+    while (keep_going(r) && !r->sync_failed) {
+        if (r->sync.dir && now_s() - synced >= FZ_SYNC_SECONDS) {
+            fz_sync_pull(&r->sync, sync_take, r);
+            synced = now_s();
+        }
         size_t i = (size_t)vfu_mut_below(r->m, r->q.n);
         /* newer entries a little more often */
         if (r->q.n > nseeds && vfu_mut_below(r->m, 2)) i = nseeds + (size_t)vfu_mut_below(r->m, r->q.n - nseeds);
@@ -467,7 +500,7 @@ out_stats:
     clear_line(r);
     stats_line(r, stderr, "\n");
     rc = r->f.n ? 1 : 0;
-    if (r->f.n) fprintf(stderr, "vfu-fuzz: findings in %s/findings\n", o->outdir);
+    if (r->f.n) fprintf(stderr, "vfu-fuzz: findings in %s/findings\n", outdir);
 out:
     fz_target_stop(&r->t);
     fz_cov_free(r->cov, r->t.shm_id);
@@ -485,6 +518,7 @@ int main(int argc, char **argv)
     int st = parse_args(argc, argv, &o);
     if (st >= 0) return st;
     if (o.emit) return emit_main(&o);
+    if (o.jobs > 1) return fz_jobs_main(&o, o.client ? fzc_main : fuzz_main);
     fz_sig_install();
     return o.client ? fzc_main(&o) : fuzz_main(&o);
 }

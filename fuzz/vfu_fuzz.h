@@ -48,7 +48,38 @@ struct fz_opts {
     bool have_seed, exit_on_finding, no_minimize, no_verify, no_afl, ack_u64, server_output;
     int timeout_ms;
     size_t map_size;
+    const char *name;           /* --name: this instance's directory under outdir */
+    long jobs;                  /* --jobs N (0: one instance, no sync layout) */
 };
+
+/* --------------------------------------------------------------- sync --- */
+
+#define FZ_MAX_JOBS 64
+#define FZ_SYNC_MAX_PEERS 64
+#define FZ_SYNC_NAME 64
+#define FZ_SYNC_SECONDS 5       /* between two looks at the siblings' queues */
+
+struct fz_sync_peer {
+    char name[FZ_SYNC_NAME];
+    long next_id;               /* queue entries below this id were read */
+};
+
+struct fz_sync {
+    const char *dir;            /* OUT, the shared directory; NULL: no sync */
+    const char *self;           /* our NAME in it */
+    struct fz_sync_peer peers[FZ_SYNC_MAX_PEERS];
+    unsigned npeers;
+    unsigned long pulled;
+};
+
+/* where this instance writes: OUT, or OUT/NAME with --name (then s is set
+ * up to read the siblings); NULL when OUT cannot be made */
+const char *fz_instance_dir(const struct fz_opts *o, char *buf, size_t n, struct fz_sync *s);
+/* the siblings' new queue entries, each handed to take; returns how many */
+unsigned fz_sync_pull(struct fz_sync *s, void (*take)(void *ctx, const uint8_t *d, size_t n), void *ctx);
+/* --jobs: o->jobs instances of one (fuzz_main or fzc_main) as children
+ * named NAME-K (default vfu-K) under o->outdir; their combined status */
+int fz_jobs_main(const struct fz_opts *o, int (*one)(struct fz_opts *));
 
 /* a session input file into buf (at most cap bytes); -1, said on stderr,
  * when it cannot be read */
@@ -266,7 +297,7 @@ void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t
 
 /* the --client run: seeds, main loop, findings (vfu_fuzz_client_run.c);
  * the exit status */
-int fzc_main(const struct fz_opts *o);
+int fzc_main(struct fz_opts *o);
 
 /* ----------------------------------------------------------- signals --- */
 

@@ -32,6 +32,7 @@ struct crun {
     unsigned long by_kind[FZ__KINDS];
     double t0;
     bool tty;
+    const char *outdir;         /* OUT, or OUT/NAME */
 };
 
 static double now_s(void)
@@ -96,9 +97,9 @@ static void finding(struct crun *r, const uint8_t *in, size_t len, const struct 
     if (r->n < MAX_FINDINGS) snprintf(r->names[r->n++], sizeof r->names[0], "%s", o->sig);
     r->new_findings++;
     char dir[4096], p[4200];
-    snprintf(dir, sizeof dir, "%s/findings", r->o->outdir);
+    snprintf(dir, sizeof dir, "%s/findings", r->outdir);
     mkdir(dir, 0755);
-    snprintf(dir, sizeof dir, "%s/findings/%s", r->o->outdir, o->sig);
+    snprintf(dir, sizeof dir, "%s/findings/%s", r->outdir, o->sig);
     mkdir(dir, 0755);
     snprintf(p, sizeof p, "%s/stderr.txt", dir);
     write_file(p, r->F.stderr_copy, r->F.stderr_len);
@@ -182,7 +183,21 @@ static bool run_one(struct crun *r, const uint8_t *in, size_t len, bool queue_it
     return true;
 }
 
-int fzc_main(const struct fz_opts *o)
+struct take_ctx {
+    struct crun *r;
+    bool failed;
+};
+
+static void sync_take(void *ctx, const uint8_t *d, size_t n)
+{
+    struct take_ctx *t = ctx;
+    static uint8_t in[FZ_MAX_INPUT];
+    if (t->failed || !keep_going(t->r)) return;
+    memcpy(in, d, n);
+    if (!run_one(t->r, in, n, true, false)) t->failed = true;
+}
+
+int fzc_main(struct fz_opts *o)
 {
     static struct crun run;
     struct crun *r = &run;
@@ -196,13 +211,16 @@ int fzc_main(const struct fz_opts *o)
     struct vfu_error err;
     r->cov = calloc(1, sizeof *r->cov);
     if (!r->cov) return 2;
-    if (!fz_dirs_make(o->outdir, &err)) {
-        fprintf(stderr, "vfu-fuzz: %s: %s\n", o->outdir, strerror(err.sys_errno));
+    static char idir[4096];
+    static struct fz_sync sync;
+    r->outdir = fz_instance_dir(o, idir, sizeof idir, &sync);
+    if (!r->outdir || !fz_dirs_make(r->outdir, &err)) {
+        fprintf(stderr, "vfu-fuzz: %s: %s\n", r->outdir ? r->outdir : o->outdir, strerror(r->outdir ? err.sys_errno : errno));
         free(r->cov);
         return 2;
     }
-    char qdir[4096];
-    snprintf(qdir, sizeof qdir, "%s/queue", o->outdir);
+    char qdir[4200];
+    snprintf(qdir, sizeof qdir, "%s/queue", r->outdir);
     r->q.dir = qdir;
     int shm_id = -1;
     if (!o->no_afl) fz_cov_afl_init(r->cov, o->map_size, &shm_id);
@@ -258,8 +276,13 @@ int fzc_main(const struct fz_opts *o)
     if (r->cov->afl && !r->cov->afl_edges)
         fprintf(stderr, "vfu-fuzz: no AFL++ coverage from the client (not built with afl-clang-fast?): "
                         "feedback is what it does on the wire\n");
-    double last = now_s();
-    while (keep_going(r)) {
+    double last = now_s(), synced = now_s();
+    struct take_ctx tc = {r, false};
+    while (keep_going(r) && !tc.failed) {
+        if (sync.dir && now_s() - synced >= FZ_SYNC_SECONDS) {
+            fz_sync_pull(&sync, sync_take, &tc);
+            synced = now_s();
+        }
         /* a quarter of the time one of the seeds (the recorded session
          * goes deepest), else newer entries a little more often */
         size_t i = (size_t)vfu_mut_below(r->m, r->q.n);
@@ -286,7 +309,7 @@ out_stats:
     if (r->tty) fputs("\r\033[K", stderr);
     stats_line(r, "\n");
     rc = r->n ? 1 : 0;
-    if (r->n) fprintf(stderr, "vfu-fuzz: findings in %s/findings\n", o->outdir);
+    if (r->n) fprintf(stderr, "vfu-fuzz: findings in %s/findings\n", r->outdir);
 out:
     fzc_close(&r->F);
     fz_cov_free(r->cov, shm_id);

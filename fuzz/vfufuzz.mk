@@ -34,3 +34,14 @@ $(BUILD)/tests/vfufuzz_client: tests/vfufuzz_client.sh $(VFUFUZZ_BIN) $(VFU_CLIE
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec sh %s %s %s %s\n' '$(abspath tests/vfufuzz_client.sh)' '$(abspath $(VFUFUZZ_BIN))' '$(abspath $(VFU_CLIENT_BIN))' '$(abspath $(FRAGILE_CLIENT))' >$@
 	chmod +x $@
+
+# make bench-vfufuzz: sessions/s of vfu-fuzz beside the plainest client's
+# (bench/bench_vfufuzz.sh; BENCH_VFUFUZZ_SECONDS each, VFU_BENCH_SERVER too)
+BENCH_VFUFUZZ_SECONDS ?= 10
+$(BUILD)/obj/bench/bench_sessions.o: CPPFLAGS += -Iclients
+$(BUILD)/bench/bench_sessions: $(BUILD)/obj/bench/bench_sessions.o $(CLIENT_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -pthread -o $@ $< $(CLIENT_LIB) $(LIB) $(LIB_LDLIBS)
+.PHONY: bench-vfufuzz
+bench-vfufuzz: $(BUILD)/bench/bench_sessions $(VFUFUZZ_BIN) $(BUILD)/vfu-refserver
+	sh bench/bench_vfufuzz.sh $(BUILD)/bench/bench_sessions $(VFUFUZZ_BIN) $(BUILD)/vfu-refserver $(BENCH_VFUFUZZ_SECONDS)
