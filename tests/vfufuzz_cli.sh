@@ -82,6 +82,28 @@ if [ -n "$d" ]; then
     fi
 fi
 
+# --jobs 2: two instances in the sync layout, each with its own server,
+# reading each other's queues; one SIGTERM to the parent stops both and
+# leaves no server running
+"$FZ" --server "$SRV" --jobs 2 -o "$tmp/jobs" --seconds 7 --seed 5 --timeout 300 >"$tmp/jobs.out" 2>&1 ||
+    fail "--jobs 2: exit $?: $(tail -3 "$tmp/jobs.out")"
+for k in 0 1; do
+    [ -d "$tmp/jobs/vfu-$k/queue" ] || fail "--jobs 2: no $tmp/jobs/vfu-$k/queue"
+done
+[ "$(grep -c 'sessions, .*/s, queue' "$tmp/jobs.out")" -eq 2 ] || fail "--jobs 2: not two summary lines: $(tail -4 "$tmp/jobs.out")"
+ls "$tmp"/jobs/vfu-*/queue | grep -q ',sync' || fail "--jobs 2: no instance kept an input read from the other"
+"$FZ" --server "$SRV" --jobs 2 -o "$tmp/jobs2" --seed 5 --timeout 300 >"$tmp/jobs2.out" 2>&1 &
+jp=$!
+sleep 2
+kill -TERM $jp
+t0=$(date +%s)
+wait $jp
+[ $(( $(date +%s) - t0 )) -le 3 ] || fail "--jobs 2: SIGTERM took more than 3 s"
+[ "$(grep -c 'sessions, .*/s, queue' "$tmp/jobs2.out")" -eq 2 ] || fail "--jobs 2 stopped: not two summary lines: $(tail -4 "$tmp/jobs2.out")"
+sleep 0.2
+if pgrep -f "$SRV --socket-path=[^ ]*vfu-fuzz-" >/dev/null 2>&1; then fail "--jobs 2 stopped: a server still runs"; fi
+"$FZ" --connect /tmp/x.sock --jobs 2 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--jobs with --connect: want exit 2"
+
 # bad command lines
 "$FZ" >/dev/null 2>&1; [ $? -eq 2 ] || fail "no server: want exit 2"
 "$FZ" --server "$SRV" --timeout 0 >/dev/null 2>&1; [ $? -eq 2 ] || fail "--timeout 0: want exit 2"
