@@ -92,6 +92,16 @@ fuzz-afl: fuzz-afl-build $(MUT_AFL_SO)
 fuzz-ci:
 	sh fuzz/fuzz-ci.sh $(FUZZ_SECONDS)
 
+# make fuzz-cov FUZZ_COV_CORPUS="corpus/seeds build/corpus DIR...": lines and
+# branches of servers/ lib/ clients/ harness/ that the corpus reaches
+# (fuzz/fuzz-cov.sh; gcc --coverage build in build/fuzz-cov)
+FUZZ_COV_CORPUS ?= corpus/seeds corpus/regressions build/corpus
+.PHONY: fuzz-cov
+fuzz-cov:
+	CFLAGS='-O0 -g --coverage' LDFLAGS='--coverage' $(MAKE) BUILD=build/fuzz-cov CC=gcc SANITIZE=0 \
+	  $(FUZZ_TARGETS:%=build/fuzz-cov/fuzz-replay/fuzz_%)
+	sh fuzz/fuzz-cov.sh build/fuzz-cov "$(FUZZ_TARGETS)" $(FUZZ_COV_CORPUS)
+
 CORPUS_OUT ?= build/corpus
 corpus: $(BUILD)/vfu-corpus $(BUILD)/vfu-conform $(BUILD)/vfu-refserver
 	sh fuzz/make-corpus.sh $(BUILD) $(CORPUS_OUT)
