@@ -45,6 +45,19 @@ enum vfu_sock { VFU_SOCK_MAIN = 0, VFU_SOCK_TWIN = 1 };
 
 /* ------------------------------------------------------------ options --- */
 
+/* Answers the server's requests (DMA_READ, DMA_WRITE, any command it
+ * sends) instead of serving them: fn writes a whole message, header first,
+ * into buf (at most cap bytes) with *nfds fds in fds (the client closes
+ * them once sent) and returns its length; 0 lets the client serve the
+ * request as usual.  For fuzzers, whose answers may be hostile: the client
+ * neither checks nor records what fn sends. */
+struct vfu_client_answer {
+    size_t (*fn)(void *ctx, enum vfu_sock sock, const struct vfu_hdr *req, uint8_t *buf, size_t cap,
+                 int *fds, unsigned *nfds);
+    void *ctx;
+};
+#define VFU_CLIENT_ANSWER_CAP (VFU_HDR_SIZE + 65536)
+
 /* In-process clients (no socket) hand what they send to this callback. */
 struct vfu_client_sink {
     void (*fn)(void *ctx, enum vfu_sock sock, const uint8_t *buf, size_t len, const int *fds,
@@ -65,6 +78,7 @@ struct vfu_client_opts {
     struct vfu_trace_hook trace;       /* main socket (and fed messages) */
     struct vfu_trace_hook trace_twin;  /* twin socket; no fn: trace as well */
     struct vfu_client_sink sink;   /* vfu_client_inproc only */
+    struct vfu_client_answer answer;
 };
 
 #define VFU_CLIENT_RX_CAP (16u * 1024 * 1024 + 64 * 1024)
@@ -140,6 +154,7 @@ struct vfu_client_stats {
     unsigned long late_replies;        /* to requests abandoned after a timeout */
     unsigned long dma_read, dma_write; /* requests answered with data / success */
     unsigned long dma_refused;         /* server commands answered with an error */
+    unsigned long answered;            /* server commands answered by opts.answer */
     uint64_t dma_read_bytes, dma_write_bytes;
     uint64_t dma_max_count;            /* largest count in any DMA request seen */
 };

@@ -115,6 +115,19 @@ void client_server_cmd(struct vfu_client *c, enum vfu_sock sock, const struct vf
     if (is_dma && sock == VFU_SOCK_MAIN && c->open[VFU_SOCK_TWIN])
         client_violation_set(c, VFU_V_WRONG_SOCKET, sock, h->msg_id, VFU_E_DIRECTION, h->cmd,
                              VFU_F_HEADER_COMMAND, false, sock, VFU_SOCK_TWIN);
+    if (c->opts.answer.fn && txbuf_reserve(c, VFU_CLIENT_ANSWER_CAP)) {
+        int fds[VFU_MAX_FDS];
+        unsigned nfds = 0;
+        size_t n = c->opts.answer.fn(c->opts.answer.ctx, sock, h, c->txbuf, VFU_CLIENT_ANSWER_CAP, fds, &nfds);
+        if (nfds > VFU_MAX_FDS) nfds = VFU_MAX_FDS;
+        if (n) {
+            c->stats.answered++;
+            client_tx(c, sock, c->txbuf, n, fds, nfds, NULL);
+            client_close_fds(fds, nfds);
+            return;
+        }
+        client_close_fds(fds, nfds);
+    }
     if (!decoded) {
         if (derr->code == VFU_E_XFER_LIMIT) {
             if (derr->got > c->stats.dma_max_count) c->stats.dma_max_count = derr->got;

@@ -9,9 +9,13 @@
  * Every choice is made from the input (and the fixed options), so a
  * session runs the same way again: minimization and replay depend on it.
  *
- * Records other than MSG are not played: a REPLY's bytes would need the
- * client to answer DMA with them, and DISCONNECT would need a trace of more
- * than one connection, which replay does not take (said in fuzz/README.md). */
+ * REPLY records answer the server's requests (DMA_READ, DMA_WRITE), in
+ * order, through the client's answer hook: the hostile half of serving DMA
+ * (wrong ids, sizes, error bits, fds); once they run out the client serves
+ * the requests itself.  The trace keeps what was sent, so replay sends the
+ * same answers.  DISCONNECT, IOEVENT and TRUNCATE are not played: they
+ * would need a trace of more than one connection, or acts replay does not
+ * take (said in fuzz/README.md). */
 #include "vfu_fuzz.h"
 
 #include <signal.h>
@@ -174,6 +178,7 @@ struct sess {
     uint16_t id_offset;
     bool out_is_known;
     uint8_t lenient[65536 / 8];   /* msg ids sent as something other than a command */
+    unsigned next_reply;          /* the REPLY record that answers the next request */
 };
 
 static void tuple(struct sess *s, uint64_t a, uint64_t b)
@@ -436,6 +441,30 @@ static void judge_server(struct sess *s)
     }
 }
 
+/* the client's answer hook (clients/client.h): the next REPLY record, its
+ * msg_id the request's when the record says so; 0 (the client serves the
+ * request) when none is left or its fds cannot be made */
+static size_t answer(void *ctx, enum vfu_sock sock, const struct vfu_hdr *req, uint8_t *buf, size_t cap,
+                     int *fds, unsigned *nfds)
+{
+    struct sess *s = ctx;
+    (void)sock;
+    while (s->next_reply < g_fs.n && g_fs.rec[s->next_reply].kind != VFU_FS_REPLY) s->next_reply++;
+    if (s->next_reply >= g_fs.n) return 0;
+    const struct vfu_fs_record *r = &g_fs.rec[s->next_reply++];
+    size_t n = vfu_fs_prepare(r, req->msg_id, buf, cap);
+    int all[VFU_FS_MAX_FDS];
+    if (!n || !vfu_fs_open_fds(r, all)) return 0;
+    unsigned k = r->nfds > VFU_MAX_FDS ? VFU_MAX_FDS : r->nfds;
+    for (unsigned i = 0; i < r->nfds; i++) {
+        if (i < k) fds[i] = all[i];
+        else close(all[i]);
+    }
+    *nfds = k;
+    tuple(s, 0x8000u | req->cmd, bucket(n) << 4 | k);
+    return n;
+}
+
 void fz_exec(struct fz_target *t, struct fz_cov *cov, const uint8_t *in, size_t len,
              const struct fz_exec_opts *o, struct fz_outcome *out, struct vfu_tracer **trace)
 {
@@ -456,6 +485,8 @@ void fz_exec(struct fz_target *t, struct fz_cov *cov, const uint8_t *in, size_t 
     co.timeout_ms = o->timeout_ms;
     co.frame_timeout_ms = o->timeout_ms;
     co.dma_write_ack_u64 = o->dma_write_ack_u64;
+    co.answer.fn = answer;
+    co.answer.ctx = &s;
     if (s.tr) {
         co.trace = vfu_tracer_hook(s.tr, VFU_TRACE_MAIN);
         co.trace_twin = vfu_tracer_hook(s.tr, VFU_TRACE_TWIN);

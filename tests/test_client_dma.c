@@ -385,6 +385,58 @@ static void unmap_and_strange_commands(void **state)
     assert_int_equal(count_fds(), base);
 }
 
+/* ---- the answer hook: a fuzzer's own answers instead of ours ---- */
+
+static void srv_answered(struct fake *f)
+{
+    srv_maps(f);
+    struct vfu_msg m;
+    bool ok;
+    FCHECK(f, fake_recv(&f->conn, &m, &ok) && ok && m.hdr.cmd == VFU_CMD_DEVICE_RESET);
+    /* the hook answers the first request: an error reply EBUSY */
+    FCHECK(f, fake_dma(&f->conn, 300, A_ADDR, 8, NULL));
+    FCHECK(f, expect_reply(f, &f->conn, VFU_CMD_DMA_READ, 300, EBUSY, 0));
+    /* and leaves the second one to the client */
+    FCHECK(f, fake_dma(&f->conn, 301, A_ADDR, 8, NULL));
+    FCHECK(f, expect_reply(f, &f->conn, VFU_CMD_DMA_READ, 301, 0, VFU_SIZE_DMA_ACCESS_DATA + 8));
+    FCHECK(f, fake_ack(&f->conn, &m));
+}
+
+static size_t answer_once(void *ctx, enum vfu_sock sock, const struct vfu_hdr *req, uint8_t *buf, size_t cap,
+                          int *fds, unsigned *nfds)
+{
+    int *calls = ctx;
+    (void)sock;
+    (void)fds;
+    if ((*calls)++) return 0;
+    struct vfu_enc e;
+    vfu_enc_error(&e, buf, cap, req->cmd, req->msg_id, EBUSY);
+    *nfds = 0;
+    return vfu_enc_finish(&e, NULL) ? e.len : 0;
+}
+
+static void answer_hook(void **state)
+{
+    (void)state;
+    int base = count_fds();
+    struct fake f;
+    struct vfu_client_opts o;
+    vfu_client_opts_default(&o);
+    int calls = 0;
+    o.answer.fn = answer_once;
+    o.answer.ctx = &calls;
+    struct vfu_client *c = setup(&f, srv_answered, NULL, &o);
+    assert_int_equal(reset(c), VFU_CALL_REPLY);
+    assert_int_equal(fake_join(&f), 0);
+    assert_int_equal(calls, 2);
+    const struct vfu_client_stats *st = vfu_client_stats(c);
+    assert_int_equal(st->answered, 1);
+    assert_int_equal(st->dma_read, 1);
+    assert_int_equal(vfu_client_violation_total(c), 0);
+    vfu_client_close(c);
+    assert_int_equal(count_fds(), base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +444,7 @@ int main(void)
         cmocka_unit_test(dma_u64_ack),
         cmocka_unit_test(dma_on_twin),
         cmocka_unit_test(unmap_and_strange_commands),
+        cmocka_unit_test(answer_hook),
     };
     return cmocka_run_group_tests_name("client_dma", tests, NULL, NULL);
 }
