@@ -44,6 +44,8 @@ static const char usage[] =
     "  --seed N              random seed (default: from the clock), for reproducible runs\n"
     "  --timeout MS          wait for each answer at most MS (default 1000)\n"
     "  --seeds DIR           also start from the session inputs in DIR (repeatable)\n"
+    "  --no-bundled-seeds    not from the source tree's corpus/seeds and build/corpus\n"
+    "                        (the bundled scenarios' messages, after make corpus)\n"
     "  --jobs N              N instances, each with its own program under test, in\n"
     "                        OUT/vfu-0 ... (AFL++'s sync layout), sharing their queues\n"
     "  --name NAME           this instance's directory OUT/NAME; the queues of the\n"
@@ -84,7 +86,7 @@ static bool num(const char *s, long lo, long hi, long *v)
 static int parse_args(int argc, char **argv, struct fz_opts *o)
 {
     enum { O_SERVER = 256, O_CONNECT, O_CLIENT, O_SECONDS, O_SESSIONS, O_SEED, O_TIMEOUT, O_SEEDS, O_EXIT,
-           O_NOMIN, O_NOVERIFY, O_NOAFL, O_MAP, O_ACK, O_SRVOUT, O_EMIT, O_ID, O_VERSION, O_RUN, O_JOBS, O_NAME };
+           O_NOMIN, O_NOVERIFY, O_NOAFL, O_MAP, O_ACK, O_SRVOUT, O_EMIT, O_ID, O_VERSION, O_RUN, O_JOBS, O_NAME, O_NOBUNDLED };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER},   {"connect", required_argument, NULL, O_CONNECT},
         {"client", required_argument, NULL, O_CLIENT},
@@ -98,6 +100,7 @@ static int parse_args(int argc, char **argv, struct fz_opts *o)
         {"id", required_argument, NULL, O_ID},           {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},       {"run", required_argument, NULL, O_RUN},
         {"jobs", required_argument, NULL, O_JOBS},       {"name", required_argument, NULL, O_NAME},
+        {"no-bundled-seeds", no_argument, NULL, O_NOBUNDLED},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -148,6 +151,7 @@ static int parse_args(int argc, char **argv, struct fz_opts *o)
         case O_EMIT: o->emit = optarg; break;
         case O_ID: o->scn_id = optarg; break;
         case O_RUN: o->run = optarg; break;
+        case O_NOBUNDLED: o->no_bundled_seeds = true; break;
         case O_JOBS:
             if (!num(optarg, 1, FZ_MAX_JOBS, &o->jobs)) return bad_usage("--jobs %s: from 1 to 64", optarg);
             break;
@@ -455,6 +459,7 @@ static int fuzz_main(struct fz_opts *o)
         goto out;
     }
     fz_seed_spec(&r->q, r->m);
+    if (!o->no_bundled_seeds) fz_seed_bundled(&r->q, "server_session", stderr);
     for (unsigned i = 0; i < o->nseeds; i++) fz_seed_dir(&r->q, o->seeds[i], stderr);
     r->t0 = now_s();
     size_t nseeds = r->q.n;

@@ -46,6 +46,7 @@ struct fz_opts {
     long seconds, sessions;
     uint64_t seed;
     bool have_seed, exit_on_finding, no_minimize, no_verify, no_afl, ack_u64, server_output;
+    bool no_bundled_seeds;
     int timeout_ms;
     size_t map_size;
     const char *name;           /* --name: this instance's directory under outdir */
@@ -254,6 +255,9 @@ bool fz_queue_add(struct fz_queue *q, const uint8_t *d, size_t len, const char *
 void fz_queue_free(struct fz_queue *q);
 /* one session per client command, from the tables, plus a few sequences */
 void fz_seed_spec(struct fz_queue *q, struct vfu_mut *m);
+/* the checked-in seeds (corpus/seeds/TARGET) and those make corpus made
+ * from the bundled scenarios (build/corpus/TARGET), where they exist */
+unsigned fz_seed_bundled(struct fz_queue *q, const char *target, FILE *log);
 /* every regular file of dir (session inputs) */
 unsigned fz_seed_dir(struct fz_queue *q, const char *dir, FILE *log);
 

@@ -257,6 +257,8 @@ int fzc_main(struct fz_opts *o)
     vfu_fs_parse(r->F.recorded, r->F.recorded_len, &plain);
     fprintf(stderr, "vfu-fuzz: seed %llu; client %s; in a plain session the reference server answered %u requests; "
             "a session ends when the client is quiet for %d ms\n", (unsigned long long)seed, o->client, plain.n, r->F.idle_ms);
+    /* no bundled seeds: those of the in-process client target answer its
+     * own script of requests, not this client's */
     for (unsigned i = 0; i < o->nseeds; i++) fz_seed_dir(&r->q, o->seeds[i], stderr);
     if (!r->q.n) {
         /* the client asked nothing: start from what the mutator makes */
@@ -283,10 +285,10 @@ int fzc_main(struct fz_opts *o)
             fz_sync_pull(&sync, sync_take, &tc);
             synced = now_s();
         }
-        /* a quarter of the time one of the seeds (the recorded session
-         * goes deepest), else newer entries a little more often */
+        /* a quarter of the time the recorded session (it goes deepest),
+         * else newer entries a little more often */
         size_t i = (size_t)vfu_mut_below(r->m, r->q.n);
-        if (vfu_mut_below(r->m, 4) == 0) i = (size_t)vfu_mut_below(r->m, nseeds);
+        if (vfu_mut_below(r->m, 4) == 0) i = 0;
         else if (r->q.n > nseeds && vfu_mut_below(r->m, 2)) i = nseeds + (size_t)vfu_mut_below(r->m, r->q.n - nseeds);
         size_t len;
         if (r->q.n > 1 && vfu_mut_below(r->m, 8) == 0) {

@@ -153,3 +153,28 @@ unsigned fz_seed_dir(struct fz_queue *q, const char *dir, FILE *log)
     closedir(d);
     return n;
 }
+
+/* where the source tree keeps its seeds, and where make corpus puts those
+ * it makes from the bundled scenarios (vfufuzz.mk sets both) */
+#ifndef FZ_BUNDLED_SEEDS
+#define FZ_BUNDLED_SEEDS "corpus/seeds"
+#endif
+#ifndef FZ_GENERATED_SEEDS
+#define FZ_GENERATED_SEEDS "build/corpus"
+#endif
+
+unsigned fz_seed_bundled(struct fz_queue *q, const char *target, FILE *log)
+{
+    const char *bases[] = {FZ_BUNDLED_SEEDS, FZ_GENERATED_SEEDS};
+    unsigned total = 0;
+    for (unsigned i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/%s", bases[i], target);
+        struct stat st;
+        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) continue;
+        unsigned n = fz_seed_dir(q, dir, log);
+        if (n) fprintf(log, "vfu-fuzz: %u seeds from %s\n", n, dir);
+        total += n;
+    }
+    return total;
+}

@@ -11,6 +11,9 @@ PROGRAMS += $(VFUFUZZ_BIN)
 TESTS += $(BUILD)/tests/vfufuzz_cli
 
 $(VFUFUZZ_OBJS): CPPFLAGS += -Ifuzz -Iclients -Iharness -Iservers
+# the seeds a run starts from unless --no-bundled-seeds (fz_seed_bundled)
+$(BUILD)/obj/fuzz/vfu_fuzz_seed.o: CPPFLAGS += -DFZ_BUNDLED_SEEDS='"$(abspath corpus/seeds)"' \
+	-DFZ_GENERATED_SEEDS='"$(abspath $(CORPUS_OUT))"'
 
 $(VFUFUZZ_BIN): $(VFUFUZZ_OBJS) $(VFUFUZZ_LIBS)
 	$(CC) $(LDFLAGS) -pthread -o $@ $(VFUFUZZ_OBJS) $(VFUFUZZ_LIBS) $(LIB_LDLIBS)
