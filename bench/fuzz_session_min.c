@@ -8,15 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_refserver.h"
 #include "fuzz_session.h"
 #include "mutate.h"
 #include "srv.h"
-#include "toydev.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-/* present when the custom mutator is linked in (fuzz/mutator_hook.h) */
-struct vfu_mut *vfu_fuzz_mutator(void) __attribute__((weak));
 
 #define MSG_CAP (VFU_HDR_SIZE + 4096 + VFU_DEFAULT_MAX_DATA_XFER_SIZE)
 
@@ -68,19 +66,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc; (void)argv;
     srv_fault_guard_install();
-    if (vfu_fuzz_mutator) {
-        struct vfu_mut *m = vfu_fuzz_mutator();
-        if (m) {
-            /* the toy device's regions (servers/toydev.h) */
-            vfu_mut_set_region(m, VFU_PCI_REGION_BAR0, TOYDEV_BAR0_SIZE);
-            vfu_mut_set_region(m, VFU_PCI_REGION_BAR2, TOYDEV_BAR2_SIZE);
-            vfu_mut_set_region(m, VFU_PCI_REGION_BAR4, TOYDEV_BAR4_SIZE);
-            vfu_mut_set_region(m, VFU_PCI_REGION_CONFIG, TOYDEV_CONFIG_SIZE);
-            vfu_mut_set_irq(m, VFU_PCI_IRQ_MSIX, TOYDEV_MSIX_VECTORS);
-            vfu_mut_set_irq(m, VFU_PCI_IRQ_MSI, 1);
-            vfu_mut_set_irq(m, VFU_PCI_IRQ_INTX, 1);
-        }
-    }
+    /* the toy device's regions, when the custom mutator is linked in */
+    fuzz_refserver_describe_engine();
     return 0;
 }
 

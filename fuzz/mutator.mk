@@ -54,7 +54,7 @@ $(BUILD)/bench/bench_mutate: $(BUILD)/obj/bench/bench_mutate.o $(LIB)
 # with the custom mutator linked in and without
 BENCH_FUZZ_BUILD := build/bench-fuzz
 BENCH_FUZZ_SECONDS ?= 60
-BF_LIBS = $(BUILD)/libvfusrv.a $(BUILD)/libtoydev.a $(LIB)
+BF_LIBS = $(FUZZ_SUPPORT_LIB) $(BUILD)/libvfusrv.a $(BUILD)/libtoydev.a $(LIB)
 $(BUILD)/obj/bench/fuzz_session_min.o: CPPFLAGS += -Iservers -Ifuzz
 $(BUILD)/bench/fuzz_session_plain: $(BUILD)/obj/bench/fuzz_session_min.o $(BF_LIBS)
 	@mkdir -p $(@D)

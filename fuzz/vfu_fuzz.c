@@ -481,20 +481,7 @@ static int fuzz_main(struct fz_opts *o)
             fz_sync_pull(&r->sync, sync_take, r);
             synced = now_s();
         }
-        size_t i = (size_t)vfu_mut_below(r->m, r->q.n);
-        /* newer entries a little more often */
-        if (r->q.n > nseeds && vfu_mut_below(r->m, 2)) i = nseeds + (size_t)vfu_mut_below(r->m, r->q.n - nseeds);
-        size_t len;
-        if (r->q.n > 1 && vfu_mut_below(r->m, 8) == 0) {
-            size_t j = (size_t)vfu_mut_below(r->m, r->q.n);
-            len = vfu_mut_crossover(r->m, r->q.e[i].data, r->q.e[i].len, r->q.e[j].data, r->q.e[j].len, buf,
-                                    sizeof buf);
-        } else {
-            len = r->q.e[i].len;
-            memcpy(buf, r->q.e[i].data, len);
-        }
-        r->q.e[i].picked++;
-        len = vfu_mut_session(r->m, buf, len, sizeof buf);
+        size_t len = fz_queue_next(&r->q, r->m, nseeds, false, buf, sizeof buf);
         if (!run_one(r, buf, len, "+new")) break;
         if (r->tty && now_s() - last >= 1.0) {
             last = now_s();

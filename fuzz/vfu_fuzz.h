@@ -252,6 +252,12 @@ struct fz_queue {
 };
 
 bool fz_queue_add(struct fz_queue *q, const uint8_t *d, size_t len, const char *why);
+/* the next input to run, into buf: an entry picked (newer ones, past the
+ * nseeds seeds, a little more often; with favour_first the first entry a
+ * quarter of the time), now and then crossed with another, then mutated;
+ * returns its length.  q must not be empty. */
+size_t fz_queue_next(struct fz_queue *q, struct vfu_mut *m, size_t nseeds, bool favour_first, uint8_t *buf,
+                     size_t cap);
 void fz_queue_free(struct fz_queue *q);
 /* one session per client command, from the tables, plus a few sequences */
 void fz_seed_spec(struct fz_queue *q, struct vfu_mut *m);

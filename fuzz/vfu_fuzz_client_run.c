@@ -285,22 +285,8 @@ int fzc_main(struct fz_opts *o)
             fz_sync_pull(&sync, sync_take, &tc);
             synced = now_s();
         }
-        /* a quarter of the time the recorded session (it goes deepest),
-         * else newer entries a little more often */
-        size_t i = (size_t)vfu_mut_below(r->m, r->q.n);
-        if (vfu_mut_below(r->m, 4) == 0) i = 0;
-        else if (r->q.n > nseeds && vfu_mut_below(r->m, 2)) i = nseeds + (size_t)vfu_mut_below(r->m, r->q.n - nseeds);
-        size_t len;
-        if (r->q.n > 1 && vfu_mut_below(r->m, 8) == 0) {
-            size_t j = (size_t)vfu_mut_below(r->m, r->q.n);
-            len = vfu_mut_crossover(r->m, r->q.e[i].data, r->q.e[i].len, r->q.e[j].data, r->q.e[j].len, buf,
-                                    sizeof buf);
-        } else {
-            len = r->q.e[i].len;
-            memcpy(buf, r->q.e[i].data, len);
-        }
-        r->q.e[i].picked++;
-        len = vfu_mut_session(r->m, buf, len, sizeof buf);
+        /* a quarter of the time the recorded session: it goes deepest */
+        size_t len = fz_queue_next(&r->q, r->m, nseeds, true, buf, sizeof buf);
         if (!run_one(r, buf, len, true, false)) break;
         if (r->tty && now_s() - last >= 1.0) {
             last = now_s();

@@ -178,3 +178,21 @@ unsigned fz_seed_bundled(struct fz_queue *q, const char *target, FILE *log)
     }
     return total;
 }
+
+size_t fz_queue_next(struct fz_queue *q, struct vfu_mut *m, size_t nseeds, bool favour_first, uint8_t *buf,
+                     size_t cap)
+{
+    size_t i = (size_t)vfu_mut_below(m, q->n);
+    if (favour_first && vfu_mut_below(m, 4) == 0) i = 0;
+    else if (q->n > nseeds && vfu_mut_below(m, 2)) i = nseeds + (size_t)vfu_mut_below(m, q->n - nseeds);
+    size_t len;
+    if (q->n > 1 && vfu_mut_below(m, 8) == 0) {
+        size_t j = (size_t)vfu_mut_below(m, q->n);
+        len = vfu_mut_crossover(m, q->e[i].data, q->e[i].len, q->e[j].data, q->e[j].len, buf, cap);
+    } else {
+        len = q->e[i].len <= cap ? q->e[i].len : cap;
+        memcpy(buf, q->e[i].data, len);
+    }
+    q->e[i].picked++;
+    return vfu_mut_session(m, buf, len, cap);
+}
