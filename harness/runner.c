@@ -133,7 +133,7 @@ static void keep_trace(struct runner *R, struct vfu_tracer *tr, struct vfu_resul
 
 static bool lost_kind(enum vfu_failure_kind k)
 {
-    return k == VFU_FK_CLOSED || k == VFU_FK_CRASH || k == VFU_FK_EXIT || k == VFU_FK_TIMEOUT || k == VFU_FK_HANG;
+    return k == VFU_FK_CLOSED || k == VFU_FK_CRASH || k == VFU_FK_EXIT || runner_waited_kind(k);
 }
 
 /* Connects and negotiates.  A session that loses the server before its
@@ -208,7 +208,7 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
         s.step = (int)i;
         if (!step_run(&s, &sc->steps[i], &o)) {
             step_reason(sc, (int)i, &o);
-            if (o.kind == VFU_FK_TIMEOUT || o.kind == VFU_FK_HANG) R->waited_out = true;
+            if (runner_waited_kind(o.kind)) R->waited_out = true;
             blame_violation(&s, &o);
             break;
         }
@@ -348,7 +348,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         /* a scenario that never reached the server (its requirement was
          * not met) says nothing about whether the server still answers */
         if (res->verdict != VFU_SKIP && R->talked) {
-            if (res->kind == VFU_FK_TIMEOUT || res->kind == VFU_FK_HANG || R->waited_out) R->lost_streak++;
+            if (runner_waited_kind(res->kind) || R->waited_out) R->lost_streak++;
             else R->lost_streak = 0;
             if (R->lost_streak >= LOST_STREAK_MAX)
                 runner_stop(R, VFU_RUN_HOPELESS, "the server stopped answering in %u scenarios in a row (the last: %s)",

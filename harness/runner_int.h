@@ -164,6 +164,9 @@ bool target_ready(struct runner *R, struct outcome *o);
  * stops the server (the next scenario starts a fresh one). */
 void target_judge(struct runner *R, struct outcome *o, bool timed_out);
 bool runner_xfail_listed(const struct vfu_runner_opts *o, const char *id);
+/* the server made us wait a whole timeout (no answer, or one it never
+ * finished): what the stopped-answering streak counts */
+static inline bool runner_waited_kind(enum vfu_failure_kind k) { return k == VFU_FK_TIMEOUT || k == VFU_FK_HANG; }
 char *target_stderr_tail(struct runner *R);
 bool target_restart(struct runner *R, struct outcome *o);
 /* server mode: SIGTERM, as the backend program conventions have a server

@@ -265,7 +265,7 @@ static bool probe_once(struct runner *R, bool every_cap)
 void probe_run(struct runner *R)
 {
     if (probe_once(R, true)) {
-        if (!R->probe.ok && (R->probe.kind == VFU_FK_TIMEOUT || R->probe.kind == VFU_FK_HANG)) R->lost_streak = 1;
+        if (!R->probe.ok && runner_waited_kind(R->probe.kind)) R->lost_streak = 1;
         return;
     }
     char first[sizeof R->probe.reason];
@@ -292,7 +292,7 @@ void probe_run(struct runner *R)
             free(tail);
             if (probe_once(R, true)) {
                 fprintf(stderr, "vfu-conform: the opening VERSION failed once (%s); it worked after a restart\n", first);
-                if (!R->probe.ok && (R->probe.kind == VFU_FK_TIMEOUT || R->probe.kind == VFU_FK_HANG)) R->lost_streak = 1;
+                if (!R->probe.ok && runner_waited_kind(R->probe.kind)) R->lost_streak = 1;
                 return;
             }
             tail = target_stderr_tail(R);
