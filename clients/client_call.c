@@ -314,6 +314,8 @@ enum vfu_call_status vfu_client_wait(struct vfu_client *c, uint64_t ticket, int 
         if (!c->inproc && !c->open[VFU_SOCK_MAIN]) {
             client_pending_free(p);
             if (c->peer_closed) return finish(r, VFU_CALL_EOF, VFU_E_EOF);
+            /* our answers stopped getting through: as long a wait as any */
+            if (c->tx_stalled) return finish(r, VFU_CALL_TIMEOUT, VFU_E_TIMEOUT);
             /* we dropped it ourselves, after a message stream that broke */
             finish(r, VFU_CALL_ERROR, VFU_E_IO);
             r->err.sys_errno = ENOTCONN;

@@ -163,10 +163,20 @@ bool client_tx(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, siz
         if (err && err->code == VFU_E_IO) err->sys_errno = ENOTCONN;
         return false;
     }
+    struct vfu_error own;
+    if (!err) err = &own;
     if (!vfu_send(&c->conn[sock], buf, len, fds, nfds, err)) {
         /* the peer is gone: what it sent before going is still to be read */
-        if (err && err->code == VFU_E_IO && (err->sys_errno == EPIPE || err->sys_errno == ECONNRESET))
+        if (err->code == VFU_E_IO && (err->sys_errno == EPIPE || err->sys_errno == ECONNRESET))
             err->code = VFU_E_EOF;
+        /* a peer that stopped reading: the stream may hold part of this
+         * message, and every wait would block in the next send (a server
+         * flooding us with requests it never reads the answers to) */
+        if (err->code == VFU_E_TIMEOUT) {
+            c->tx_stalled = true;
+            c->open[sock] = false;
+            if (sock == VFU_SOCK_MAIN) c->broken = true;
+        }
         return false;
     }
     c->stats.msgs_tx[sock]++;

@@ -44,6 +44,8 @@ struct vfu_client {
     bool open[2];            /* socket usable */
     bool peer_closed;        /* main socket EOF */
     bool broken;             /* main socket unusable (framing, I/O) */
+    bool tx_stalled;         /* a send did not get through within the timeout:
+                              * the server stopped reading (waits end as timeouts) */
 
     struct vfu_limits rx, tx;
     uint16_t next_id;
