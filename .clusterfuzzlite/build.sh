@@ -17,8 +17,12 @@ for l in json-c cbor; do
     a=$($CC -print-file-name="lib$l.a")
     if [ -f "$a" ]; then static_libs="$static_libs $a"; else static_libs="$static_libs -l$l"; fi
 done
+# under libFuzzer the session targets carry the spec-aware custom mutator
+# (fuzz/mutator_libfuzzer.c); other engines mutate in their own way
+mut=0
+[ "${FUZZING_ENGINE:-libfuzzer}" = libfuzzer ] && mut=1
 CFLAGS="$CFLAGS" LDFLAGS="$CFLAGS" make -j"$(nproc)" BUILD="$work/build" CC="$CC" SANITIZE=0 \
-    FUZZ_ENGINE="$LIB_FUZZING_ENGINE" FUZZ_LD="$CXX" LIB_LDLIBS="$static_libs" fuzz-engine-bins
+    FUZZ_ENGINE="$LIB_FUZZING_ENGINE" FUZZ_LD="$CXX" LIB_LDLIBS="$static_libs" FUZZ_CUSTOM_MUTATOR=$mut fuzz-engine-bins
 # the dictionary tool is a build tool: plain flags, no engine
 env -u CFLAGS -u CXXFLAGS -u LDFLAGS make -j"$(nproc)" BUILD="$work/host" CC="$CC" SANITIZE=0 \
     "$work/host/vfu-corpus"

@@ -3,7 +3,7 @@
 # ClusterFuzzLite contract ($CC $CXX $CFLAGS $LIB_FUZZING_ENGINE $OUT $WORK
 # as the base-builder image sets them for libFuzzer + ASan), then each
 # fuzzer it made runs its seed corpus and 200 fuzzing runs with its
-# dictionary.  When clang's libFuzzer is missing it says SKIP and why, and
+# dictionary; the session targets must carry the custom mutator.  When clang's libFuzzer is missing it says SKIP and why, and
 # passes (run-tests.sh knows no skip status).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,6 +30,11 @@ for t in decode server_session client caps scn trace; do
         [ -s "$x" ] || { echo "cflite: FAILED: $x missing or empty"; fail=1; }
     done
     [ -x "$f" ] || continue
+    # the session targets carry the spec-aware mutator under libFuzzer
+    case $t in server_session|client)
+        nm "$f" 2>/dev/null | grep -q ' T LLVMFuzzerCustomMutator$' ||
+            { echo "cflite: FAILED: fuzz_$t has no LLVMFuzzerCustomMutator"; fail=1; } ;;
+    esac
     mkdir -p "$tmp/seeds/$t"
     (cd "$tmp/seeds/$t" && unzip -q "${f}_seed_corpus.zip")
     if ! "$f" -runs=200 -max_len=8192 -dict="$f.dict" "$tmp/seeds/$t" >"$tmp/$t.log" 2>&1; then
