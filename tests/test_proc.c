@@ -77,6 +77,25 @@ static void socket_token_replaced(void **state)
     vfu_proc_free(&f->p);
 }
 
+/* a client program: told the path of the socket we listen on, which is
+ * neither checked, nor removed, nor waited for */
+static void client_mode_leaves_our_socket(void **state)
+{
+    struct fixture *f = *state;
+    int l = listen_at(f->sock, true);
+    struct vfu_proc_spec s = path_spec(f, FAKE " argv");
+    s.sock = VFU_PROC_SOCK_CLIENT;
+    start_ok(f, &s);
+    char want[160];
+    snprintf(want, sizeof want, "argv[2]=--socket-path=%s\n", f->sock);
+    assert_true(out_within(f, want, 900));
+    vfu_proc_stop(&f->p, 900);
+    vfu_proc_free(&f->p);
+    assert_int_equal(vfu_unix_listening(f->sock), 1);
+    close(l);
+    unlink(f->sock);
+}
+
 static void fd_listening_socket(void **state)
 {
     struct fixture *f = *state;
@@ -366,6 +385,7 @@ int main(void)
     no_core_dumps();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
     const struct CMUnitTest tests[] = {
+        T(client_mode_leaves_our_socket),
         T(ready_when_listening_without_probe),
         T(socket_path_appended),
         T(socket_token_replaced),
