@@ -179,6 +179,7 @@ struct sess {
     bool out_is_known;
     uint8_t lenient[65536 / 8];   /* msg ids sent as something other than a command */
     unsigned next_reply;          /* the REPLY record that answers the next request */
+    unsigned answered;            /* server requests answered by a REPLY record */
 };
 
 static void tuple(struct sess *s, uint64_t a, uint64_t b)
@@ -407,7 +408,7 @@ static void judge_server(struct sess *s)
             set_outcome(o, FZ_EXIT, code, last[0] ? last : lc);
             snprintf(o->detail, sizeof o->detail, "the server %s after %s", how, lc);
         }
-        if (o->kind != FZ_NONE || !s->timed_out) return;
+        if (o->kind != FZ_NONE || !s->timed_out || s->answered) return;
         /* it ended by design once we left; the request had no answer */
         set_outcome(o, FZ_TIMEOUT, fz_cmd_label(s->timeout_cmd), NULL);
         snprintf(o->detail, sizeof o->detail, "no answer to %s within %d ms", fz_cmd_label(s->timeout_cmd),
@@ -434,6 +435,10 @@ static void judge_server(struct sess *s)
     if (s->timed_out) {
         bool alive = s->o->check_hang && fz_target_responsive(t);
         if (t->exits_per_client) o->server_gone = true;
+        /* we answered one of its requests with a record of ours (a wrong
+         * id, say): a server still waiting for the real answer when our
+         * own wait ended is doing as it should */
+        if (alive && s->answered) return;
         set_outcome(o, alive ? FZ_TIMEOUT : FZ_HANG, fz_cmd_label(s->timeout_cmd), NULL);
         snprintf(o->detail, sizeof o->detail, "no answer to %s within %d ms%s", fz_cmd_label(s->timeout_cmd),
                  s->o->timeout_ms, alive ? "; new clients are still served" : "; a new client cannot complete VERSION");
@@ -461,6 +466,7 @@ static size_t answer(void *ctx, enum vfu_sock sock, const struct vfu_hdr *req, u
         else close(all[i]);
     }
     *nfds = k;
+    s->answered++;
     tuple(s, 0x8000u | req->cmd, bucket(n) << 4 | k);
     return n;
 }
