@@ -4,9 +4,9 @@
 # and two protocol faults (error-reply-with-payload, reply-to-noreply) plus
 # the fd leak are found within 60 s, each with a minimized trace that
 # `vfu-conform replay --server` reproduces on the faulty server and not on
-# the clean one; the clean server gives nothing for a few seconds; --emit-scenario
-# makes a scenario vfu-conform runs.  The runs go in parallel (a few seconds
-# in all).  Usage: vfufuzz_cli.sh vfu-fuzz vfu-refserver vfu-conform
+# the clean one; the clean server gives nothing in 60 s; --emit-scenario
+# makes a scenario vfu-conform runs.  The runs go in parallel (about a minute
+# in all: the clean run).  Usage: vfufuzz_cli.sh vfu-fuzz vfu-refserver vfu-conform
 set -u
 FZ=${1:?usage: vfufuzz_cli.sh vfu-fuzz vfu-refserver vfu-conform}
 SRV=${2:?refserver}
@@ -31,7 +31,7 @@ for c in $cases; do
         --exit-on-finding >"$tmp/$f.out" 2>&1 &
     pids="$pids $!"
 done
-"$FZ" --server "$SRV" -o "$tmp/clean" --seconds 4 --seed 7 --timeout 300 >"$tmp/clean.out" 2>&1 &
+"$FZ" --server "$SRV" -o "$tmp/clean" --seconds 60 --seed 7 --timeout 1000 >"$tmp/clean.out" 2>&1 &
 pids="$pids $!"
 rc_all=0
 for p in $pids; do wait "$p" || true; done
