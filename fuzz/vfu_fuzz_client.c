@@ -248,6 +248,9 @@ void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t
         .stdout_mode = VFU_PROC_STDOUT_CAPTURE,
     };
     struct vfu_error err;
+    /* a connection a previous client made and never got served (one that
+     * reconnects) is not this session's */
+    for (int stale; (stale = vfu_accept(F->lfd, 0, &err)) >= 0;) close(stale);
     memset(&F->proc, 0, sizeof F->proc);
     if (!vfu_proc_start(&F->proc, &spec, &err)) {
         /* it ended at once: judged like any end (a crash is a crash) */
