@@ -177,6 +177,7 @@ struct sess {
     int timeout_cmd;
     uint16_t id_offset;
     bool out_is_known;
+    bool out_is_wanted;           /* out holds the violation o->want_sig names */
     uint8_t lenient[65536 / 8];   /* msg ids sent as something other than a command */
     unsigned next_reply;          /* the REPLY record that answers the next request */
     unsigned answered;            /* server requests answered by a REPLY record */
@@ -233,19 +234,21 @@ static void violations(struct sess *s)
             (s->lenient[v[i].msg_id / 8] & (1u << (v[i].msg_id % 8))))
             continue;
         tuple(s, 0x3000 | v[i].kind, (uint64_t)v[i].err.code << 16 | (uint16_t)v[i].err.cmd);
-        if (s->out->kind != FZ_NONE && !s->out_is_known) continue;
-        /* the first violation not found before wins (or the one a
-         * minimization is after), so that one rule a server breaks in
-         * every session does not hide the others */
+        if (s->out_is_wanted) continue;
+        /* the one a minimization or a replay check is after wins, wherever
+         * it stands; else the first violation not found before, so that one
+         * rule a server breaks in every session (libvfio-user's unproposed
+         * migration capability) does not hide the others */
         char sig[128];
         snprintf(sig, sizeof sig, "%s", fz_kind_name(FZ_VIOLATION));
         fz_sig_append(sig, sizeof sig, vfu_viol_kind_name(v[i].kind));
         fz_sig_append(sig, sizeof sig, fz_cmd_label(v[i].err.cmd));
         if (v[i].kind == VFU_V_DECODE) fz_sig_append(sig, sizeof sig, vfu_errc_name(v[i].err.code));
-        bool known = s->o->known && fz_findings_known(s->o->known, sig);
-        if (s->o->want_sig && !strcmp(sig, s->o->want_sig)) known = false;
-        if (s->out->kind != FZ_NONE && known) continue;
+        bool wanted = s->o->want_sig && !strcmp(sig, s->o->want_sig);
+        bool known = !wanted && s->o->known && fz_findings_known(s->o->known, sig);
+        if (s->out->kind != FZ_NONE && !wanted && (!s->out_is_known || known)) continue;
         s->out_is_known = known;
+        s->out_is_wanted = wanted;
         s->out->kind = FZ_VIOLATION;
         memcpy(s->out->sig, sig, sizeof sig);
         size_t k = vfu_violation_str(&v[i], s->out->detail, sizeof s->out->detail);
