@@ -204,13 +204,6 @@ static int emit_main(const struct fz_opts *o)
     return why[0] ? 2 : 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct run {
     struct fz_opts *o;
     struct fz_target t;
@@ -235,7 +228,7 @@ struct run {
 
 static void stats_line(struct run *r, FILE *out, const char *end)
 {
-    double el = now_s() - r->t0;
+    double el = fz_now_s() - r->t0;
     fprintf(out, "%s%lu sessions, %.0f/s, queue %zu, ", end[0] == '\r' ? "\r" : "", r->sessions,
             el > 0 ? (double)r->sessions / el : 0.0, r->q.n);
     if (r->cov->afl && r->cov->afl_edges) fprintf(out, "edges %lu, ", r->cov->afl_edges);
@@ -331,7 +324,7 @@ static bool keep_going(struct run *r)
 {
     if (fz_sig_stop()) return false;
     if (r->o->sessions && r->sessions >= (unsigned long)r->o->sessions) return false;
-    if (r->o->seconds && now_s() - r->t0 >= (double)r->o->seconds) return false;
+    if (r->o->seconds && fz_now_s() - r->t0 >= (double)r->o->seconds) return false;
     if (r->o->exit_on_finding && r->new_findings) return false;
     return true;
 }
@@ -461,7 +454,7 @@ static int fuzz_main(struct fz_opts *o)
     fz_seed_spec(&r->q, r->m);
     if (!o->no_bundled_seeds) fz_seed_bundled(&r->q, "server_session", stderr);
     for (unsigned i = 0; i < o->nseeds; i++) fz_seed_dir(&r->q, o->seeds[i], stderr);
-    r->t0 = now_s();
+    r->t0 = fz_now_s();
     size_t nseeds = r->q.n;
     static uint8_t buf[FZ_MAX_INPUT];
     /* every seed once, as it is (their coverage is the start) */
@@ -475,16 +468,16 @@ static int fuzz_main(struct fz_opts *o)
         fprintf(stderr, "vfu-fuzz: no AFL++ coverage from the server (not built with afl-clang-fast?): "
                         "feedback is what it does on the wire\n");
     }
-    double last = now_s(), synced = now_s();
+    double last = fz_now_s(), synced = fz_now_s();
     while (keep_going(r) && !r->sync_failed) {
-        if (r->sync.dir && now_s() - synced >= FZ_SYNC_SECONDS) {
+        if (r->sync.dir && fz_now_s() - synced >= FZ_SYNC_SECONDS) {
             fz_sync_pull(&r->sync, sync_take, r);
-            synced = now_s();
+            synced = fz_now_s();
         }
         size_t len = fz_queue_next(&r->q, r->m, nseeds, false, buf, sizeof buf);
         if (!run_one(r, buf, len, "+new")) break;
-        if (r->tty && now_s() - last >= 1.0) {
-            last = now_s();
+        if (r->tty && fz_now_s() - last >= 1.0) {
+            last = fz_now_s();
             stats_line(r, stderr, "\r");
         }
     }

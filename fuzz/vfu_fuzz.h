@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "client.h"
 #include "fuzz_session.h"
@@ -81,6 +82,14 @@ unsigned fz_sync_pull(struct fz_sync *s, void (*take)(void *ctx, const uint8_t *
 /* --jobs: o->jobs instances of one (fuzz_main or fzc_main) as children
  * named NAME-K (default vfu-K) under o->outdir; their combined status */
 int fz_jobs_main(const struct fz_opts *o, int (*one)(struct fz_opts *));
+
+/* seconds on the monotonic clock */
+static inline double fz_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* a session input file into buf (at most cap bytes); -1, said on stderr,
  * when it cannot be read */
@@ -215,6 +224,8 @@ struct fz_findings {
 };
 
 bool fz_dirs_make(const char *outdir, struct vfu_error *err);
+/* the whole of d[0..n) into a new file at path; false when it failed */
+bool fz_write_file(const char *path, const void *d, size_t n);
 bool fz_findings_known(const struct fz_findings *f, const char *sig);
 /* minimizes, writes findings/SIG/{input,trace.cbor,README,stderr.txt},
  * verifies with replay; prints one line to log */

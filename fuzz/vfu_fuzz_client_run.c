@@ -18,7 +18,6 @@
 #include "vfu_fuzz.h"
 
 #define MIN_BUDGET 200
-#define MAX_FINDINGS 256
 
 struct crun {
     const struct fz_opts *o;
@@ -27,39 +26,11 @@ struct crun {
     struct fz_queue q;
     struct vfu_mut *m;
     unsigned long sessions, new_findings;
-    char names[MAX_FINDINGS][128];
-    unsigned n;
-    unsigned long by_kind[FZ__KINDS];
+    struct fz_findings f;       /* the signatures kept and counts by kind */
     double t0;
     bool tty;
     const char *outdir;         /* OUT, or OUT/NAME */
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static bool known(const struct crun *r, const char *sig)
-{
-    for (unsigned i = 0; i < r->n; i++)
-        if (!strcmp(r->names[i], sig)) return true;
-    return false;
-}
-
-static void write_file(const char *path, const void *d, size_t n)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return;
-    for (size_t at = 0; at < n;) {
-        ssize_t w = write(fd, (const uint8_t *)d + at, n - at);
-        if (w <= 0) break;
-        at += (size_t)w;
-    }
-    close(fd);
-}
 
 static bool same(struct crun *r, const uint8_t *in, size_t len, const char *sig)
 {
@@ -92,9 +63,10 @@ static unsigned long minimize(struct crun *r, uint8_t *in, size_t *len, const ch
 
 static void finding(struct crun *r, const uint8_t *in, size_t len, const struct fz_outcome *o)
 {
-    r->by_kind[o->kind]++;
-    if (known(r, o->sig)) return;
-    if (r->n < MAX_FINDINGS) snprintf(r->names[r->n++], sizeof r->names[0], "%s", o->sig);
+    r->f.by_kind[o->kind]++;
+    if (fz_findings_known(&r->f, o->sig)) return;
+    if (r->f.n < sizeof r->f.names / sizeof r->f.names[0])
+        snprintf(r->f.names[r->f.n++], sizeof r->f.names[0], "%s", o->sig);
     r->new_findings++;
     char dir[4096], p[4200];
     snprintf(dir, sizeof dir, "%s/findings", r->outdir);
@@ -102,9 +74,9 @@ static void finding(struct crun *r, const uint8_t *in, size_t len, const struct 
     snprintf(dir, sizeof dir, "%s/findings/%s", r->outdir, o->sig);
     mkdir(dir, 0755);
     snprintf(p, sizeof p, "%s/stderr.txt", dir);
-    write_file(p, r->F.stderr_copy, r->F.stderr_len);
+    fz_write_file(p, r->F.stderr_copy, r->F.stderr_len);
     snprintf(p, sizeof p, "%s/original", dir);
-    write_file(p, in, len);
+    fz_write_file(p, in, len);
     static uint8_t work[FZ_MAX_INPUT];
     memcpy(work, in, len);
     size_t n = len;
@@ -125,7 +97,7 @@ static void finding(struct crun *r, const uint8_t *in, size_t len, const struct 
         }
     }
     snprintf(p, sizeof p, "%s/input", dir);
-    write_file(p, work, n);
+    fz_write_file(p, work, n);
     snprintf(p, sizeof p, "%s/README", dir);
     FILE *f = fopen(p, "we");
     if (f) {
@@ -141,16 +113,16 @@ static void finding(struct crun *r, const uint8_t *in, size_t len, const struct 
 
 static void stats_line(struct crun *r, const char *end)
 {
-    double el = now_s() - r->t0;
+    double el = fz_now_s() - r->t0;
     fprintf(stderr, "%s%lu sessions, %.1f/s, queue %zu, ", *end == '\r' ? "\r" : "", r->sessions,
             el > 0 ? (double)r->sessions / el : 0.0, r->q.n);
     if (r->cov->afl && r->cov->afl_edges) fprintf(stderr, "edges %lu, ", r->cov->afl_edges);
     else fprintf(stderr, "edges - (not instrumented), ");
-    fprintf(stderr, "tuples %lu, findings %u (", r->cov->behav_tuples, r->n);
+    fprintf(stderr, "tuples %lu, findings %u (", r->cov->behav_tuples, r->f.n);
     bool first = true;
     for (int k = 1; k < FZ__KINDS; k++)
-        if (r->by_kind[k]) {
-            fprintf(stderr, "%s%s %lu", first ? "" : ", ", fz_kind_name(k), r->by_kind[k]);
+        if (r->f.by_kind[k]) {
+            fprintf(stderr, "%s%s %lu", first ? "" : ", ", fz_kind_name(k), r->f.by_kind[k]);
             first = false;
         }
     fprintf(stderr, ")%s", *end == '\r' ? "   " : "\n");
@@ -161,7 +133,7 @@ static bool keep_going(const struct crun *r)
 {
     if (fz_sig_stop()) return false;
     if (r->o->sessions && r->sessions >= (unsigned long)r->o->sessions) return false;
-    if (r->o->seconds && now_s() - r->t0 >= (double)r->o->seconds) return false;
+    if (r->o->seconds && fz_now_s() - r->t0 >= (double)r->o->seconds) return false;
     if (r->o->exit_on_finding && r->new_findings) return false;
     return true;
 }
@@ -248,7 +220,7 @@ int fzc_main(struct fz_opts *o)
         rc = out.connect_failed && out.kind == FZ_NONE ? 2 : out.kind == FZ_NONE ? 0 : 1;
         goto out;
     }
-    r->t0 = now_s();
+    r->t0 = fz_now_s();
     /* the first session, answered by the reference server alone, recorded:
      * its answers are the first seed */
     if (!run_one(r, NULL, 0, false, true)) goto out;
@@ -278,26 +250,26 @@ int fzc_main(struct fz_opts *o)
     if (r->cov->afl && !r->cov->afl_edges)
         fprintf(stderr, "vfu-fuzz: no AFL++ coverage from the client (not built with afl-clang-fast?): "
                         "feedback is what it does on the wire\n");
-    double last = now_s(), synced = now_s();
+    double last = fz_now_s(), synced = fz_now_s();
     struct take_ctx tc = {r, false};
     while (keep_going(r) && !tc.failed) {
-        if (sync.dir && now_s() - synced >= FZ_SYNC_SECONDS) {
+        if (sync.dir && fz_now_s() - synced >= FZ_SYNC_SECONDS) {
             fz_sync_pull(&sync, sync_take, &tc);
-            synced = now_s();
+            synced = fz_now_s();
         }
         /* a quarter of the time the recorded session: it goes deepest */
         size_t len = fz_queue_next(&r->q, r->m, nseeds, true, buf, sizeof buf);
         if (!run_one(r, buf, len, true, false)) break;
-        if (r->tty && now_s() - last >= 1.0) {
-            last = now_s();
+        if (r->tty && fz_now_s() - last >= 1.0) {
+            last = fz_now_s();
             stats_line(r, "\r");
         }
     }
 out_stats:
     if (r->tty) fputs("\r\033[K", stderr);
     stats_line(r, "\n");
-    rc = r->n ? 1 : 0;
-    if (r->n) fprintf(stderr, "vfu-fuzz: findings in %s/findings\n", r->outdir);
+    rc = r->f.n ? 1 : 0;
+    if (r->f.n) fprintf(stderr, "vfu-fuzz: findings in %s/findings\n", r->outdir);
 out:
     fzc_close(&r->F);
     fz_cov_free(r->cov, shm_id);

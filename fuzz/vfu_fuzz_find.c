@@ -60,11 +60,16 @@ bool fz_findings_known(const struct fz_findings *f, const char *sig)
     return false;
 }
 
-static bool write_file(const char *path, const void *d, size_t n)
+bool fz_write_file(const char *path, const void *d, size_t n)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return false;
-    bool ok = write(fd, d, n) == (ssize_t)n;
+    bool ok = true;
+    for (size_t at = 0; ok && at < n;) {
+        ssize_t w = write(fd, (const uint8_t *)d + at, n - at);
+        if (w <= 0) ok = false;
+        else at += (size_t)w;
+    }
     return close(fd) == 0 && ok;
 }
 
@@ -156,9 +161,9 @@ void fz_finding_add(struct fz_findings *f, struct fz_target *t, const uint8_t *i
     snprintf(dir, sizeof dir, "%s/findings/%s", f->outdir, o->sig);
     mkdir_p(dir);
     snprintf(p, sizeof p, "%s/stderr.txt", dir);
-    write_file(p, err, elen);
+    fz_write_file(p, err, elen);
     snprintf(p, sizeof p, "%s/original", dir);
-    write_file(p, in, len);
+    fz_write_file(p, in, len);
     struct vfu_error we;
     snprintf(p, sizeof p, "%s/found.cbor", dir);
     if (as_found) vfu_tracer_write(as_found, p, &we);
@@ -185,7 +190,7 @@ void fz_finding_add(struct fz_findings *f, struct fz_target *t, const uint8_t *i
     if (f->minimize && again_ok) execs += fz_minimize(t, work, &n, o, timeout_ms, MIN_BUDGET);
     f->min_execs += execs;
     snprintf(p, sizeof p, "%s/input", dir);
-    write_file(p, work, n);
+    fz_write_file(p, work, n);
 
     /* the trace of the minimized session, on a fresh server */
     char verified[256] = "not checked";
