@@ -22,7 +22,6 @@
  * an error status is how a client refuses a bad server, not a finding. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -32,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "srv_loop.h"
+#include "srv_host.h"
 #include "stopsig.h"
 #include "vfu_fuzz.h"
 
@@ -58,7 +57,6 @@ struct cs {
     long long answered_ms;      /* when we last answered (0: not yet) */
     long long max_gap_ms;       /* longest answer-to-next-request pause */
     atomic_bool closed_by_us;
-    int cfd_dup;                /* to shut the connection from the watcher */
     unsigned sent, replaced, injected, received;
     /* recording (first session): what the reference server answered */
     uint8_t *rec;
@@ -159,23 +157,6 @@ static void tap_recv(void *ctx, const uint8_t *buf, size_t len, unsigned nfds)
     s->prev_cmd = h.cmd;
 }
 
-struct serve {
-    struct srv_loop_cfg cfg;
-    atomic_bool done;
-};
-
-static void *serve_thread(void *arg)
-{
-    struct serve *sv = arg;
-    /* signals are the main thread's (stop, SIGCHLD) */
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    srv_loop_run(&sv->cfg);
-    atomic_store(&sv->done, true);
-    return NULL;
-}
-
 static void outcome(struct fz_outcome *o, enum fz_kind k, const char *a, const char *b)
 {
     o->kind = k;
@@ -234,7 +215,6 @@ void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t
     s.inject_id = INJECT_ID_BASE;
     s.cov = cov ? cov : &F->scratch;
     s.prev_cmd = s.last_cmd = -1;
-    s.cfd_dup = -1;
     if (record_it) {
         F->recorded_len = 0;
         s.rec = F->recorded;
@@ -280,22 +260,12 @@ void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t
         vfu_proc_free(&F->proc);
         return;
     }
-    s.cfd_dup = fcntl(cfd, F_DUPFD_CLOEXEC, 3);
     atomic_store(&s.last_ms, now_ms());
-    struct srv_loop_tap tap = {tap_send, tap_recv, &s};
-    static struct serve sv;
-    memset(&sv.cfg, 0, sizeof sv.cfg);
-    srv_opts_default(&sv.cfg.opt);
-    sv.cfg.lfd = -1;
-    sv.cfg.cfd = cfd;
-    sv.cfg.once = true;
-    sv.cfg.timeout_ms = F->timeout_ms;
-    sv.cfg.tap = &tap;
-    atomic_store(&sv.done, false);
-    pthread_t th;
-    if (pthread_create(&th, NULL, serve_thread, &sv)) {
-        close(cfd);
-        if (s.cfd_dup >= 0) close(s.cfd_dup);
+    struct srv_loop_tap tap = {.send = tap_send, .recv = tap_recv, .ctx = &s};
+    static struct srv_host host;
+    struct srv_opts opt;
+    srv_opts_default(&opt);
+    if (!srv_host_start(&host, cfd, &opt, F->timeout_ms, &tap)) {
         vfu_proc_stop(&F->proc, STOP_GRACE_MS);
         vfu_proc_free(&F->proc);
         o->connect_failed = true;
@@ -306,18 +276,17 @@ void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t
      * idle time, or has talked for SESSION_MS_FACTOR timeouts */
     long long session_ms = (long long)F->timeout_ms * SESSION_MS_FACTOR, begun = now_ms();
     bool shut = false;
-    while (!atomic_load(&sv.done)) {
+    while (!srv_host_done(&host)) {
         vfu_proc_wait(&F->proc, 5);
         long long t = now_ms();
         bool quiet = t - atomic_load(&s.last_ms) >= F->idle_ms;
         if (!shut && (quiet || t - begun >= session_ms || fz_sig_stop())) {
-            shutdown(s.cfd_dup, SHUT_RDWR);
+            srv_host_shut(&host);
             atomic_store(&s.closed_by_us, true);
             shut = true;
         }
     }
-    pthread_join(th, NULL);
-    if (s.cfd_dup >= 0) close(s.cfd_dup);
+    srv_host_join(&host);
     /* the connection is gone: a client that is still running after the
      * timeout hangs */
     if (!vfu_proc_wait(&F->proc, F->timeout_ms)) {

@@ -26,6 +26,13 @@ struct srv_opts {
     bool write_multiple;
     bool migration;
     srv_fault_set faults;   /* --fault: rules broken on purpose (srv_fault.h) */
+    /* personalities a correct client copes with (vfu-conform --client):
+     * dma_mmap off maps no DMA_MAP fd, so every window is reached with
+     * DMA_READ / DMA_WRITE messages; dma_probe reads each new window (and
+     * writes the bytes back where it is writable) while the client's next
+     * request waits for its reply */
+    bool dma_mmap;
+    bool dma_probe;
 };
 
 void srv_opts_default(struct srv_opts *o);

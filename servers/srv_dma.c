@@ -144,7 +144,10 @@ int srv_h_dma_map(struct srv *s, const struct vfu_msg *m, int *fds)
         !srv_fault(s, FAULT_DMA_OVERLAP_ACCEPTED))
         return EEXIST;
     if (s->dma.n >= s->opt.max_dma_maps && !srv_fault(s, FAULT_DMA_MAX_MAPS_IGNORED)) return ENOSPC;
-    if (has_fd) {
+    if (has_fd && !s->opt.dma_mmap) {
+        /* a server that maps nothing: the window is reached by messages */
+        close(srv_take_fd(m, fds, 0));
+    } else if (has_fd) {
         int fd = srv_take_fd(m, fds, 0);
         if (srv_fault(s, FAULT_FD_LEAK_PER_DMA_MAP) && dup(fd) < 0) srv_log("dup: %s", strerror(errno));
         int r = map_fd(fd, offset, nm.size, nm.flags, &nm);
@@ -292,4 +295,26 @@ int srv_dma_rw(struct srv *s, uint64_t addr, void *vbuf, size_t len, bool write)
         left -= n;
     }
     return 0;
+}
+
+/* dma_probe: the first bytes of every window not yet probed are read (and
+ * written back where the window is writable), so that a client meets
+ * DMA_READ and DMA_WRITE while its own request waits */
+#define PROBE_BYTES 64u
+void srv_dma_probe(struct srv *s)
+{
+    for (uint32_t i = 0; i < s->dma.n && !s->broken; i++) {
+        struct srv_map *m = &s->dma.maps[i];
+        if (m->probed) continue;
+        m->probed = true;
+        if (!(m->flags & VFU_DMA_MAP_FLAGS_READ)) continue;
+        uint8_t buf[PROBE_BYTES];
+        uint64_t addr = m->addr;
+        size_t n = m->size < PROBE_BYTES ? (size_t)m->size : PROBE_BYTES;
+        int r = srv_dma_rw(s, addr, buf, n, false);
+        if (!r && (m->flags & VFU_DMA_MAP_FLAGS_WRITE)) r = srv_dma_rw(s, addr, buf, n, true);
+        if (r) srv_log("DMA probe of 0x%llx: %s", (unsigned long long)addr, strerror(-r));
+        /* the round trip may have grown or shrunk nothing: the table is
+         * only changed by the client's commands, handled after this */
+    }
 }

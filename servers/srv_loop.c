@@ -83,6 +83,15 @@ static void queue_clear(struct loop *L)
     for (; L->qlen; L->qlen--, L->qhead = (L->qhead + 1) % QUEUE_MAX) queued_free(&L->q[L->qhead]);
 }
 
+/* the socket's receive limits: the server's, with the tap's fd room */
+static struct vfu_limits sock_limits(const struct loop *L, const struct vfu_limits *rx)
+{
+    struct vfu_limits l = *rx;
+    const struct srv_loop_tap *t = L->cfg->tap;
+    if (t && t->rx_max_fds > l.max_fds) l.max_fds = t->rx_max_fds > VFU_MAX_FDS ? VFU_MAX_FDS : t->rx_max_fds;
+    return l;
+}
+
 /* --------------------------------------------------------- the peer --- */
 
 static bool peer_send(void *ctx, const struct vfu_enc *e, struct vfu_error *err)
@@ -151,7 +160,8 @@ static bool peer_twin(void *ctx, int fd)
 {
     struct loop *L = ctx;
     struct vfu_error err;
-    if (!vfu_conn_init(&L->twin, fd, &L->rx, &err)) {
+    struct vfu_limits tl = sock_limits(L, &L->rx);
+    if (!vfu_conn_init(&L->twin, fd, &tl, &err)) {
         L->twin.fd = -1;
         return false;
     }
@@ -183,8 +193,9 @@ static void apply_limits(struct loop *L)
     if (!L->rx_changed) return;
     L->rx_changed = false;
     struct vfu_error err;
-    if (L->main.fd >= 0 && !vfu_conn_set_limits(&L->main, &L->rx, &err)) srv_log("limits: out of memory");
-    if (L->twin.fd >= 0 && !vfu_conn_set_limits(&L->twin, &L->rx, &err)) srv_log("limits: out of memory");
+    struct vfu_limits l = sock_limits(L, &L->rx);
+    if (L->main.fd >= 0 && !vfu_conn_set_limits(&L->main, &l, &err)) srv_log("limits: out of memory");
+    if (L->twin.fd >= 0 && !vfu_conn_set_limits(&L->twin, &l, &err)) srv_log("limits: out of memory");
 }
 
 static enum srv_verdict reject_framed(struct loop *L, const uint8_t *buf, uint32_t len,
@@ -249,7 +260,8 @@ static bool start_session(struct loop *L, int fd)
 {
     struct vfu_error err;
     vfu_limits_default(&L->rx);
-    if (!vfu_conn_init(&L->main, fd, srv_rx_limits(L->s), &err)) {
+    struct vfu_limits l = sock_limits(L, srv_rx_limits(L->s));
+    if (!vfu_conn_init(&L->main, fd, &l, &err)) {
         L->main.fd = -1;
         srv_log("client setup failed: out of memory");
         return false;

@@ -25,6 +25,10 @@ const char srv_usage[] =
     "  --twin-socket=on|off      offer a twin socket when asked (default on)\n"
     "  --write-multiple=on|off   offer REGION_WRITE_MULTI (default on)\n"
     "  --migration=on|off        migration and dirty logging features (default on)\n"
+    "  --dma-mmap=on|off         map the fds of DMA_MAP (default on); off: reach\n"
+    "                            every window with DMA_READ / DMA_WRITE messages\n"
+    "  --dma-probe               read (and write back) each new DMA window while\n"
+    "                            the client's next request waits for its reply\n"
     "  --fault=NAME              break one rule of the spec on purpose (repeatable);\n"
     "                            --fault=list prints the seeded faults\n"
     "  -h, --help                this text\n"
@@ -74,6 +78,7 @@ enum srv_opt_result srv_options_parse(int argc, char **argv, struct srv_cmdline 
         if (!strcmp(a, "--version")) return SRV_OPT_VERSION;
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) { cl->verbose++; continue; }
         if (!strcmp(a, "--once")) { cl->once = true; continue; }
+        if (!strcmp(a, "--dma-probe")) { cl->opt.dma_probe = true; continue; }
 #define VALUE(name) ((v = value_of(argc, argv, &i, name, &missing)) != NULL || missing)
 #define BAD(...) do { snprintf(msg, n, __VA_ARGS__); return SRV_OPT_ERROR; } while (0)
         if (VALUE("--socket-path")) {
@@ -103,6 +108,8 @@ enum srv_opt_result srv_options_parse(int argc, char **argv, struct srv_cmdline 
             if (missing || !parse_bool(v, &cl->opt.twin_socket)) BAD("--twin-socket needs on or off");
         } else if (VALUE("--write-multiple")) {
             if (missing || !parse_bool(v, &cl->opt.write_multiple)) BAD("--write-multiple needs on or off");
+        } else if (VALUE("--dma-mmap")) {
+            if (missing || !parse_bool(v, &cl->opt.dma_mmap)) BAD("--dma-mmap needs on or off");
         } else if (VALUE("--migration")) {
             if (missing || !parse_bool(v, &cl->opt.migration)) BAD("--migration needs on or off");
         } else if (VALUE("--fault")) {
