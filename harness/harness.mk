@@ -4,7 +4,7 @@
 # (loader) and tests/test_conform*.c (the program against vfu-refserver
 # and against the hostile fake servers of tests/helpers/hostile_*.c).
 # (harness/result.c, report*.c and replay*.c belong to report.mk's archive)
-HARNESS_SRCS := $(wildcard harness/scn_*.c harness/runner*.c)
+HARNESS_SRCS := $(wildcard harness/scn_*.c harness/runner*.c harness/cj*.c)
 HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(BUILD)/obj/%.o)
 HARNESS_LIB := $(BUILD)/libvfuharness.a
 CONFORM_BIN := $(BUILD)/vfu-conform
@@ -18,15 +18,17 @@ all: $(HARNESS_LIB)
 PROGRAMS += $(CONFORM_BIN)
 TESTS += $(BUILD)/tests/conform_cli
 
-$(HARNESS_OBJS) $(BUILD)/obj/harness/vfu_conform.o: CPPFLAGS += -Iharness -Iclients
+$(HARNESS_OBJS) $(BUILD)/obj/harness/vfu_conform.o: CPPFLAGS += -Iharness -Iclients -Iservers
 $(BUILD)/obj/tests/test_scn%.o $(BUILD)/obj/tests/test_conform%.o: CPPFLAGS += -Iharness -Iclients
 
 $(HARNESS_LIB): $(HARNESS_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(CONFORM_BIN): $(BUILD)/obj/harness/vfu_conform.o $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB)
-	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB) $(LIB_LDLIBS)
+# --client serves the client under test with the reference server in a thread
+HARNESS_SRV_LIBS := $(BUILD)/libvfusrv.a $(BUILD)/libtoydev.a
+$(CONFORM_BIN): $(BUILD)/obj/harness/vfu_conform.o $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(HARNESS_SRV_LIBS) $(LIB)
+	$(CC) $(LDFLAGS) -pthread -o $@ $< $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(HARNESS_SRV_LIBS) $(LIB) $(LIB_LDLIBS)
 
 $(BUILD)/tests/test_scn%: $(BUILD)/obj/tests/test_scn%.o $(HARNESS_LIB) $(HARNESS_REPORT_LIB) $(HARNESS_CLIENT_LIB) $(LIB)
 	@mkdir -p $(@D)

@@ -2,6 +2,7 @@
  *
  *   vfu-conform --server 'CMD' [options]     start the server with CMD
  *   vfu-conform --connect PATH [options]     use a server already listening
+ *   vfu-conform --client 'CMD' [options]     judge a client against our server
  *   vfu-conform --list [--scenarios ...]     the scenario ids, levels, sections
  *   vfu-conform replay TRACE                 print a recorded wire trace
  *   vfu-conform replay TRACE --server CMD    play its client side again
@@ -26,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cjrun.h"
 #include "client.h"
 #include "proc.h"
 #include "replay.h"
@@ -41,6 +43,7 @@
 
 static const char usage[] =
     "usage: vfu-conform (--server CMD | --connect PATH) [options]\n"
+    "       vfu-conform --client CMD [options]\n"
     "       vfu-conform --list [--scenarios DIR|FILE] [--only PAT] [--skip PAT]\n"
     "       vfu-conform replay [--print] TRACE [--server CMD | --connect PATH] [--timeout MS]\n"
     "\n"
@@ -50,6 +53,12 @@ static const char usage[] =
     "                        replaced by the socket path, else --socket-path=PATH\n"
     "                        is appended); restarted when a scenario leaves it dead\n"
     "  --connect PATH        use the server listening on PATH (never restarted)\n"
+    "  --client CMD          judge a vfio-user client instead: CMD is started once\n"
+    "                        per server personality, told our socket ({socket}\n"
+    "                        replaced, else --socket-path=PATH appended), and every\n"
+    "                        message it sends is checked (--list --client: the checks)\n"
+    "  --client-idle MS      --client: a client quiet this long after our last\n"
+    "                        answer is done with the session (default 1000)\n"
     "  --scenarios DIR|FILE  scenario files (repeatable); default: the bundled\n"
     "                        ones (harness/scenarios beside the build directory)\n"
     "  --list                print the scenario ids with level and section\n"
@@ -72,7 +81,8 @@ static const char usage[] =
     "vfu-conform replay --help: replaying a kept wire trace.\n";
 
 struct opts {
-    const char *server, *connect, *output, *trace_dir, *xfail_file;
+    const char *server, *connect, *client, *output, *trace_dir, *xfail_file;
+    int client_idle_ms;
     const char *scenarios[64];
     unsigned nscenarios;
     const char *only[MAX_PATTERNS], *skip[MAX_PATTERNS];
@@ -95,7 +105,7 @@ static int bad_usage(const char *fmt, const char *arg)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_SERVER = 256, O_CONNECT, O_SCN, O_LIST, O_ONLY, O_SKIP, O_XFAIL, O_TIMEOUT, O_FORMAT,
-           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST, O_MAXSEC, O_TRACEALL };
+           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST, O_MAXSEC, O_TRACEALL, O_CLIENT, O_CLIENTIDLE };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER}, {"connect", required_argument, NULL, O_CONNECT},
         {"scenarios", required_argument, NULL, O_SCN}, {"list", no_argument, NULL, O_LIST},
@@ -107,6 +117,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"version", no_argument, NULL, O_VERSION},     {"fail-fast", no_argument, NULL, O_FAILFAST},
         {"max-seconds", required_argument, NULL, O_MAXSEC},
         {"trace-all", no_argument, NULL, O_TRACEALL},
+        {"client", required_argument, NULL, O_CLIENT},
+        {"client-idle", required_argument, NULL, O_CLIENTIDLE},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -118,6 +130,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
         switch (c) {
         case O_SERVER: o->server = optarg; break;
         case O_CONNECT: o->connect = optarg; break;
+        case O_CLIENT: o->client = optarg; break;
+        case O_CLIENTIDLE:
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || v < 1 || v > VFU_RUNNER_MAX_TIMEOUT_MS)
+                return bad_usage("--client-idle %s: milliseconds from 1 to 600000", optarg);
+            o->client_idle_ms = (int)v;
+            break;
         case O_SCN:
             if (o->nscenarios == sizeof o->scenarios / sizeof o->scenarios[0]) return bad_usage("too many --scenarios%s", "");
             o->scenarios[o->nscenarios++] = optarg;
@@ -163,8 +183,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
         }
     }
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
-    if (!o->list && !o->server == !o->connect)
-        return bad_usage("give one of --server CMD or --connect PATH%s", "");
+    if (o->client && (o->server || o->connect))
+        return bad_usage("--client judges a client: not with --server or --connect%s", "");
+    if (o->client && (o->trace_dir || o->nscenarios || o->fail_fast))
+        return bad_usage("--client takes no --scenarios, --trace-dir or --fail-fast%s", "");
+    if (!o->list && !o->client && !o->server == !o->connect)
+        return bad_usage("give one of --server CMD, --connect PATH or --client CMD%s", "");
     return -1;
 }
 
@@ -401,12 +425,67 @@ out:
 
 /* ----------------------------------------------------------------- main */
 
+/* --client: the client's checks and personalities, with the same reports
+ * and exit statuses as a server run */
+static int client_main(const struct opts *o)
+{
+    if (o->list) {
+        cj_list(stdout);
+        return 0;
+    }
+    char *xtext = NULL;
+    const char **xpats = NULL;
+    size_t nx = 0;
+    if (o->xfail_file && !read_xfail(o->xfail_file, &xtext, &xpats, &nx)) return 2;
+    int rc = 2;
+    FILE *out = stdout;
+    if (o->output && !(out = fopen(o->output, "we"))) {
+        fprintf(stderr, "vfu-conform: --output %s: %s\n", o->output, strerror(errno));
+        goto xout;
+    }
+    if (!vfu_stopsig_install(true)) {
+        fprintf(stderr, "vfu-conform: cannot install signal handlers: %s\n", strerror(errno));
+        if (out != stdout) fclose(out);
+        goto xout;
+    }
+    if (o->max_seconds) vfu_stopsig_deadline(o->max_seconds);
+    struct cj_run_opts co = {
+        .client_cmd = o->client, .timeout_ms = o->timeout_ms, .idle_ms = o->client_idle_ms,
+        .echo_output = o->server_output, .tool = TOOL, .only = o->only, .skip = o->skip,
+        .nonly = o->nonly, .nskip = o->nskip, .xfail = xpats, .nxfail = nx,
+    };
+    struct vfu_run run;
+    char why[4096];
+    if (!cj_run(&co, &run, why, sizeof why)) {
+        fprintf(stderr, "vfu-conform: %s\n", why);
+        if (out != stdout) fclose(out);
+        if (vfu_stopsig_exit_status()) rc = vfu_stopsig_exit_status();
+        goto xout;
+    }
+    struct vfu_report_opts rop = {.color = VFU_COLOR_AUTO, .verbose = o->verbose};
+    int w = vfu_report_write(o->format, out, &run, &rop);
+    if (fflush(out) != 0) w = -1;
+    if (out != stdout && fclose(out) != 0) w = -1;
+    if (w < 0) fprintf(stderr, "vfu-conform: writing the report: %s\n", strerror(errno));
+    rc = w < 0 ? 2 : vfu_run_exit_status(&run);
+    if (run.stop == VFU_RUN_INTERRUPTED) {
+        fprintf(stderr, "vfu-conform: %s; the report holds what ran\n", run.stop_reason);
+        rc = vfu_stopsig_exit_status() ? vfu_stopsig_exit_status() : rc;
+    }
+    vfu_run_free(&run);
+xout:
+    free(xpats);
+    free(xtext);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "replay")) return replay_main(argc, argv);
     struct opts o;
     int st = parse_args(argc, argv, &o);
     if (st >= 0) return st;
+    if (o.client) return client_main(&o);
 
     char dflt[PATH_MAX];
     if (!o.nscenarios) {

@@ -76,6 +76,13 @@ enum srv_verdict srv_handle(struct srv *s, const struct vfu_msg *m, int *fds);
  * header itself was unreadable).  Returns SRV_CLOSE for a failed VERSION. */
 enum srv_verdict srv_reject(struct srv *s, const struct vfu_msg *m, const struct vfu_error *err);
 
+/* dma_probe (srv_opts): whether a window awaits its probe, and the probe
+ * itself.  The loop runs it before it hands over the next command, with
+ * that command already copied aside: the probe's replies arrive in the
+ * buffer the command was read into. */
+bool srv_dma_probe_due(const struct srv *s);
+void srv_dma_probe(struct srv *s);
+
 /* The client went away: unmap DMA, close its IRQ fds and ioeventfd, stop
  * dirty logging, forget the negotiation.  The device keeps its state. */
 void srv_disconnect(struct srv *s);

@@ -263,7 +263,6 @@ enum srv_verdict srv_handle(struct srv *s, const struct vfu_msg *m, int *fds)
     }
     /* counted once the request is one the server goes on to handle */
     if (m->padding) srv_deviation(s, SRV_DEV_ZERO_PADDING, m, m->padding);
-    if (s->opt.dma_probe) srv_dma_probe(s);
     srv_handler *h = cmd <= VFU_CMD_MAX ? handlers[cmd] : NULL;
     /* DMA_READ/WRITE towards the server are stopped by the codec's
      * direction check; anything else without a handler is unknown here */

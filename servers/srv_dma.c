@@ -301,6 +301,14 @@ int srv_dma_rw(struct srv *s, uint64_t addr, void *vbuf, size_t len, bool write)
  * written back where the window is writable), so that a client meets
  * DMA_READ and DMA_WRITE while its own request waits */
 #define PROBE_BYTES 64u
+bool srv_dma_probe_due(const struct srv *s)
+{
+    if (!s->opt.dma_probe) return false;
+    for (uint32_t i = 0; i < s->dma.n; i++)
+        if (!s->dma.maps[i].probed) return true;
+    return false;
+}
+
 void srv_dma_probe(struct srv *s)
 {
     for (uint32_t i = 0; i < s->dma.n && !s->broken; i++) {

@@ -112,7 +112,6 @@ srv_handler srv_h_version, srv_h_dma_map, srv_h_dma_unmap, srv_h_device_get_info
 int srv_dma_rw(struct srv *s, uint64_t addr, void *buf, size_t len, bool write);
 void srv_dma_clear(struct srv *s);
 uint64_t srv_min_pgsize(const struct srv *s);
-void srv_dma_probe(struct srv *s);
 
 /* srv_dirty.c */
 void srv_dirty_record(struct srv *s, uint64_t addr, uint64_t len);

@@ -115,7 +115,9 @@ static bool peer_request(void *ctx, const struct vfu_enc *req, struct vfu_msg *r
     struct vfu_conn *c = L->twin.fd >= 0 ? &L->twin : &L->main;
     struct vfu_hdr want;
     vfu_hdr_decode(req->buf, req->len, &want, NULL);
-    if (!vfu_send_enc(c, req, err)) return false;
+    /* the tap sees the server's requests too (on whichever socket) */
+    const struct srv_loop_tap *t = L->cfg->tap;
+    if (!(t && t->send ? t->send(t->ctx, c, req, err) : vfu_send_enc(c, req, err))) return false;
     for (;;) {
         if (!vfu_recv(c, err)) {
             if (err->code != VFU_E_FD_TRUNC) return false;
@@ -238,6 +240,12 @@ static enum srv_verdict on_main(struct loop *L, bool idle)
         return SRV_CLOSE;
     }
     tap_recv(L, &L->main);
+    if (srv_dma_probe_due(L->s) && enqueue(L, &L->main, NULL)) {
+        /* the command waits in the queue, copied, while the probe's
+         * round trips reuse the receive buffer */
+        srv_dma_probe(L->s);
+        return drain_queue(L);
+    }
     enum srv_verdict v = srv_input(L->s, L->main.rbuf, L->main.rlen, L->main.rfds, L->main.nrfds);
     vfu_conn_close_fds(&L->main);
     apply_limits(L);
