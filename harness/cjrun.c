@@ -423,6 +423,7 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
     run->n = CJ__COUNT + cj_npersonas;
     res = NULL;
     run->server = o->client_cmd;
+    run->judged_client = true;
     run->tool_version = o->tool;
     run->seconds = now_s() - t0;
     if (run->stop == VFU_RUN_INTERRUPTED)

@@ -76,7 +76,8 @@ const struct cj_check_desc cj_checks[CJ__COUNT] = {
                            "num_irqs and start + count within the index's count", MUST},
     [CJ_SET_IRQS_ASKED] = {"client.SET_IRQS.asked", "VFIO_USER_DEVICE_SET_IRQS", "IRQ info asked before SET_IRQS on an index",
                            "the client learns an index's capabilities before it sets it; asking "
-                           "DEVICE_GET_IRQ_INFO is how (beyond the spec's letter)", SHOULD},
+                           "DEVICE_GET_IRQ_INFO is one way; a client may know it otherwise (PCI config "
+                           "space), so this is a note, not a failure", VFU_LEVEL_INFO},
     [CJ_WRITE_MULTI_OFFERED] = {"client.caps.write_multiple", "VFIO_USER_REGION_WRITE_MULTI", "WRITE_MULTI only when offered",
                                 "REGION_WRITE_MULTI is supported when write_multiple is true in the server's "
                                 "VERSION reply (sent without: beyond the spec's letter)", SHOULD},

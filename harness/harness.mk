@@ -65,3 +65,10 @@ $(BUILD)/tests/conform_stop: tests/conform_stop.sh $(CONFORM_BIN) $(HOSTILE_BIN)
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec sh %s %s %s\n' '$(abspath tests/conform_stop.sh)' '$(abspath $(CONFORM_BIN))' '$(abspath $(HOSTILE_BIN))' >$@
 	chmod +x $@
+
+# vfu-conform --client against our scripted client and its seeded faults
+TESTS += $(BUILD)/tests/conform_client
+$(BUILD)/tests/conform_client: tests/conform_client.sh $(CONFORM_BIN) $(BUILD)/vfu-client
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh %s %s %s\n' '$(abspath tests/conform_client.sh)' '$(abspath $(CONFORM_BIN))' '$(abspath $(BUILD)/vfu-client)' >$@
+	chmod +x $@

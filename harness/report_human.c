@@ -18,6 +18,7 @@ struct hr {
     FILE *out;
     bool color;
     const struct vfu_report_opts *o;
+    const char *who;   /* whose stderr: "server", or "client" for --client runs */
 };
 
 enum paint { P_FAIL, P_ERROR, P_WARN, P_INFO, P_DIM, P_PASS, P_BOLD };
@@ -62,14 +63,14 @@ static const struct {
     [G_PASS] = {"pass", P_PASS},
 };
 
-static void stderr_tail(struct hr *h, const char *s)
+static void stderr_tail(struct hr *h, const char *s, const char *who)
 {
     struct rp_tail t;
     unsigned want = h->o && h->o->stderr_lines ? h->o->stderr_lines : 10;
     rp_tail(s, want, &t);
     if (!t.shown || (t.total == 1 && t.len == 0)) return;
-    if (t.shown < t.total) fprintf(h->out, INDENT "server stderr (last %u of %u lines):\n", t.shown, t.total);
-    else fprintf(h->out, INDENT "server stderr:\n");
+    if (t.shown < t.total) fprintf(h->out, INDENT "%s stderr (last %u of %u lines):\n", who, t.shown, t.total);
+    else fprintf(h->out, INDENT "%s stderr:\n", who);
     const char *p = t.start, *end = t.start + t.len;
     while (p <= end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -135,7 +136,7 @@ static void entry(struct hr *h, const struct vfu_result *r, enum group g)
         text(h, r->trace_path);
         fputc('\n', h->out);
     }
-    if (r->server_stderr) stderr_tail(h, r->server_stderr);
+    if (r->server_stderr) stderr_tail(h, r->server_stderr, h->who);
 }
 
 /* one line for the results that need no attention */
@@ -163,7 +164,8 @@ static void count(struct hr *h, bool *first, unsigned n, const char *what, enum 
 
 int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_report_opts *o)
 {
-    struct hr h = {out, vfu_report_use_color(out, o ? o->color : VFU_COLOR_AUTO), o};
+    struct hr h = {out, vfu_report_use_color(out, o ? o->color : VFU_COLOR_AUTO), o,
+                   run->judged_client ? "client" : "server"};
     if (run->tool_version || run->server) {
         text(&h, rp_str(run->tool_version, "vfu-conform"));
         if (run->server) {

@@ -61,6 +61,8 @@ enum vfu_run_stop {
 
 struct vfu_run {
     const char *server;       /* command line or socket path */
+    bool judged_client;       /* vfu-conform --client: server is the client's command,
+                               * and server_stderr its output */
     enum vfu_run_stop stop;
     char stop_reason[1024];   /* the one cause in words, "" when complete */
     /* per-scenario server fd checks were off, and why ("" when on) */
