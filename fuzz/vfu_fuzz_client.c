@@ -135,8 +135,9 @@ static bool tap_send(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, str
 }
 
 /* every message of the client passes here (srv_loop_tap.recv) */
-static void tap_recv(void *ctx, const uint8_t *buf, size_t len, unsigned nfds)
+static void tap_recv(void *ctx, const uint8_t *buf, size_t len, const int *fds, unsigned nfds)
 {
+    (void)fds;
     struct cs *s = ctx;
     long long t = now_ms();
     atomic_store(&s->last_ms, t);

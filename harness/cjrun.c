@@ -26,6 +26,7 @@
 #include "sockdir.h"
 #include "srv_host.h"
 #include "stopsig.h"
+#include "trace.h"
 #include "transport.h"
 
 #define CONNECT_MS_MIN 5000     /* a client's start (a VMM, a sanitized build) */
@@ -58,6 +59,7 @@ struct cjsess {
     int slow_left_ms;
     atomic_llong last_ms;
     bool disconnected;          /* the personality's disconnection happened */
+    struct vfu_tracer *tracer;  /* --trace-dir: the session's messages, or NULL */
     uint8_t ebuf[VFU_HDR_SIZE];
 };
 
@@ -75,6 +77,8 @@ static bool tap_send(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, str
                 struct vfu_enc x;
                 vfu_enc_error(&x, s->ebuf, sizeof s->ebuf, h.cmd, h.msg_id, (uint32_t)p->err);
                 cj_server_msg(&s->judge, x.buf, x.len);
+                if (s->tracer)
+                    vfu_tracer_record(s->tracer, VFU_TRACE_MAIN, VFU_TRACE_RX, x.buf, x.len, NULL, 0, NULL);
                 s->errors_sent++;
                 atomic_store(&s->last_ms, now_ms());
                 /* the fds of the real reply are not ours to send: the
@@ -103,14 +107,18 @@ static bool tap_send(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, str
         }
     }
     if (!reply) s->dma_reqs++;
+    if (s->tracer) vfu_tracer_record(s->tracer, VFU_TRACE_MAIN, VFU_TRACE_RX, e->buf, e->len, e->fds, e->nfds, NULL);
     cj_server_msg(&s->judge, e->buf, e->len);
     atomic_store(&s->last_ms, now_ms());
     return vfu_send_enc(c, e, err);
 }
 
-static void tap_recv(void *ctx, const uint8_t *buf, size_t len, unsigned nfds)
+static void tap_recv(void *ctx, const uint8_t *buf, size_t len, const int *fds, unsigned nfds)
 {
     struct cjsess *s = ctx;
+    /* recorded as the client's side, as traces of server runs are: what
+     * the client sent is tx */
+    if (s->tracer) vfu_tracer_record(s->tracer, VFU_TRACE_MAIN, VFU_TRACE_TX, buf, len, fds, nfds, NULL);
     atomic_store(&s->last_ms, now_ms());
     cj_client_msg(&s->judge, buf, len, nfds);
     struct vfu_hdr h;
@@ -137,12 +145,15 @@ struct cjr {
     struct vfu_sockdir sd;
     int lfd;
     struct cj_tally tally;
+    char *check_trace[CJ__COUNT];   /* the trace of each check's first breach */
 };
 
 static void session(struct cjr *R, const struct cj_persona *p, struct cjsess *s, struct cjout *out)
 {
     memset(out, 0, sizeof *out);
+    struct vfu_tracer *tr = s->tracer;
     memset(s, 0, sizeof *s);
+    s->tracer = tr;
     s->p = p;
     s->tally = &R->tally;
     s->slow_left_ms = SLOW_BUDGET_MS;
@@ -317,6 +328,38 @@ static void check_verdict(enum cj_check c, const struct cj_tally *t, struct vfu_
 
 static double now_s(void) { return (double)now_ms() / 1000.0; }
 
+static unsigned long total_broken(const struct cj_tally *t)
+{
+    unsigned long n = 0;
+    for (int c = 0; c < CJ__COUNT; c++) n += t->broken[c];
+    return n;
+}
+
+/* which checks had their first breach before this session */
+static void snapshot_first(const struct cj_tally *t, bool had[CJ__COUNT])
+{
+    for (int c = 0; c < CJ__COUNT; c++) had[c] = t->first[c][0] != 0;
+}
+
+/* DIR/ID.cbor; a check whose first breach came in this session points at it */
+static void keep_trace(struct cjr *R, const struct vfu_tracer *tr, struct vfu_result *r, const bool had[CJ__COUNT])
+{
+    const struct cj_run_opts *o = R->o;
+    const struct cj_tally *t = &R->tally;
+    char path[4096];
+    struct vfu_error err;
+    snprintf(path, sizeof path, "%s/%s.cbor", o->trace_dir, r->id);
+    if (!vfu_tracer_write(tr, path, &err)) {
+        char why[200];
+        vfu_error_str(&err, why, sizeof why);
+        fprintf(stderr, "vfu-conform: trace %s: %s\n", path, why);
+        return;
+    }
+    r->trace_path = strdup(path);
+    for (int c = 0; c < CJ__COUNT; c++)
+        if (!had[c] && t->first[c][0] && !R->check_trace[c]) R->check_trace[c] = strdup(path);
+}
+
 /* "client.personality.NAME", kept for the life of the program (results
  * point at their ids) */
 #define MAX_PERSONAS 32
@@ -360,6 +403,8 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
     run->started = (double)time(NULL);
     size_t n = 0;
     bool have_def = false;
+    bool before_first[CJ__COUNT];
+    snapshot_first(&R->tally, before_first);
     for (size_t i = 0; i < cj_npersonas; i++) {
         const struct cj_persona *p = &cj_personas[i];
         struct vfu_result *r = &res[CJ__COUNT + i];
@@ -382,9 +427,23 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
         }
         double ts = now_s();
         struct cjout out;
-        session(R, p, i == 0 ? def : s, &out);
-        persona_verdict(p, &out, i == 0 ? def : s, have_def ? def : NULL, r);
+        struct cjsess *S = i == 0 ? def : s;
+        unsigned long before = total_broken(&R->tally);
+        S->tracer = NULL;
+        if (o->trace_dir) {
+            struct vfu_trace_meta meta = {.tool = o->tool, .scenario = r->id, .server = o->client_cmd};
+            S->tracer = vfu_tracer_new(&meta, 0);
+        }
+        session(R, p, S, &out);
+        persona_verdict(p, &out, S, have_def ? def : NULL, r);
         r->seconds = now_s() - ts;
+        if (S->tracer) {
+            bool broke = total_broken(&R->tally) > before;
+            if (o->trace_all || broke || r->verdict == VFU_FAIL) keep_trace(R, S->tracer, r, before_first);
+            vfu_tracer_free(S->tracer);
+            S->tracer = NULL;
+        }
+        snapshot_first(&R->tally, before_first);
         if (i == 0) {
             have_def = out.connected;
             if (!out.connected) {
@@ -417,6 +476,10 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
             continue;
         }
         check_verdict((enum cj_check)c, &R->tally, r);
+        if (r->verdict == VFU_FAIL && R->check_trace[c]) {
+            r->trace_path = R->check_trace[c];
+            R->check_trace[c] = NULL;
+        }
         xfail(o, r);
     }
     run->results = res;
@@ -431,6 +494,7 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
     vfu_run_tally(run);
     ok = true;
 out:
+    for (int c = 0; c < CJ__COUNT; c++) free(R->check_trace[c]);
     if (R->lfd > 0) close(R->lfd);
     vfu_sockdir_remove(&R->sd);
     if (res) {

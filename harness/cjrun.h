@@ -47,6 +47,8 @@ struct cj_run_opts {
     size_t nonly, nskip;
     const char *const *xfail;
     size_t nxfail;
+    const char *trace_dir;  /* a CBOR trace of each session with a failure, or NULL */
+    bool trace_all;         /* ... of every session */
 };
 
 #define CJ_DEFAULT_IDLE_MS 1000

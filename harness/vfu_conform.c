@@ -185,8 +185,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
     if (o->client && (o->server || o->connect))
         return bad_usage("--client judges a client: not with --server or --connect%s", "");
-    if (o->client && (o->trace_dir || o->nscenarios || o->fail_fast))
-        return bad_usage("--client takes no --scenarios, --trace-dir or --fail-fast%s", "");
+    if (o->client && (o->nscenarios || o->fail_fast))
+        return bad_usage("--client takes no --scenarios or --fail-fast%s", "");
     if (!o->list && !o->client && !o->server == !o->connect)
         return bad_usage("give one of --server CMD, --connect PATH or --client CMD%s", "");
     return -1;
@@ -439,6 +439,15 @@ static int client_main(const struct opts *o)
     if (o->xfail_file && !read_xfail(o->xfail_file, &xtext, &xpats, &nx)) return 2;
     int rc = 2;
     FILE *out = stdout;
+    if (o->trace_all && !o->trace_dir) {
+        fprintf(stderr, "vfu-conform: --trace-all needs --trace-dir DIR (try --help)\n");
+        goto xout;
+    }
+    struct stat stt;
+    if (o->trace_dir && stat(o->trace_dir, &stt) < 0 && mkdir(o->trace_dir, 0755) < 0) {
+        fprintf(stderr, "vfu-conform: --trace-dir %s: %s\n", o->trace_dir, strerror(errno));
+        goto xout;
+    }
     if (o->output && !(out = fopen(o->output, "we"))) {
         fprintf(stderr, "vfu-conform: --output %s: %s\n", o->output, strerror(errno));
         goto xout;
@@ -453,6 +462,7 @@ static int client_main(const struct opts *o)
         .client_cmd = o->client, .timeout_ms = o->timeout_ms, .idle_ms = o->client_idle_ms,
         .echo_output = o->server_output, .tool = TOOL, .only = o->only, .skip = o->skip,
         .nonly = o->nonly, .nskip = o->nskip, .xfail = xpats, .nxfail = nx,
+        .trace_dir = o->trace_dir, .trace_all = o->trace_all,
     };
     struct vfu_run run;
     char why[4096];

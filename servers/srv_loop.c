@@ -105,7 +105,7 @@ static bool peer_send(void *ctx, const struct vfu_enc *e, struct vfu_error *err)
 static void tap_recv(struct loop *L, const struct vfu_conn *c)
 {
     const struct srv_loop_tap *t = L->cfg->tap;
-    if (t && t->recv) t->recv(t->ctx, c->rbuf, c->rlen, c->nrfds);
+    if (t && t->recv) t->recv(t->ctx, c->rbuf, c->rlen, c->rfds, c->nrfds);
 }
 
 static bool peer_request(void *ctx, const struct vfu_enc *req, struct vfu_msg *reply,

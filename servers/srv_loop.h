@@ -14,7 +14,7 @@
  * the server's DMA requests) before it is handled. */
 struct srv_loop_tap {
     bool (*send)(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, struct vfu_error *err);
-    void (*recv)(void *ctx, const uint8_t *buf, size_t len, unsigned nfds);
+    void (*recv)(void *ctx, const uint8_t *buf, size_t len, const int *fds, unsigned nfds);
     void *ctx;
     /* the socket takes up to this many fds a message (0: the server's own
      * max_msg_fds), so that recv sees a message with more fds than the

@@ -66,6 +66,15 @@ grep -q '"id": *"client.DMA_UNMAP.match", *"section"[^}]*"verdict": *"PASS"' "$t
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=[x for x in d["results"] if x["id"]=="client.DMA_UNMAP.match"][0]; sys.exit(r["verdict"]!="PASS")' "$tmp/out" ||
     fail "the session stopped at the padded request"
 
+# traces: the session of a failure is kept, named in the report, and reads back
+run "trace" 1 --client "$CLIENT --fault dma-unmap-mismatch" --only "client.[!p]*" --client-idle 300 \
+    --trace-dir "$tmp/traces" --format json
+[ -s "$tmp/traces/client.personality.default.cbor" ] || fail "no trace of the failing session"
+grep -q '"trace": *"[^"]*client.personality.default.cbor"' "$tmp/out" || fail "the failing check names no trace"
+"$CLI" replay "$tmp/traces/client.personality.default.cbor" >"$tmp/replay" 2>&1 || fail "replay of the trace failed"
+grep -q 'tx  main  DMA_UNMAP request' "$tmp/replay" || fail "the client's DMA_UNMAP is not in the trace as sent"
+rm -rf "$tmp/traces"
+
 # a client that crashes: a failed personality, with its output
 cat >"$tmp/crash.sh" <<'SH'
 #!/bin/sh
@@ -86,7 +95,7 @@ has "client.DMA_UNMAP.match"
 has "client.personality.slow-replies"
 
 # nothing left behind: no socket directory, no client process
-[ -z "$(ls -A "$tmp" | grep -v -e '^out$' -e '^err$' -e '^crash.sh$')" ] || { name=leftovers; fail "left in TMPDIR: $(ls -A "$tmp")"; }
+[ -z "$(ls -A "$tmp" | grep -v -e '^out$' -e '^err$' -e '^crash.sh$' -e '^replay$')" ] || { name=leftovers; fail "left in TMPDIR: $(ls -A "$tmp")"; }
 ! pgrep -f "$CLIENT --fault" >/dev/null || { name=leftovers; fail "a client still runs"; }
 
 [ "$fails" -eq 0 ] && echo "conform_client: all passed" || echo "conform_client: $fails failed"
