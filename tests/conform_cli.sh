@@ -107,7 +107,7 @@ fi
 
 # --- could not run: status 2
 run no-target 2 --scenarios "$tmp/w.scn"
-err_has "give one of --server CMD or --connect PATH"
+err_has "give one of --server CMD, --connect PATH or --client CMD"
 run both 2 --server "$SRV" --connect /x
 run bad-option 2 --frobnicate
 err_has "unknown option --frobnicate"
