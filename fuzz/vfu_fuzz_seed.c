@@ -163,12 +163,33 @@ unsigned fz_seed_dir(struct fz_queue *q, const char *dir, FILE *log)
 #define FZ_GENERATED_SEEDS "build/corpus"
 #endif
 
+/* an installed vfu-fuzz: PREFIX/share/vfu-conform/seeds beside PREFIX/bin */
+static const char *installed_seeds(char *out, size_t n)
+{
+    char exe[4096];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k <= 0) return NULL;
+    exe[k] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = 0;
+    snprintf(out, n, "%s/../share/vfu-conform/seeds", exe);
+    return out;
+}
+
 unsigned fz_seed_bundled(struct fz_queue *q, const char *target, FILE *log)
 {
-    const char *bases[] = {FZ_BUNDLED_SEEDS, FZ_GENERATED_SEEDS};
+    char inst[4200];
+    const char *ins = installed_seeds(inst, sizeof inst);
+    const char *bases[] = {FZ_BUNDLED_SEEDS, FZ_GENERATED_SEEDS, ins ? ins : FZ_BUNDLED_SEEDS};
+    /* the source tree's seeds and the installed copy are the same files:
+     * the installed ones only when the tree is not there */
+    struct stat tree;
+    bool have_tree = stat(FZ_BUNDLED_SEEDS, &tree) == 0;
     unsigned total = 0;
     for (unsigned i = 0; i < sizeof bases / sizeof bases[0]; i++) {
-        char dir[4200];
+        if (i == 2 && (have_tree || !ins)) continue;
+        char dir[4300];
         snprintf(dir, sizeof dir, "%s/%s", bases[i], target);
         struct stat st;
         if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) continue;

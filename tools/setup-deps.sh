@@ -15,7 +15,7 @@ set -eu
 # make, make check, make conform
 BUILD_PKGS="build-essential pkg-config libcmocka-dev libjson-c-dev libcbor-dev"
 # CI: the second compiler, coverage, AFL++
-CI_PKGS="clang lcov afl++ zip unzip"
+CI_PKGS="clang lcov afl++ zip unzip man-db"
 
 want=$BUILD_PKGS
 case "${1:-}" in
