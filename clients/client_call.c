@@ -19,7 +19,7 @@ void vfu_reply_init(struct vfu_reply *r)
 
 void vfu_reply_release(struct vfu_reply *r)
 {
-    if (r->fds) client_close_fds(r->fds, r->nfds);
+    if (r->fds) vfu_cl_close_fds(r->fds, r->nfds);
     free(r->fds);
     free(r->raw);
     vfu_reply_init(r);
@@ -33,16 +33,16 @@ int vfu_reply_take_fd(struct vfu_reply *r, unsigned i)
     return fd;
 }
 
-void client_pending_free(struct pending *p)
+void vfu_cl_pending_free(struct pending *p)
 {
-    if (p->fds) client_close_fds(p->fds, p->nfds);
+    if (p->fds) vfu_cl_close_fds(p->fds, p->nfds);
     free(p->fds);
     free(p->raw);
     memset(p, 0, sizeof *p);
     p->state = PEND_FREE;
 }
 
-struct pending *client_pending(struct vfu_client *c, uint64_t ticket)
+struct pending *vfu_cl_pending(struct vfu_client *c, uint64_t ticket)
 {
     for (unsigned i = 0; i < VFU_CLIENT_MAX_PENDING; i++)
         if (c->pend[i].state != PEND_FREE && c->pend[i].ticket == ticket) return &c->pend[i];
@@ -72,7 +72,7 @@ static struct pending *slot_alloc(struct vfu_client *c, struct vfu_error *err)
         vfu_error_set(err, VFU_E_NOMEM, -1, -1, VFU_CLIENT_MAX_PENDING, VFU_CLIENT_MAX_PENDING);
         return NULL;
     }
-    client_pending_free(victim);
+    vfu_cl_pending_free(victim);
     return victim;
 }
 
@@ -83,7 +83,7 @@ static bool send_common(struct vfu_client *c, const uint8_t *buf, size_t len, co
     struct pending *p = slot_alloc(c, err);
     if (!p) return false;
     /* the slot is ready before the bytes leave: an in-process sink may
-     * feed the reply back from inside client_tx */
+     * feed the reply back from inside vfu_cl_tx */
     p->ticket = c->next_ticket++;
     p->state = x->no_reply ? PEND_NO_REPLY : PEND_WAITING;
     p->msg_id = x->msg_id;
@@ -91,8 +91,8 @@ static bool send_common(struct vfu_client *c, const uint8_t *buf, size_t len, co
     p->any_id = x->any_id;
     p->any_cmd = x->any_cmd;
     uint64_t t = p->ticket;
-    if (!client_tx(c, VFU_SOCK_MAIN, buf, len, fds, nfds, err)) {
-        if ((p = client_pending(c, t)) != NULL) client_pending_free(p);
+    if (!vfu_cl_tx(c, VFU_SOCK_MAIN, buf, len, fds, nfds, err)) {
+        if ((p = vfu_cl_pending(c, t)) != NULL) vfu_cl_pending_free(p);
         return false;
     }
     if (ticket) *ticket = t;
@@ -168,10 +168,10 @@ bool vfu_client_send_raw(struct vfu_client *c, const uint8_t *buf, size_t len, c
 
 void vfu_client_abandon(struct vfu_client *c, uint64_t ticket)
 {
-    struct pending *p = client_pending(c, ticket);
+    struct pending *p = vfu_cl_pending(c, ticket);
     if (!p) return;
     if (p->state == PEND_WAITING) p->state = PEND_ABANDONED;
-    else if (p->state != PEND_NO_REPLY) client_pending_free(p);
+    else if (p->state != PEND_NO_REPLY) vfu_cl_pending_free(p);
 }
 
 static bool awaits_reply(const struct pending *p)
@@ -195,18 +195,18 @@ static struct pending *match(struct vfu_client *c, uint16_t msg_id)
     return best;
 }
 
-void client_reply_in(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h,
+void vfu_cl_reply_in(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h,
                      bool decoded, const struct vfu_error *derr, const uint8_t *buf,
                      size_t len, int *fds, unsigned nfds)
 {
     if (sock == VFU_SOCK_TWIN)
-        client_violation_set(c, VFU_V_WRONG_SOCKET, sock, h->msg_id, VFU_E_DIRECTION, h->cmd,
+        vfu_cl_violation_set(c, VFU_V_WRONG_SOCKET, sock, h->msg_id, VFU_E_DIRECTION, h->cmd,
                              VFU_F_HEADER_FLAGS, true, sock, VFU_SOCK_MAIN);
     struct pending *p = match(c, h->msg_id);
     if (!p) {
-        client_violation_set(c, VFU_V_UNEXPECTED_REPLY, sock, h->msg_id, VFU_E_BAD_VALUE, h->cmd,
+        vfu_cl_violation_set(c, VFU_V_UNEXPECTED_REPLY, sock, h->msg_id, VFU_E_BAD_VALUE, h->cmd,
                              VFU_F_HEADER_MSG_ID, true, h->msg_id, 0);
-        client_close_fds(fds, nfds);
+        vfu_cl_close_fds(fds, nfds);
         return;
     }
     for (unsigned i = 0; i < VFU_CLIENT_MAX_PENDING; i++)
@@ -217,20 +217,20 @@ void client_reply_in(struct vfu_client *c, enum vfu_sock sock, const struct vfu_
     if (!p->any_cmd && h->cmd != p->cmd) {
         vfu_error_set(&err, VFU_E_BAD_VALUE, p->cmd, VFU_F_HEADER_COMMAND, h->cmd, p->cmd);
         err.is_reply = 1;
-        client_violation(c, VFU_V_REPLY_CMD, sock, h->msg_id, &err);
+        vfu_cl_violation(c, VFU_V_REPLY_CMD, sock, h->msg_id, &err);
         status = VFU_CALL_BAD_REPLY;
     } else if (!decoded && !(derr->code == VFU_E_UNKNOWN_CMD && h->cmd == p->cmd)) {
         /* (a reply to a command the codec does not know cannot be judged) */
-        client_violation(c, VFU_V_DECODE, sock, h->msg_id, &err);
+        vfu_cl_violation(c, VFU_V_DECODE, sock, h->msg_id, &err);
         status = VFU_CALL_BAD_REPLY;
     }
     if (p->state == PEND_NO_REPLY)
-        client_violation_set(c, VFU_V_NO_REPLY_ANSWERED, sock, h->msg_id, VFU_E_BAD_VALUE, h->cmd,
+        vfu_cl_violation_set(c, VFU_V_NO_REPLY_ANSWERED, sock, h->msg_id, VFU_E_BAD_VALUE, h->cmd,
                              VFU_F_HEADER_MSG_ID, true, h->msg_id, 0);
     if (p->state == PEND_ABANDONED) {
         c->stats.late_replies++;
-        client_pending_free(p);
-        client_close_fds(fds, nfds);
+        vfu_cl_pending_free(p);
+        vfu_cl_close_fds(fds, nfds);
         return;
     }
     c->stats.replies++;
@@ -247,7 +247,7 @@ void client_reply_in(struct vfu_client *c, enum vfu_sock sock, const struct vfu_
         p->fds = NULL;
         p->status = VFU_CALL_ERROR;
         vfu_error_set(&p->err, VFU_E_NOMEM, h->cmd, -1, len, 0);
-        client_close_fds(fds, nfds);
+        vfu_cl_close_fds(fds, nfds);
         return;
     }
     memcpy(p->raw, buf, len);
@@ -269,7 +269,7 @@ static enum vfu_call_status deliver(struct vfu_client *c, struct pending *p, str
     p->raw = NULL;
     p->fds = NULL;
     p->nfds = 0;
-    client_pending_free(p);
+    vfu_cl_pending_free(p);
     if (r->raw) {
         struct vfu_limits lim = c->rx;
         struct vfu_error e;
@@ -301,18 +301,18 @@ enum vfu_call_status vfu_client_wait(struct vfu_client *c, uint64_t ticket, int 
                                      struct vfu_reply *r)
 {
     vfu_reply_release(r);
-    struct pending *p = client_pending(c, ticket);
+    struct pending *p = vfu_cl_pending(c, ticket);
     if (!p) return finish(r, VFU_CALL_ERROR, VFU_E_BAD_VALUE);
     if (p->state == PEND_ABANDONED) p->state = PEND_WAITING;
-    int64_t deadline = timeout_ms < 0 ? -1 : client_now_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? -1 : vfu_cl_now_ms() + timeout_ms;
     for (;;) {
         if (p->state == PEND_DONE) return deliver(c, p, r);
         if (p->state == PEND_RETIRED) {
-            client_pending_free(p);
+            vfu_cl_pending_free(p);
             return finish(r, VFU_CALL_TIMEOUT, VFU_E_TIMEOUT);
         }
         if (!c->inproc && !c->open[VFU_SOCK_MAIN]) {
-            client_pending_free(p);
+            vfu_cl_pending_free(p);
             if (c->peer_closed) return finish(r, VFU_CALL_EOF, VFU_E_EOF);
             /* our answers stopped getting through: as long a wait as any */
             if (c->tx_stalled) return finish(r, VFU_CALL_TIMEOUT, VFU_E_TIMEOUT);
@@ -321,8 +321,8 @@ enum vfu_call_status vfu_client_wait(struct vfu_client *c, uint64_t ticket, int 
             r->err.sys_errno = ENOTCONN;
             return VFU_CALL_ERROR;
         }
-        int left = client_remaining(deadline);
-        int n = client_pump(c, left, -1, NULL);
+        int left = vfu_cl_remaining(deadline);
+        int n = vfu_cl_pump(c, left, -1, NULL);
         if (p->state == PEND_DONE || p->state == PEND_RETIRED || n < 0) continue;
         /* once the deadline has passed, a server that keeps sending
          * requests cannot hold the wait open */

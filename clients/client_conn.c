@@ -16,23 +16,23 @@ void vfu_client_opts_default(struct vfu_client_opts *o)
     o->frame_timeout_ms = 2000;
 }
 
-int64_t client_now_ms(void)
+int64_t vfu_cl_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int client_remaining(int64_t deadline)
+int vfu_cl_remaining(int64_t deadline)
 {
     /* a stop asked by a signal or the time limit ends every wait */
     if (vfu_stopsig_pending()) return 0;
     if (deadline < 0) return -1;
-    int64_t left = deadline - client_now_ms();
+    int64_t left = deadline - vfu_cl_now_ms();
     return left < 0 ? 0 : left > 0x7fffffff ? 0x7fffffff : (int)left;
 }
 
-void client_close_fds(int *fds, unsigned n)
+void vfu_cl_close_fds(int *fds, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
         if (fds[i] >= 0) { close(fds[i]); fds[i] = -1; }
@@ -74,7 +74,7 @@ static bool conn_open(struct vfu_client *c, enum vfu_sock s, int fd, struct vfu_
         c->conn[s].fd = -1;
         return false;
     }
-    c->conn[s].trace = client_trace_hook(c, s);
+    c->conn[s].trace = vfu_cl_trace_hook(c, s);
     c->conn[s].timeout_ms = c->opts.frame_timeout_ms;
     c->open[s] = true;
     return true;
@@ -109,7 +109,7 @@ struct vfu_client *vfu_client_inproc(const struct vfu_client_opts *o, struct vfu
     return c;
 }
 
-bool client_adopt_twin(struct vfu_client *c, int fd, struct vfu_error *err)
+bool vfu_cl_adopt_twin(struct vfu_client *c, int fd, struct vfu_error *err)
 {
     if (c->inproc) {
         /* nothing to read it from: the fed messages say which socket */
@@ -128,9 +128,9 @@ void vfu_client_close(struct vfu_client *c)
     if (!c) return;
     for (int s = 0; s < 2; s++)
         if (c->conn[s].fd >= 0) vfu_conn_close(&c->conn[s]);
-    for (unsigned i = 0; i < VFU_CLIENT_MAX_PENDING; i++) client_pending_free(&c->pend[i]);
-    client_mem_close_all(c);
-    client_close_fds(c->efds, c->nefds);
+    for (unsigned i = 0; i < VFU_CLIENT_MAX_PENDING; i++) vfu_cl_pending_free(&c->pend[i]);
+    vfu_cl_mem_close_all(c);
+    vfu_cl_close_fds(c->efds, c->nefds);
     free(c->txbuf);
     free(c);
 }
@@ -143,16 +143,16 @@ int vfu_client_fd(const struct vfu_client *c, enum vfu_sock sock)
 bool vfu_client_peer_closed(const struct vfu_client *c) { return c->peer_closed; }
 bool vfu_client_broken(const struct vfu_client *c) { return c->broken; }
 
-struct vfu_trace_hook client_trace_hook(const struct vfu_client *c, enum vfu_sock s)
+struct vfu_trace_hook vfu_cl_trace_hook(const struct vfu_client *c, enum vfu_sock s)
 {
     return s == VFU_SOCK_TWIN && c->opts.trace_twin.fn ? c->opts.trace_twin : c->opts.trace;
 }
 
-bool client_tx(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
+bool vfu_cl_tx(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
                const int *fds, unsigned nfds, struct vfu_error *err)
 {
     if (c->inproc) {
-        struct vfu_trace_hook t = client_trace_hook(c, sock);
+        struct vfu_trace_hook t = vfu_cl_trace_hook(c, sock);
         if (t.fn) t.fn(t.ctx, VFU_TRACE_TX, buf, len, fds, nfds, NULL);
         if (c->opts.sink.fn) c->opts.sink.fn(c->opts.sink.ctx, sock, buf, len, fds, nfds);
         c->stats.msgs_tx[sock]++;

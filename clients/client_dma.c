@@ -20,7 +20,7 @@ static void reply_error(struct vfu_client *c, enum vfu_sock sock, const struct v
     vfu_enc_error(&e, buf, sizeof buf, h->cmd, h->msg_id, (uint32_t)errnum);
     c->stats.dma_refused++;
     if (!(h->flags & VFU_HDR_FLAGS_NO_REPLY) && vfu_enc_finish(&e, NULL))
-        client_tx(c, sock, e.buf, e.len, NULL, 0, NULL);
+        vfu_cl_tx(c, sock, e.buf, e.len, NULL, 0, NULL);
 }
 
 static bool txbuf_reserve(struct vfu_client *c, size_t n)
@@ -43,7 +43,7 @@ static uint64_t dma_cap(const struct vfu_client *c)
 static void dma_fault(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h, int rc,
                       int addr_field, uint64_t addr, uint64_t count)
 {
-    client_violation_set(c, rc == EPERM ? VFU_V_DMA_PERM : VFU_V_DMA_ADDRESS, sock, h->msg_id,
+    vfu_cl_violation_set(c, rc == EPERM ? VFU_V_DMA_PERM : VFU_V_DMA_ADDRESS, sock, h->msg_id,
                          VFU_E_BAD_VALUE, h->cmd, addr_field, false, addr, count);
     reply_error(c, sock, h, rc);
 }
@@ -54,7 +54,7 @@ static void dma_read(struct vfu_client *c, enum vfu_sock sock, const struct vfu_
     struct vfu_enc e;
     /* the range is judged before its size is allocated: then it is memory
      * we already hold */
-    int rc = client_mem_dma_check(c, addr, count, false);
+    int rc = vfu_cl_mem_dma_check(c, addr, count, false);
     if (rc) {
         dma_fault(c, sock, h, rc, VFU_F_DMA_ACCESS_ADDRESS, addr, count);
         return;
@@ -67,7 +67,7 @@ static void dma_read(struct vfu_client *c, enum vfu_sock sock, const struct vfu_
     vfu_enc_set(&e, VFU_F_DMA_ACCESS_DATA_ADDRESS, addr);
     vfu_enc_set(&e, VFU_F_DMA_ACCESS_DATA_COUNT, count);
     uint8_t *dst = vfu_enc_data(&e, VFU_F_DMA_ACCESS_DATA_DATA, NULL, count);
-    rc = dst || !count ? client_mem_dma_read(c, addr, dst, count) : ENOMEM;
+    rc = dst || !count ? vfu_cl_mem_dma_read(c, addr, dst, count) : ENOMEM;
     if (rc) {
         dma_fault(c, sock, h, rc, VFU_F_DMA_ACCESS_ADDRESS, addr, count);
         return;
@@ -75,7 +75,7 @@ static void dma_read(struct vfu_client *c, enum vfu_sock sock, const struct vfu_
     c->stats.dma_read++;
     c->stats.dma_read_bytes += count;
     if (!(h->flags & VFU_HDR_FLAGS_NO_REPLY) && vfu_enc_finish(&e, NULL))
-        client_tx(c, sock, e.buf, e.len, NULL, 0, NULL);
+        vfu_cl_tx(c, sock, e.buf, e.len, NULL, 0, NULL);
 }
 
 static void dma_write(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h,
@@ -83,7 +83,7 @@ static void dma_write(struct vfu_client *c, enum vfu_sock sock, const struct vfu
 {
     uint32_t len;
     const uint8_t *data = vfu_data(m, VFU_F_DMA_ACCESS_DATA_DATA, &len);
-    int rc = client_mem_dma_write(c, addr, data, count);
+    int rc = vfu_cl_mem_dma_write(c, addr, data, count);
     if (rc) {
         dma_fault(c, sock, h, rc, VFU_F_DMA_ACCESS_DATA_ADDRESS, addr, count);
         return;
@@ -105,15 +105,15 @@ static void dma_write(struct vfu_client *c, enum vfu_sock sock, const struct vfu
         e.len = VFU_HDR_SIZE + spec_size;
         e.parts[0].len = spec_size;
     }
-    if (vfu_enc_finish(&e, NULL)) client_tx(c, sock, e.buf, e.len, NULL, 0, NULL);
+    if (vfu_enc_finish(&e, NULL)) vfu_cl_tx(c, sock, e.buf, e.len, NULL, 0, NULL);
 }
 
-void client_server_cmd(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h,
+void vfu_cl_server_cmd(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h,
                        const struct vfu_msg *m, bool decoded, const struct vfu_error *derr)
 {
     bool is_dma = h->cmd == VFU_CMD_DMA_READ || h->cmd == VFU_CMD_DMA_WRITE;
     if (is_dma && sock == VFU_SOCK_MAIN && c->open[VFU_SOCK_TWIN])
-        client_violation_set(c, VFU_V_WRONG_SOCKET, sock, h->msg_id, VFU_E_DIRECTION, h->cmd,
+        vfu_cl_violation_set(c, VFU_V_WRONG_SOCKET, sock, h->msg_id, VFU_E_DIRECTION, h->cmd,
                              VFU_F_HEADER_COMMAND, false, sock, VFU_SOCK_TWIN);
     if (c->opts.answer.fn && txbuf_reserve(c, VFU_CLIENT_ANSWER_CAP)) {
         int fds[VFU_MAX_FDS];
@@ -122,18 +122,18 @@ void client_server_cmd(struct vfu_client *c, enum vfu_sock sock, const struct vf
         if (nfds > VFU_MAX_FDS) nfds = VFU_MAX_FDS;
         if (n) {
             c->stats.answered++;
-            client_tx(c, sock, c->txbuf, n, fds, nfds, NULL);
-            client_close_fds(fds, nfds);
+            vfu_cl_tx(c, sock, c->txbuf, n, fds, nfds, NULL);
+            vfu_cl_close_fds(fds, nfds);
             return;
         }
-        client_close_fds(fds, nfds);
+        vfu_cl_close_fds(fds, nfds);
     }
     if (!decoded) {
         if (derr->code == VFU_E_XFER_LIMIT) {
             if (derr->got > c->stats.dma_max_count) c->stats.dma_max_count = derr->got;
-            client_violation(c, VFU_V_XFER_LIMIT, sock, h->msg_id, derr);
+            vfu_cl_violation(c, VFU_V_XFER_LIMIT, sock, h->msg_id, derr);
         } else {
-            client_violation(c, VFU_V_DECODE, sock, h->msg_id, derr);
+            vfu_cl_violation(c, VFU_V_DECODE, sock, h->msg_id, derr);
         }
         reply_error(c, sock, h, vfu_errc_errno(derr->code));
         return;
@@ -144,7 +144,7 @@ void client_server_cmd(struct vfu_client *c, enum vfu_sock sock, const struct vf
     uint64_t count = vfu_get(m, rd ? VFU_F_DMA_ACCESS_COUNT : VFU_F_DMA_ACCESS_DATA_COUNT);
     if (count > c->stats.dma_max_count) c->stats.dma_max_count = count;
     if (count > dma_cap(c)) {
-        client_violation_set(c, VFU_V_XFER_LIMIT, sock, h->msg_id, VFU_E_XFER_LIMIT, h->cmd,
+        vfu_cl_violation_set(c, VFU_V_XFER_LIMIT, sock, h->msg_id, VFU_E_XFER_LIMIT, h->cmd,
                              rd ? VFU_F_DMA_ACCESS_COUNT : VFU_F_DMA_ACCESS_DATA_COUNT, false,
                              count, dma_cap(c));
         reply_error(c, sock, h, E2BIG);

@@ -55,16 +55,16 @@ int vfu_client_irq_wait(struct vfu_client *c, int efd, int timeout_ms, uint64_t 
         if (err) err->sys_errno = EBADF;
         return -1;
     }
-    int64_t deadline = timeout_ms < 0 ? -1 : client_now_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? -1 : vfu_cl_now_ms() + timeout_ms;
     for (;;) {
         uint64_t v = vfu_irq_read(efd);
         if (v) {
             if (count) *count = v;
             return 1;
         }
-        int left = client_remaining(deadline);
+        int left = vfu_cl_remaining(deadline);
         bool ready;
-        int n = client_pump(c, left, efd, &ready);
+        int n = vfu_cl_pump(c, left, efd, &ready);
         if (ready) continue;
         if (n < 0) {
             if ((v = vfu_irq_read(efd)) != 0) {

@@ -22,7 +22,7 @@ static void region_free(struct region *r)
     r->fd = -1;
 }
 
-void client_mem_close_all(struct vfu_client *c)
+void vfu_cl_mem_close_all(struct vfu_client *c)
 {
     for (int i = 0; i < VFU_CLIENT_MAX_REGIONS; i++)
         if (c->regions[i].used) region_free(&c->regions[i]);
@@ -129,18 +129,18 @@ static int walk(const struct vfu_client *c, uint64_t addr, uint64_t len, bool ex
     return 0;
 }
 
-int client_mem_dma_check(const struct vfu_client *c, uint64_t addr, uint64_t len, bool is_write)
+int vfu_cl_mem_dma_check(const struct vfu_client *c, uint64_t addr, uint64_t len, bool is_write)
 {
     return walk(c, addr, len, true, is_write ? VFU_DMA_MAP_FLAGS_WRITE : VFU_DMA_MAP_FLAGS_READ, NULL, NULL);
 }
 
-int client_mem_dma_read(struct vfu_client *c, uint64_t addr, uint8_t *dst, uint64_t len)
+int vfu_cl_mem_dma_read(struct vfu_client *c, uint64_t addr, uint8_t *dst, uint64_t len)
 {
     int rc = walk(c, addr, len, true, VFU_DMA_MAP_FLAGS_READ, NULL, NULL);
     return rc ? rc : walk(c, addr, len, true, VFU_DMA_MAP_FLAGS_READ, dst, NULL);
 }
 
-int client_mem_dma_write(struct vfu_client *c, uint64_t addr, const uint8_t *src, uint64_t len)
+int vfu_cl_mem_dma_write(struct vfu_client *c, uint64_t addr, const uint8_t *src, uint64_t len)
 {
     int rc = walk(c, addr, len, true, VFU_DMA_MAP_FLAGS_WRITE, NULL, NULL);
     return rc ? rc : walk(c, addr, len, true, VFU_DMA_MAP_FLAGS_WRITE, NULL, src);

@@ -68,47 +68,47 @@ struct vfu_client {
 };
 
 /* client_viol.c */
-void client_violation(struct vfu_client *c, enum vfu_viol_kind kind, enum vfu_sock sock,
+void vfu_cl_violation(struct vfu_client *c, enum vfu_viol_kind kind, enum vfu_sock sock,
                       uint16_t msg_id, const struct vfu_error *err);
-void client_violation_set(struct vfu_client *c, enum vfu_viol_kind kind, enum vfu_sock sock,
+void vfu_cl_violation_set(struct vfu_client *c, enum vfu_viol_kind kind, enum vfu_sock sock,
                           uint16_t msg_id, enum vfu_errc code, int cmd, int field,
                           bool is_reply, uint64_t got, uint64_t want);
 
 /* client_conn.c */
-struct vfu_trace_hook client_trace_hook(const struct vfu_client *c, enum vfu_sock s);
-bool client_tx(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
+struct vfu_trace_hook vfu_cl_trace_hook(const struct vfu_client *c, enum vfu_sock s);
+bool vfu_cl_tx(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
                const int *fds, unsigned nfds, struct vfu_error *err);
-bool client_adopt_twin(struct vfu_client *c, int fd, struct vfu_error *err);
-void client_close_fds(int *fds, unsigned n);
+bool vfu_cl_adopt_twin(struct vfu_client *c, int fd, struct vfu_error *err);
+void vfu_cl_close_fds(int *fds, unsigned n);
 
 /* client_recv.c: one received message; takes ownership of fds */
-void client_process(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
+void vfu_cl_process(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
                     int *fds, unsigned nfds);
 /* waits up to timeout_ms for something on the sockets (and on extra_fd,
  * when >= 0); 1 processed or extra_fd ready, 0 timeout, -1 main gone */
-int client_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_ready);
+int vfu_cl_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_ready);
 
 /* client_call.c: a reply from the server, handed to the request it answers */
-void client_reply_in(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h,
+void vfu_cl_reply_in(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h,
                      bool decoded, const struct vfu_error *derr, const uint8_t *buf,
                      size_t len, int *fds, unsigned nfds);
-struct pending *client_pending(struct vfu_client *c, uint64_t ticket);
-void client_pending_free(struct pending *p);
+struct pending *vfu_cl_pending(struct vfu_client *c, uint64_t ticket);
+void vfu_cl_pending_free(struct pending *p);
 
 /* client_dma.c: a command from the server (decoded or not) */
-void client_server_cmd(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h,
+void vfu_cl_server_cmd(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h,
                        const struct vfu_msg *m, bool decoded, const struct vfu_error *derr);
 
 /* client_mem.c: copy between guest memory the server may reach and buf,
  * across adjacent regions; 0, or the errno for the reply (EFAULT outside
  * it, EPERM without access).  Nothing is written unless all of it may be. */
-int client_mem_dma_check(const struct vfu_client *c, uint64_t addr, uint64_t len, bool is_write);
-int client_mem_dma_read(struct vfu_client *c, uint64_t addr, uint8_t *dst, uint64_t len);
-int client_mem_dma_write(struct vfu_client *c, uint64_t addr, const uint8_t *src, uint64_t len);
-void client_mem_close_all(struct vfu_client *c);
+int vfu_cl_mem_dma_check(const struct vfu_client *c, uint64_t addr, uint64_t len, bool is_write);
+int vfu_cl_mem_dma_read(struct vfu_client *c, uint64_t addr, uint8_t *dst, uint64_t len);
+int vfu_cl_mem_dma_write(struct vfu_client *c, uint64_t addr, const uint8_t *src, uint64_t len);
+void vfu_cl_mem_close_all(struct vfu_client *c);
 
 /* milliseconds left until deadline (monotonic), -1 for none */
-int64_t client_now_ms(void);
-int client_remaining(int64_t deadline);
+int64_t vfu_cl_now_ms(void);
+int vfu_cl_remaining(int64_t deadline);
 
 #endif

@@ -8,15 +8,15 @@
 #include "client_priv.h"
 #include "stopsig.h"
 
-void client_process(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
+void vfu_cl_process(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
                     int *fds, unsigned nfds)
 {
     c->stats.msgs_rx[sock]++;
     struct vfu_hdr h;
     struct vfu_error err;
     if (!vfu_hdr_decode(buf, len, &h, &err)) {
-        client_violation(c, VFU_V_FRAMING, sock, 0, &err);
-        client_close_fds(fds, nfds);
+        vfu_cl_violation(c, VFU_V_FRAMING, sock, 0, &err);
+        vfu_cl_close_fds(fds, nfds);
         return;
     }
     struct vfu_msg m;
@@ -25,14 +25,14 @@ void client_process(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf
      * a broken reply still answers (and unblocks) the request it names */
     uint32_t type = h.flags & VFU_HDR_FLAGS_TYPE_MASK;
     if (type == VFU_MSG_TYPE_REPLY) {
-        client_reply_in(c, sock, &h, ok, &err, buf, len, fds, nfds);
+        vfu_cl_reply_in(c, sock, &h, ok, &err, buf, len, fds, nfds);
         return;
     }
     if (type == VFU_MSG_TYPE_COMMAND)
-        client_server_cmd(c, sock, &h, &m, ok, &err);
+        vfu_cl_server_cmd(c, sock, &h, &m, ok, &err);
     else
-        client_violation(c, VFU_V_DECODE, sock, h.msg_id, &err);
-    client_close_fds(fds, nfds);
+        vfu_cl_violation(c, VFU_V_DECODE, sock, h.msg_id, &err);
+    vfu_cl_close_fds(fds, nfds);
 }
 
 void vfu_client_feed(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
@@ -44,13 +44,13 @@ void vfu_client_feed(struct vfu_client *c, enum vfu_sock sock, const uint8_t *bu
         for (unsigned i = 0; i < nfds; i++)
             if (fds_in[i] >= 0) close(fds_in[i]);
         vfu_error_set(&err, VFU_E_FD_TRUNC, -1, -1, nfds, VFU_MAX_FDS);
-        client_violation(c, VFU_V_FRAMING, VFU_SOCK_MAIN, 0, &err);
+        vfu_cl_violation(c, VFU_V_FRAMING, VFU_SOCK_MAIN, 0, &err);
         return;
     }
     if (nfds) memcpy(fds, fds_in, nfds * sizeof *fds);
-    struct vfu_trace_hook t = client_trace_hook(c, sock);
+    struct vfu_trace_hook t = vfu_cl_trace_hook(c, sock);
     if (t.fn) t.fn(t.ctx, VFU_TRACE_RX, buf, len, fds, nfds, NULL);
-    /* what the transport checks before a message reaches client_process */
+    /* what the transport checks before a message reaches vfu_cl_process */
     uint32_t msg_size = 0;
     bool framed = len >= VFU_HDR_SIZE && vfu_frame_size(buf, &c->rx, &msg_size, &err);
     if (len < VFU_HDR_SIZE) vfu_error_set(&err, VFU_E_HDR_SHORT, -1, -1, len, VFU_HDR_SIZE);
@@ -63,11 +63,11 @@ void vfu_client_feed(struct vfu_client *c, enum vfu_sock sock, const uint8_t *bu
         framed = false;
     }
     if (!framed) {
-        client_violation(c, VFU_V_FRAMING, sock, 0, &err);
-        client_close_fds(fds, nfds);
+        vfu_cl_violation(c, VFU_V_FRAMING, sock, 0, &err);
+        vfu_cl_close_fds(fds, nfds);
         return;
     }
-    client_process(c, sock, buf, len, fds, nfds);
+    vfu_cl_process(c, sock, buf, len, fds, nfds);
 }
 
 static void sock_gone(struct vfu_client *c, enum vfu_sock s, bool eof)
@@ -86,12 +86,12 @@ static void recv_one(struct vfu_client *c, enum vfu_sock s)
         int fds[VFU_MAX_FDS];
         unsigned n = cn->nrfds > VFU_MAX_FDS ? VFU_MAX_FDS : cn->nrfds;
         for (unsigned i = 0; i < n; i++) fds[i] = vfu_conn_take_fd(cn, i);
-        client_process(c, s, cn->rbuf, cn->rlen, fds, n);
+        vfu_cl_process(c, s, cn->rbuf, cn->rlen, fds, n);
         return;
     }
     switch (err.code) {
     case VFU_E_EOF:
-        if (err.got) client_violation(c, VFU_V_FRAMING, s, 0, &err);  /* cut mid-message */
+        if (err.got) vfu_cl_violation(c, VFU_V_FRAMING, s, 0, &err);  /* cut mid-message */
         sock_gone(c, s, true);
         break;
     case VFU_E_IO:
@@ -99,11 +99,11 @@ static void recv_one(struct vfu_client *c, enum vfu_sock s)
         break;
     case VFU_E_FD_TRUNC:
         /* the bytes were read whole: the stream is still in step */
-        client_violation(c, VFU_V_FRAMING, s, 0, &err);
+        vfu_cl_violation(c, VFU_V_FRAMING, s, 0, &err);
         break;
     default:
         /* a stalled or oversized message: nothing after it can be trusted */
-        client_violation(c, VFU_V_FRAMING, s, 0, &err);
+        vfu_cl_violation(c, VFU_V_FRAMING, s, 0, &err);
         sock_gone(c, s, false);
         break;
     }
@@ -114,7 +114,7 @@ static bool main_gone(const struct vfu_client *c)
     return !c->inproc && !c->open[VFU_SOCK_MAIN];
 }
 
-int client_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_ready)
+int vfu_cl_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_ready)
 {
     struct pollfd pfd[4];
     int who[4];
@@ -135,7 +135,7 @@ int client_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_
     if (main_gone(c) && extra_fd < 0) return -1;
     if (n == 0) return 0;   /* in-process: nothing can arrive by waiting */
     /* a stop (lib/stopsig.h) wakes the wait; the caller's deadline is then
-     * over (client_remaining) */
+     * over (vfu_cl_remaining) */
     if (vfu_stopsig_fd() >= 0 && timeout_ms != 0) {
         if (vfu_stopsig_pending()) timeout_ms = 0;
         pfd[n].fd = vfu_stopsig_fd();
@@ -170,10 +170,10 @@ int client_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_
 
 int vfu_client_pump(struct vfu_client *c, int timeout_ms)
 {
-    int64_t deadline = timeout_ms < 0 ? -1 : client_now_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? -1 : vfu_cl_now_ms() + timeout_ms;
     int any = 0;
     for (unsigned i = 0; i < PUMP_BATCH; i++) {
-        int r = client_pump(c, any ? 0 : client_remaining(deadline), -1, NULL);
+        int r = vfu_cl_pump(c, any ? 0 : vfu_cl_remaining(deadline), -1, NULL);
         if (r < 0) return -1;
         if (r == 0) return any;
         any = 1;

@@ -93,7 +93,7 @@ static void check_twin(struct vfu_client *c, struct vfu_reply *r, bool asked,
                       rc->present[VFU_CAP_TWIN_SOCKET_FD_INDEX] ? idx : UINT64_MAX, r->nfds);
         e.cap = VFU_CAP_TWIN_SOCKET_FD_INDEX;
         e.is_reply = 1;
-        client_violation(c, VFU_V_TWIN, VFU_SOCK_MAIN, r->msg.hdr.msg_id, &e);
+        vfu_cl_violation(c, VFU_V_TWIN, VFU_SOCK_MAIN, r->msg.hdr.msg_id, &e);
         fatal(res, &e);
         return;
     }
@@ -102,7 +102,7 @@ static void check_twin(struct vfu_client *c, struct vfu_reply *r, bool asked,
     if (!asked || res->err.code != VFU_OK) return;
     int fd = vfu_reply_take_fd(r, (unsigned)idx);
     struct vfu_error e;
-    if (!client_adopt_twin(c, fd, &e)) fatal(res, &e);
+    if (!vfu_cl_adopt_twin(c, fd, &e)) fatal(res, &e);
     else res->twin = true;
 }
 
@@ -147,7 +147,7 @@ bool vfu_client_negotiate(struct vfu_client *c, const struct vfu_version_proposa
     struct vfu_error err;
     if (!vfu_version_check_reply(p->major, p->minor, res->major, res->minor, &err)) {
         err.is_reply = 1;
-        client_violation(c, VFU_V_VERSION, VFU_SOCK_MAIN, r.msg.hdr.msg_id, &err);
+        vfu_cl_violation(c, VFU_V_VERSION, VFU_SOCK_MAIN, r.msg.hdr.msg_id, &err);
         if (res->major != p->major) fatal(res, &err);
     }
 
@@ -158,7 +158,7 @@ bool vfu_client_negotiate(struct vfu_client *c, const struct vfu_version_proposa
     if (data && dlen > 1 && !vfu_caps_parse(&res->caps, (const char *)data, dlen - 1, true, &err)) {
         err.cmd = VFU_CMD_VERSION;
         err.is_reply = 1;
-        client_violation(c, VFU_V_CAPS, VFU_SOCK_MAIN, r.msg.hdr.msg_id, &err);
+        vfu_cl_violation(c, VFU_V_CAPS, VFU_SOCK_MAIN, r.msg.hdr.msg_id, &err);
         fatal(res, &err);   /* its limits are unknown */
         vfu_caps_init(&res->caps);
         caps_ok = false;
@@ -166,7 +166,7 @@ bool vfu_client_negotiate(struct vfu_client *c, const struct vfu_version_proposa
     if (caps_ok && prop_known && !vfu_caps_check_subset(&prop, &res->caps, &err)) {
         err.cmd = VFU_CMD_VERSION;
         err.is_reply = 1;
-        client_violation(c, VFU_V_CAPS, VFU_SOCK_MAIN, r.msg.hdr.msg_id, &err);
+        vfu_cl_violation(c, VFU_V_CAPS, VFU_SOCK_MAIN, r.msg.hdr.msg_id, &err);
     }
     if (caps_ok) {
         bool asked = prop_known && vfu_caps_get(&prop, VFU_CAP_TWIN_SOCKET_SUPPORTED);

@@ -24,7 +24,7 @@ const char *vfu_viol_kind_name(enum vfu_viol_kind k)
     return (unsigned)k < VFU_V__COUNT ? kind_names[k] : "?";
 }
 
-void client_violation(struct vfu_client *c, enum vfu_viol_kind kind, enum vfu_sock sock,
+void vfu_cl_violation(struct vfu_client *c, enum vfu_viol_kind kind, enum vfu_sock sock,
                       uint16_t msg_id, const struct vfu_error *err)
 {
     c->viol_total++;
@@ -37,14 +37,14 @@ void client_violation(struct vfu_client *c, enum vfu_viol_kind kind, enum vfu_so
     v->err = *err;
 }
 
-void client_violation_set(struct vfu_client *c, enum vfu_viol_kind kind, enum vfu_sock sock,
+void vfu_cl_violation_set(struct vfu_client *c, enum vfu_viol_kind kind, enum vfu_sock sock,
                           uint16_t msg_id, enum vfu_errc code, int cmd, int field,
                           bool is_reply, uint64_t got, uint64_t want)
 {
     struct vfu_error e;
     vfu_error_set(&e, code, cmd, field, got, want);
     e.is_reply = is_reply;
-    client_violation(c, kind, sock, msg_id, &e);
+    vfu_cl_violation(c, kind, sock, msg_id, &e);
 }
 
 size_t vfu_violation_str(const struct vfu_violation *v, char *buf, size_t n)

@@ -18,7 +18,7 @@ static uint64_t splitmix(uint64_t *x)
 
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
-uint64_t mut_rand(struct vfu_mut *m)
+uint64_t vfu_mut_rand(struct vfu_mut *m)
 {
     uint64_t *s = m->rng;
     uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
@@ -37,7 +37,7 @@ uint64_t vfu_mut_below(struct vfu_mut *m, uint64_t n)
     if (n <= 1) return 0;
     /* rejection keeps small ranges unbiased */
     uint64_t lim = UINT64_MAX - UINT64_MAX % n, r;
-    do r = mut_rand(m); while (r >= lim);
+    do r = vfu_mut_rand(m); while (r >= lim);
     return r % n;
 }
 
@@ -92,7 +92,7 @@ const char *vfu_mut_op_name(unsigned op)
     return op < VFU_MUT_OP__COUNT ? names[op] : "?";
 }
 
-void mut_touch(struct vfu_mut *m, int fid)
+void vfu_mut_touch(struct vfu_mut *m, int fid)
 {
     if (m->ntouched < sizeof m->touched / sizeof m->touched[0]) m->touched[m->ntouched++] = (int16_t)fid;
 }

@@ -3,7 +3,7 @@
  * fixed part), so that most mutants get past framing and size checks to the
  * code behind them.  About one in eight is left off on purpose, by one or by
  * a boundary, because those checks are code under test too.  A field the
- * operator set on purpose (mut_touch) is left as it was. */
+ * operator set on purpose (vfu_mut_touch) is left as it was. */
 #include "mutate_int.h"
 
 #include <string.h>
@@ -25,7 +25,7 @@ static uint64_t off_by(struct vfu_mut *m, uint64_t v, unsigned width)
     case 0: return v + 1;
     case 1: return v - 1;
     case 2: return 0;
-    case 3: return mut_width_max(width);
+    case 3: return vfu_mut_width_max(width);
     default: return v + 1 + vfu_mut_below(m, 64);
     }
 }
@@ -35,13 +35,13 @@ static void set(uint8_t *msg, size_t at, int fid, uint64_t v)
     vfu_write_uint(msg + at, F(fid)->width, v);
 }
 
-static const struct mut_field *find(const struct mut_view *v, int fid)
+static const struct mut_field *find(const struct vfu_mut_view *v, int fid)
 {
     for (unsigned i = 0; i < v->nf; i++) if (v->f[i].fid == fid) return &v->f[i];
     return NULL;
 }
 
-size_t mut_fixup(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap)
+size_t vfu_mut_fixup(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap)
 {
     if (len < VFU_HDR_SIZE) return len;
     int hsz = -1;   /* msg_size, found by its role */
@@ -62,8 +62,8 @@ size_t mut_fixup(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap)
     }
     if (hsz < 0) return len;
     if (!touched(m, hsz)) set(msg, F(hsz)->offset, hsz, len);
-    struct mut_view v;
-    mut_view(m, msg, len, &v);
+    struct vfu_mut_view v;
+    vfu_mut_view(m, msg, len, &v);
 
     /* the last tail runs to the end: its count is what is there */
     const struct mut_tail *last = NULL;

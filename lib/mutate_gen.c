@@ -24,7 +24,7 @@ static uint64_t field_in(const struct vfu_enc *e, size_t base, int fid)
 
 static void fill_random(struct vfu_mut *m, uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)mut_rand(m);
+    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)vfu_mut_rand(m);
 }
 
 /* the VERSION JSON: capabilities named in the tables, at their defaults or
@@ -52,7 +52,7 @@ static void gen_json(struct vfu_mut *m, struct vfu_enc *e, int fid)
                                   mut_chance(m, 2) ? "true" : "false");
         else
             n += (size_t)snprintf(js + n, sizeof js - n, "%s\"%s\":%llu", first ? "" : ",", c->name,
-                                  (unsigned long long)(mut_chance(m, 2) ? c->dflt : mut_cap_value(m, (int)i)));
+                                  (unsigned long long)(mut_chance(m, 2) ? c->dflt : vfu_mut_cap_value(m, (int)i)));
         first = false;
     }
     if (open_parent >= 0 && n < sizeof js - 4) n += (size_t)snprintf(js + n, sizeof js - n, "}");
@@ -153,7 +153,7 @@ static void gen_fields(struct vfu_mut *m, struct vfu_enc *e, int sid, size_t bas
             if (position != (pass == 1)) continue;
             /* a capability offset is the encoder's too */
             if (f->space == VFU_SP_PAYLOAD) continue;
-            uint64_t v = mut_valid_value(m, fid, e->buf, e->len, base);
+            uint64_t v = vfu_mut_valid_value(m, fid, e->buf, e->len, base);
             if (f->count_of >= 0 && F(f->count_of)->kind == VFU_K_ARRAY) v = vfu_mut_below(m, 3);
             if (f->count_of >= 0 && F(f->count_of)->kind == VFU_K_BITMAP) v = 4096ULL * 64 * (1 + vfu_mut_below(m, 2));
             vfu_write_uint(e->buf + base + f->offset, f->width, v);

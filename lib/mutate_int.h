@@ -31,7 +31,7 @@ struct mut_tail {
 };
 
 /* the fields and tails of one message, from the codec's parts */
-struct mut_view {
+struct vfu_mut_view {
     uint16_t cmd;
     bool is_reply;
     bool decoded;       /* vfu_decode accepted it */
@@ -63,7 +63,7 @@ struct vfu_mut {
     unsigned cur_nfds;                 /* fds of the record being mutated */
     /* working memory, kept between calls */
     struct vfu_msg msg;
-    struct mut_view view;
+    struct vfu_mut_view view;
     struct vfu_fs fs, fs2;
     uint8_t *in, *arena;               /* copy of the input; new messages */
     size_t in_cap, arena_cap, arena_len;
@@ -73,35 +73,35 @@ struct vfu_mut {
 };
 
 /* random numbers (mutate.c) */
-uint64_t mut_rand(struct vfu_mut *m);
+uint64_t vfu_mut_rand(struct vfu_mut *m);
 static inline bool mut_chance(struct vfu_mut *m, unsigned one_in) { return vfu_mut_below(m, one_in) == 0; }
 
 /* the message's fields and tails (mutate_view.c) */
-void mut_view(struct vfu_mut *m, const uint8_t *msg, size_t len, struct mut_view *v);
+void vfu_mut_view(struct vfu_mut *m, const uint8_t *msg, size_t len, struct vfu_mut_view *v);
 /* the field instances of struct sid at message offset base, as far as len */
-void mut_view_struct(struct mut_view *v, int sid, size_t base, size_t len);
-int mut_view_pick(struct vfu_mut *m, const struct mut_view *v, bool (*want)(int fid));
+void vfu_mut_view_struct(struct vfu_mut_view *v, int sid, size_t base, size_t len);
+int vfu_mut_view_pick(struct vfu_mut *m, const struct vfu_mut_view *v, bool (*want)(int fid));
 
 /* values (mutate_values.c) */
-uint64_t mut_width_max(unsigned width);
+uint64_t vfu_mut_width_max(unsigned width);
 /* a size for the place field fid (of the struct at base) addresses, if known */
-bool mut_space_size(struct vfu_mut *m, const uint8_t *msg, size_t len, size_t base, int fid,
+bool vfu_mut_space_size(struct vfu_mut *m, const uint8_t *msg, size_t len, size_t base, int fid,
                     uint64_t *start, uint64_t *size);
-uint64_t mut_cap_value(const struct vfu_mut *m, int cap);
+uint64_t vfu_mut_cap_value(const struct vfu_mut *m, int cap);
 /* a well-formed value for generation */
-uint64_t mut_valid_value(struct vfu_mut *m, int fid, const uint8_t *msg, size_t len, size_t base);
+uint64_t vfu_mut_valid_value(struct vfu_mut *m, int fid, const uint8_t *msg, size_t len, size_t base);
 /* a flags value that keeps every bit rule */
-uint64_t mut_valid_bits(struct vfu_mut *m, int bits_id);
+uint64_t vfu_mut_valid_bits(struct vfu_mut *m, int bits_id);
 
 /* fix-ups of msg_size, argsz, counts (mutate_fix.c); returns the length */
-size_t mut_fixup(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap);
-void mut_touch(struct vfu_mut *m, int fid);
+size_t vfu_mut_fixup(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap);
+void vfu_mut_touch(struct vfu_mut *m, int fid);
 
 /* learning from a session (mutate_space.c) */
-void mut_learn_reset(struct vfu_mut *m);
-void mut_learn(struct vfu_mut *m, const uint8_t *msg, size_t len);
+void vfu_mut_learn_reset(struct vfu_mut *m);
+void vfu_mut_learn(struct vfu_mut *m, const uint8_t *msg, size_t len);
 
 /* scratch for new messages during one session call (mutate_session.c) */
-uint8_t *mut_arena(struct vfu_mut *m, size_t n);
+uint8_t *vfu_mut_arena(struct vfu_mut *m, size_t n);
 
 #endif

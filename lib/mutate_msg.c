@@ -47,20 +47,20 @@ static void put(struct op_ctx *c, const struct mut_field *f, uint64_t v)
 
 static bool op_boundary(struct op_ctx *c, bool (*want)(int))
 {
-    int i = mut_view_pick(c->m, &c->m->view, want);
+    int i = vfu_mut_view_pick(c->m, &c->m->view, want);
     if (i < 0) return false;
     const struct mut_field *f = &c->m->view.f[i];
     uint64_t vals[64];
     size_t n = vfu_mut_boundaries(c->m, c->msg, c->len, f->base, f->fid, vals, 64);
     if (!n) return false;
     put(c, f, vals[vfu_mut_below(c->m, n)]);
-    mut_touch(c->m, f->fid);
+    vfu_mut_touch(c->m, f->fid);
     return true;
 }
 
 static bool op_flag(struct op_ctx *c)
 {
-    int i = mut_view_pick(c->m, &c->m->view, want_bits);
+    int i = vfu_mut_view_pick(c->m, &c->m->view, want_bits);
     if (i < 0) return false;
     const struct mut_field *f = &c->m->view.f[i];
     const struct vfu_bits_desc *b = &SPEC->bits[F(f->fid)->bits_id];
@@ -75,10 +75,10 @@ static bool op_flag(struct op_ctx *c)
 
 static bool op_reserved(struct op_ctx *c)
 {
-    int i = mut_view_pick(c->m, &c->m->view, want_bits);
+    int i = vfu_mut_view_pick(c->m, &c->m->view, want_bits);
     if (i < 0) return false;
     const struct mut_field *f = &c->m->view.f[i];
-    uint64_t rsv = mut_width_max(F(f->fid)->width) & ~SPEC->bits[F(f->fid)->bits_id].known;
+    uint64_t rsv = vfu_mut_width_max(F(f->fid)->width) & ~SPEC->bits[F(f->fid)->bits_id].known;
     if (!rsv) return false;
     uint64_t bit;
     do bit = 1ULL << vfu_mut_below(c->m, 8u * F(f->fid)->width); while (!(bit & rsv));
@@ -93,12 +93,12 @@ static uint64_t enum_pick(struct vfu_mut *m, int enum_id)
     for (unsigned i = 0; i < e->n; i++)
         if (SPEC->enum_vals[e->first + i].value > hi) hi = SPEC->enum_vals[e->first + i].value;
     if (e->n && vfu_mut_below(m, 4)) return SPEC->enum_vals[e->first + vfu_mut_below(m, e->n)].value;
-    return mut_chance(m, 2) ? hi + 1 : mut_rand(m);
+    return mut_chance(m, 2) ? hi + 1 : vfu_mut_rand(m);
 }
 
 static bool op_enum(struct op_ctx *c)
 {
-    int i = mut_view_pick(c->m, &c->m->view, want_enum);
+    int i = vfu_mut_view_pick(c->m, &c->m->view, want_enum);
     if (i < 0) return false;
     const struct mut_field *f = &c->m->view.f[i];
     const struct vfu_field_desc *fd = F(f->fid);
@@ -146,7 +146,7 @@ static const struct mut_tail *last_tail(const struct vfu_mut *m, size_t len)
 static void fill(struct vfu_mut *m, uint8_t *p, size_t n)
 {
     int how = (int)vfu_mut_below(m, 3);
-    for (size_t i = 0; i < n; i++) p[i] = how == 0 ? 0 : how == 1 ? 0xff : (uint8_t)mut_rand(m);
+    for (size_t i = 0; i < n; i++) p[i] = how == 0 ? 0 : how == 1 ? 0xff : (uint8_t)vfu_mut_rand(m);
 }
 
 static bool op_data_len(struct op_ctx *c)
@@ -168,7 +168,7 @@ static bool op_data_len(struct op_ctx *c)
     if (newlen > c->len) fill(c->m, c->msg + c->len, newlen - c->len);
     c->len = newlen;
     /* one in four keeps the old count: stated and actual length disagree */
-    if (t->len_fid >= 0 && mut_chance(c->m, 4)) mut_touch(c->m, t->len_fid);
+    if (t->len_fid >= 0 && mut_chance(c->m, 4)) vfu_mut_touch(c->m, t->len_fid);
     return true;
 }
 
@@ -203,7 +203,7 @@ static bool op_bytes(struct op_ctx *c)
     for (unsigned i = 0; i < k; i++) {
         size_t at = VFU_HDR_SIZE + vfu_mut_below(c->m, c->len - VFU_HDR_SIZE);
         if (mut_chance(c->m, 2)) c->msg[at] ^= (uint8_t)(1u << vfu_mut_below(c->m, 8));
-        else c->msg[at] = (uint8_t)mut_rand(c->m);
+        else c->msg[at] = (uint8_t)vfu_mut_rand(c->m);
     }
     return true;
 }
@@ -313,7 +313,7 @@ size_t vfu_mut_message(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap, 
         m->stats.ops[VFU_MUT_OP_BYTES]++;
         return len;
     }
-    mut_view(m, msg, len, &m->view);
+    vfu_mut_view(m, msg, len, &m->view);
     unsigned nops = 1 + (unsigned)vfu_mut_below(m, 3);
     for (unsigned k = 0; k < nops; k++) {
         for (int tries = 0; tries < 8; tries++) {
@@ -323,7 +323,7 @@ size_t vfu_mut_message(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap, 
             /* a changed command or tail moves what follows: look again */
             if (op == VFU_MUT_OP_CMD_SWAP || op == VFU_MUT_OP_DATA_LEN || op == VFU_MUT_OP_ELEM ||
                 op == VFU_MUT_OP_REGEN || op == VFU_MUT_OP_ERROR_REPLY)
-                mut_view(m, msg, c.len, &m->view);
+                vfu_mut_view(m, msg, c.len, &m->view);
             break;
         }
     }
@@ -332,5 +332,5 @@ size_t vfu_mut_message(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap, 
         m->stats.fix_off++;
         return c.len;
     }
-    return mut_fixup(m, msg, c.len, cap);
+    return vfu_mut_fixup(m, msg, c.len, cap);
 }

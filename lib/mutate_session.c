@@ -22,7 +22,7 @@ static bool reserve(uint8_t **p, size_t *cap, size_t n)
     return true;
 }
 
-uint8_t *mut_arena(struct vfu_mut *m, size_t n)
+uint8_t *vfu_mut_arena(struct vfu_mut *m, size_t n)
 {
     if (m->arena_cap - m->arena_len < n) return NULL;
     return m->arena + m->arena_len;
@@ -50,7 +50,7 @@ static bool rec_insert(struct vfu_fs *fs, unsigned i, const struct vfu_fs_record
  * or a page */
 static uint32_t memfd_size(struct vfu_mut *m, const uint8_t *msg, size_t len)
 {
-    mut_view(m, msg, len, &m->view);
+    vfu_mut_view(m, msg, len, &m->view);
     for (unsigned i = 0; i < m->view.nf; i++) {
         const struct mut_field *mf = &m->view.f[i];
         const struct vfu_field_desc *f = F(mf->fid);
@@ -71,7 +71,7 @@ static uint32_t memfd_size(struct vfu_mut *m, const uint8_t *msg, size_t len)
 static void set_fds(struct vfu_mut *m, struct vfu_fs_record *r, unsigned n)
 {
     bool file = false;
-    mut_view(m, r->msg, r->len, &m->view);
+    vfu_mut_view(m, r->msg, r->len, &m->view);
     for (unsigned i = 0; i < m->view.nf; i++) file |= F(m->view.f[i].fid)->space == VFU_SP_FD;
     if (!file) {
         /* a reply that hands out an fd hands out a file (REGION_INFO, IO_FDS) */
@@ -95,7 +95,7 @@ static bool op_insert(struct vfu_mut *m, struct vfu_fs *fs, size_t cap)
         r.kind = mut_chance(m, 2) ? VFU_FS_DISCONNECT : VFU_FS_IOEVENT;
         return rec_insert(fs, at, &r);
     }
-    uint8_t *buf = mut_arena(m, cap);
+    uint8_t *buf = vfu_mut_arena(m, cap);
     if (!buf) return false;
     unsigned cmd = 0, nfds = 0;
     bool reply = false;
@@ -114,7 +114,7 @@ static bool op_insert(struct vfu_mut *m, struct vfu_fs *fs, size_t cap)
     r.msg = buf;
     r.len = (uint32_t)len;
     set_fds(m, &r, nfds);
-    mut_learn(m, buf, len);
+    vfu_mut_learn(m, buf, len);
     return rec_insert(fs, at, &r);
 }
 
@@ -123,7 +123,7 @@ static bool op_rec_msg(struct vfu_mut *m, struct vfu_fs *fs, size_t cap)
     if (!fs->n) return false;
     struct vfu_fs_record *r = &fs->rec[vfu_mut_below(m, fs->n)];
     if (r->kind != VFU_FS_MSG && r->kind != VFU_FS_REPLY) return false;
-    uint8_t *buf = mut_arena(m, cap);
+    uint8_t *buf = vfu_mut_arena(m, cap);
     if (!buf) return false;
     size_t len = !r->msg ? 0 : r->len < cap ? r->len : cap;
     if (len) memcpy(buf, r->msg, len);
@@ -255,7 +255,7 @@ static bool prepare(struct vfu_mut *m, size_t in_size, size_t max_size)
 static size_t byte_fallback(struct vfu_mut *m, uint8_t *data, size_t size, size_t max_size)
 {
     if (!size) {
-        data[0] = (uint8_t)mut_rand(m);
+        data[0] = (uint8_t)vfu_mut_rand(m);
         return 1;
     }
     if (size > max_size) size = max_size;
@@ -270,10 +270,10 @@ size_t vfu_mut_session(struct vfu_mut *m, uint8_t *data, size_t size, size_t max
     if (!prepare(m, size, max_size)) return byte_fallback(m, data, size, max_size);
     memcpy(m->in, data, size);
     vfu_fs_parse(m->in, size, &m->fs);
-    mut_learn_reset(m);
+    vfu_mut_learn_reset(m);
     for (unsigned i = 0; i < m->fs.n; i++) {
         m->cur_nfds = m->fs.rec[i].nfds;
-        if (m->fs.rec[i].len >= VFU_HDR_SIZE) mut_learn(m, m->fs.rec[i].msg, m->fs.rec[i].len);
+        if (m->fs.rec[i].len >= VFU_HDR_SIZE) vfu_mut_learn(m, m->fs.rec[i].msg, m->fs.rec[i].len);
     }
     /* a message alone never exceeds what the whole input may take */
     size_t cap = max_size;

@@ -8,7 +8,7 @@
 
 static const struct vfu_field_desc *F(int id) { return &SPEC->fields[id]; }
 
-void mut_learn_reset(struct vfu_mut *m)
+void vfu_mut_learn_reset(struct vfu_mut *m)
 {
     m->ndma = 0;
     m->seen_region = 0;
@@ -20,9 +20,9 @@ static uint64_t at(const uint8_t *msg, size_t len, size_t base, int fid)
     return vfu_read_uint(msg + base + F(fid)->offset, F(fid)->width);
 }
 
-void mut_learn(struct vfu_mut *m, const uint8_t *msg, size_t len)
+void vfu_mut_learn(struct vfu_mut *m, const uint8_t *msg, size_t len)
 {
-    mut_view(m, msg, len, &m->view);
+    vfu_mut_view(m, msg, len, &m->view);
     if (!m->view.decoded) return;   /* a mutant's values say nothing of the device */
     for (unsigned i = 0; i < m->view.nf; i++) {
         const struct mut_field *mf = &m->view.f[i];

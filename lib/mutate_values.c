@@ -14,9 +14,9 @@ static const struct vfu_struct_desc *ST(int id) { return &SPEC->structs[id]; }
 static const uint64_t guess_sizes[] = {0x100, 0x1000, 0x2000, 0x10000, 0x100000};
 #define NGUESS (sizeof guess_sizes / sizeof guess_sizes[0])
 
-uint64_t mut_width_max(unsigned width) { return width >= 8 ? UINT64_MAX : (1ULL << (8 * width)) - 1; }
+uint64_t vfu_mut_width_max(unsigned width) { return width >= 8 ? UINT64_MAX : (1ULL << (8 * width)) - 1; }
 
-uint64_t mut_cap_value(const struct vfu_mut *m, int cap)
+uint64_t vfu_mut_cap_value(const struct vfu_mut *m, int cap)
 {
     return cap >= 0 && cap < VFU_CAP__COUNT ? m->cap_value[cap] : 0;
 }
@@ -36,7 +36,7 @@ static int partner_of(int fid)
     return -1;
 }
 
-bool mut_space_size(struct vfu_mut *m, const uint8_t *msg, size_t len, size_t base, int fid,
+bool vfu_mut_space_size(struct vfu_mut *m, const uint8_t *msg, size_t len, size_t base, int fid,
                     uint64_t *start, uint64_t *size)
 {
     const struct vfu_field_desc *f = F(fid);
@@ -83,7 +83,7 @@ static void put(struct vals *v, uint64_t x)
 /* 0, 1, the top of the width and its halves: every field gets these */
 static void common(struct vals *v, unsigned width)
 {
-    uint64_t top = mut_width_max(width);
+    uint64_t top = vfu_mut_width_max(width);
     put(v, 0); put(v, 1); put(v, top); put(v, top - 1);
     put(v, top >> 1); put(v, (top >> 1) + 1);
     if (width == 8) { put(v, 0xffffffffULL); put(v, 0x100000000ULL); put(v, 0x100000001ULL); }
@@ -114,13 +114,13 @@ size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, siz
 {
     if (fid < 0 || fid >= SPEC->nfields || F(fid)->kind != VFU_K_UINT) return 0;
     const struct vfu_field_desc *f = F(fid);
-    struct vals v = {out, 0, max, mut_width_max(f->width)};
+    struct vals v = {out, 0, max, vfu_mut_width_max(f->width)};
     uint64_t s, size;
     switch (f->role) {
     case VFU_M_OFFSET:
     case VFU_M_ADDRESS: {
         uint64_t l = at(msg, len, base, f->span_field);
-        if (mut_space_size(m, msg, len, base, fid, &s, &size)) position(&v, s, size, l);
+        if (vfu_mut_space_size(m, msg, len, base, fid, &s, &size)) position(&v, s, size, l);
         else position(&v, 0, guess_sizes[vfu_mut_below(m, NGUESS)], l);
         if (f->space == VFU_SP_DMA) position(&v, 0, 1ULL << 32, l);   /* a 4 GiB guest */
         break;
@@ -129,13 +129,13 @@ size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, siz
     case VFU_M_COUNT: {
         int pos = partner_of(fid);
         uint64_t o = at(msg, len, base, pos);
-        bool known = pos >= 0 && mut_space_size(m, msg, len, base, pos, &s, &size);
+        bool known = pos >= 0 && vfu_mut_space_size(m, msg, len, base, pos, &s, &size);
         if (!known && f->space != VFU_SP_NONE && f->space_field >= 0)
-            known = mut_space_size(m, msg, len, base, fid, &s, &size);
+            known = vfu_mut_space_size(m, msg, len, base, fid, &s, &size);
         if (known) length(&v, size, o >= s ? o - s : 0);
         else length(&v, guess_sizes[vfu_mut_below(m, NGUESS)], o);
         if (f->bound_cap >= 0) {
-            uint64_t b = mut_cap_value(m, f->bound_cap);
+            uint64_t b = vfu_mut_cap_value(m, f->bound_cap);
             put(&v, b); put(&v, b + 1); put(&v, b - 1); put(&v, b * 2);
         }
         if (f->count_of >= 0) {
@@ -173,14 +173,14 @@ size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, siz
     case VFU_M_MSGSIZE:
         put(&v, len); put(&v, len - 1); put(&v, len + 1);
         put(&v, VFU_HDR_SIZE - 1); put(&v, VFU_HDR_SIZE); put(&v, VFU_HDR_SIZE + 1);
-        put(&v, VFU_HDR_SIZE + 4096 + mut_cap_value(m, VFU_CAP_MAX_DATA_XFER_SIZE));
-        put(&v, VFU_HDR_SIZE + 4096 + mut_cap_value(m, VFU_CAP_MAX_DATA_XFER_SIZE) + 1);
+        put(&v, VFU_HDR_SIZE + 4096 + vfu_mut_cap_value(m, VFU_CAP_MAX_DATA_XFER_SIZE));
+        put(&v, VFU_HDR_SIZE + 4096 + vfu_mut_cap_value(m, VFU_CAP_MAX_DATA_XFER_SIZE) + 1);
         break;
     case VFU_M_PGSIZE: {
         static const uint64_t pg[] = {4095, 4096, 4097, 8192, 3 * 4096, 1ULL << 21, 1ULL << 30, 1ULL << 63};
         for (unsigned i = 0; i < sizeof pg / sizeof pg[0]; i++) put(&v, pg[i]);
         if (f->bound_cap >= 0) {
-            uint64_t b = mut_cap_value(m, f->bound_cap);
+            uint64_t b = vfu_mut_cap_value(m, f->bound_cap);
             put(&v, b); put(&v, b / 2); put(&v, b * 2); put(&v, b + 1);
         }
         break;
@@ -215,7 +215,7 @@ size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, siz
     return v.n;
 }
 
-uint64_t mut_valid_bits(struct vfu_mut *m, int bits_id)
+uint64_t vfu_mut_valid_bits(struct vfu_mut *m, int bits_id)
 {
     const struct vfu_bits_desc *b = &SPEC->bits[bits_id];
     uint64_t grouped = 0, v = 0;
@@ -241,11 +241,11 @@ uint64_t mut_valid_bits(struct vfu_mut *m, int bits_id)
     return v;
 }
 
-uint64_t mut_valid_value(struct vfu_mut *m, int fid, const uint8_t *msg, size_t len, size_t base)
+uint64_t vfu_mut_valid_value(struct vfu_mut *m, int fid, const uint8_t *msg, size_t len, size_t base)
 {
     const struct vfu_field_desc *f = F(fid);
     if (f->attrs & VFU_A_MBZ) return 0;
-    if (f->bits_id >= 0) return mut_valid_bits(m, f->bits_id);
+    if (f->bits_id >= 0) return vfu_mut_valid_bits(m, f->bits_id);
     if (f->enum_id >= 0) {
         const struct vfu_enum_desc *e = &SPEC->enums[f->enum_id];
         return e->n ? SPEC->enum_vals[e->first + vfu_mut_below(m, e->n)].value : 0;
@@ -264,7 +264,7 @@ uint64_t mut_valid_value(struct vfu_mut *m, int fid, const uint8_t *msg, size_t 
     case VFU_M_OFFSET:
     case VFU_M_ADDRESS: {
         uint64_t l = at(msg, len, base, f->span_field);
-        if (mut_space_size(m, msg, len, base, fid, &s, &size) && size > l)
+        if (vfu_mut_space_size(m, msg, len, base, fid, &s, &size) && size > l)
             return s + vfu_mut_below(m, size - l + 1) / 8 * 8;
         return f->space == VFU_SP_DMA ? 0x10000 * vfu_mut_below(m, 16) : 0;
     }
@@ -278,6 +278,6 @@ uint64_t mut_valid_value(struct vfu_mut *m, int fid, const uint8_t *msg, size_t 
     case VFU_M_MINOR:
         return SPEC->minor;
     default:
-        return vfu_mut_below(m, 4) ? 0 : mut_rand(m) & mut_width_max(f->width);
+        return vfu_mut_below(m, 4) ? 0 : vfu_mut_rand(m) & vfu_mut_width_max(f->width);
     }
 }

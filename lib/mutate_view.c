@@ -10,7 +10,7 @@
 static const struct vfu_field_desc *F(int id) { return &SPEC->fields[id]; }
 static const struct vfu_struct_desc *ST(int id) { return &SPEC->structs[id]; }
 
-static void add_field(struct mut_view *v, int fid, size_t base)
+static void add_field(struct vfu_mut_view *v, int fid, size_t base)
 {
     if (v->nf == MUT_MAX_FIELDS) return;
     v->f[v->nf].off = (uint32_t)(base + F(fid)->offset);
@@ -19,7 +19,7 @@ static void add_field(struct mut_view *v, int fid, size_t base)
     v->nf++;
 }
 
-void mut_view_struct(struct mut_view *v, int sid, size_t base, size_t len)
+void vfu_mut_view_struct(struct vfu_mut_view *v, int sid, size_t base, size_t len)
 {
     const struct vfu_struct_desc *s = ST(sid);
     for (unsigned i = 0; i < s->nfields; i++) {
@@ -39,7 +39,7 @@ static const struct vfu_arm_desc *pick_arm(const struct vfu_field_desc *var, uin
     return NULL;
 }
 
-static void add_tail(struct mut_view *v, int fid, int len_fid, size_t owner_base, size_t start,
+static void add_tail(struct vfu_mut_view *v, int fid, int len_fid, size_t owner_base, size_t start,
                      size_t len, unsigned stride)
 {
     if (v->nt == MUT_MAX_TAILS) return;
@@ -53,27 +53,27 @@ static void add_tail(struct mut_view *v, int fid, int len_fid, size_t owner_base
 }
 
 /* the elements of an array part: each element's fields, and its arm's */
-static void view_elems(struct mut_view *v, const struct vfu_part *p, const uint8_t *msg, size_t len)
+static void view_elems(struct vfu_mut_view *v, const struct vfu_part *p, const uint8_t *msg, size_t len)
 {
     const struct vfu_struct_desc *es = ST(p->sid);
     for (uint32_t i = 0; i < p->count && i < MUT_MAX_ELEMS; i++) {
         size_t base = VFU_HDR_SIZE + p->off + (size_t)i * p->stride;
-        mut_view_struct(v, p->sid, base, len);
+        vfu_mut_view_struct(v, p->sid, base, len);
         if (es->tail < 0 || F(es->tail)->kind != VFU_K_VARIANT) continue;
         const struct vfu_field_desc *var = F(es->tail);
         const struct vfu_arm_desc *arm = pick_arm(var, vfu_read_uint(msg + base + F(var->on_field)->offset,
                                                                     F(var->on_field)->width));
-        if (arm && arm->kind == VFU_ARM_STRUCT) mut_view_struct(v, arm->sid, base + es->size, len);
+        if (arm && arm->kind == VFU_ARM_STRUCT) vfu_mut_view_struct(v, arm->sid, base + es->size, len);
     }
 }
 
-static void view_parts(struct mut_view *v, const struct vfu_msg *dm, const uint8_t *msg, size_t len)
+static void view_parts(struct vfu_mut_view *v, const struct vfu_msg *dm, const uint8_t *msg, size_t len)
 {
     for (unsigned k = 0; k < dm->nparts; k++) {
         const struct vfu_part *p = &dm->parts[k];
         size_t at = VFU_HDR_SIZE + p->off;
         if (p->kind == VFU_P_STRUCT) {
-            mut_view_struct(v, p->sid, at, len);
+            vfu_mut_view_struct(v, p->sid, at, len);
             continue;
         }
         if (p->field < 0 || p->parent < 0) continue;
@@ -104,10 +104,10 @@ static void view_parts(struct mut_view *v, const struct vfu_msg *dm, const uint8
 
 /* struct sid at base and its tail, without the codec's checks: for a
  * message it refuses, the layout its command and selectors say */
-static void view_loose(struct mut_view *v, const uint8_t *msg, size_t len, int sid, size_t base, int depth)
+static void view_loose(struct vfu_mut_view *v, const uint8_t *msg, size_t len, int sid, size_t base, int depth)
 {
     const struct vfu_struct_desc *s = ST(sid);
-    mut_view_struct(v, sid, base, len);
+    vfu_mut_view_struct(v, sid, base, len);
     if (s->tail < 0 || base + s->size > len || depth > 2) return;
     const struct vfu_field_desc *tf = F(s->tail);
     size_t start = base + s->size;
@@ -126,7 +126,7 @@ static void view_loose(struct mut_view *v, const uint8_t *msg, size_t len, int s
         unsigned stride = ST(tf->elem_sid)->stride;
         size_t n = (len - start) / stride;
         add_tail(v, s->tail, tf->len_field, base, start, n * stride, stride);
-        for (size_t i = 0; i < n && i < MUT_MAX_ELEMS; i++) mut_view_struct(v, tf->elem_sid, start + i * stride, len);
+        for (size_t i = 0; i < n && i < MUT_MAX_ELEMS; i++) vfu_mut_view_struct(v, tf->elem_sid, start + i * stride, len);
         break;
     }
     default:
@@ -134,13 +134,13 @@ static void view_loose(struct mut_view *v, const uint8_t *msg, size_t len, int s
     }
 }
 
-void mut_view(struct vfu_mut *m, const uint8_t *msg, size_t len, struct mut_view *v)
+void vfu_mut_view(struct vfu_mut *m, const uint8_t *msg, size_t len, struct vfu_mut_view *v)
 {
-    memset(v, 0, offsetof(struct mut_view, f));
+    memset(v, 0, offsetof(struct vfu_mut_view, f));
     v->nf = v->nt = 0;
     v->body_sid = -1;
     if (len < VFU_HDR_SIZE) return;
-    mut_view_struct(v, SPEC->header_sid, 0, len);
+    vfu_mut_view_struct(v, SPEC->header_sid, 0, len);
     struct vfu_hdr h;
     struct vfu_error err;
     vfu_hdr_decode(msg, len, &h, &err);
@@ -165,7 +165,7 @@ void mut_view(struct vfu_mut *m, const uint8_t *msg, size_t len, struct mut_view
         view_loose(v, msg, len, v->body_sid, VFU_HDR_SIZE, 0);
 }
 
-int mut_view_pick(struct vfu_mut *m, const struct mut_view *v, bool (*want)(int fid))
+int vfu_mut_view_pick(struct vfu_mut *m, const struct vfu_mut_view *v, bool (*want)(int fid))
 {
     unsigned n = 0;
     for (unsigned i = 0; i < v->nf; i++) n += want(v->f[i].fid);

@@ -1,5 +1,6 @@
 #!/bin/sh
-# make install into a staging DESTDIR: the files land where they should, a
+# make install into a staging DESTDIR: the files land where they should,
+# the libraries export only prefixed symbols, a
 # program of one's own builds against the installed headers and libraries
 # through pkg-config and decodes a message, man finds the pages, the
 # installed vfu-conform finds its scenarios and passes the installed
@@ -26,6 +27,16 @@ for f in bin/vfu-conform bin/vfu-refserver bin/vfu-fuzz bin/vfu-spec bin/vfu-cli
 done
 # the pkg-config file names the prefix, not the staging directory
 grep -q "^prefix=$prefix\$" "$p/lib/pkgconfig/vfu-conform.pc" || fail "vfu-conform.pc: wrong prefix"
+
+# every global symbol the installed libraries define carries their prefix
+for a in "$p/lib/libvfu.a" "$p/lib/libvfuclient.a"; do
+    bad=$(nm -g --defined-only "$a" 2>/dev/null | awk 'NF == 3 {print $3}' | grep -v -E '^(vfu_|VFU_)' | head -5)
+    [ -z "$bad" ] || fail "${a##*/} exports unprefixed symbols: $bad"
+done
+# the reference server does not need the trace library
+if command -v ldd >/dev/null 2>&1; then
+    ! ldd "$p/bin/vfu-refserver" | grep -q cbor || fail "vfu-refserver links libcbor"
+fi
 
 # a program of one's own, against the installed headers and libraries only
 cat >"$tmp/mine.c" <<'C'
