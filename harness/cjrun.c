@@ -58,6 +58,7 @@ struct cjsess {
     unsigned errors_sent;
     int slow_left_ms;
     atomic_llong last_ms;
+    atomic_uint waiting;        /* our DMA requests unanswered (the judge's count) */
     bool disconnected;          /* the personality's disconnection happened */
     struct vfu_tracer *tracer;  /* --trace-dir: the session's messages, or NULL */
     uint8_t ebuf[VFU_HDR_SIZE];
@@ -109,6 +110,7 @@ static bool tap_send(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, str
     if (!reply) s->dma_reqs++;
     if (s->tracer) vfu_tracer_record(s->tracer, VFU_TRACE_MAIN, VFU_TRACE_RX, e->buf, e->len, e->fds, e->nfds, NULL);
     cj_server_msg(&s->judge, e->buf, e->len);
+    atomic_store(&s->waiting, s->judge.srv_waiting);
     atomic_store(&s->last_ms, now_ms());
     return vfu_send_enc(c, e, err);
 }
@@ -121,6 +123,7 @@ static void tap_recv(void *ctx, const uint8_t *buf, size_t len, const int *fds, 
     if (s->tracer) vfu_tracer_record(s->tracer, VFU_TRACE_MAIN, VFU_TRACE_TX, buf, len, fds, nfds, NULL);
     atomic_store(&s->last_ms, now_ms());
     cj_client_msg(&s->judge, buf, len, nfds);
+    atomic_store(&s->waiting, s->judge.srv_waiting);
     struct vfu_hdr h;
     if (vfu_hdr_decode(buf, len, &h, NULL) && (h.flags & VFU_HDR_FLAGS_TYPE_MASK) == VFU_MSG_TYPE_COMMAND) {
         s->requests++;
@@ -188,7 +191,7 @@ static void session(struct cjr *R, const struct cj_persona *p, struct cjsess *s,
         out->connected = true;
         out->conns++;
         snprintf(s->label, sizeof s->label, "personality %s, connection %u", p->name, out->conns);
-        cj_conn_init(&s->judge, &R->tally, s->label);
+        cj_conn_init(&s->judge, &R->tally, s->label, R->timeout_ms);
         atomic_store(&s->last_ms, now_ms());
         struct srv_host host;
         if (!srv_host_start(&host, cfd, &opt, R->timeout_ms, &tap)) break;
@@ -196,7 +199,10 @@ static void session(struct cjr *R, const struct cj_persona *p, struct cjsess *s,
         while (!srv_host_done(&host)) {
             vfu_proc_wait(&proc, 5);
             long long t = now_ms();
-            bool quiet = t - atomic_load(&s->last_ms) >= R->idle_ms;
+            /* while the server waits for the client's answer, the client
+             * has the timeout, not the idle time */
+            int idle = atomic_load(&s->waiting) ? R->timeout_ms + R->idle_ms : R->idle_ms;
+            bool quiet = t - atomic_load(&s->last_ms) >= idle;
             if (!shut && (quiet || t - begun >= session_ms || vfu_stopsig_pending())) {
                 srv_host_shut(&host);
                 shut = true;

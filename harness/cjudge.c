@@ -9,14 +9,23 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const int no_fds[VFU_MAX_FDS] = {[0 ... VFU_MAX_FDS - 1] = -1};
 
-void cj_conn_init(struct cj_conn *j, struct cj_tally *t, const char *label)
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cj_conn_init(struct cj_conn *j, struct cj_tally *t, const char *label, int timeout_ms)
 {
     memset(j, 0, sizeof *j);
     j->t = t;
     j->label = label;
+    j->timeout_ms = timeout_ms;
     /* until the server's VERSION reply: the spec's defaults */
     vfu_limits_default(&j->srv_rx);
     j->srv_rx.max_fds = VFU_MAX_FDS;   /* counted by the judge itself (CJ_FDS_MAX) */
@@ -320,6 +329,10 @@ static void on_client_reply(struct cj_conn *j, const uint8_t *buf, size_t len, u
           vfu_cmd_name(h->cmd), h->msg_id);
     if (!rq) return;
     rq->used = false;
+    if (j->srv_waiting) j->srv_waiting--;
+    long long took = mono_ms() - rq->sent_ms;
+    check(j, CJ_REPLY_TIMELY, took > j->timeout_ms, "our %s (msg_id %u) was answered after %lld ms (timeout %d ms)",
+          vfu_cmd_name(rq->cmd), h->msg_id, took, j->timeout_ms);
     check(j, CJ_REPLY_CMD, rq->cmd != h->cmd, "the reply to our %s (msg_id %u) has command %s",
           vfu_cmd_name(rq->cmd), h->msg_id, vfu_cmd_name(h->cmd));
     if (rq->cmd != h->cmd) return;
@@ -465,7 +478,8 @@ void cj_server_msg(struct cj_conn *j, const uint8_t *buf, size_t len)
         bool w = m.hdr.cmd == VFU_CMD_DMA_WRITE;
         *r = (struct cj_srv_req){true, m.hdr.msg_id, m.hdr.cmd,
                                  vfu_get(&m, w ? VFU_F_DMA_ACCESS_DATA_ADDRESS : VFU_F_DMA_ACCESS_ADDRESS),
-                                 vfu_get(&m, w ? VFU_F_DMA_ACCESS_DATA_COUNT : VFU_F_DMA_ACCESS_COUNT)};
+                                 vfu_get(&m, w ? VFU_F_DMA_ACCESS_DATA_COUNT : VFU_F_DMA_ACCESS_COUNT), mono_ms()};
+        j->srv_waiting++;
         return;
     }
 }
@@ -479,4 +493,5 @@ void cj_conn_end(struct cj_conn *j)
                   (unsigned long long)j->sreq[i].addr, j->sreq[i].msg_id);
         j->sreq[i].used = false;
     }
+    j->srv_waiting = 0;
 }

@@ -50,6 +50,7 @@ enum cj_check {
     CJ_REPLY_CMD,
     CJ_REPLY_LAYOUT,
     CJ_REPLY_ECHO,
+    CJ_REPLY_TIMELY,
     CJ__COUNT
 };
 
@@ -88,10 +89,13 @@ struct cj_srv_req {
     bool used;
     uint16_t msg_id, cmd;
     uint64_t addr, count;
+    long long sent_ms;
 };
 
 struct cj_conn {
     struct cj_tally *t;
+    int timeout_ms;           /* a reply to our request later than this is late */
+    unsigned srv_waiting;     /* our requests not answered yet */
     const char *label;        /* "personality default, connection 1" */
     unsigned nmsg;            /* messages from the client so far */
     bool version_sent, version_ok;
@@ -110,7 +114,7 @@ struct cj_conn {
     struct cj_srv_req sreq[CJ_MAX_SRV_REQS];
 };
 
-void cj_conn_init(struct cj_conn *j, struct cj_tally *t, const char *label);
+void cj_conn_init(struct cj_conn *j, struct cj_tally *t, const char *label, int timeout_ms);
 /* a message the client sent, with the number of fds it carried */
 void cj_client_msg(struct cj_conn *j, const uint8_t *buf, size_t len, unsigned nfds);
 /* a message the server sent (a reply, or a DMA_READ / DMA_WRITE) */

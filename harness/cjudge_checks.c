@@ -96,4 +96,8 @@ const struct cj_check_desc cj_checks[CJ__COUNT] = {
     [CJ_REPLY_ECHO] = {"client.reply.echo", "VFIO_USER_DMA_READ", "a reply's address and count are the request's",
                        "a DMA_READ / DMA_WRITE reply names the address accessed and the count transferred: "
                        "we ask that they be the request's (a short transfer is not described)", SHOULD},
+    [CJ_REPLY_TIMELY] = {"client.reply.timely", "Command Concurrency", "our DMA requests answered while the client waits for its own reply",
+                         "server messages may come between a client's request and its reply; a client that "
+                         "answers them only after its own reply came leaves a server that needs the data to "
+                         "answer waiting (answered later than the timeout: beyond the spec's letter)", SHOULD},
 };

@@ -55,9 +55,13 @@ set-irqs-range client.SET_IRQS.range
 dma-reply-msg-id client.reply.msg_id
 dma-reply-count client.reply.echo
 TABLE
+# answered half a second late: judged with a timeout shorter than that
+run "fault dma-reply-late" 1 --client "$CLIENT --fault dma-reply-late" --format tap --timeout 200 \
+    --client-idle 300 --only "client.[!p]*" --only client.personality.dma-messages
+grep -q "^not ok [0-9]* - client.reply.timely\$" "$tmp/out" || fail "client.reply.timely did not fail"
 # every fault the client has is in the table
 for f in $("$CLIENT" --fault list); do
-    grep -q "^$f " "$0" || { name="fault table"; fail "$f is not checked"; }
+    grep -q -e "^$f " -e "fault $f\"" "$0" || { name="fault table"; fail "$f is not checked"; }
 done
 
 # a padded request is reported and the session goes on to the end

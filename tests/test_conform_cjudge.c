@@ -23,7 +23,7 @@ static int setup(void **state)
 {
     static struct fix f;
     memset(&f, 0, sizeof f);
-    cj_conn_init(&f.j, &f.t, "test");
+    cj_conn_init(&f.j, &f.t, "test", 3000);
     *state = &f;
     return 0;
 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
 
@@ -50,14 +51,15 @@ enum fault {
     F_UNMAP_MISMATCH,    /* DMA_UNMAP of half the window */
     F_IRQ_RANGE,         /* SET_IRQS past the index's count */
     F_DMA_REPLY_ID,      /* our DMA_READ / DMA_WRITE replies carry another msg_id */
-    F_DMA_REPLY_COUNT,   /* ... and a count one short */
+    F_DMA_REPLY_COUNT,   /* ... with address and count 0 */
+    F_DMA_REPLY_LATE,    /* ... only after half a second */
     F__COUNT
 };
 static const char *const fault_names[F__COUNT] = {
     "no-version", "version-twice", "bad-version-json", "device-info-nonzero", "region-info-flags",
     "padded-request", "read-past-end", "xfer-over-limit", "dma-map-argsz", "dma-map-two-fds",
     "dma-map-overlap", "dma-map-unaligned", "dma-unmap-mismatch", "set-irqs-range",
-    "dma-reply-msg-id", "dma-reply-count",
+    "dma-reply-msg-id", "dma-reply-count", "dma-reply-late",
 };
 static bool faults[F__COUNT];
 
@@ -119,6 +121,12 @@ static size_t bad_answer(void *ctx, enum vfu_sock sock, const struct vfu_hdr *re
 {
     (void)ctx, (void)sock, (void)fds;
     *nfds = 0;
+    if (faults[F_DMA_REPLY_LATE]) {
+        /* a client that serves the server only when it is itself free */
+        struct timespec ts = {0, 500 * 1000000L};
+        nanosleep(&ts, NULL);
+        return 0;
+    }
     struct vfu_enc e;
     struct vfu_error err;
     uint16_t id = faults[F_DMA_REPLY_ID] ? (uint16_t)(req->msg_id + 1) : req->msg_id;
@@ -194,7 +202,7 @@ static int run(const char *path)
     struct vfu_error err;
     struct vfu_client_opts co;
     vfu_client_opts_default(&co);
-    if (faults[F_DMA_REPLY_ID] || faults[F_DMA_REPLY_COUNT]) co.answer.fn = bad_answer;
+    if (faults[F_DMA_REPLY_ID] || faults[F_DMA_REPLY_COUNT] || faults[F_DMA_REPLY_LATE]) co.answer.fn = bad_answer;
     struct vfu_client *c = vfu_client_connect(path, timeout_ms, &co, &err);
     if (!c) {
         char why[256];
