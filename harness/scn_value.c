@@ -188,6 +188,29 @@ static bool var_term(struct scn_vctx *c, const char *t, struct scn_value *v)
         }
         add = s[n] == '-' ? -(int64_t)k : (int64_t)k;
     }
+    /* sizes and offsets of the spec's structures: numbers from the tables,
+     * known when the file is read (a width changed in the spec changes
+     * what the scenarios send and expect) */
+    if (!strncmp(name, "sizeof.", 7) || !strncmp(name, "offsetof.", 9)) {
+        bool off = name[0] == 'o';
+        char sname[SCN_MAX_NAME];
+        snprintf(sname, sizeof sname, "%s", name + (off ? 9 : 7));
+        char *dot = off ? strchr(sname, '.') : NULL;
+        if (off && !dot) {
+            scn_msg(c->msg, c->msglen, "$%s: write $offsetof.STRUCT.FIELD", name);
+            return false;
+        }
+        if (dot) *dot = 0;
+        int sid = vfu_struct_by_name(sname);
+        int x = off ? vfu_field_offset(vfu_field_by_name(sid, dot + 1)) : vfu_struct_size(sid);
+        if (sid < 0 || x < 0) {
+            scn_msg(c->msg, c->msglen, sid < 0 ? "$%s: the spec has no structure '%s'"
+                                               : "$%s: '%s' has no fixed field of that name", name, sname);
+            return false;
+        }
+        v->num |= (uint64_t)((int64_t)x + add);
+        return true;
+    }
     if (!scn_builtin_var(name) && !(c->var_known && c->var_known(c->ctx, name))) {
         scn_msg(c->msg, c->msglen, "unknown variable $%s", name);
         return false;

@@ -73,6 +73,26 @@ int vfu_field_by_name(int sid, const char *name)
     return -1;
 }
 
+int vfu_struct_by_name(const char *name)
+{
+    for (unsigned i = 0; i < S->nstructs; i++)
+        if (!strcmp(ST((int)i)->name, name)) return (int)i;
+    return -1;
+}
+
+int vfu_struct_size(int sid)
+{
+    return sid >= 0 && sid < S->nstructs ? ST(sid)->size : -1;
+}
+
+int vfu_field_offset(int field)
+{
+    if (field < 0 || field >= S->nfields) return -1;
+    /* only a fixed field has an offset of its own */
+    const struct vfu_field_desc *f = F(field);
+    return f->width ? f->offset : -1;
+}
+
 const char *vfu_field_name(int field)
 {
     return field >= 0 && field < S->nfields ? F(field)->name : "?";

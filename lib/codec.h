@@ -166,6 +166,9 @@ const struct vfu_cmd_desc *vfu_cmd(unsigned num);             /* NULL if unknown
 const struct vfu_cmd_desc *vfu_cmd_by_name(const char *name); /* "DMA_MAP" or "VFIO_USER_DMA_MAP" */
 const char *vfu_cmd_name(unsigned num);                       /* "?" if unknown */
 int vfu_field_by_name(int sid, const char *name);             /* -1 if none */
+int vfu_struct_by_name(const char *name);                     /* "dma_map"; -1 if none */
+int vfu_struct_size(int sid);                                 /* fixed part; -1 if none */
+int vfu_field_offset(int field);                              /* fixed fields; -1 otherwise */
 const char *vfu_field_name(int field);                        /* "dma_map.address" style not kept: plain name */
 const char *vfu_enum_name(int enum_id, uint64_t v);           /* NULL if none */
 bool vfu_enum_value(int enum_id, const char *name, uint64_t *v);

@@ -6,6 +6,8 @@
 #   1. `u64 size` -> `u32 size` in struct dma_map: VFU_SIZE_DMA_MAP goes
 #      32 -> 28; the 48-byte DMA_MAP the real tables accept is refused, a
 #      44-byte one is accepted and reads back the same values.
+#      The bundled scenarios loaded against the edited tables send the
+#      new size where they say $sizeof.dma_map (28 instead of 32).
 #   2. the `when IOREGIONFD` arm removed from sub_region: a REGION_IO_FDS
 #      reply with an ioregionfd sub-region, accepted by the real tables, is
 #      refused with NO_VARIANT on its type (the one decoder error the real
@@ -40,6 +42,11 @@ variant() {
     # shellcheck disable=SC2086  # cflags is a list of flags
     $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/lib" -o "$d/probe" \
         "$root/tests/spec_width_probe.c" "$root/lib/codec.c" "$root/lib/vfu_error.c" "$root/lib/caps.c" "$d/vfu_proto.c" -ljson-c
+    # the bundled scenarios' loader against the same tables
+    # shellcheck disable=SC2086
+    $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/lib" -I"$root/harness" -I"$root/clients" -o "$d/scn" \
+        "$root/tests/spec_width_scn.c" "$root"/harness/scn_*.c "$root/lib/codec.c" "$root/lib/vfu_error.c" \
+        "$root/lib/caps.c" "$root/lib/utf8.c" "$root/clients/client_viol.c" "$d/vfu_proto.c" -ljson-c
     echo "$n"
 }
 
@@ -71,6 +78,10 @@ expect "real tables, 48 bytes" "$($real decode "$tmp/m48")" "OK argsz=0x20 $valu
 expect "edited tables, 48 bytes" "$($width decode "$tmp/m48")" "ERR PAYLOAD_LONG -"
 expect "edited tables, 44 bytes" "$($width decode "$tmp/m44")" "OK argsz=0x1c $values"
 expect "real tables, 44 bytes" "$($real decode "$tmp/m44")" "ERR PAYLOAD_SHORT size"
+
+# the scenarios follow: DMA_MAP.argsz.exact sends $sizeof.dma_map
+expect "real tables, the scenario's argsz" "$("$tmp/real/scn" "$root/harness/scenarios")" "argsz 32"
+expect "edited tables, the scenario's argsz" "$("$tmp/width/scn" "$root/harness/scenarios")" "argsz 28"
 
 $real io-fds "$tmp/iofds"
 expect "real tables, ioregionfd" "$($real decode "$tmp/iofds")" "OK argsz=0x38 flags=0 index=0 count=0x1"

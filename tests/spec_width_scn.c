@@ -1,0 +1,43 @@
+/* For tests/test_spec_width.sh: the bundled scenarios, loaded against the
+ * tables of an edited copy of the spec, and the argsz the scenario
+ * DMA_MAP.argsz.exact sends (its $sizeof.dma_map), printed as
+ * "argsz N".  Exit 1 when the scenarios do not load. */
+#include <stdio.h>
+#include <string.h>
+
+#include "codec.h"
+#include "scn.h"
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: spec_width_scn SCENARIO-DIR\n");
+        return 2;
+    }
+    struct scn_set set;
+    struct scn_errors errs = {0};
+    scn_set_init(&set);
+    bool ok = scn_load_path(&set, argv[1], &errs);
+    for (unsigned i = 0; i < errs.n; i++) fprintf(stderr, "%s\n", errs.msg[i]);
+    scn_errors_free(&errs);
+    if (!ok) return 1;
+    int argsz = vfu_field_by_name(vfu_struct_by_name("dma_map"), "argsz");
+    for (size_t i = 0; i < set.n; i++) {
+        const struct scn_scenario *sc = &set.v[i];
+        if (strcmp(sc->id, "DMA_MAP.argsz.exact")) continue;
+        for (unsigned k = 0; k < sc->nsteps; k++) {
+            if (sc->steps[k].kind != SCN_S_SEND) continue;
+            for (unsigned j = 0; j < sc->steps[k].u.send.nitems; j++) {
+                const struct scn_item *it = &sc->steps[k].u.send.items[j];
+                if (it->kind == SCN_I_SET && it->field == argsz) {
+                    printf("argsz %llu\n", (unsigned long long)it->val.num);
+                    scn_set_free(&set);
+                    return 0;
+                }
+            }
+        }
+    }
+    scn_set_free(&set);
+    fprintf(stderr, "DMA_MAP.argsz.exact sets no argsz\n");
+    return 1;
+}
