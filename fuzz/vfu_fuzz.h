@@ -298,6 +298,9 @@ struct fz_client {
     struct vfu_sockdir sd;      /* where we listen */
     int lfd;
     int timeout_ms;
+    bool stays;                 /* the plain session showed the client keeps running
+                                 * after the server goes away (a VMM does): running
+                                 * then is not a hang (set by the recorded session) */
     int idle_ms;                /* quiet this long: the session is over (set by
                                  * the recorded session; timeout_ms before) */
     bool echo_stderr;

@@ -38,6 +38,7 @@
 #define CONNECT_MS_MIN 5000     /* a client program's start, sanitized */
 #define SESSION_MS_FACTOR 20    /* a whole session: this many timeouts at most */
 #define STOP_GRACE_MS 300
+#define STAYS_WAIT_MS 200       /* a client that outlives the server: wait this long for a crash */
 #define MIN_BUDGET 200          /* runs spent minimizing one finding */
 #define RECORD_CAP (64u << 10)  /* the recorded first session */
 #define INJECT_ID_BASE 0x8000u  /* msg_ids of the commands we inject */
@@ -289,9 +290,12 @@ void fzc_exec(struct fz_client *F, struct fz_cov *cov, const uint8_t *in, size_t
     }
     srv_host_join(&host);
     /* the connection is gone: a client that is still running after the
-     * timeout hangs */
-    if (!vfu_proc_wait(&F->proc, F->timeout_ms)) {
-        hung = !fz_sig_stop();
+     * timeout hangs, unless staying is what it did with the plain server
+     * too (a VMM outlives its device); then it gets a moment to crash in */
+    int linger = F->stays && F->timeout_ms > STAYS_WAIT_MS ? STAYS_WAIT_MS : F->timeout_ms;
+    if (!vfu_proc_wait(&F->proc, linger)) {
+        if (record_it) F->stays = true;
+        hung = !fz_sig_stop() && !F->stays;
         vfu_proc_stop(&F->proc, STOP_GRACE_MS);
     }
     vfu_proc_poll(&F->proc);

@@ -228,7 +228,8 @@ int fzc_main(struct fz_opts *o)
     static struct vfu_fs plain;
     vfu_fs_parse(r->F.recorded, r->F.recorded_len, &plain);
     fprintf(stderr, "vfu-fuzz: seed %llu; client %s; in a plain session the reference server answered %u requests; "
-            "a session ends when the client is quiet for %d ms\n", (unsigned long long)seed, o->client, plain.n, r->F.idle_ms);
+            "a session ends when the client is quiet for %d ms%s\n", (unsigned long long)seed, o->client, plain.n, r->F.idle_ms,
+            r->F.stays ? "; it keeps running when the server goes away, as a VMM does: that is no hang" : "");
     /* no bundled seeds: those of the in-process client target answer its
      * own script of requests, not this client's */
     for (unsigned i = 0; i < o->nseeds; i++) fz_seed_dir(&r->q, o->seeds[i], stderr);
