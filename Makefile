@@ -11,7 +11,12 @@ BUILD := $(if $(findstring clang,$(notdir $(firstword $(CC)))),build/clang,build
 endif
 SANITIZE ?= 0
 
-CPPFLAGS += -D_GNU_SOURCE -Ilib -I$(BUILD)/gen
+# lib/ in three layers, each depending only on those before it:
+#   core       descriptors, codec, errors, capabilities, dissector (libc, json-c)
+#   transport  sockets and fd passing (core)
+#   runtime    process supervision, signals, wire traces, the mutator (both, libcbor)
+LIB_DIRS := lib/core lib/transport lib/runtime
+CPPFLAGS += -D_GNU_SOURCE $(addprefix -I,$(LIB_DIRS)) -I$(BUILD)/gen
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -MMD -MP
 ifeq ($(SANITIZE),1)
@@ -20,11 +25,16 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 GEN := $(BUILD)/gen/vfu_proto.h $(BUILD)/gen/vfu_proto.c
-LIB := $(BUILD)/libvfu.a
-LIB_SRCS := $(wildcard lib/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/vfu_proto.o
-# libraries the shared runtime needs: json-c for VERSION capabilities,
-# libcbor for wire traces
+CORE_LIB := $(BUILD)/libvfu.a
+TRANSPORT_LIB := $(BUILD)/libvfutransport.a
+RUNTIME_LIB := $(BUILD)/libvfurt.a
+CORE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/core/*.c)) $(BUILD)/obj/gen/vfu_proto.o
+TRANSPORT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/transport/*.c))
+RUNTIME_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard lib/runtime/*.c))
+# what programs link: the three, the later layers first
+LIB := $(RUNTIME_LIB) $(TRANSPORT_LIB) $(CORE_LIB)
+# json-c for VERSION capabilities (core), libcbor for wire traces (runtime)
+CORE_LDLIBS := -ljson-c
 LIB_LDLIBS := -ljson-c -lcbor
 
 PROGRAMS :=
@@ -41,9 +51,9 @@ include $(wildcard */*.mk)
 programs: $(PROGRAMS)
 
 # The generator is a build tool: it gets no sanitizers, whatever SANITIZE says.
-$(BUILD)/specgen: spec/specgen.c lib/vfu_desc.h
+$(BUILD)/specgen: spec/specgen.c lib/core/vfu_desc.h
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Ilib -o $@ spec/specgen.c
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Ilib/core -o $@ spec/specgen.c
 
 $(BUILD)/gen/vfu_proto.h: spec/vfio-user.spec $(BUILD)/specgen
 	@mkdir -p $(@D)
@@ -58,7 +68,13 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/gen/vfu_proto.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(LIB): $(LIB_OBJS)
+$(CORE_LIB): $(CORE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+$(TRANSPORT_LIB): $(TRANSPORT_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+$(RUNTIME_LIB): $(RUNTIME_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 

@@ -1,4 +1,4 @@
-/* Mutations per second of the spec-aware mutator (lib/mutate.h) against a
+/* Mutations per second of the spec-aware mutator (lib/runtime/mutate.h) against a
  * plain byte mutator measured in the same run over the same inputs and
  * max_size: the price of knowing the layout.  The reference does what
  * libFuzzer's simplest operators do (bit flips, random bytes, inserted and

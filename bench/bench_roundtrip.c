@@ -5,7 +5,7 @@
  *                    the same sizes (the encoded REGION_READ request and its
  *                    reply), one blocking sendmsg and one recvmsg per side
  *                    per round trip: what no server can beat here;
- *   vfu-refserver    the reference server, started with lib/proc.h;
+ *   vfu-refserver    the reference server, started with lib/runtime/proc.h;
  *   external         VFU_BENCH_SERVER="CMD" (optional): any other server,
  *                    {socket} in CMD standing for its socket path, e.g.
  *                    VFU_BENCH_SERVER="samples/gpio-pci-idio-16 {socket}".

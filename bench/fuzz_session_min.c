@@ -1,5 +1,5 @@
 /* A minimal session target for make bench-fuzz: the reference server, fresh
- * for every input, fed the input's records (lib/fuzz_session.h) the way a
+ * for every input, fed the input's records (lib/runtime/fuzz_session.h) the way a
  * client would send them; its replies are dropped, its DMA_READ/DMA_WRITE
  * answered from the input's reply records.  It exists so that the
  * benchmark can compare mutators on a real target before the full session

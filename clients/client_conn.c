@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "client_priv.h"
-#include "stopsig.h"
 
 void vfu_client_opts_default(struct vfu_client_opts *o)
 {
@@ -26,7 +25,7 @@ int64_t vfu_cl_now_ms(void)
 int vfu_cl_remaining(int64_t deadline)
 {
     /* a stop asked by a signal or the time limit ends every wait */
-    if (vfu_stopsig_pending()) return 0;
+    if (vfu_transport_stopped()) return 0;
     if (deadline < 0) return -1;
     int64_t left = deadline - vfu_cl_now_ms();
     return left < 0 ? 0 : left > 0x7fffffff ? 0x7fffffff : (int)left;

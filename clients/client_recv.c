@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "client_priv.h"
-#include "stopsig.h"
 
 void vfu_cl_process(struct vfu_client *c, enum vfu_sock sock, const uint8_t *buf, size_t len,
                     int *fds, unsigned nfds)
@@ -134,11 +133,11 @@ int vfu_cl_pump(struct vfu_client *c, int timeout_ms, int extra_fd, bool *extra_
     }
     if (main_gone(c) && extra_fd < 0) return -1;
     if (n == 0) return 0;   /* in-process: nothing can arrive by waiting */
-    /* a stop (lib/stopsig.h) wakes the wait; the caller's deadline is then
+    /* a stop (vfu_transport_set_stop) wakes the wait; the caller's deadline is then
      * over (vfu_cl_remaining) */
-    if (vfu_stopsig_fd() >= 0 && timeout_ms != 0) {
-        if (vfu_stopsig_pending()) timeout_ms = 0;
-        pfd[n].fd = vfu_stopsig_fd();
+    if (vfu_transport_stop_fd() >= 0 && timeout_ms != 0) {
+        if (vfu_transport_stopped()) timeout_ms = 0;
+        pfd[n].fd = vfu_transport_stop_fd();
         pfd[n].events = POLLIN;
         who[n++] = -2;
     }

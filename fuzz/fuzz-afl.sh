@@ -14,7 +14,7 @@ seeds=corpus/seeds/$t
 [ -d "build/corpus/$t" ] && seeds=build/corpus/$t
 rm -rf "$out"
 mkdir -p "$out"
-# the mutator reads and writes sessions (lib/fuzz_session.h): it serves the
+# the mutator reads and writes sessions (lib/runtime/fuzz_session.h): it serves the
 # session targets; the others take JSON, scenario text, CBOR or one message
 # and get AFL++'s own mutation (with the dictionary)
 case $t in

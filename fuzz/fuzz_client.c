@@ -1,6 +1,6 @@
 /* Target: the scripted client's handling of a hostile server's messages,
  * through the in-process feed (vfu_client_feed).  The input is a session
- * (lib/fuzz_session.h) of what the server sends:
+ * (lib/runtime/fuzz_session.h) of what the server sends:
  *   msg         fed as it is: a server-to-client command (DMA_READ,
  *               DMA_WRITE) or a reply nobody asked for; twin flag: on the
  *               twin socket

@@ -46,7 +46,7 @@ static void one_role(const uint8_t *msg, size_t len, const int *fds, unsigned nf
         vfu_msg_summary(&m, line, sizeof line);
     }
     /* the dissector holds VERSION data to the capability rules as a
-     * receiver does (lib/caps.c): the decoder's verdict gets that stage too */
+     * receiver does (lib/core/caps.c): the decoder's verdict gets that stage too */
     uint32_t jlen;
     const uint8_t *json;
     if (ok && m.hdr.cmd == VFU_CMD_VERSION && !m.is_error &&

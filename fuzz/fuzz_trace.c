@@ -1,5 +1,5 @@
-/* Target: the CBOR trace reader (lib/trace.h), and the conversion of what
- * it reads into session inputs for both sides (lib/trace_session.h).
+/* Target: the CBOR trace reader (lib/runtime/trace.h), and the conversion of what
+ * it reads into session inputs for both sides (lib/runtime/trace_session.h).
  * Oracle beyond the sanitizers: a converted session writes and parses back
  * to the same records. */
 #include <stdio.h>

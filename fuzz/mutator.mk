@@ -1,4 +1,4 @@
-# The spec-aware mutator's engine glue (lib/mutate.h is in the runtime):
+# The spec-aware mutator's engine glue (lib/runtime/mutate.h is in the runtime):
 #
 #   $(BUILD)/obj/fuzz/mutator_libfuzzer.o
 #                 LLVMFuzzerCustomMutator / LLVMFuzzerCustomCrossOver; link
@@ -15,7 +15,8 @@ MUT_AFL_SO := $(BUILD)/fuzz/libvfu-mutator-afl.so
 # what the mutator needs of the runtime, compiled position-independent with
 # only the afl_custom_* names visible, so that nothing in the library can
 # stand in for a symbol of afl-fuzz or of another library it loads
-MUT_PIC_SRCS := $(wildcard lib/mutate*.c) lib/codec.c lib/fuzz_session.c lib/vfu_error.c lib/caps.c fuzz/mutator_afl.c
+MUT_PIC_SRCS := $(wildcard lib/runtime/mutate*.c) lib/core/codec.c lib/runtime/fuzz_session.c lib/core/vfu_error.c \
+	lib/core/error_str.c lib/core/caps.c fuzz/mutator_afl.c
 MUT_PIC_OBJS := $(MUT_PIC_SRCS:%.c=$(BUILD)/obj-pic/%.o) $(BUILD)/obj-pic/gen/vfu_proto.o
 
 all: $(FUZZ_MUTATOR_OBJ) $(MUT_AFL_SO)

@@ -1,5 +1,5 @@
 /* libFuzzer's custom mutator and crossover over the spec-aware mutator
- * (lib/mutate.h), for session targets.  Linked into a target; see
+ * (lib/runtime/mutate.h), for session targets.  Linked into a target; see
  * mutator_hook.h for how the target states its role and device.  libFuzzer
  * hands a seed with every call; reseeding from it keeps a run
  * reproducible.  One call in eight goes to libFuzzer's own byte mutation,

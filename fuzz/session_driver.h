@@ -1,4 +1,4 @@
-/* The session driver: plays one session input (lib/fuzz_session.h) against
+/* The session driver: plays one session input (lib/runtime/fuzz_session.h) against
  * a vfio-user server's message handler, in process.  The reference server
  * is one handler (fuzz/session_refserver.c); a server author fuzzes their
  * own by filling in a struct fuzz_server and linking fuzz/session_driver.c

@@ -1,7 +1,7 @@
 /* vfu-fuzz internals: coverage-guided fuzzing of a vfio-user server over its
  * real socket.  One session = one connection driven by the scripted client
- * (clients/client.h) from a session input (lib/fuzz_session.h); inputs are
- * mutated by the shared mutator (lib/mutate.h).  The parts:
+ * (clients/client.h) from a session input (lib/runtime/fuzz_session.h); inputs are
+ * mutated by the shared mutator (lib/runtime/mutate.h).  The parts:
  *
  *   vfu_fuzz_target.c  the server: start, restart, calibration (does it exit
  *                      after each client by design?), fd and RSS probes,

@@ -377,7 +377,7 @@ static void judge_server(struct sess *s)
     /* a server on its way out after what we sent gets a moment to go, so
      * that its end is this session's and not the next one's */
     int wait = expect_end || s->timed_out ? END_WAIT_MS : s->eof || s->refused ? EOF_WAIT_MS : 0;
-    /* a connection closed by a server that is not exiting (lib/proc.h: the
+    /* a connection closed by a server that is not exiting (lib/runtime/proc.h: the
      * kernel marks an exit before it closes the fds) was closed on
      * purpose: no wait (libvfio-user closes on every bad message); one
      * that dies later is seen by the next session, which hands the finding

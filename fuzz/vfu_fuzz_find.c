@@ -2,9 +2,9 @@
  *
  *   OUT/queue/id:NNNNNN,...          session inputs that brought new feedback
  *   OUT/findings/KIND-SIGNATURE/     one directory per distinct signature
- *       input        the minimized session input (lib/fuzz_session.h)
+ *       input        the minimized session input (lib/runtime/fuzz_session.h)
  *       original     the input as found
- *       trace.cbor   its wire trace (lib/trace.h), for vfu-conform replay
+ *       trace.cbor   its wire trace (lib/runtime/trace.h), for vfu-conform replay
  *       found.cbor   the wire trace of the session as it happened (evidence
  *                    even when it does not come back on a fresh server)
  *       stderr.txt   the server's output during the session

@@ -1,5 +1,5 @@
 /* A clean stop on SIGINT, SIGTERM or SIGHUP, through the shared mechanism
- * (lib/stopsig.h): the first signal is recorded and the main loop looks at
+ * (lib/runtime/stopsig.h): the first signal is recorded and the main loop looks at
  * it between sessions (every wait in lib/ ends at once), then stops the
  * program under test, writes the summary and removes its temporary files;
  * a second signal kills what we started and removes those files in the

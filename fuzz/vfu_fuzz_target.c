@@ -1,4 +1,4 @@
-/* The server under test, supervised through lib/proc.h: started like
+/* The server under test, supervised through lib/runtime/proc.h: started like
  * vfu-conform starts it ({socket} or --socket-path=PATH), restarted when it
  * ends, and calibrated once: a server that ends by itself after a clean
  * session (libvfio-user's samples do) does so by design, with that status,

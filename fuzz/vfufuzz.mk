@@ -1,6 +1,6 @@
 # vfu-fuzz: the socket fuzzer (fuzz/vfu_fuzz*.c), on the scripted client,
 # the replay of libvfureport.a and the runtime; it mutates with the shared
-# spec-aware mutator of lib/mutate.h, as the in-process targets do.
+# spec-aware mutator of lib/runtime/mutate.h, as the in-process targets do.
 VFUFUZZ_BIN := $(BUILD)/vfu-fuzz
 VFUFUZZ_SRCS := $(wildcard fuzz/vfu_fuzz*.c)
 VFUFUZZ_OBJS := $(VFUFUZZ_SRCS:%.c=$(BUILD)/obj/%.o)

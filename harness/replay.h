@@ -1,4 +1,4 @@
-/* `vfu-conform replay TRACE`: a recorded session (lib/trace.h, recorded on
+/* `vfu-conform replay TRACE`: a recorded session (lib/runtime/trace.h, recorded on
  * the client side) sent again to a server, and `replay --print TRACE`.
  *
  * Replay walks the events in their recorded order:
@@ -16,7 +16,7 @@
  * Message ids are the recorded ones, and the server's own requests (DMA on
  * either channel) are answered with the recorded replies, so a server that
  * behaves the same answers byte for byte the same.  Replay stops at the
- * first divergence and shows both messages dissected (lib/dissect.h).
+ * first divergence and shows both messages dissected (lib/core/dissect.h).
  * Recorded gaps in time are not reproduced, and guest memory contents are
  * not recorded: a server whose answers depend on either may diverge.  A
  * truncated trace is replayed as far as it goes. */

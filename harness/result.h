@@ -95,7 +95,7 @@ void vfu_run_tally(struct vfu_run *run);
 const char *vfu_run_stop_name(enum vfu_run_stop s);
 
 /* The process exit status for a run (an interrupted one exits with the
- * signal's 128 + N instead, see lib/stopsig.h):
+ * signal's 128 + N instead, see lib/runtime/stopsig.h):
  *   1  the server was hopeless (VFU_RUN_HOPELESS), or a result fails the
  *      run (vfu_result_fails_run)
  *   2  it could not run: any ERROR, no scenario ran (none at all, or

@@ -36,7 +36,7 @@ struct vfu_runner_opts {
     bool echo_server_output;     /* copy the server's stderr to ours */
     bool fail_fast;              /* stop after the first result that fails the run */
     /* the whole run's bound in seconds (0: none): scenarios not reached are
-     * "not run"; with lib/stopsig.h installed, waits end at the limit too */
+     * "not run"; with lib/runtime/stopsig.h installed, waits end at the limit too */
     unsigned max_seconds;
     /* called before each scenario (r NULL) and after it */
     void (*progress)(void *ctx, size_t index, size_t total, const struct scn_scenario *sc,
@@ -49,7 +49,7 @@ struct vfu_runner_opts {
  * it, and run holds no results.  Otherwise run->results has n entries,
  * pointing into the scenarios (keep the set loaded while run is used).
  * A run cut short (run->stop: a hopeless server, the time limit, a signal
- * seen through lib/stopsig.h) still has n entries: those not reached are
+ * seen through lib/runtime/stopsig.h) still has n entries: those not reached are
  * SKIP, their reason "not run: " and the cause. */
 bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
                     const struct vfu_runner_opts *o, struct vfu_run *run, char *why,

@@ -368,7 +368,7 @@ static int replay_main(int argc, char **argv)
         return r ? 2 : 0;
     }
     /* against a server: started as a run would start it, or reached; a
-     * signal stops it cleanly (lib/stopsig.h) */
+     * signal stops it cleanly (lib/runtime/stopsig.h) */
     if (!vfu_stopsig_install(true)) {
         fprintf(stderr, "vfu-conform: cannot install signal handlers: %s\n", strerror(errno));
         return 2;

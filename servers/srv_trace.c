@@ -1,5 +1,5 @@
 /* -v: one line on stderr for every message that comes or goes, through
- * lib/dissect.h's one-line summary. */
+ * lib/core/dissect.h's one-line summary. */
 #include <stdio.h>
 
 #include "dissect.h"

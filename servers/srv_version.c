@@ -1,7 +1,7 @@
 /* VERSION: the first message of a session.  Our reply names only the
  * capabilities the client proposed (the spec's subset rule), each with our
  * value; the twin socket is set up only when the client asked for it.
- * Receive limits then follow what our reply stated (lib/negotiate.h). */
+ * Receive limits then follow what our reply stated (lib/core/negotiate.h). */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>

@@ -7,7 +7,7 @@ SPEC_WIDTH_TEST := $(BUILD)/tests/test_spec_width
 TESTS += $(SPEC_WIDTH_TEST)
 
 $(SPEC_WIDTH_TEST): tests/test_spec_width.sh tests/spec_width_probe.c tests/spec_width_scn.c $(wildcard harness/scn_*.c) $(BUILD)/specgen \
-		lib/codec.c lib/codec.h lib/caps.c lib/vfu_error.c lib/vfu_error.h lib/vfu_desc.h tests/spec_width.mk
+		$(wildcard lib/core/*.c lib/core/*.h) tests/spec_width.mk
 	@mkdir -p $(@D)
 	@{ echo '#!/bin/sh'; \
 	   echo "SPECGEN='$(abspath $(BUILD)/specgen)' CC='$(CC)' PROBE_CFLAGS='$(filter-out -MMD -MP,$(CFLAGS)) $(LDFLAGS)'"; \

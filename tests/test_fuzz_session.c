@@ -1,4 +1,4 @@
-/* The fuzz session format (lib/fuzz_session.h): what is written parses back
+/* The fuzz session format (lib/runtime/fuzz_session.h): what is written parses back
  * the same; every byte string parses (the leniency rules, one by one); each
  * fd kind opens as what it says; the header fix-ups go through the codec;
  * and the session driver (fuzz/session_driver.h) hands a handler its

@@ -1,4 +1,4 @@
-/* The spec-aware mutator (lib/mutate.h): deterministic for a seed, within
+/* The spec-aware mutator (lib/runtime/mutate.h): deterministic for a seed, within
  * max_size, every operator used, fix-ups that keep most mutants decodable
  * and leave some off on purpose, boundary values by field meaning, and
  * generated messages the codec accepts.  Rates are printed so that a run

@@ -1,4 +1,4 @@
-/* lib/sockdir.h: where the socket directory goes ($TMPDIR when usable,
+/* lib/runtime/sockdir.h: where the socket directory goes ($TMPDIR when usable,
  * else /tmp), what it is named, and that removing it twice is harmless. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Proves the spec file drives the codec: one edit to a copy of
 # spec/vfio-user.spec, regenerated with specgen and compiled with the
-# unchanged lib/codec.c, changes what the codec accepts.
+# unchanged lib/core/codec.c, changes what the codec accepts.
 #
 #   1. `u64 size` -> `u32 size` in struct dma_map: VFU_SIZE_DMA_MAP goes
 #      32 -> 28; the 48-byte DMA_MAP the real tables accept is refused, a
@@ -40,13 +40,14 @@ variant() {
     fi
     "$specgen" "$d/vfio-user.spec" "$d/vfu_proto.h" "$d/vfu_proto.c"
     # shellcheck disable=SC2086  # cflags is a list of flags
-    $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/lib" -o "$d/probe" \
-        "$root/tests/spec_width_probe.c" "$root/lib/codec.c" "$root/lib/vfu_error.c" "$root/lib/caps.c" "$d/vfu_proto.c" -ljson-c
+    $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/lib/core" -o "$d/probe" \
+        "$root/tests/spec_width_probe.c" "$root/lib/core/codec.c" "$root/lib/core/vfu_error.c" \
+        "$root/lib/core/error_str.c" "$root/lib/core/caps.c" "$d/vfu_proto.c" -ljson-c
     # the bundled scenarios' loader against the same tables
     # shellcheck disable=SC2086
-    $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/lib" -I"$root/harness" -I"$root/clients" -o "$d/scn" \
-        "$root/tests/spec_width_scn.c" "$root"/harness/scn_*.c "$root/lib/codec.c" "$root/lib/vfu_error.c" \
-        "$root/lib/caps.c" "$root/lib/utf8.c" "$root/clients/client_viol.c" "$d/vfu_proto.c" -ljson-c
+    $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/lib/core" -I"$root/lib/transport" -I"$root/lib/runtime" \
+        -I"$root/harness" -I"$root/clients" -o "$d/scn" "$root/tests/spec_width_scn.c" "$root"/harness/scn_*.c \
+        "$root"/lib/core/*.c "$root/clients/client_viol.c" "$d/vfu_proto.c" -ljson-c
     echo "$n"
 }
 

@@ -12,3 +12,10 @@ $(BUILD)/tests/run_tests_self: tests/run_tests_self.sh tests/run-tests.sh
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec sh %s %s\n' '$(abspath tests/run_tests_self.sh)' '$(abspath tests/run-tests.sh)' >$@
 	chmod +x $@
+
+# lib/'s layers kept (tests/lib_layers.sh reads the archives and headers)
+TESTS += $(BUILD)/tests/lib_layers
+$(BUILD)/tests/lib_layers: tests/lib_layers.sh $(LIB) $(BUILD)/libvfuclient.a
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh %s %s %s\n' '$(abspath tests/lib_layers.sh)' '$(abspath .)' '$(abspath $(BUILD))' >$@
+	chmod +x $@

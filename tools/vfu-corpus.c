@@ -2,7 +2,7 @@
  *
  *   vfu-corpus traces OUTDIR TRACE...   every message of each CBOR trace as
  *       seeds: OUTDIR/server_session and OUTDIR/client (the session each
- *       side received, lib/trace_session.h), OUTDIR/decode (each message,
+ *       side received, lib/runtime/trace_session.h), OUTDIR/decode (each message,
  *       option byte first: its fd count), OUTDIR/caps (each VERSION
  *       proposal with the reply to it)
  *   vfu-corpus spec OUTDIR              one well-formed message per command

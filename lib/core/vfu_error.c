@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "caps.h"
-#include "codec.h"
 
 static const struct {
     const char *name;
@@ -74,33 +72,7 @@ void vfu_error_set(struct vfu_error *e, enum vfu_errc code, int cmd, int field,
     e->want = want;
 }
 
-size_t vfu_error_str(const struct vfu_error *e, char *buf, size_t n)
+const char *vfu_errc_what(enum vfu_errc code)
 {
-    const char *what = (unsigned)e->code < VFU_E__COUNT && info[e->code].what ? info[e->code].what : "error";
-    int k = 0;
-    if (e->cmd >= 0 && vfu_cmd((unsigned)e->cmd))
-        k = snprintf(buf, n, "%s %s: ", vfu_cmd_name((unsigned)e->cmd), e->is_reply ? "reply" : "request");
-    else if (e->cmd >= 0)
-        k = snprintf(buf, n, "command %d %s: ", (int)e->cmd, e->is_reply ? "reply" : "request");
-    if (k < 0 || (size_t)k >= n) return n ? n - 1 : 0;
-    /* capability errors name the capability; cap is only trusted on
-     * VERSION errors, where the caps code sets it */
-    bool has_cap = e->cap >= 0 && e->cmd == VFU_CMD_VERSION;
-    const char *cap = has_cap ? vfu_cap_name(e->cap) : "", *sep = has_cap ? ": " : "";
-    int m;
-    if (e->code == VFU_E_IO && e->sys_errno == ENOTCONN)
-        m = snprintf(buf + k, n - (size_t)k, "the connection was dropped (its message stream broke)");
-    else if (e->code == VFU_E_IO || (e->code == VFU_E_EOF && e->sys_errno))
-        /* never "(Success)": an errno of 0 is said as such */
-        m = snprintf(buf + k, n - (size_t)k, "%s (%s)", what, e->sys_errno ? strerror(e->sys_errno) : "no error number recorded");
-    else if (e->field >= 0)
-        m = snprintf(buf + k, n - (size_t)k, "%s: %s%s%s [%s] (got %llu, limit/expected %llu)",
-                     vfu_field_name(e->field), cap, sep, what, vfu_errc_name(e->code),
-                     (unsigned long long)e->got, (unsigned long long)e->want);
-    else
-        m = snprintf(buf + k, n - (size_t)k, "%s%s%s [%s] (got %llu, limit/expected %llu)", cap, sep,
-                     what, vfu_errc_name(e->code), (unsigned long long)e->got,
-                     (unsigned long long)e->want);
-    if (m < 0) return (size_t)k;
-    return (size_t)k + (size_t)m >= n ? n - 1 : (size_t)k + (size_t)m;
+    return (unsigned)code < VFU_E__COUNT && info[code].what ? info[code].what : "error";
 }

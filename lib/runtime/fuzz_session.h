@@ -1,7 +1,7 @@
 /* One fuzzing input as a session: the messages one side of a vfio-user
  * connection receives, in order, each with the file descriptors that travel
  * with it.  The in-process targets (fuzz/), the spec-aware mutator
- * (lib/mutate.h) and the socket fuzzer (vfu-fuzz) all read and write this
+ * (lib/runtime/mutate.h) and the socket fuzzer (vfu-fuzz) all read and write this
  * one format, so a finding of any of them is an input of the others.
  * fuzz/README.md describes it for people writing seeds by hand.
  *

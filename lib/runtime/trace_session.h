@@ -1,4 +1,4 @@
-/* Session inputs (lib/fuzz_session.h) from a wire trace (lib/trace.h): the
+/* Session inputs (lib/runtime/fuzz_session.h) from a wire trace (lib/runtime/trace.h): the
  * messages one side received in a recorded session become the records a
  * fuzzer replays against that side.  make corpus turns the bundled
  * scenarios' traces into seeds with it; vfu-fuzz can turn any recorded

@@ -1,6 +1,6 @@
 /* The spec-aware mutator: one mutator, two engines.  libFuzzer's and
  * AFL++'s custom-mutator hooks (fuzz/) and the socket fuzzer vfu-fuzz all
- * call these functions on session inputs (lib/fuzz_session.h) or single
+ * call these functions on session inputs (lib/runtime/fuzz_session.h) or single
  * messages.  Everything it knows of a message (field widths, roles such as
  * size, offset, count, index, address, argsz; flag bits, enums, which
  * capability bounds which field) comes from the generated tables and the

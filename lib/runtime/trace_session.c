@@ -1,4 +1,4 @@
-/* Wire trace -> session input (lib/trace_session.h). */
+/* Wire trace -> session input (lib/runtime/trace_session.h). */
 #include "trace_session.h"
 
 /* who sent a message: VFU_ROLE_CLIENT or VFU_ROLE_SERVER (the sender, not

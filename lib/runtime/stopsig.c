@@ -1,8 +1,9 @@
-/* Signals that stop a run, and what must not outlive it (lib/stopsig.h).
+/* Signals that stop a run, and what must not outlive it (lib/runtime/stopsig.h).
  * Everything the handler reads is in static slots whose state is an atomic
  * int: a slot is filled first and published by its state, so the handler
  * never sees half a path. */
 #include "stopsig.h"
+#include "transport.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,6 +88,8 @@ bool vfu_stopsig_install(bool orderly)
         if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) return false;
         pipe_r = p[0];
         pipe_w = p[1];
+        /* the transport's waits end on a stop too */
+        vfu_transport_set_stop(pipe_r, vfu_stopsig_pending);
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -40,7 +40,7 @@ bool vfu_dissect_decode(struct vfu_msg *m, const uint8_t *buf, size_t len,
     }
     bool ok = vfu_decode_opt(m, buf, len, fds, n, o->lim, o->receiver, o->decode_opts, err);
     /* VERSION data is JSON the codec only frames: held to the capability
-     * rules (lib/caps.c) as a server or client reading it would */
+     * rules (lib/core/caps.c) as a server or client reading it would */
     uint32_t jlen;
     const uint8_t *json;
     if (ok && m->hdr.cmd == VFU_CMD_VERSION && !m->is_error &&

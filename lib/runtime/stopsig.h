@@ -12,7 +12,7 @@
  * registered process group, unlink/rmdir of every registered path, in the
  * reverse order of registration) and _exits with 128 + the signal.
  *
- * The registry: lib/proc.c registers the process group of each program it
+ * The registry: lib/runtime/proc.c registers the process group of each program it
  * starts (from the spawn to the reap) and the socket path it binds; a
  * program registers its temporary directories and files.  Entries are
  * removed when the program has cleaned them up itself.  Slots are fixed

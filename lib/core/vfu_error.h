@@ -65,8 +65,9 @@ struct vfu_error {
 const char *vfu_errc_name(enum vfu_errc code);
 /* the errno a server puts in its error reply for this violation */
 int vfu_errc_errno(enum vfu_errc code);
-/* one line: "DMA_MAP request: argsz: is 40, must equal the payload size 32" */
-size_t vfu_error_str(const struct vfu_error *e, char *buf, size_t n);
+/* what the code means, in a few words ("payload longer than the layout");
+ * vfu_error_str (codec.h) says the whole error with the tables' names */
+const char *vfu_errc_what(enum vfu_errc code);
 
 void vfu_error_set(struct vfu_error *e, enum vfu_errc code, int cmd, int field,
                    uint64_t got, uint64_t want);

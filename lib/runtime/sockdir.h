@@ -1,7 +1,7 @@
 /* The private directory a tool makes for the socket of the program under
  * test: under $TMPDIR when that is an absolute path leaving room for a
  * UNIX socket's name, else /tmp, named TOOL-XXXXXX, with "sock" inside it.
- * Both are registered with lib/stopsig.h, so that a second stop signal
+ * Both are registered with lib/runtime/stopsig.h, so that a second stop signal
  * removes them too (the socket first), and unregistered when removed.
  * Used by vfu-conform's runner and both sides of vfu-fuzz. */
 #ifndef VFU_SOCKDIR_H

@@ -55,6 +55,14 @@ struct vfu_conn {
  * closed by the check); anything else there gives EADDRINUSE.  Timeouts are
  * in ms, -1 for none, and give VFU_E_TIMEOUT. */
 int vfu_listen(const char *path, struct vfu_error *err);                 /* fd or -1 */
+/* A stop every wait of the transport ends on, as if timed out: fd becomes
+ * readable, or pending() returns non-zero (lib/runtime/stopsig.c sets its
+ * signal pipe here; the transport itself knows nothing of signals). */
+void vfu_transport_set_stop(int fd, int (*pending)(void));
+/* that stop, for callers with waits of their own (the client library):
+ * the fd (-1: none) and whether it has happened */
+int vfu_transport_stop_fd(void);
+bool vfu_transport_stopped(void);
 int vfu_accept(int lfd, int timeout_ms, struct vfu_error *err);          /* fd or -1 */
 int vfu_connect(const char *path, int timeout_ms, struct vfu_error *err);/* fd or -1 */
 /* the two ends of a twin socket (or any connected pair) */

@@ -80,7 +80,7 @@ enum vfu_proc_stdout {
 
 /* All-zero fields take the defaults. */
 struct vfu_proc_spec {
-    const char *cmd;            /* split by lib/cmdline.h rules, run without a shell */
+    const char *cmd;            /* split by lib/runtime/cmdline.h rules, run without a shell */
     const char *socket_path;    /* needed except for VFU_PROC_SOCK_FD_CONNECTED */
     enum vfu_proc_sock sock;
     int fd_num;                 /* N for the fd modes, 3..VFU_PROC_MAX_FD; 0: 3 */
@@ -137,7 +137,7 @@ enum vfu_proc_verdict {
 
 struct vfu_proc_out;
 
-/* Caller-allocated; its fields belong to lib/proc.c: use the functions. */
+/* Caller-allocated; its fields belong to lib/runtime/proc.c: use the functions. */
 struct vfu_proc {
     bool active;                /* between vfu_proc_start and vfu_proc_free */
     struct vfu_proc_spec spec;  /* strings below are our copies */
@@ -152,7 +152,7 @@ struct vfu_proc {
     dev_t path_dev;             /* ...and it is this inode */
     ino_t path_ino;
     struct vfu_proc_status status;
-    struct vfu_proc_out *out;   /* output capture (lib/proc_out.h) */
+    struct vfu_proc_out *out;   /* output capture (lib/runtime/proc_out.h) */
 };
 
 /* Runs spec->cmd and waits until it is ready (see enum vfu_proc_ready).

@@ -1,4 +1,4 @@
-/* Operators on whole sessions (lib/fuzz_session.h): records inserted
+/* Operators on whole sessions (lib/runtime/fuzz_session.h): records inserted
  * (freshly generated messages, a disconnect, a doorbell), deleted,
  * duplicated and moved; fds added, removed, changed in kind or size; one
  * record's message mutated; and two sessions spliced.  The input is copied

@@ -1,4 +1,4 @@
-/* lib/sockdir.h: one rule for where sockets of programs under test live. */
+/* lib/runtime/sockdir.h: one rule for where sockets of programs under test live. */
 #include "sockdir.h"
 
 #include <errno.h>

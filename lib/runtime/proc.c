@@ -1,7 +1,7 @@
 /* Lifecycle of a supervised program: start and readiness, the end and its
- * status, stopping.  The pieces: lib/cmdline.c (argv), lib/proc_spawn.c
- * (fork/exec), lib/proc_out.c (output capture), lib/unix_listen.c
- * (readiness), lib/proc_status.c (words and verdicts). */
+ * status, stopping.  The pieces: lib/runtime/cmdline.c (argv), lib/runtime/proc_spawn.c
+ * (fork/exec), lib/runtime/proc_out.c (output capture), lib/runtime/unix_listen.c
+ * (readiness), lib/runtime/proc_status.c (words and verdicts). */
 #include "proc.h"
 
 #include <dirent.h>

@@ -78,6 +78,11 @@ void vfu_hdr_encode(uint8_t *buf, const struct vfu_hdr *h);
 bool vfu_frame_size(const uint8_t hdr[VFU_HDR_SIZE], const struct vfu_limits *lim,
                     uint32_t *msg_size, struct vfu_error *err);
 
+/* one line: "DMA_MAP request: argsz: is 40, must equal the payload size 32"
+ * (here rather than in vfu_error.h: it names commands, fields and
+ * capabilities from the tables) */
+size_t vfu_error_str(const struct vfu_error *e, char *buf, size_t n);
+
 /* ---- decode ----
  * buf holds one whole message (msg_size bytes); fds are those received with
  * it.  The message borrows buf and fds.  On failure err says why and m holds

@@ -1,4 +1,4 @@
-/* The session input format of lib/fuzz_session.h: parse, write, open the
+/* The session input format of lib/runtime/fuzz_session.h: parse, write, open the
  * simulated descriptors, apply the header fix-ups. */
 #include "fuzz_session.h"
 

@@ -1,0 +1,75 @@
+#!/bin/sh
+# lib/ keeps its layers: core (descriptors, codec, errors, capabilities,
+# dissector) needs nothing of transport or runtime, transport nothing of
+# runtime, and the client library nothing of runtime -- in the archives'
+# symbols (nm) and in the headers' includes; core links only libc and
+# json-c; no source file includes a header that includes its own header
+# back.  Usage: lib_layers.sh SOURCE-TREE BUILD-DIR
+set -u
+root=${1:?usage: lib_layers.sh SOURCE-TREE BUILD-DIR}
+b=${2:?build dir}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+defs() { nm -g --defined-only "$1" | awk 'NF == 3 {print $3}' | sort -u; }
+needs() { nm -u "$1" | awk '$1 == "U" {print $2}' | sort -u; }
+defs "$b/libvfu.a" >"$tmp/core"
+defs "$b/libvfutransport.a" >"$tmp/transport"
+defs "$b/libvfurt.a" >"$tmp/runtime"
+[ -s "$tmp/core" ] && [ -s "$tmp/transport" ] && [ -s "$tmp/runtime" ] || { echo "FAIL: an archive is missing or empty"; exit 1; }
+cat "$tmp/transport" "$tmp/runtime" | sort -u >"$tmp/above_core"
+# layer LIB SYMBOLS-IT-MUST-NOT-NEED WHAT
+layer() {
+    bad=$(needs "$1" | comm -12 - "$2" | head -5 | tr '\n' ' ')
+    [ -z "$bad" ] || fail "${1##*/} needs $3: $bad"
+}
+layer "$b/libvfu.a" "$tmp/above_core" "transport or runtime symbols"
+layer "$b/libvfutransport.a" "$tmp/runtime" "runtime symbols"
+layer "$b/libvfuclient.a" "$tmp/runtime" "runtime symbols"
+# core's other needs are libc's and json-c's (no cbor_)
+extra=$(needs "$b/libvfu.a" | comm -23 - "$tmp/core" | grep -E '^(cbor_|vfu_)' | head -5 | tr '\n' ' ')
+[ -z "$extra" ] || fail "libvfu.a needs $extra"
+
+# headers: a layer includes only its own and lower layers' headers
+hdrs() { for f in "$root"/lib/"$1"/*.h; do basename "$f"; done; }
+hdrs transport >"$tmp/h_transport"
+hdrs runtime >"$tmp/h_runtime"
+cat "$tmp/h_transport" "$tmp/h_runtime" >"$tmp/h_above_core"
+incl() { sed -n 's/^#include "\([^"]*\)".*/\1/p' "$@" | sort -u; }
+bad=$(incl "$root"/lib/core/*.[ch] | comm -12 - "$(sort -o "$tmp/s1" "$tmp/h_above_core"; echo "$tmp/s1")" | tr '\n' ' ')
+[ -z "$bad" ] || fail "lib/core includes $bad"
+bad=$(incl "$root"/lib/transport/*.[ch] | comm -12 - "$(sort -o "$tmp/s2" "$tmp/h_runtime"; echo "$tmp/s2")" | tr '\n' ' ')
+[ -z "$bad" ] || fail "lib/transport includes $bad"
+
+# no X.c includes a header that (directly or not) includes X.h
+path_of() { for d in core transport runtime; do [ -f "$root/lib/$d/$1" ] && { echo "$root/lib/$d/$1"; return; }; done; }
+closure() {   # every header reached from header $1 (names, space-separated)
+    seen=" $1 " grew=1
+    while [ $grew -eq 1 ]; do
+        grew=0
+        for h in $seen; do
+            p=$(path_of "$h")
+            [ -n "$p" ] || continue
+            for i in $(incl "$p"); do
+                case $seen in *" $i "*) ;; *) seen="$seen$i " grew=1 ;; esac
+            done
+        done
+    done
+    echo "$seen"
+}
+for c in "$root"/lib/*/*.c; do
+    own=$(basename "$c" .c).h
+    [ -n "$(path_of "$own")" ] || continue
+    for h in $(incl "$c"); do
+        [ "$h" = "$own" ] && continue
+        # the module's own internal header (mutate_int.h for mutate.c) may
+        # include its public one: that is one module, not a cycle
+        case $h in "$(basename "$c" .c)"_int.h | "$(basename "$c" .c)"_priv.h) continue ;; esac
+        case $(closure "$h") in *" $own "*) fail "${c#"$root"/} includes $h, which includes $own back" ;; esac
+    done
+done
+
+[ "$fails" -eq 0 ] && echo "lib_layers: all passed"
+[ "$fails" -eq 0 ]
