@@ -1,0 +1,123 @@
+/* Boundary scenarios of an (address, size) pair over guest DMA space
+ * (space=dma): next to a window of each mapping kind (backed by a memfd or
+ * served by DMA_READ/DMA_WRITE messages, read-only or read-write), the
+ * command that adds windows (the one taking an optional file:
+ * request-fds optional, DMA_MAP) tries overlaps, neighbours and the
+ * address width's wraps; the one that names windows (DMA_UNMAP) tries
+ * ranges off the window by a page and by the widths' wraps. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "gen.h"
+#include "vfu_proto.h"
+
+/* where the window lies: page aligned for any pgsizes up to 256 MiB, far
+ * from 0 and from 2^32 */
+#define WIN_BASE 0x10000000ull
+#define WIN_PAGES 4
+
+#define RULE_EEXIST "the spec names the answer: a map over an existing window fails with EEXIST"
+#define RULE_TOUCH "only a map over an existing window may be refused for overlap; windows that merely touch, or lie 2^32 apart in a 64-bit address space, do not overlap"
+#define RULE_WRAP "stricter than the spec: it does not say which windows a server must refuse; refusing one that wraps past the address's width is what we ask"
+#define RULE_TOP "the spec does not say which windows a server must take; the last page of the address space is a window like another (INFO only)"
+#define RULE_UNMAP "an unmap of exactly one earlier window removes it, whatever kind it is"
+#define RULE_INEXACT "stricter than the spec: an unmap must name exactly one earlier map, a rule on the client; refusing one that does not (and keeping the window) is what we ask"
+
+struct kind {
+    const char *name;   /* in ids */
+    bool memfd;
+    const char *flags;  /* dma_map_flags names */
+};
+
+static const struct kind kinds[] = {
+    {"memfd-rw", true, "READ|WRITE"},
+    {"memfd-ro", true, "READ"},
+    {"message-rw", false, "READ|WRITE"},
+    {"message-ro", false, "READ"},
+};
+
+struct pair {
+    const char *cmd, *addr, *len;
+    unsigned abits;
+    uint64_t pg, base, size;
+};
+
+static void head(struct gen_buf *b, const struct pair *p, const struct kind *k, const char *form, const char *level,
+                 const char *rule, const char *what)
+{
+    char id[160], title[400];
+    snprintf(id, sizeof id, "%s.bounds.%s.%s", p->cmd, k->name, form);
+    snprintf(title, sizeof title, "%s next to a %s window at 0x%" PRIx64 " of 0x%" PRIx64 " bytes: %s", p->cmd, k->name,
+             p->base, p->size, what);
+    gen_begin(b, id, level, rule, title);
+    gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n", p->base, p->size, k->memfd ? "memfd" : "message", k->flags);
+}
+
+/* a new window of the same kind at [addr, addr+size) */
+static void map(struct gen_buf *b, const struct pair *p, const struct kind *k, const char *form, uint64_t addr,
+                uint64_t size, const char *level, const char *rule, const char *expect, const char *what)
+{
+    head(b, p, k, form, level, rule, what);
+    gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 "%s\n", p->cmd, k->flags, p->addr, addr, p->len, size,
+               k->memfd ? " fd=memfd" : "");
+    gen_printf(b, "  expect %s\n", expect);
+    gen_end(b);
+}
+
+static void maps(struct gen_buf *b, const struct pair *p, const struct kind *k)
+{
+    uint64_t pg = p->pg, a = p->base, s = p->size;
+    map(b, p, k, "overlap-first-page", a, pg, "MUST", RULE_EEXIST, "error EEXIST", "its first page again, EEXIST");
+    map(b, p, k, "overlap-last-page", a + s - pg, pg, "MUST", RULE_EEXIST, "error EEXIST", "its last page again, EEXIST");
+    map(b, p, k, "straddle-end", a + s - pg, 2 * pg, "MUST", RULE_EEXIST, "error EEXIST", "its last page and the next, EEXIST");
+    map(b, p, k, "straddle-start", a - pg, 2 * pg, "MUST", RULE_EEXIST, "error EEXIST", "the page below and its first, EEXIST");
+    map(b, p, k, "adjacent-end", a + s, pg, "MUST", RULE_TOUCH, "ok", "the page after it, taken");
+    map(b, p, k, "adjacent-below", a - pg, pg, "MUST", RULE_TOUCH, "ok", "the page below it, taken");
+    if (p->abits > 32) map(b, p, k, "alias32", a + ((uint64_t)1 << 32), pg, "MUST", RULE_TOUCH, "ok", "its first page + 2^32, taken");
+    char form[64], what[128];
+    snprintf(form, sizeof form, "wrap%u", p->abits);
+    snprintf(what, sizeof what, "a window from 2^%u - a page, two pages long (wraps), refused", p->abits);
+    map(b, p, k, form, gen_wrap(p->abits, pg), 2 * pg, "SHOULD", RULE_WRAP, "error EINVAL?", what);
+    snprintf(form, sizeof form, "top%u", p->abits);
+    snprintf(what, sizeof what, "the last page below 2^%u, taken", p->abits);
+    map(b, p, k, form, gen_wrap(p->abits, pg), pg, "INFO", RULE_TOP, "ok", what);
+}
+
+/* an unmap of [addr, addr+size): refused, and the window still there */
+static void unmap_off(struct gen_buf *b, const struct pair *p, const struct kind *k, const char *form, uint64_t addr,
+                      uint64_t size, const char *what)
+{
+    head(b, p, k, form, "SHOULD", RULE_INEXACT, what);
+    gen_printf(b, "  send %s %s=0x%" PRIx64 " %s=0x%" PRIx64 "\n  expect error\n  unmap w\n", p->cmd, p->addr, addr, p->len, size);
+    gen_end(b);
+}
+
+static void unmaps(struct gen_buf *b, const struct pair *p, const struct kind *k)
+{
+    uint64_t pg = p->pg, a = p->base, s = p->size;
+    head(b, p, k, "exact", "MUST", RULE_UNMAP, "the window itself, removed");
+    gen_printf(b, "  send %s %s=0x%" PRIx64 " %s=0x%" PRIx64 "\n  expect ok\n", p->cmd, p->addr, a, p->len, s);
+    gen_end(b);
+    unmap_off(b, p, k, "past-end", a, s + pg, "one page more than the window, refused");
+    unmap_off(b, p, k, "short-end", a, s - pg, "one page less than the window, refused");
+    unmap_off(b, p, k, "shifted", a + pg, s, "the window's size a page higher, refused");
+    char form[64], what[128];
+    snprintf(form, sizeof form, "wrap%u", p->abits);
+    snprintf(what, sizeof what, "from the window to 2^%u (address+size wraps to 0), refused", p->abits);
+    unmap_off(b, p, k, form, a, gen_wrap(p->abits, a), what);
+    if (p->abits > 32) unmap_off(b, p, k, "alias32", a + ((uint64_t)1 << 32), s, "the window + 2^32, refused");
+}
+
+void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
+{
+    const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
+    const struct vfu_field_desc *fa = &vfu_spec.fields[off], *fl = &vfu_spec.fields[len];
+    uint64_t pg = d->pgsize ? d->pgsize : 4096;
+    if (pg > WIN_BASE / 2) return;   /* no room for a page below the window */
+    struct pair p = {c->name, fa->name, fl->name, 8u * fa->width, pg, WIN_BASE, WIN_PAGES * pg};
+    bool adds = c->fds[0].rule == VFU_FDS_OPTIONAL;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (adds) maps(b, &p, &kinds[i]);
+        else unmaps(b, &p, &kinds[i]);
+    }
+}

@@ -1,0 +1,123 @@
+/* Boundary scenarios of a (offset, count) pair over a region's bytes
+ * (space=region:F): REGION_READ and REGION_WRITE, on every region the
+ * probe found with a size and the access's permission. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "gen.h"
+#include "vfu_proto.h"
+
+#define RULE_OUT "a read reply carries what the region holds and a write reply the bytes it wrote; past the region's end there are none, so only an error answers truthfully (any errno)"
+#define RULE_COUNT_WRAP "past the region's end there are no bytes to carry, so only an error answers truthfully; the count is also above max_data_xfer_size, so closing the connection is allowed too (never success, a crash or a hang)"
+
+struct pair {
+    const char *cmd, *off, *len, *idx, *data;  /* names from the tables */
+    unsigned obits, lbits;                     /* the fields' widths */
+    bool write;                                /* the request carries the bytes */
+    const char *reply_data;                    /* the reply's data tail, or NULL */
+};
+
+/* one access outside the region: refused with an error */
+static void outside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_t size, const char *form,
+                    uint64_t offset, uint64_t count, const char *why)
+{
+    char id[160], title[400];
+    snprintf(id, sizeof id, "%s.bounds.r%u.%s", p->cmd, r, form);
+    snprintf(title, sizeof title, "%s of %" PRIu64 " bytes at %s 0x%" PRIx64 " of region %u (0x%" PRIx64
+             " bytes): %s, refused", p->cmd, count, p->off, offset, r, size, why);
+    gen_begin(b, id, "MUST", RULE_OUT, title);
+    gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%" PRIu64, p->cmd, p->idx, r, p->off, offset, p->len, count);
+    if (p->write) gen_printf(b, " %s=zero:%" PRIu64, p->data, count);
+    gen_printf(b, "\n  expect error EINVAL?\n");
+    gen_end(b);
+}
+
+/* one access inside, of the width the probe saw accepted: answered with
+ * the bytes (a write puts back what a read found, so the device keeps its
+ * state) */
+static void inside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_t size, uint32_t w, const char *form,
+                   uint64_t offset)
+{
+    char id[160], title[400], rule[600];
+    snprintf(id, sizeof id, "%s.bounds.r%u.%s", p->cmd, r, form);
+    snprintf(title, sizeof title, "%s of %u bytes at %s 0x%" PRIx64 " of region %u (0x%" PRIx64 " bytes): inside, answered",
+             p->cmd, w, p->off, offset, r, size);
+    snprintf(rule, sizeof rule, "stricter than the spec: the device reported region %u with %" PRIu64
+             " bytes and answered a %u-byte read at offset 0 in the probe; an access of that width inside the region is one it offers, "
+             "and the reply names the place and count it served (a device may refuse sizes it lacks, so not MUST)", r, size, w);
+    gen_begin(b, id, "SHOULD", rule, title);
+    if (p->write) {
+        gen_printf(b, "  read %u 0x%" PRIx64 " %u as was\n", r, offset, w);
+        gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u %s=$was\n", p->cmd, p->idx, r, p->off, offset, p->len, w, p->data);
+    } else {
+        gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u\n", p->cmd, p->idx, r, p->off, offset, p->len, w);
+    }
+    gen_printf(b, "  expect ok %s=%u %s=0x%" PRIx64 " %s=%u", p->idx, r, p->off, offset, p->len, w);
+    if (p->reply_data) gen_printf(b, " len(%s)=%u", p->reply_data, w);
+    gen_printf(b, "\n");
+    gen_end(b);
+}
+
+static void one_region(struct gen_buf *b, const struct gen_device *d, const struct pair *p, unsigned r)
+{
+    uint64_t size = d->region[r].size;
+    uint32_t w = d->region[r].width;
+    /* outside, the width matters less: the one the device takes, else 4 */
+    uint64_t wo = w ? w : size < 4 ? size : 4;
+    bool readable = d->region[r].flags & VFU_REGION_INFO_FLAGS_READ;
+    uint64_t last = size >= w && w ? (size - w) / w * w : 0;
+    if (w && readable) {
+        inside(b, p, r, size, w, "first", 0);
+        if (last) inside(b, p, r, size, w, "last-valid", last);
+    }
+    outside(b, p, r, size, "one-past-end", size, wo, "starts at the end");
+    if (size >= wo && 2 * wo <= d->max_xfer) outside(b, p, r, size, "straddle-end", size - wo, 2 * wo, "runs past the end");
+    uint64_t half = (uint64_t)1 << (p->obits - 1);
+    if (half > size) outside(b, p, r, size, "far-past", half, wo, "half the offset's range away");
+    char form[64];
+    snprintf(form, sizeof form, "wrap%u-to-zero", p->obits);
+    outside(b, p, r, size, form, gen_wrap(p->obits, wo), wo, "offset+count is 2^offset-width, 0 when it wraps");
+    snprintf(form, sizeof form, "wrap%u-max", p->obits);
+    outside(b, p, r, size, form, gen_wrap(p->obits, 1), wo, "the offset's largest value: offset+count wraps to count-1");
+    /* a server that keeps the offset in 32 bits sees these inside */
+    if (p->obits > 32 && size + wo < ((uint64_t)1 << 32)) {
+        outside(b, p, r, size, "alias32-start", (uint64_t)1 << 32, wo, "2^32, offset 0 when cut to 32 bits");
+        outside(b, p, r, size, "alias32-last", ((uint64_t)1 << 32) + last, wo, "2^32 above the last valid offset");
+        outside(b, p, r, size, "wrap32-sum", gen_wrap(32, wo), wo, "offset+count is 2^32, 0 in 32-bit arithmetic");
+    }
+    /* the count's own wrap: only a read, whose bytes come back (a write
+     * would have to send them) */
+    if (!p->write && wo < ((uint64_t)1 << p->lbits)) {
+        uint64_t count = gen_wrap(p->lbits, wo);
+        char id[160], title[400];
+        snprintf(id, sizeof id, "%s.bounds.r%u.count-wrap%u", p->cmd, r, p->lbits);
+        snprintf(title, sizeof title, "%s of 0x%" PRIx64 " bytes at %s 0x%" PRIx64 " of region %u: offset+count is 2^%u, refused or closed",
+                 p->cmd, count, p->off, wo, r, p->lbits);
+        gen_begin(b, id, "MUST", RULE_COUNT_WRAP, title);
+        gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=0x%" PRIx64 " unchecked\n", p->cmd, p->idx, r, p->off, wo, p->len, count);
+        gen_printf(b, "  expect error-or-close EINVAL? E2BIG?\n");
+        gen_end(b);
+    }
+}
+
+void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
+{
+    const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
+    const struct vfu_field_desc *fo = &vfu_spec.fields[off], *fl = &vfu_spec.fields[len];
+    const struct vfu_struct_desc *rq = &vfu_spec.structs[c->sid[0]];
+    struct pair p = {c->name, fo->name, fl->name, vfu_spec.fields[fo->space_field].name, NULL,
+                     8u * fo->width, 8u * fl->width, false, NULL};
+    /* the request carries the bytes when its data tail is counted by the
+     * pair's length: a write; else the reply carries them: a read */
+    if (rq->tail >= 0 && vfu_spec.fields[rq->tail].kind == VFU_K_DATA && vfu_spec.fields[rq->tail].len_field == len) {
+        p.write = true;
+        p.data = vfu_spec.fields[rq->tail].name;
+    }
+    if (c->sid[1] >= 0) {
+        const struct vfu_struct_desc *rp = &vfu_spec.structs[c->sid[1]];
+        if (rp->tail >= 0 && vfu_spec.fields[rp->tail].kind == VFU_K_DATA) p.reply_data = vfu_spec.fields[rp->tail].name;
+    }
+    uint32_t need = p.write ? VFU_REGION_INFO_FLAGS_WRITE : VFU_REGION_INFO_FLAGS_READ;
+    for (unsigned r = 0; r < d->nregions && r < GEN_MAX_PLACES; r++)
+        if (d->region[r].size && (d->region[r].flags & need)) one_region(b, d, &p, r);
+}
