@@ -47,6 +47,11 @@ uint64_t gen_wrap(unsigned bits, uint64_t v)
     return bits >= 64 ? (uint64_t)0 - v : ((uint64_t)1 << bits) - v;
 }
 
+uint64_t gen_last_valid(uint64_t size, uint32_t width)
+{
+    return width && size >= width ? (size - width) / width * width : 0;
+}
+
 bool gen_bounds(const struct gen_device *d, struct gen_buf *out)
 {
     for (unsigned c = 0; c < vfu_spec.ncmds; c++) {

@@ -32,6 +32,11 @@ struct gen_device {
         uint64_t size;
         uint32_t flags;     /* VFU_REGION_INFO_FLAGS_* */
         uint32_t width;     /* a read of this many bytes at offset 0 succeeded; 0: none did */
+        /* what reads of that width found at offset 0 and at the last
+         * offset of that alignment (gen_last_valid), for writes that put
+         * the same bytes back; has_last: that read succeeded too */
+        uint8_t first[8], last[8];
+        bool has_last;
     } region[GEN_MAX_PLACES];
     struct {
         uint32_t count, flags;
@@ -67,6 +72,10 @@ void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd
 void gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 void gen_index_field(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int field);
+
+/* the last offset of a region of `size` bytes where an access of `width`
+ * bytes, aligned to it, fits; 0 when none but offset 0 does */
+uint64_t gen_last_valid(uint64_t size, uint32_t width);
 
 /* DEVICE_SET_IRQS's flags in every generated request: DATA_NONE carries
  * nothing (no bools, no eventfds), so the range alone decides the answer,

@@ -8,6 +8,7 @@
 #include "vfu_proto.h"
 
 #define RULE_OUT "a read reply carries what the region holds and a write reply the bytes it wrote; past the region's end there are none, so only an error answers truthfully (any errno)"
+#define RULE_IN_WRITE "an access inside the region gets a well-formed answer: the bytes written, or an error reply that is only a header (a device may refuse a write it lacks)"
 #define RULE_COUNT_WRAP "past the region's end there are no bytes to carry, so only an error answers truthfully; the count is also above max_data_xfer_size, so closing the connection is allowed too (never success, a crash or a hang)"
 
 struct pair {
@@ -32,11 +33,11 @@ static void outside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_
     gen_end(b);
 }
 
-/* one access inside, of the width the probe saw accepted: answered with
- * the bytes (a write puts back what a read found, so the device keeps its
- * state) */
+/* one access inside, of the width the probe saw a read accepted: a read
+ * is answered with the bytes; a write (putting back what the probe read
+ * there, so the device keeps its state) gets a well-formed answer */
 static void inside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_t size, uint32_t w, const char *form,
-                   uint64_t offset)
+                   uint64_t offset, const uint8_t *bytes)
 {
     char id[160], title[400], rule[600];
     snprintf(id, sizeof id, "%s.bounds.r%u.%s", p->cmd, r, form);
@@ -45,13 +46,20 @@ static void inside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_t
     snprintf(rule, sizeof rule, "stricter than the spec: the device reported region %u with %" PRIu64
              " bytes and answered a %u-byte read at offset 0 in the probe; an access of that width inside the region is one it offers, "
              "and the reply names the place and count it served (a device may refuse sizes it lacks, so not MUST)", r, size, w);
-    gen_begin(b, id, "SHOULD", rule, title);
     if (p->write) {
-        gen_printf(b, "  read %u 0x%" PRIx64 " %u as was\n", r, offset, w);
-        gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u %s=$was\n", p->cmd, p->idx, r, p->off, offset, p->len, w, p->data);
-    } else {
-        gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u\n", p->cmd, p->idx, r, p->off, offset, p->len, w);
+        /* that a read of this width is taken says nothing of writes (a
+         * register may be read-only): only a well-formed answer is asked */
+        snprintf(title, sizeof title, "%s of %u bytes (what the probe read there) at %s 0x%" PRIx64 " of region %u (0x%" PRIx64
+                 " bytes): inside, answered well-formed", p->cmd, w, p->off, offset, r, size);
+        gen_begin(b, id, "MUST", RULE_IN_WRITE, title);
+        gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u %s=hex:", p->cmd, p->idx, r, p->off, offset, p->len, w, p->data);
+        for (uint32_t k = 0; k < w; k++) gen_printf(b, "%02x", bytes[k]);
+        gen_printf(b, "\n  expect reply\n");
+        gen_end(b);
+        return;
     }
+    gen_begin(b, id, "SHOULD", rule, title);
+    gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u\n", p->cmd, p->idx, r, p->off, offset, p->len, w);
     gen_printf(b, "  expect ok %s=%u %s=0x%" PRIx64 " %s=%u", p->idx, r, p->off, offset, p->len, w);
     if (p->reply_data) gen_printf(b, " len(%s)=%u", p->reply_data, w);
     gen_printf(b, "\n");
@@ -65,10 +73,11 @@ static void one_region(struct gen_buf *b, const struct gen_device *d, const stru
     /* outside, the width matters less: the one the device takes, else 4 */
     uint64_t wo = w ? w : size < 4 ? size : 4;
     bool readable = d->region[r].flags & VFU_REGION_INFO_FLAGS_READ;
-    uint64_t last = size >= w && w ? (size - w) / w * w : 0;
+    uint64_t last = gen_last_valid(size, w);
     if (w && readable) {
-        inside(b, p, r, size, w, "first", 0);
-        if (last) inside(b, p, r, size, w, "last-valid", last);
+        inside(b, p, r, size, w, "first", 0, d->region[r].first);
+        /* a write needs the bytes the probe found there */
+        if (last && (!p->write || d->region[r].has_last)) inside(b, p, r, size, w, "last-valid", last, d->region[r].last);
     }
     outside(b, p, r, size, "one-past-end", size, wo, "starts at the end");
     if (size >= wo && 2 * wo <= d->max_xfer) outside(b, p, r, size, "straddle-end", size - wo, 2 * wo, "runs past the end");

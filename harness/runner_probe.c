@@ -80,33 +80,45 @@ static void negotiation_vars(struct runner *R, const struct vfu_version_result *
     R->probe.write_multiple = vfu_caps_get(&res->caps, VFU_CAP_WRITE_MULTIPLE) != 0;
 }
 
-/* One access each readable region accepts, for the in-bounds generated
- * scenarios: a device may take only some sizes (registers of 4 bytes,
- * MSI-X entries of 4 or 8), so the first of these widths a read at offset
- * 0 answers with its bytes is the one they use.  Reads only: a probe
- * changes nothing. */
-static void learn_widths(struct sess *s, struct gen_device *dev)
+/* a read of w bytes at offset of region i into out; false when refused */
+static bool read_bytes(struct sess *s, unsigned i, uint64_t offset, uint32_t w, uint8_t *out)
 {
-    static const uint32_t widths[] = {4, 8, 2, 1};
     uint8_t buf[512];
     struct vfu_enc e;
     struct vfu_reply r;
     vfu_reply_init(&r);
+    vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_REGION_READ, false, 0);
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_REGION, i);
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_OFFSET, offset);
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, w);
+    uint32_t n = 0;
+    const uint8_t *d = NULL;
+    if (vfu_enc_finish(&e, NULL) && vfu_client_call(s->c, &e, NULL, s->R->timeout_ms, &r) == VFU_CALL_REPLY &&
+        !r.msg.is_error)
+        d = vfu_data(&r.msg, VFU_F_REGION_ACCESS_DATA_DATA, &n);
+    bool ok = d && n == w;
+    if (ok) memcpy(out, d, w);
+    vfu_reply_release(&r);
+    return ok;
+}
+
+/* One access each readable region accepts, for the in-bounds generated
+ * scenarios: a device may take only some sizes (registers of 4 bytes,
+ * MSI-X entries of 4 or 8), so the first of these widths a read at offset
+ * 0 answers with its bytes is the one they use; the bytes there and at the
+ * last offset of that width are kept for writes that put them back.  Reads
+ * only: a probe changes nothing. */
+static void learn_widths(struct sess *s, struct gen_device *dev)
+{
+    static const uint32_t widths[] = {4, 8, 2, 1};
     for (unsigned i = 0; i < dev->nregions; i++) {
         if (!dev->region[i].size || !(dev->region[i].flags & VFU_REGION_INFO_FLAGS_READ)) continue;
-        for (size_t k = 0; k < sizeof widths / sizeof widths[0] && !dev->region[i].width; k++) {
-            if (widths[k] > dev->region[i].size) continue;
-            vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_REGION_READ, false, 0);
-            vfu_enc_set(&e, VFU_F_REGION_ACCESS_REGION, i);
-            vfu_enc_set(&e, VFU_F_REGION_ACCESS_OFFSET, 0);
-            vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, widths[k]);
-            uint32_t n = 0;
-            if (vfu_enc_finish(&e, NULL) && vfu_client_call(s->c, &e, NULL, s->R->timeout_ms, &r) == VFU_CALL_REPLY &&
-                !r.msg.is_error && vfu_data(&r.msg, VFU_F_REGION_ACCESS_DATA_DATA, &n) && n == widths[k])
+        for (size_t k = 0; k < sizeof widths / sizeof widths[0] && !dev->region[i].width; k++)
+            if (widths[k] <= dev->region[i].size && read_bytes(s, i, 0, widths[k], dev->region[i].first))
                 dev->region[i].width = widths[k];
-        }
+        uint64_t last = gen_last_valid(dev->region[i].size, dev->region[i].width);
+        if (last) dev->region[i].has_last = read_bytes(s, i, last, dev->region[i].width, dev->region[i].last);
     }
-    vfu_reply_release(&r);
 }
 
 static bool device(struct sess *s)
