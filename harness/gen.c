@@ -67,8 +67,10 @@ bool gen_bounds(const struct gen_device *d, struct gen_buf *out)
             const struct vfu_field_desc *fd = &vfu_spec.fields[f];
             if (fd->kind != VFU_K_UINT) continue;
             bool pair = (fd->role == VFU_M_OFFSET || fd->role == VFU_M_ADDRESS) && fd->span_field >= 0;
-            if (pair && fd->space == VFU_SP_REGION && fd->space_field >= 0)
+            if (pair && fd->space == VFU_SP_REGION && fd->space_field >= 0) {
                 gen_region_pair(out, d, c, f, fd->span_field);
+                gen_payload_pair(out, d, c, f, fd->span_field);
+            }
             else if (pair && fd->space == VFU_SP_IRQ && fd->space_field >= 0)
                 gen_irq_pair(out, d, c, f, fd->span_field);
             else if (pair && fd->space == VFU_SP_DMA)

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vfu_proto.h"
+
 #define GEN_MAX_PLACES 64
 
 /* What the probe learned of the device: the places boundaries are tried on. */
@@ -43,6 +45,9 @@ struct gen_device {
     } irq[GEN_MAX_PLACES];
     uint64_t pgsize;        /* smallest of the server's pgsizes */
     uint64_t max_xfer;      /* the server's max_data_xfer_size */
+    /* every capability as the server stated it (else the spec's default),
+     * by enum vfu_capability_id: the values bound= fields meet */
+    uint64_t cap[VFU_CAP__COUNT];
 };
 
 /* Growing text of the generated scenarios. */
@@ -71,6 +76,9 @@ bool gen_bounds(const struct gen_device *d, struct gen_buf *out);
 void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 void gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
+/* count against payload where the pair's length counts the request's
+ * bytes (gen_payload.c); ids COMMAND.bounds.r<region>.count-above-data and .data-above-count */
+void gen_payload_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 void gen_index_field(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int field);
 
 /* the last offset of a region of `size` bytes where an access of `width`

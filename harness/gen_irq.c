@@ -7,6 +7,10 @@
 #include "gen.h"
 #include "vfu_proto.h"
 
+/* eventfds one generated message carries at most (each one a file the
+ * run opens) */
+#define GEN_MAX_EVENTFDS 64
+
 #define RULE_OUT "the index has the vectors its interrupt info states; setting one past them cannot be carried out, so only an error answers truthfully (any errno)"
 
 struct pair {
@@ -28,6 +32,39 @@ static void one(struct gen_buf *b, const struct pair *p, unsigned i, uint32_t n,
     gen_printf(b, "  send %s flags=" GEN_IRQ_FLAGS " %s=%u %s=0x%" PRIx64 " %s=0x%" PRIx64 " unchecked\n", p->cmd, p->idx, i,
                p->off, start, p->len, count);
     gen_printf(b, in ? "  expect ok\n" : "  expect error EINVAL?\n");
+    gen_end(b);
+}
+
+/* Eventfds for the vectors that end the index, as many in one message as
+ * the count field's bound (bound=max_msg_fds in the tables) lets the
+ * server take, then a trigger of the last: its eventfd must fire. */
+static void eventfds(struct gen_buf *b, const struct gen_device *d, const struct pair *p, unsigned i, uint32_t n, int len)
+{
+    const struct vfu_field_desc *fl = &vfu_spec.fields[len];
+    uint64_t k = n;
+    const char *bound = "its vectors";
+    if (fl->bound_cap >= 0 && d->cap[fl->bound_cap] < k) {
+        k = d->cap[fl->bound_cap];
+        bound = vfu_spec.capabilities[fl->bound_cap].name;
+    }
+    if (k > GEN_MAX_EVENTFDS) k = GEN_MAX_EVENTFDS;
+    if (!k || !(d->irq[i].flags & VFU_IRQ_INFO_FLAGS_EVENTFD)) return;
+    char id[160], title[400];
+    snprintf(id, sizeof id, "%s.bounds.i%u.eventfds-to-end", p->cmd, i);
+    snprintf(title, sizeof title, "%s DATA_EVENTFD for the last %" PRIu64 " vectors of index %u (%u vectors; %s) in one message, "
+             "then a trigger of the last fires its eventfd", p->cmd, k, i, n, bound);
+    gen_begin(b, id, "MUST", "DATA_EVENTFD|ACTION_TRIGGER ties each eventfd sent to its vector of the range (as many in one message as "
+              "max_msg_fds allows); ACTION_TRIGGER with DATA_NONE then signals the vector's eventfd", title);
+    gen_printf(b, "  send %s flags=DATA_EVENTFD|ACTION_TRIGGER %s=%u %s=%" PRIu64 " %s=%" PRIu64, p->cmd, p->idx, i, p->off,
+               n - k, p->len, k);
+    for (uint64_t e = 0; e < k; e++) gen_printf(b, " fd=eventfd:e%" PRIu64, e);
+    gen_printf(b, "\n  expect ok\n");
+    /* a maskable vector may have been left masked (INTx masks itself when
+     * it fires: AUTOMASKED); unmasked first, the trigger reaches it */
+    if (d->irq[i].flags & VFU_IRQ_INFO_FLAGS_MASKABLE)
+        gen_printf(b, "  send %s flags=DATA_NONE|ACTION_UNMASK %s=%u %s=%u %s=1\n  expect ok\n", p->cmd, p->idx, i, p->off, n - 1, p->len);
+    gen_printf(b, "  send %s flags=" GEN_IRQ_FLAGS " %s=%u %s=%u %s=1\n  expect ok\n", p->cmd, p->idx, i, p->off, n - 1, p->len);
+    gen_printf(b, "  expect interrupt e%" PRIu64 "\n", k - 1);
     gen_end(b);
 }
 
@@ -58,5 +95,6 @@ void gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, i
         one(b, &p, i, n, form, gen_wrap(p.obits, 1), 2, false, "start+count is 2^start-width + 1");
         snprintf(form, sizeof form, "count-wrap%u", p.lbits);
         one(b, &p, i, n, form, 1, gen_wrap(p.lbits, 1), false, "start+count is 2^count-width");
+        eventfds(b, d, &p, i, n, len);
     }
 }

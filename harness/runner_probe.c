@@ -75,6 +75,7 @@ static void negotiation_vars(struct runner *R, const struct vfu_version_result *
     uint64_t pg = vfu_caps_get(&res->caps, VFU_CAP_PGSIZES);
     if (pg) rvars_set(&R->vars, "server.pgsize", pg & -pg, NULL, 0);
     R->probe.dev.pgsize = pg & -pg;
+    for (int cap = 0; cap < VFU_CAP__COUNT; cap++) R->probe.dev.cap[cap] = vfu_caps_get(&res->caps, cap);
     R->probe.dev.max_xfer = vfu_caps_get(&res->caps, VFU_CAP_MAX_DATA_XFER_SIZE);
     R->probe.twin = res->twin;
     R->probe.write_multiple = vfu_caps_get(&res->caps, VFU_CAP_WRITE_MULTIPLE) != 0;

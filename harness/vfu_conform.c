@@ -55,8 +55,10 @@ static const char usage[] =
     "                        ones (harness/scenarios beside the build directory)\n"
     "  --list                print the scenario ids with level and section; with\n"
     "                        --server or --connect, the generated ones too\n"
-    "  --no-generated        only the scenario files: no boundary scenarios made\n"
-    "                        for the device after the probe (harness/gen.h)\n"
+    "  --generated           also the boundary scenarios made for the device after\n"
+    "                        the probe (harness/gen.h); the default without\n"
+    "                        --scenarios (with the bundled ones)\n"
+    "  --no-generated        only the scenario files, never the generated ones\n"
     "  --generated-out FILE  write the generated scenarios' text to FILE\n"
     "  --only PATTERN        run only ids matching the glob (repeatable)\n"
     "  --skip PATTERN        leave out ids matching the glob (repeatable)\n"
@@ -85,7 +87,7 @@ struct opts {
     int timeout_ms;
     unsigned max_seconds;
     enum vfu_report_format format;
-    bool list, verbose, server_output, fail_fast, trace_all, no_gen;
+    bool list, verbose, server_output, fail_fast, trace_all, no_gen, gen;
 };
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -101,7 +103,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_SERVER = 256, O_CONNECT, O_SCN, O_LIST, O_ONLY, O_SKIP, O_XFAIL, O_TIMEOUT, O_FORMAT,
            O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST, O_MAXSEC, O_TRACEALL,
-           O_NOGEN, O_GENOUT };
+           O_NOGEN, O_GENOUT, O_GEN };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER}, {"connect", required_argument, NULL, O_CONNECT},
         {"scenarios", required_argument, NULL, O_SCN}, {"list", no_argument, NULL, O_LIST},
@@ -114,6 +116,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"max-seconds", required_argument, NULL, O_MAXSEC},
         {"trace-all", no_argument, NULL, O_TRACEALL},
         {"no-generated", no_argument, NULL, O_NOGEN},
+        {"generated", no_argument, NULL, O_GEN},
         {"generated-out", required_argument, NULL, O_GENOUT},
         {NULL, 0, NULL, 0},
     };
@@ -162,6 +165,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case O_TRACE: o->trace_dir = optarg; break;
         case O_TRACEALL: o->trace_all = true; break;
         case O_NOGEN: o->no_gen = true; break;
+        case O_GEN: o->gen = true; break;
         case O_GENOUT: o->gen_out = optarg; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_FAILFAST: o->fail_fast = true; break;
@@ -173,6 +177,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
         }
     }
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
+    if (o->gen && o->no_gen) return bad_usage("--generated and --no-generated%s exclude each other", "");
+    /* the generated scenarios go with the bundled ones; given files are
+     * what the caller asked for, unless --generated adds them */
+    if (o->nscenarios && !o->gen) o->no_gen = true;
     if (!o->list && !o->server == !o->connect)
         return bad_usage("give one of --server CMD or --connect PATH%s", "");
     return -1;

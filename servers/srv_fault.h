@@ -71,6 +71,8 @@
       "start/count past the index's vectors succeed (the excess is dropped)")                  \
     X(SET_IRQS_WRAP32, "set-irqs-wrap32", "VFIO_USER_DEVICE_SET_IRQS",                         \
       "start+count is judged in 32 bits: a range wrapping past 2^32 is answered with success") \
+    X(SET_IRQS_EVENTFD_LAST_DROPPED, "set-irqs-eventfd-last-dropped", "VFIO_USER_DEVICE_SET_IRQS", \
+      "of several eventfds in one DATA_EVENTFD message the last is not wired")                 \
     X(IRQ_BOOL_IGNORED, "irq-bool-ignored", "VFIO_USER_DEVICE_SET_IRQS",                       \
       "DATA_BOOL acts on every vector of the range, false ones too")                           \
     X(XFER_LIMIT_IGNORED, "xfer-limit-ignored", "Read and Write Operations",                   \
@@ -85,6 +87,8 @@
       "aborts on a REGION_READ of count 0")                                                    \
     X(REGION_WRITE_OOB_IGNORED, "region-write-oob-ignored", "VFIO_USER_REGION_WRITE",          \
       "a write past the region's end is dropped and acknowledged")                             \
+    X(CONFIG_WRITE_COUNT_FROM_PAYLOAD, "config-write-count-from-payload", "VFIO_USER_REGION_WRITE", \
+      "a config-space write whose count and bytes disagree is done with the bytes' count")    \
     X(REGION_WRITE_REPLY_COUNT, "region-write-reply-count", "VFIO_USER_REGION_WRITE",          \
       "the reply's count is one more than the bytes written")                                  \
     X(DMA_WRITE_READONLY, "dma-write-readonly", "VFIO_USER_DMA_MAP",                           \

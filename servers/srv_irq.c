@@ -156,6 +156,9 @@ int srv_h_set_irqs(struct srv *s, const struct vfu_msg *m, int *fds)
                         : (flags & VFU_IRQ_SET_FLAGS_ACTION_UNMASK) ? &l[k].unmask_efd
                                                                     : &l[k].efd;
             close_fd(slot);
+            /* the fault set-irqs-eventfd-last-dropped: of several eventfds
+             * the last is not wired (an off-by-one loop bound) */
+            if (m->nfds > 1 && k + 1 == count && srv_fault(s, FAULT_SET_IRQS_EVENTFD_LAST_DROPPED)) continue;
             /* no fds: de-assign the range */
             if (m->nfds) *slot = srv_take_fd(m, fds, (unsigned)k);
         }
