@@ -59,9 +59,20 @@ bool gen_bounds(const struct gen_device *d, struct gen_buf *out)
         /* server-to-client requests are the server's to send, not ours */
         if (!cmd->name || cmd->dir != VFU_DIR_CLIENT || cmd->sid[0] < 0) continue;
         const struct vfu_struct_desc *st = &vfu_spec.structs[cmd->sid[0]];
-        /* fixed fields of the request itself; pairs inside array elements
-         * and variant arms (REGION_WRITE_MULTI, dirty-page ranges) are not
-         * walked yet */
+        /* pairs in the elements of the request's array tail
+         * (REGION_WRITE_MULTI's writes) */
+        if (st->tail >= 0 && vfu_spec.fields[st->tail].kind == VFU_K_ARRAY) {
+            const struct vfu_struct_desc *el = &vfu_spec.structs[vfu_spec.fields[st->tail].elem_sid];
+            for (unsigned i = 0; i < el->nfields; i++) {
+                int f = el->first_field + (int)i;
+                const struct vfu_field_desc *fd = &vfu_spec.fields[f];
+                if (fd->kind == VFU_K_UINT && fd->role == VFU_M_OFFSET && fd->span_field >= 0 && fd->space == VFU_SP_REGION &&
+                    fd->space_field >= 0)
+                    gen_region_elem_pair(out, d, c, st->tail, f, fd->span_field);
+            }
+        }
+        /* fixed fields of the request itself; pairs inside variant arms
+         * (DEVICE_FEATURE's dirty-page ranges) are not walked yet */
         for (unsigned i = 0; i < st->nfields; i++) {
             int f = st->first_field + (int)i;
             const struct vfu_field_desc *fd = &vfu_spec.fields[f];

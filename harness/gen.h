@@ -74,6 +74,9 @@ bool gen_bounds(const struct gen_device *d, struct gen_buf *out);
  * cmd and the pair's fields are table ids (struct vfu_cmd_desc index,
  * struct vfu_field_desc index) */
 void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
+/* a region pair inside the elements of the request's array `array`
+ * (REGION_WRITE_MULTI) */
+void gen_region_elem_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int array, int off, int len);
 void gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 /* count against payload where the pair's length counts the request's

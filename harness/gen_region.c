@@ -1,8 +1,10 @@
 /* Boundary scenarios of a (offset, count) pair over a region's bytes
- * (space=region:F): REGION_READ and REGION_WRITE, on every region the
+ * (space=region:F): REGION_READ and REGION_WRITE, and the entries of
+ * REGION_WRITE_MULTI (a pair inside an array element), on every region the
  * probe found with a size and the access's permission. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "gen.h"
 #include "vfu_proto.h"
@@ -16,20 +18,55 @@ struct pair {
     unsigned obits, lbits;                     /* the fields' widths */
     bool write;                                /* the request carries the bytes */
     const char *reply_data;                    /* the reply's data tail, or NULL */
+    /* a pair inside an element of array `elem`, whose bytes are the fixed
+     * field `data` of `elem_bytes` bytes (a write of at most that many) */
+    const char *elem;
+    uint32_t elem_bytes;
+    const char *requires;                      /* the command's needs-cap, or NULL */
 };
+
+static void head(struct gen_buf *b, const struct pair *p, unsigned r, const char *form, const char *level, const char *rule,
+                 const char *title)
+{
+    char id[160];
+    snprintf(id, sizeof id, "%s.bounds.r%u.%s", p->cmd, r, form);
+    gen_begin(b, id, level, rule, title);
+    /* the capability is the server's to grant and ours to propose */
+    if (p->requires) gen_printf(b, "  requires %s\n  negotiate caps.%s=true\n", p->requires, p->requires);
+}
+
+/* the send of an access of count bytes at offset of region r: bytes NULL
+ * sends zeros (a write), else those count bytes */
+static void send(struct gen_buf *b, const struct pair *p, unsigned r, uint64_t offset, uint64_t count, const uint8_t *bytes)
+{
+    gen_printf(b, "  send %s", p->cmd);
+    if (p->elem) gen_printf(b, " +%s", p->elem);
+    gen_printf(b, " %s=%u %s=0x%" PRIx64 " %s=%" PRIu64, p->idx, r, p->off, offset, p->len, count);
+    if (!p->write) {
+        gen_printf(b, "\n");
+        return;
+    }
+    uint64_t n = p->elem ? p->elem_bytes : count;
+    if (!bytes) {
+        gen_printf(b, " %s=zero:%" PRIu64 "\n", p->data, n);
+        return;
+    }
+    gen_printf(b, " %s=hex:", p->data);
+    for (uint64_t k = 0; k < n; k++) gen_printf(b, "%02x", k < count ? bytes[k] : 0);
+    gen_printf(b, "\n");
+}
 
 /* one access outside the region: refused with an error */
 static void outside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_t size, const char *form,
                     uint64_t offset, uint64_t count, const char *why)
 {
-    char id[160], title[400];
-    snprintf(id, sizeof id, "%s.bounds.r%u.%s", p->cmd, r, form);
+    if (p->elem && count > p->elem_bytes) return;   /* the element cannot say it */
+    char title[400];
     snprintf(title, sizeof title, "%s of %" PRIu64 " bytes at %s 0x%" PRIx64 " of region %u (0x%" PRIx64
              " bytes): %s, refused", p->cmd, count, p->off, offset, r, size, why);
-    gen_begin(b, id, "MUST", RULE_OUT, title);
-    gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%" PRIu64, p->cmd, p->idx, r, p->off, offset, p->len, count);
-    if (p->write) gen_printf(b, " %s=zero:%" PRIu64, p->data, count);
-    gen_printf(b, "\n  expect error EINVAL?\n");
+    head(b, p, r, form, "MUST", RULE_OUT, title);
+    send(b, p, r, offset, count, NULL);
+    gen_printf(b, "  expect error EINVAL?\n");
     gen_end(b);
 }
 
@@ -39,27 +76,26 @@ static void outside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_
 static void inside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_t size, uint32_t w, const char *form,
                    uint64_t offset, const uint8_t *bytes)
 {
-    char id[160], title[400], rule[600];
-    snprintf(id, sizeof id, "%s.bounds.r%u.%s", p->cmd, r, form);
-    snprintf(title, sizeof title, "%s of %u bytes at %s 0x%" PRIx64 " of region %u (0x%" PRIx64 " bytes): inside, answered",
-             p->cmd, w, p->off, offset, r, size);
-    snprintf(rule, sizeof rule, "stricter than the spec: the device reported region %u with %" PRIu64
-             " bytes and answered a %u-byte read at offset 0 in the probe; an access of that width inside the region is one it offers, "
-             "and the reply names the place and count it served (a device may refuse sizes it lacks, so not MUST)", r, size, w);
+    if (p->elem && w > p->elem_bytes) return;
+    char title[400], rule[600];
     if (p->write) {
         /* that a read of this width is taken says nothing of writes (a
          * register may be read-only): only a well-formed answer is asked */
         snprintf(title, sizeof title, "%s of %u bytes (what the probe read there) at %s 0x%" PRIx64 " of region %u (0x%" PRIx64
                  " bytes): inside, answered well-formed", p->cmd, w, p->off, offset, r, size);
-        gen_begin(b, id, "MUST", RULE_IN_WRITE, title);
-        gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u %s=hex:", p->cmd, p->idx, r, p->off, offset, p->len, w, p->data);
-        for (uint32_t k = 0; k < w; k++) gen_printf(b, "%02x", bytes[k]);
-        gen_printf(b, "\n  expect reply\n");
+        head(b, p, r, form, "MUST", RULE_IN_WRITE, title);
+        send(b, p, r, offset, w, bytes);
+        gen_printf(b, "  expect reply\n");
         gen_end(b);
         return;
     }
-    gen_begin(b, id, "SHOULD", rule, title);
-    gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u\n", p->cmd, p->idx, r, p->off, offset, p->len, w);
+    snprintf(title, sizeof title, "%s of %u bytes at %s 0x%" PRIx64 " of region %u (0x%" PRIx64 " bytes): inside, answered",
+             p->cmd, w, p->off, offset, r, size);
+    snprintf(rule, sizeof rule, "stricter than the spec: the device reported region %u with %" PRIu64
+             " bytes and answered a %u-byte read at offset 0 in the probe; an access of that width inside the region is one it offers, "
+             "and the reply names the place and count it served (a device may refuse sizes it lacks, so not MUST)", r, size, w);
+    head(b, p, r, form, "SHOULD", rule, title);
+    send(b, p, r, offset, w, NULL);
     gen_printf(b, "  expect ok %s=%u %s=0x%" PRIx64 " %s=%u", p->idx, r, p->off, offset, p->len, w);
     if (p->reply_data) gen_printf(b, " len(%s)=%u", p->reply_data, w);
     gen_printf(b, "\n");
@@ -98,24 +134,45 @@ static void one_region(struct gen_buf *b, const struct gen_device *d, const stru
      * would have to send them) */
     if (!p->write && wo < ((uint64_t)1 << p->lbits)) {
         uint64_t count = gen_wrap(p->lbits, wo);
-        char id[160], title[400];
-        snprintf(id, sizeof id, "%s.bounds.r%u.count-wrap%u", p->cmd, r, p->lbits);
+        char title[400];
+        snprintf(form, sizeof form, "count-wrap%u", p->lbits);
         snprintf(title, sizeof title, "%s of 0x%" PRIx64 " bytes at %s 0x%" PRIx64 " of region %u: offset+count is 2^%u, refused or closed",
                  p->cmd, count, p->off, wo, r, p->lbits);
-        gen_begin(b, id, "MUST", RULE_COUNT_WRAP, title);
+        head(b, p, r, form, "MUST", RULE_COUNT_WRAP, title);
         gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=0x%" PRIx64 " unchecked\n", p->cmd, p->idx, r, p->off, wo, p->len, count);
         gen_printf(b, "  expect error-or-close EINVAL? E2BIG?\n");
         gen_end(b);
     }
 }
 
-void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
+static void all_regions(struct gen_buf *b, const struct gen_device *d, const struct pair *p)
+{
+    uint32_t need = p->write ? VFU_REGION_INFO_FLAGS_WRITE : VFU_REGION_INFO_FLAGS_READ;
+    for (unsigned r = 0; r < d->nregions && r < GEN_MAX_PLACES; r++)
+        if (d->region[r].size && (d->region[r].flags & need)) one_region(b, d, p, r);
+}
+
+static struct pair make_pair(unsigned cmd, int off, int len)
 {
     const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
     const struct vfu_field_desc *fo = &vfu_spec.fields[off], *fl = &vfu_spec.fields[len];
+    struct pair p;
+    memset(&p, 0, sizeof p);
+    p.cmd = c->name;
+    p.off = fo->name;
+    p.len = fl->name;
+    p.idx = vfu_spec.fields[fo->space_field].name;
+    p.obits = 8u * fo->width;
+    p.lbits = 8u * fl->width;
+    p.requires = c->needs_cap >= 0 ? vfu_spec.capabilities[c->needs_cap].name : NULL;
+    return p;
+}
+
+void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
+{
+    const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
     const struct vfu_struct_desc *rq = &vfu_spec.structs[c->sid[0]];
-    struct pair p = {c->name, fo->name, fl->name, vfu_spec.fields[fo->space_field].name, NULL,
-                     8u * fo->width, 8u * fl->width, false, NULL};
+    struct pair p = make_pair(cmd, off, len);
     /* the request carries the bytes when its data tail is counted by the
      * pair's length: a write; else the reply carries them: a read */
     if (rq->tail >= 0 && vfu_spec.fields[rq->tail].kind == VFU_K_DATA && vfu_spec.fields[rq->tail].len_field == len) {
@@ -126,7 +183,23 @@ void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd
         const struct vfu_struct_desc *rp = &vfu_spec.structs[c->sid[1]];
         if (rp->tail >= 0 && vfu_spec.fields[rp->tail].kind == VFU_K_DATA) p.reply_data = vfu_spec.fields[rp->tail].name;
     }
-    uint32_t need = p.write ? VFU_REGION_INFO_FLAGS_WRITE : VFU_REGION_INFO_FLAGS_READ;
-    for (unsigned r = 0; r < d->nregions && r < GEN_MAX_PLACES; r++)
-        if (d->region[r].size && (d->region[r].flags & need)) one_region(b, d, &p, r);
+    all_regions(b, d, &p);
+}
+
+void gen_region_elem_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int array, int off, int len)
+{
+    struct pair p = make_pair(cmd, off, len);
+    const struct vfu_struct_desc *el = &vfu_spec.structs[vfu_spec.fields[array].elem_sid];
+    p.elem = vfu_spec.fields[array].name;
+    /* an element that carries fixed bytes is a write of at most that many */
+    for (unsigned i = 0; i < el->nfields; i++) {
+        const struct vfu_field_desc *f = &vfu_spec.fields[el->first_field + i];
+        if (f->kind == VFU_K_BYTES) {
+            p.write = true;
+            p.data = f->name;
+            p.elem_bytes = f->width;
+        }
+    }
+    if (!p.write) return;   /* no element form reads */
+    all_regions(b, d, &p);
 }

@@ -110,6 +110,17 @@ static void places_offered_only(void **state)
         snprintf(id, sizeof id, "DMA_UNMAP.bounds.%s.alias32", kinds[k]);
         assert_non_null(find(&s, id));
     }
+    /* a pair inside an array element: REGION_WRITE_MULTI's writes, on
+     * writable regions, needing the capability the spec names
+     * (needs-cap), and never above the element's 8 bytes */
+    const struct scn_scenario *mw = find(&s, "REGION_WRITE_MULTI.bounds.r0.one-past-end");
+    assert_non_null(mw);
+    assert_int_equal(mw->nreqs, 1);
+    assert_int_equal(mw->reqs[0].kind, SCN_R_WRITE_MULTIPLE);
+    assert_int_equal(mw->steps[0].u.send.items[0].kind, SCN_I_ELEM);
+    assert_int_equal(count_prefix(&s, "REGION_WRITE_MULTI.bounds.r2."), 0);
+    assert_null(find(&s, "REGION_WRITE_MULTI.bounds.r0.count-wrap32"));
+    assert_non_null(find(&s, "REGION_WRITE_MULTI.bounds.r0.straddle-end"));   /* 2 x 4 bytes fit */
     /* every index field of every client command, at the device's count */
     const struct scn_scenario *ix = find(&s, "DEVICE_GET_REGION_INFO.bounds.index.one-past-last");
     assert_non_null(ix);
