@@ -71,8 +71,10 @@ bool gen_bounds(const struct gen_device *d, struct gen_buf *out)
                     gen_region_elem_pair(out, d, c, st->tail, f, fd->span_field);
             }
         }
-        /* fixed fields of the request itself; pairs inside variant arms
-         * (DEVICE_FEATURE's dirty-page ranges) are not walked yet */
+        /* pairs inside the arms of the request's variant tail
+         * (DEVICE_FEATURE's dirty-page report) */
+        if (st->tail >= 0 && vfu_spec.fields[st->tail].kind == VFU_K_VARIANT) gen_dirty_variant(out, d, c, st->tail);
+        /* fixed fields of the request itself */
         for (unsigned i = 0; i < st->nfields; i++) {
             int f = st->first_field + (int)i;
             const struct vfu_field_desc *fd = &vfu_spec.fields[f];

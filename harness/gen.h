@@ -82,6 +82,9 @@ void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, i
 /* count against payload where the pair's length counts the request's
  * bytes (gen_payload.c); ids COMMAND.bounds.r<region>.count-above-data and .data-above-count */
 void gen_payload_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
+/* the dirty-page report's (iova, length) inside the arms of the request's
+ * variant `variant` (gen_dirty.c); ids COMMAND.bounds.dirty.FORM */
+void gen_dirty_variant(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int variant);
 void gen_index_field(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int field);
 
 /* the last offset of a region of `size` bytes where an access of `width`

@@ -104,6 +104,8 @@
     X(FEATURE_PROBE_UNSUPPORTED_OK, "feature-probe-unsupported-ok",                            \
       "VFIO_USER_DEVICE_FEATURE",                                                              \
       "PROBE succeeds for GET/SET a feature does not support")                                 \
+    X(DIRTY_REPORT_PAGES_TRUNC32, "dirty-report-pages-trunc32", "VFIO_USER_DEVICE_FEATURE",     \
+      "DMA_LOGGING_REPORT keeps the page count in 32 bits: 2^32 + N pages answered as N")      \
     X(DIRTY_BITMAP_EMPTY, "dirty-bitmap-empty", "VFIO_USER_DEVICE_FEATURE",                    \
       "DMA_LOGGING_REPORT bitmaps are all zero")                                               \
     X(MIG_STOPCOPY_TO_PRECOPY_ALLOWED, "mig-stopcopy-to-precopy-allowed",                      \

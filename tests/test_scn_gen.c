@@ -35,6 +35,7 @@ static struct gen_device device(void)
     d.irq[2].count = 4;
     d.pgsize = 4096;
     d.max_xfer = 1 << 20;
+    for (int c = 0; c < VFU_CAP__COUNT; c++) d.cap[c] = vfu_spec.capabilities[c].dflt;
     return d;
 }
 
@@ -121,6 +122,11 @@ static void places_offered_only(void **state)
     assert_int_equal(count_prefix(&s, "REGION_WRITE_MULTI.bounds.r2."), 0);
     assert_null(find(&s, "REGION_WRITE_MULTI.bounds.r0.count-wrap32"));
     assert_non_null(find(&s, "REGION_WRITE_MULTI.bounds.r0.straddle-end"));   /* 2 x 4 bytes fit */
+    /* the dirty report, inside DEVICE_FEATURE's arms, after logging starts */
+    const struct scn_scenario *dr = find(&s, "DEVICE_FEATURE.bounds.dirty.pages-wrap32");
+    assert_non_null(dr);
+    assert_int_equal(dr->reqs[0].kind, SCN_R_DMA_LOGGING);
+    assert_true(sent(dr, VFU_F_DMA_LOGGING_CONTROL_PAGE_SIZE) == 4096);
     /* every index field of every client command, at the device's count */
     const struct scn_scenario *ix = find(&s, "DEVICE_GET_REGION_INFO.bounds.index.one-past-last");
     assert_non_null(ix);
