@@ -8,6 +8,13 @@
 #include "gen.h"
 #include "vfu_proto.h"
 
+const struct gen_kind gen_kinds[GEN_NKINDS] = {
+    {"memfd-rw", true, "READ|WRITE"},
+    {"memfd-ro", true, "READ"},
+    {"message-rw", false, "READ|WRITE"},
+    {"message-ro", false, "READ"},
+};
+
 void gen_printf(struct gen_buf *b, const char *fmt, ...)
 {
     if (b->oom) return;

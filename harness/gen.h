@@ -50,6 +50,16 @@ struct gen_device {
     uint64_t cap[VFU_CAP__COUNT];
 };
 
+/* The mapping kinds a window is made of (a `map` step's memfd|message and
+ * flags): ids name them. */
+struct gen_kind {
+    const char *name;   /* memfd-rw, memfd-ro, message-rw, message-ro */
+    bool memfd;
+    const char *flags;  /* dma_map_flags names */
+};
+#define GEN_NKINDS 4
+extern const struct gen_kind gen_kinds[GEN_NKINDS];
+
 /* Growing text of the generated scenarios. */
 struct gen_buf {
     char *p;

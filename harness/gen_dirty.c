@@ -2,7 +2,8 @@
  * variant arm of DEVICE_FEATURE whose struct holds a dma-space pair and a
  * page size (dma_logging_report_req), tried after logging was started
  * (the arm whose struct holds an array of dma ranges: DMA_LOGGING_START)
- * over one window.  The bitmap's size follows from length and page size
+ * over one window mapped first, of each mapping kind (dirty pages are
+ * guest memory the device reaches: a server may keep them per mapping).  The bitmap's size follows from length and page size
  * (bitmap len=length page=page_size), so the bounds of the length field
  * (bound=migration.max_bitmap_size) and of the page count in 32 bits are
  * the limits tried. */
@@ -16,7 +17,8 @@
 #define LOG_BASE 0x10000000ull
 #define LOG_PAGES 4
 
-#define RULE_IN "the report returns the dirty bitmap of an IOVA range while logging is on; the range logged is one it answers"
+#define RULE_IN "the report returns the dirty bitmap of an IOVA range while logging is on; the range logged, a window the device maps, is one it answers"
+#define RULE_IN_MSG "stricter than the spec: the report returns the dirty bitmap of an IOVA range while logging is on, with no exception for a window served by DMA_READ/DMA_WRITE messages, but the spec says nothing of such windows either; answering for one is what we ask"
 #define RULE_BIG "a bitmap larger than the max_bitmap_size the server stated (or the spec's default) cannot be sent; only an error answers truthfully (any errno)"
 #define RULE_WRAP "stricter than the spec: it does not say which ranges a report may name; refusing one whose iova+length wraps past the address's width is what we ask"
 
@@ -64,25 +66,29 @@ struct ctx {
     uint64_t pg, base, size;
 };
 
-static void one(struct gen_buf *b, const struct ctx *x, const char *form, const char *level, const char *rule, uint64_t iova,
-                uint64_t length, bool in, const char *what)
+static void one(struct gen_buf *b, const struct ctx *x, const struct gen_kind *k, const char *form, const char *level,
+                const char *rule, uint64_t iova, uint64_t length, bool in, const char *what)
 {
     char id[160], title[400];
-    snprintf(id, sizeof id, "%s.bounds.dirty.%s", x->cmd, form);
-    snprintf(title, sizeof title, "%s report of %s=0x%" PRIx64 " %s=0x%" PRIx64 " while logging 0x%" PRIx64 "+0x%" PRIx64 ": %s",
-             x->cmd, x->r_addr, iova, x->r_len, length, x->base, x->size, what);
+    snprintf(id, sizeof id, "%s.bounds.dirty.%s.%s", x->cmd, k->name, form);
+    snprintf(title, sizeof title, "%s report of %s=0x%" PRIx64 " %s=0x%" PRIx64 " while logging a %s window 0x%" PRIx64 "+0x%" PRIx64
+             ": %s", x->cmd, x->r_addr, iova, x->r_len, length, k->name, x->base, x->size, what);
     gen_begin(b, id, level, rule, title);
     /* logging must be on for a report to mean anything (the spec: only
      * valid after DMA_LOGGING_START) */
     gen_printf(b, "  requires dma-logging\n");
+    gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n", x->base, x->size, k->memfd ? "memfd" : "message", k->flags);
     gen_printf(b, "  send %s flags=%s %s=%" PRIu64 " +%s %s=0x%" PRIx64 " %s=0x%" PRIx64 " %s=64\n  expect ok\n", x->cmd, x->start,
                x->s_pg, x->pg, x->s_arr, x->s_addr, x->base, x->s_len, x->size, x->argsz);
     /* argsz says the client takes any reply: only the range decides */
     gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 " %s=%" PRIu64 " %s=0xffffffff\n  expect %s\n", x->cmd,
-               x->report, x->r_addr, iova, x->r_len, length, x->r_pg, x->pg, x->argsz, in ? "ok" : "error EINVAL? E2BIG?");
+               x->report, x->r_addr, iova, x->r_len, length, x->r_pg, x->pg, x->argsz, in ? "ok" : "error EINVAL? E2BIG? ENOENT?");
     gen_printf(b, "  send %s flags=%s %s=64\n  expect ok\n", x->cmd, x->stop, x->argsz);
     gen_end(b);
 }
+
+static void forms(struct gen_buf *b, const struct gen_device *d, const struct ctx *xc, const struct gen_kind *k, unsigned abits,
+                  const struct vfu_field_desc *flen);
 
 void gen_dirty_variant(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int variant)
 {
@@ -137,24 +143,32 @@ void gen_dirty_variant(struct gen_buf *b, const struct gen_device *d, unsigned c
     x.base = LOG_BASE;
     x.size = LOG_PAGES * x.pg;
     unsigned abits = 8u * vfu_spec.fields[rep_addr].width;
-    one(b, &x, "inside", "MUST", RULE_IN, x.base, x.size, true, "the logged range, answered");
+    for (size_t i = 0; i < GEN_NKINDS; i++) forms(b, d, &x, &gen_kinds[i], abits, flen);
+}
+
+static void forms(struct gen_buf *b, const struct gen_device *d, const struct ctx *xc, const struct gen_kind *k, unsigned abits,
+                  const struct vfu_field_desc *flen)
+{
+    const struct ctx x = *xc;
+    one(b, &x, k, "inside", k->memfd ? "MUST" : "SHOULD", k->memfd ? RULE_IN : RULE_IN_MSG, x.base, x.size, true,
+        "the logged range, answered");
     char form[64], what[160];
     snprintf(form, sizeof form, "wrap%u", abits);
     snprintf(what, sizeof what, "iova+length is 2^%u + a page (wraps), refused", abits);
-    one(b, &x, form, "SHOULD", RULE_WRAP, x.base, gen_wrap(abits, x.base) + x.pg, false, what);
+    one(b, &x, k, form, "SHOULD", RULE_WRAP, x.base, gen_wrap(abits, x.base) + x.pg, false, what);
     /* a bitmap one word above the stated limit on the length */
     if (flen->bound_cap >= 0) {
         uint64_t max = d->cap[flen->bound_cap], pages = max * 8 + 64;
         if (max && max < UINT64_MAX / 8 - 64 && pages <= UINT64_MAX / x.pg) {
             snprintf(what, sizeof what, "a bitmap 8 bytes above %s (%" PRIu64 "), refused", vfu_spec.capabilities[flen->bound_cap].name,
                      max);
-            one(b, &x, "bitmap-above-max", "MUST", RULE_BIG, x.base, pages * x.pg, false, what);
+            one(b, &x, k, "bitmap-above-max", "MUST", RULE_BIG, x.base, pages * x.pg, false, what);
         }
         /* 2^32 + 64 pages: 64 to a server counting pages in 32 bits */
         uint64_t p32 = ((uint64_t)1 << 32) + 64;
         if (p32 / 8 > max && p32 <= UINT64_MAX / x.pg) {
             snprintf(what, sizeof what, "2^32 + 64 pages (a bitmap above %s), refused", vfu_spec.capabilities[flen->bound_cap].name);
-            one(b, &x, "pages-wrap32", "MUST", RULE_BIG, x.base, p32 * x.pg, false, what);
+            one(b, &x, k, "pages-wrap32", "MUST", RULE_BIG, x.base, p32 * x.pg, false, what);
         }
     }
 }

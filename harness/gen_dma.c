@@ -23,18 +23,6 @@
 #define RULE_UNMAP "an unmap of exactly one earlier window removes it, whatever kind it is"
 #define RULE_INEXACT "stricter than the spec: an unmap must name exactly one earlier map, a rule on the client; refusing one that does not (and keeping the window) is what we ask"
 
-struct kind {
-    const char *name;   /* in ids */
-    bool memfd;
-    const char *flags;  /* dma_map_flags names */
-};
-
-static const struct kind kinds[] = {
-    {"memfd-rw", true, "READ|WRITE"},
-    {"memfd-ro", true, "READ"},
-    {"message-rw", false, "READ|WRITE"},
-    {"message-ro", false, "READ"},
-};
 
 struct pair {
     const char *cmd, *addr, *len;
@@ -42,7 +30,7 @@ struct pair {
     uint64_t pg, base, size;
 };
 
-static void head(struct gen_buf *b, const struct pair *p, const struct kind *k, const char *form, const char *level,
+static void head(struct gen_buf *b, const struct pair *p, const struct gen_kind *k, const char *form, const char *level,
                  const char *rule, const char *what)
 {
     char id[160], title[400];
@@ -54,7 +42,7 @@ static void head(struct gen_buf *b, const struct pair *p, const struct kind *k, 
 }
 
 /* a new window of the same kind at [addr, addr+size) */
-static void map(struct gen_buf *b, const struct pair *p, const struct kind *k, const char *form, uint64_t addr,
+static void map(struct gen_buf *b, const struct pair *p, const struct gen_kind *k, const char *form, uint64_t addr,
                 uint64_t size, const char *level, const char *rule, const char *expect, const char *what)
 {
     head(b, p, k, form, level, rule, what);
@@ -64,7 +52,7 @@ static void map(struct gen_buf *b, const struct pair *p, const struct kind *k, c
     gen_end(b);
 }
 
-static void maps(struct gen_buf *b, const struct pair *p, const struct kind *k)
+static void maps(struct gen_buf *b, const struct pair *p, const struct gen_kind *k)
 {
     uint64_t pg = p->pg, a = p->base, s = p->size;
     map(b, p, k, "overlap-first-page", a, pg, "MUST", RULE_EEXIST, "error EEXIST", "its first page again, EEXIST");
@@ -84,7 +72,7 @@ static void maps(struct gen_buf *b, const struct pair *p, const struct kind *k)
 }
 
 /* an unmap of [addr, addr+size): refused, and the window still there */
-static void unmap_off(struct gen_buf *b, const struct pair *p, const struct kind *k, const char *form, uint64_t addr,
+static void unmap_off(struct gen_buf *b, const struct pair *p, const struct gen_kind *k, const char *form, uint64_t addr,
                       uint64_t size, const char *what)
 {
     head(b, p, k, form, "SHOULD", RULE_INEXACT, what);
@@ -92,7 +80,7 @@ static void unmap_off(struct gen_buf *b, const struct pair *p, const struct kind
     gen_end(b);
 }
 
-static void unmaps(struct gen_buf *b, const struct pair *p, const struct kind *k)
+static void unmaps(struct gen_buf *b, const struct pair *p, const struct gen_kind *k)
 {
     uint64_t pg = p->pg, a = p->base, s = p->size;
     head(b, p, k, "exact", "MUST", RULE_UNMAP, "the window itself, removed");
@@ -116,8 +104,8 @@ void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, i
     if (pg > WIN_BASE / 2) return;   /* no room for a page below the window */
     struct pair p = {c->name, fa->name, fl->name, 8u * fa->width, pg, WIN_BASE, WIN_PAGES * pg};
     bool adds = c->fds[0].rule == VFU_FDS_OPTIONAL;
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        if (adds) maps(b, &p, &kinds[i]);
-        else unmaps(b, &p, &kinds[i]);
+    for (size_t i = 0; i < GEN_NKINDS; i++) {
+        if (adds) maps(b, &p, &gen_kinds[i]);
+        else unmaps(b, &p, &gen_kinds[i]);
     }
 }

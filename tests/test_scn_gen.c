@@ -123,10 +123,12 @@ static void places_offered_only(void **state)
     assert_null(find(&s, "REGION_WRITE_MULTI.bounds.r0.count-wrap32"));
     assert_non_null(find(&s, "REGION_WRITE_MULTI.bounds.r0.straddle-end"));   /* 2 x 4 bytes fit */
     /* the dirty report, inside DEVICE_FEATURE's arms, after logging starts */
-    const struct scn_scenario *dr = find(&s, "DEVICE_FEATURE.bounds.dirty.pages-wrap32");
+    const struct scn_scenario *dr = find(&s, "DEVICE_FEATURE.bounds.dirty.message-ro.pages-wrap32");
     assert_non_null(dr);
     assert_int_equal(dr->reqs[0].kind, SCN_R_DMA_LOGGING);
     assert_true(sent(dr, VFU_F_DMA_LOGGING_CONTROL_PAGE_SIZE) == 4096);
+    assert_int_equal(dr->steps[0].kind, SCN_S_MAP);          /* over a window of that kind */
+    assert_false(dr->steps[0].u.map.memfd);
     /* every index field of every client command, at the device's count */
     const struct scn_scenario *ix = find(&s, "DEVICE_GET_REGION_INFO.bounds.index.one-past-last");
     assert_non_null(ix);
