@@ -66,6 +66,20 @@ static void maps(struct gen_buf *b, const struct pair *p, const struct gen_kind 
     snprintf(form, sizeof form, "wrap%u", p->abits);
     snprintf(what, sizeof what, "a window from 2^%u - a page, two pages long (wraps), refused", p->abits);
     map(b, p, k, form, gen_wrap(p->abits, pg), 2 * pg, "SHOULD", RULE_WRAP, "error EINVAL?", what);
+    /* what the server keeps when its client goes away: the spec's Client
+     * Disconnection unmaps every client window (a should), so the same
+     * window maps again in the next session */
+    char id[160], title[300];
+    snprintf(id, sizeof id, "SESSION.disconnect.%s.window-dropped", k->name);
+    snprintf(title, sizeof title, "a %s window at 0x%" PRIx64 " is gone after the client reconnects: the same map is taken again", k->name,
+             p->base);
+    gen_begin(b, id, "SHOULD", "on a client's disconnection the server should unmap and clean up all its memory regions; the next "
+              "client maps them anew", title);
+    gen_printf(b, "  section Client Disconnection\n");
+    gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n  reconnect\n", p->base, p->size, k->memfd ? "memfd" : "message", k->flags);
+    gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 "%s\n  expect ok\n", p->cmd, k->flags, p->addr, p->base, p->len,
+               p->size, k->memfd ? " fd=memfd" : "");
+    gen_end(b);
     snprintf(form, sizeof form, "top%u", p->abits);
     snprintf(what, sizeof what, "the last page below 2^%u, taken", p->abits);
     map(b, p, k, form, gen_wrap(p->abits, pg), pg, "INFO", RULE_TOP, "ok", what);
