@@ -95,10 +95,10 @@ bool gen_bounds(const struct gen_device *d, struct gen_buf *out)
                 gen_irq_pair(out, d, c, f, fd->span_field);
             else if (pair && fd->space == VFU_SP_DMA)
                 gen_dma_pair(out, d, c, f, fd->span_field);
+            else if (pair && fd->space == VFU_SP_FD)
+                gen_fd_pair(out, d, c, f, fd->span_field);
             else if (fd->role == VFU_M_INDEX && (fd->space == VFU_SP_REGIONS || fd->space == VFU_SP_IRQS))
                 gen_index_field(out, d, c, f);
-            /* space=fd (DMA_MAP's offset into its file) has no place the
-             * probe knows: the file is ours, its size the scenario's */
         }
     }
     return !out->oom;

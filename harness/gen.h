@@ -89,6 +89,9 @@ void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd
 void gen_region_elem_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int array, int off, int len);
 void gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
+/* an offset into the file the message sends (space=fd: DMA_MAP's): the
+ * file is the scenario's own memfd, so its end is known (gen_dma.c) */
+void gen_fd_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 /* count against payload where the pair's length counts the request's
  * bytes (gen_payload.c); ids COMMAND.bounds.r<region>.count-above-data and .data-above-count */
 void gen_payload_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);

@@ -123,3 +123,65 @@ void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, i
         else unmaps(b, &p, &gen_kinds[i]);
     }
 }
+
+/* The (offset, size) pair over the file a map sends (space=fd): the file
+ * is the scenario's own memfd of FD_PAGES pages, so its end is known; a
+ * window without a file must name offset 0. */
+#define FD_PAGES 8
+#define RULE_FD_OK "a valid map with a file descriptor and an offset inside the file is an ordinary request the command must carry out"
+#define RULE_FD_OUT "stricter than the spec: it does not say which file ranges a server must refuse; refusing a window that runs past the end of the file sent (touching it would fault) or whose offset+size wraps is what we ask"
+#define RULE_FD_MSG "stricter than the spec: offset is the file offset, or zero when there is no file to map; refusing another offset without a file is what we ask"
+
+static void fd_one(struct gen_buf *b, const struct pair *p, const struct gen_kind *k, const char *off, const char *form,
+                   const char *level, const char *rule, uint64_t offset, uint64_t size, bool ok, const char *what)
+{
+    char id[160], title[400];
+    snprintf(id, sizeof id, "%s.bounds.%s.%s", p->cmd, k->name, form);
+    snprintf(title, sizeof title, "%s of 0x%" PRIx64 " bytes at %s 0x%" PRIx64 " of %s: %s", p->cmd, size, off, offset,
+             k->memfd ? "a memfd of " : "no file", what);
+    gen_begin(b, id, level, rule, title);
+    gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 " %s=0x%" PRIx64, p->cmd, k->flags, off, offset, p->addr,
+               p->base, p->len, size);
+    if (k->memfd) gen_printf(b, " fd=memfd:0x%" PRIx64, (uint64_t)FD_PAGES * p->pg);
+    gen_printf(b, "\n  expect %s\n", ok ? "ok" : "error EINVAL?");
+    gen_end(b);
+}
+
+void gen_fd_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
+{
+    const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
+    const struct vfu_struct_desc *st = &vfu_spec.structs[c->sid[0]];
+    const struct vfu_field_desc *fo = &vfu_spec.fields[off];
+    uint64_t pg = d->pgsize ? d->pgsize : 4096;
+    if (pg > WIN_BASE / 2) return;
+    /* the window's address: the dma pair sharing this length */
+    int addr = -1;
+    for (unsigned i = 0; i < st->nfields; i++) {
+        const struct vfu_field_desc *f = &vfu_spec.fields[st->first_field + i];
+        if (f->role == VFU_M_ADDRESS && f->space == VFU_SP_DMA && f->span_field == len) addr = (int)(st->first_field + i);
+    }
+    if (addr < 0) return;
+    struct pair p = {c->name, vfu_spec.fields[addr].name, vfu_spec.fields[len].name, 8u * fo->width, pg, WIN_BASE, WIN_PAGES * pg};
+    uint64_t fsize = FD_PAGES * pg, last = fsize - p.size;
+    char form[64], what[200];
+    for (size_t i = 0; i < GEN_NKINDS; i++) {
+        const struct gen_kind *k = &gen_kinds[i];
+        if (!k->memfd) {
+            fd_one(b, &p, k, fo->name, "offset-without-fd", "SHOULD", RULE_FD_MSG, pg, p.size, false, "an offset with nothing to map, refused");
+            continue;
+        }
+        snprintf(what, sizeof what, "0x%" PRIx64 " bytes: ending on the file's end, taken", fsize);
+        fd_one(b, &p, k, fo->name, "offset-last-valid", "MUST", RULE_FD_OK, last, p.size, true, what);
+        snprintf(what, sizeof what, "0x%" PRIx64 " bytes: a page past the file's end, refused", fsize);
+        fd_one(b, &p, k, fo->name, "offset-past-end", "SHOULD", RULE_FD_OUT, last + pg, p.size, false, what);
+        snprintf(what, sizeof what, "0x%" PRIx64 " bytes: starting at the file's end, refused", fsize);
+        fd_one(b, &p, k, fo->name, "offset-at-end", "SHOULD", RULE_FD_OUT, fsize, p.size, false, what);
+        snprintf(form, sizeof form, "offset-wrap%u", p.abits);
+        snprintf(what, sizeof what, "0x%" PRIx64 " bytes: offset+size wraps past 2^%u, refused", fsize, p.abits);
+        fd_one(b, &p, k, fo->name, form, "SHOULD", RULE_FD_OUT, gen_wrap(p.abits, pg), 2 * pg, false, what);
+        if (p.abits > 32) {
+            snprintf(what, sizeof what, "0x%" PRIx64 " bytes: 2^32 above the last valid offset, refused", fsize);
+            fd_one(b, &p, k, fo->name, "offset-alias32", "SHOULD", RULE_FD_OUT, ((uint64_t)1 << 32) + last, p.size, false, what);
+        }
+    }
+}

@@ -131,6 +131,9 @@ int srv_h_dma_map(struct srv *s, const struct vfu_msg *m, int *fds)
         .flags = (uint32_t)vfu_get(m, VFU_F_DMA_MAP_FLAGS),
     };
     uint64_t offset = vfu_get(m, VFU_F_DMA_MAP_OFFSET);
+    /* the fault dma-map-offset-trunc32: the file offset kept in 32 bits,
+     * so 2^32 + X maps the file at X */
+    if (srv_fault(s, FAULT_DMA_MAP_OFFSET_TRUNC32)) offset = (uint32_t)offset;
     uint64_t pg = srv_min_pgsize(s);
     bool has_fd = m->nfds == 1;
     if (nm.size == 0) return EINVAL;

@@ -44,6 +44,8 @@
       "a map over an existing one succeeds instead of failing with EEXIST")                    \
     X(DMA_OVERLAP_READONLY_UNCHECKED, "dma-overlap-readonly-unchecked", "VFIO_USER_DMA_MAP",    \
       "a map over an existing read-only window succeeds instead of failing with EEXIST")       \
+    X(DMA_MAP_OFFSET_TRUNC32, "dma-map-offset-trunc32", "VFIO_USER_DMA_MAP",                   \
+      "DMA_MAP's file offset is kept in 32 bits: 2^32 + X maps the file at X")                 \
     X(DMA_UNALIGNED_ACCEPTED, "dma-unaligned-accepted", "VFIO_USER_DMA_MAP",                   \
       "address and size need not be multiples of the smallest pgsizes page")                   \
     X(DMA_RESERVED_FLAGS_ACCEPTED, "dma-reserved-flags-accepted", "VFIO_USER_DMA_MAP",         \
