@@ -542,6 +542,8 @@ int main(int argc, char **argv)
             vfu_run_free(&lrun);
             for (size_t i = 0; i < gen.n; i++)
                 printf("%-48s %-6s %s\n", gen.list[i]->id, vfu_level_name(gen.list[i]->level), gen.list[i]->section);
+        } else if (!o.no_gen) {
+            fprintf(stderr, "vfu-conform: the boundary scenarios generated for a device are listed with --server or --connect\n");
         }
         rc = 0;
         goto out;

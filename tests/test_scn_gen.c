@@ -184,6 +184,12 @@ static void values_from_the_tables(void **state)
     assert_true(sent(sc, VFU_F_DMA_MAP_ADDRESS) == base + size - 4096);
     assert_int_equal(sent(sc, VFU_F_DMA_MAP_SIZE), 4096);
     assert_int_equal(sc->steps[0].u.map.prot.num, VFU_DMA_MAP_FLAGS_READ);
+    /* the file offset: 2^32 above the last offset the 8-page memfd has */
+    sc = find(&s, "DMA_MAP.bounds.memfd-ro.offset-alias32");
+    assert_non_null(sc);
+    assert_true(sent(sc, VFU_F_DMA_MAP_OFFSET) == ((uint64_t)1 << 32) + 4 * 4096);
+    assert_null(find(&s, "DMA_MAP.bounds.message-ro.offset-alias32"));   /* no file to be in */
+    assert_non_null(find(&s, "DMA_MAP.bounds.message-ro.offset-without-fd"));
     snprintf(id, sizeof id, "DMA_MAP.bounds.message-rw.top%u", 8u * vfu_spec.fields[VFU_F_DMA_MAP_ADDRESS].width);
     sc = find(&s, id);
     assert_non_null(sc);
