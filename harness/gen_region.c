@@ -132,7 +132,7 @@ static void one_region(struct gen_buf *b, const struct gen_device *d, const stru
     }
     /* the count's own wrap: only a read, whose bytes come back (a write
      * would have to send them) */
-    if (!p->write && wo < ((uint64_t)1 << p->lbits)) {
+    if (!p->write && (p->lbits >= 64 || wo < ((uint64_t)1 << p->lbits))) {
         uint64_t count = gen_wrap(p->lbits, wo);
         char title[400];
         snprintf(form, sizeof form, "count-wrap%u", p->lbits);
