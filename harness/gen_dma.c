@@ -80,6 +80,19 @@ static void maps(struct gen_buf *b, const struct pair *p, const struct gen_kind 
     gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 "%s\n  expect ok\n", p->cmd, k->flags, p->addr, p->base, p->len,
                p->size, k->memfd ? " fd=memfd" : "");
     gen_end(b);
+    /* a second client meanwhile: served, refused or left waiting, it must
+     * not cost the first client its window */
+    snprintf(id, sizeof id, "SESSION.second-client.%s.window-kept", k->name);
+    snprintf(title, sizeof title, "a second client connecting while a %s window at 0x%" PRIx64 " is mapped leaves the first "
+             "session and its window intact", k->name, p->base);
+    gen_begin(b, id, "SHOULD", "stricter than the spec: a server serves one client or several (Socket), and a client's windows "
+              "are its own until it unmaps them or leaves; another client connecting must not cost it its session or windows", title);
+    gen_printf(b, "  section Socket\n");
+    gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n  second-client\n", p->base, p->size, k->memfd ? "memfd" : "message",
+               k->flags);
+    /* the first session answers, and its exact unmap finds the window */
+    gen_printf(b, "  send DEVICE_GET_INFO\n  expect ok\n  unmap w\n");
+    gen_end(b);
     snprintf(form, sizeof form, "top%u", p->abits);
     snprintf(what, sizeof what, "the last page below 2^%u, taken", p->abits);
     map(b, p, k, form, gen_wrap(p->abits, pg), pg, "INFO", RULE_TOP, "ok", what);

@@ -114,6 +114,8 @@
       "VFIO_USER_DEVICE_FEATURE", "STOP_COPY -> PRE_COPY succeeds (through STOP, RUNNING)")    \
     X(MIG_DATA_READ_ANY_STATE, "mig-data-read-any-state", "VFIO_USER_MIG_DATA_READ",           \
       "MIG_DATA_READ outside the saving group answers with no data")                           \
+    X(SECOND_CLIENT_REPLACES_FIRST, "second-client-replaces-first", "Socket",                  \
+      "a client connecting while another is attached ends the first one's session")           \
     X(SIGTERM_IGNORED, "sigterm-ignored", "Backend Program Conventions",                       \
       "SIGTERM is ignored")
 

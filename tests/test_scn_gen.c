@@ -129,6 +129,13 @@ static void places_offered_only(void **state)
     assert_true(sent(dr, VFU_F_DMA_LOGGING_CONTROL_PAGE_SIZE) == 4096);
     assert_int_equal(dr->steps[0].kind, SCN_S_MAP);          /* over a window of that kind */
     assert_false(dr->steps[0].u.map.memfd);
+    /* interactions per mapping kind: a second client meanwhile, a reconnect */
+    const struct scn_scenario *sc2 = find(&s, "SESSION.second-client.message-ro.window-kept");
+    assert_non_null(sc2);
+    assert_int_equal(sc2->steps[0].kind, SCN_S_MAP);
+    assert_int_equal(sc2->steps[1].kind, SCN_S_SECOND_CLIENT);
+    assert_string_equal(sc2->section, "Socket");
+    assert_non_null(find(&s, "SESSION.disconnect.memfd-ro.window-dropped"));
     /* every index field of every client command, at the device's count */
     const struct scn_scenario *ix = find(&s, "DEVICE_GET_REGION_INFO.bounds.index.one-past-last");
     assert_non_null(ix);
