@@ -78,7 +78,7 @@ static void finding(struct crun *r, const uint8_t *in, size_t len, const struct 
     snprintf(p, sizeof p, "%s/original", dir);
     fz_write_file(p, in, len);
     static uint8_t work[FZ_MAX_INPUT];
-    memcpy(work, in, len);
+    if (len) memcpy(work, in, len);   /* an empty input may come as NULL */
     size_t n = len;
     unsigned long runs = 0;
     const char *check = "not checked (--no-verify)";

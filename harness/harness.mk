@@ -4,7 +4,7 @@
 # (loader) and tests/test_conform*.c (the program against vfu-refserver
 # and against the hostile fake servers of tests/helpers/hostile_*.c).
 # (harness/result.c, report*.c and replay*.c belong to report.mk's archive)
-HARNESS_SRCS := $(wildcard harness/scn_*.c harness/runner*.c harness/cj*.c)
+HARNESS_SRCS := $(wildcard harness/scn_*.c harness/runner*.c harness/gen*.c harness/cj*.c)
 HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(BUILD)/obj/%.o)
 HARNESS_LIB := $(BUILD)/libvfuharness.a
 CONFORM_BIN := $(BUILD)/vfu-conform

@@ -319,6 +319,41 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         if (vfu_stopsig_fd() >= 0) vfu_stopsig_deadline(o->max_seconds);
     }
     if (!stop_asked(R)) probe_run(R);
+    /* the generated scenarios join the list once the device is known */
+    const struct scn_scenario **all = NULL;
+    if (o->generate && R->probe.ok && R->stop == VFU_RUN_COMPLETE) {
+        const struct scn_scenario *const *gen = NULL;
+        size_t ng = 0;
+        struct vfu_result *grown = NULL;
+        if (!o->generate(o->generate_ctx, &R->probe.dev, &gen, &ng, why, whylen)) {
+            target_stop(R);
+            rvars_clear(&R->vars);
+            free(R);
+            free(run->results);
+            run->results = NULL;
+            return false;
+        }
+        if (ng) {
+            all = malloc((n + ng) * sizeof *all);
+            grown = all ? realloc(run->results, (n + ng) * sizeof *run->results) : NULL;
+            if (!grown) {
+                snprintf(why, whylen, "out of memory");
+                free(all);
+                target_stop(R);
+                rvars_clear(&R->vars);
+                free(R);
+                free(run->results);
+                run->results = NULL;
+                return false;
+            }
+            run->results = grown;
+            memset(run->results + n, 0, ng * sizeof *run->results);
+            memcpy(all, list, n * sizeof *all);
+            memcpy(all + n, gen, ng * sizeof *all);
+            list = all;
+            n += ng;
+        }
+    }
     size_t i = 0;
     for (; i < n; i++) {
         const struct scn_scenario *sc = list[i];
@@ -380,6 +415,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
     target_stop(R);
     rvars_clear(&R->vars);
     free(R);
+    free(all);
     run->seconds = now_s() - t0;
     return true;
 }

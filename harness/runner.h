@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gen.h"
 #include "result.h"
 #include "scn.h"
 
@@ -42,6 +43,13 @@ struct vfu_runner_opts {
     void (*progress)(void *ctx, size_t index, size_t total, const struct scn_scenario *sc,
                      const struct vfu_result *r);
     void *progress_ctx;
+    /* after the probe: scenarios made for the device it found (harness/gen.h),
+     * run after the list; *out stays valid for the run's life.  False:
+     * they could not be made (the run stops as an error, why says it).
+     * Not called when the probe failed (there is no device to make them for). */
+    bool (*generate)(void *ctx, const struct gen_device *dev, const struct scn_scenario *const **out, size_t *n,
+                     char *why, size_t whylen);
+    void *generate_ctx;
 };
 
 /* Runs the n scenarios in order.  false when the run could not start at

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "client.h"
+#include "gen.h"
 #include "proc.h"
 #include "sockdir.h"
 #include "runner.h"
@@ -52,6 +53,7 @@ struct probe {
      * default proposal: scenarios needing a capability fail with this */
     enum vfu_failure_kind caps_kind;
     char caps_failed[400];
+    struct gen_device dev;         /* the places generated scenarios try (harness/gen.h) */
 };
 
 /* ----------------------------------------------------------------- run */

@@ -74,8 +74,52 @@ static void negotiation_vars(struct runner *R, const struct vfu_version_result *
     }
     uint64_t pg = vfu_caps_get(&res->caps, VFU_CAP_PGSIZES);
     if (pg) rvars_set(&R->vars, "server.pgsize", pg & -pg, NULL, 0);
+    R->probe.dev.pgsize = pg & -pg;
+    for (int cap = 0; cap < VFU_CAP__COUNT; cap++) R->probe.dev.cap[cap] = vfu_caps_get(&res->caps, cap);
+    R->probe.dev.max_xfer = vfu_caps_get(&res->caps, VFU_CAP_MAX_DATA_XFER_SIZE);
     R->probe.twin = res->twin;
     R->probe.write_multiple = vfu_caps_get(&res->caps, VFU_CAP_WRITE_MULTIPLE) != 0;
+}
+
+/* a read of w bytes at offset of region i into out; false when refused */
+static bool read_bytes(struct sess *s, unsigned i, uint64_t offset, uint32_t w, uint8_t *out)
+{
+    uint8_t buf[512];
+    struct vfu_enc e;
+    struct vfu_reply r;
+    vfu_reply_init(&r);
+    vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_REGION_READ, false, 0);
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_REGION, i);
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_OFFSET, offset);
+    vfu_enc_set(&e, VFU_F_REGION_ACCESS_COUNT, w);
+    uint32_t n = 0;
+    const uint8_t *d = NULL;
+    if (vfu_enc_finish(&e, NULL) && vfu_client_call(s->c, &e, NULL, s->R->timeout_ms, &r) == VFU_CALL_REPLY &&
+        !r.msg.is_error)
+        d = vfu_data(&r.msg, VFU_F_REGION_ACCESS_DATA_DATA, &n);
+    bool ok = d && n == w;
+    if (ok) memcpy(out, d, w);
+    vfu_reply_release(&r);
+    return ok;
+}
+
+/* One access each readable region accepts, for the in-bounds generated
+ * scenarios: a device may take only some sizes (registers of 4 bytes,
+ * MSI-X entries of 4 or 8), so the first of these widths a read at offset
+ * 0 answers with its bytes is the one they use; the bytes there and at the
+ * last offset of that width are kept for writes that put them back.  Reads
+ * only: a probe changes nothing. */
+static void learn_widths(struct sess *s, struct gen_device *dev)
+{
+    static const uint32_t widths[] = {4, 8, 2, 1};
+    for (unsigned i = 0; i < dev->nregions; i++) {
+        if (!dev->region[i].size || !(dev->region[i].flags & VFU_REGION_INFO_FLAGS_READ)) continue;
+        for (size_t k = 0; k < sizeof widths / sizeof widths[0] && !dev->region[i].width; k++)
+            if (widths[k] <= dev->region[i].size && read_bytes(s, i, 0, widths[k], dev->region[i].first))
+                dev->region[i].width = widths[k];
+        uint64_t last = gen_last_valid(dev->region[i].size, dev->region[i].width);
+        if (last) dev->region[i].has_last = read_bytes(s, i, last, dev->region[i].width, dev->region[i].last);
+    }
 }
 
 static bool device(struct sess *s)
@@ -108,6 +152,10 @@ static bool device(struct sess *s)
         setv(R, "region.%u.%s", i, "offset", vfu_get(&r.msg, VFU_F_REGION_INFO_OFFSET));
         setv(R, "region.%u.%s", i, "cap_offset", vfu_get(&r.msg, VFU_F_REGION_INFO_CAP_OFFSET));
         if (i == VFU_PCI_REGION_CONFIG && size) rvars_set(&R->vars, "config", i, NULL, 0);
+        if (i < GEN_MAX_PLACES) {
+            R->probe.dev.region[i].size = size;
+            R->probe.dev.region[i].flags = (uint32_t)fl;
+        }
         if (!have_mmap && size && (fl & VFU_REGION_INFO_FLAGS_MMAP)) {
             have_mmap = true;
             rvars_set(&R->vars, "mmap_region", i, NULL, 0);
@@ -127,8 +175,13 @@ static bool device(struct sess *s)
         vfu_enc_set(&e, VFU_F_IRQ_INFO_REQ_INDEX, i);
         if (!call(s, &e, &r, what)) { vfu_reply_release(&r); return false; }
         setv(R, "irq.%u.%s", i, "count", vfu_get(&r.msg, VFU_F_IRQ_INFO_COUNT));
+        R->probe.dev.irq[i].count = (uint32_t)vfu_get(&r.msg, VFU_F_IRQ_INFO_COUNT);
+        R->probe.dev.irq[i].flags = (uint32_t)vfu_get(&r.msg, VFU_F_IRQ_INFO_FLAGS);
         setv(R, "irq.%u.%s", i, "flags", vfu_get(&r.msg, VFU_F_IRQ_INFO_FLAGS));
     }
+    R->probe.dev.nregions = nreg < PROBE_MAX_INDEX ? (unsigned)nreg : PROBE_MAX_INDEX;
+    R->probe.dev.nirqs = nirq < PROBE_MAX_INDEX ? (unsigned)nirq : PROBE_MAX_INDEX;
+    learn_widths(s, &R->probe.dev);
     /* the PCI ids, for scenarios about one device's registers */
     const struct rvar *cfg = rvars_find(&R->vars, "config");
     if (cfg) {

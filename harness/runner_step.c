@@ -319,6 +319,34 @@ static bool do_session(struct sess *s, const struct scn_step *st, struct outcome
     }
 }
 
+/* A second client, while this session stays attached: it connects and
+ * proposes VERSION, then leaves.  Whether the server serves it, refuses it
+ * or leaves it waiting (a server of one client at a time) is the server's
+ * choice and not judged here: the steps after this one judge what became
+ * of the first session.  Waits 50 ms at most (or the timeout when
+ * shorter) for the VERSION answer: what the second client gets done does
+ * not change a verdict, and a server of one client at a time answers
+ * nothing until the first has gone. */
+static bool do_second_client(struct sess *s, struct outcome *o)
+{
+    (void)o;
+    struct runner *R = s->R;
+    int ms = R->timeout_ms < 50 ? R->timeout_ms : 50;
+    struct vfu_client_opts co;
+    vfu_client_opts_default(&co);
+    co.timeout_ms = ms;
+    co.frame_timeout_ms = ms;
+    struct vfu_error err;
+    struct vfu_client *c = vfu_client_connect(R->path, ms, &co, &err);
+    if (!c) return true;
+    struct vfu_version_proposal prop;
+    vfu_proposal_default(&prop);
+    struct vfu_version_result res;
+    (void)vfu_client_negotiate(c, &prop, ms, &res);
+    vfu_client_close(c);
+    return true;
+}
+
 bool step_run(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     uint64_t a, b;
@@ -365,6 +393,7 @@ bool step_run(struct sess *s, const struct scn_step *st, struct outcome *o)
     case SCN_S_RESTART: return do_session(s, st, o);
     case SCN_S_SLEEP: return do_sleep(s, st, o);
     case SCN_S_TRUNCATE: return step_truncate(s, st, o);
+    case SCN_S_SECOND_CLIENT: return do_second_client(s, o);
     }
     out_set(o, VFU_ERROR, VFU_FK_NONE, "unknown step");
     return false;

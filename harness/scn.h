@@ -150,6 +150,7 @@ enum scn_step_kind {
     SCN_S_RESTART,
     SCN_S_SLEEP,
     SCN_S_TRUNCATE,             /* resize the region's mmap fd as a hostile client would */
+    SCN_S_SECOND_CLIENT,        /* another client connects and proposes VERSION meanwhile */
 };
 
 struct scn_step {

@@ -56,7 +56,7 @@ static const char *const step_names[] = {
     [SCN_S_IRQ] = "irq", [SCN_S_READ] = "read", [SCN_S_WRITE] = "write", [SCN_S_POKE] = "poke",
     [SCN_S_SET] = "set", [SCN_S_CHECK] = "check", [SCN_S_DISCONNECT] = "disconnect",
     [SCN_S_RECONNECT] = "reconnect", [SCN_S_RESTART] = "restart", [SCN_S_SLEEP] = "sleep",
-    [SCN_S_TRUNCATE] = "truncate",
+    [SCN_S_TRUNCATE] = "truncate", [SCN_S_SECOND_CLIENT] = "second-client",
 };
 
 const char *scn_step_kind_name(enum scn_step_kind k)
@@ -589,6 +589,10 @@ static bool parse_step(struct pctx *p, const struct scn_tokens *t)
                 p->reqs[p->nreqs++] = (struct scn_req){.kind = SCN_R_SERVER, .line = st->line};
         }
         return true;
+    }
+    if (!strcmp(w, "second-client")) {
+        if (t->n != 1) return fail(p, "second-client takes nothing more");
+        return no_pending(p, w) && need_session(p, w) && new_step(p, SCN_S_SECOND_CLIENT);
     }
     if (!strcmp(w, "truncate")) {
         if (!need_session(p, w) || !(st = new_step(p, SCN_S_TRUNCATE))) return false;

@@ -29,6 +29,7 @@
 
 #include "cjrun.h"
 #include "client.h"
+#include "gen.h"
 #include "proc.h"
 #include "replay.h"
 #include "report.h"
@@ -61,7 +62,13 @@ static const char usage[] =
     "                        answer is done with the session (default 1000)\n"
     "  --scenarios DIR|FILE  scenario files (repeatable); default: the bundled\n"
     "                        ones (harness/scenarios beside the build directory)\n"
-    "  --list                print the scenario ids with level and section\n"
+    "  --list                print the scenario ids with level and section; with\n"
+    "                        --server or --connect, the generated ones too\n"
+    "  --generated           also the boundary scenarios made for the device after\n"
+    "                        the probe (harness/gen.h); the default without\n"
+    "                        --scenarios (with the bundled ones)\n"
+    "  --no-generated        only the scenario files, never the generated ones\n"
+    "  --generated-out FILE  write the generated scenarios' text to FILE\n"
     "  --only PATTERN        run only ids matching the glob (repeatable)\n"
     "  --skip PATTERN        leave out ids matching the glob (repeatable)\n"
     "  --xfail FILE          expected failures: one id or glob per line, # comments\n"
@@ -81,7 +88,7 @@ static const char usage[] =
     "vfu-conform replay --help: replaying a kept wire trace.\n";
 
 struct opts {
-    const char *server, *connect, *client, *output, *trace_dir, *xfail_file;
+    const char *server, *connect, *client, *output, *trace_dir, *xfail_file, *gen_out;
     int client_idle_ms;
     const char *scenarios[64];
     unsigned nscenarios;
@@ -90,7 +97,7 @@ struct opts {
     int timeout_ms;
     unsigned max_seconds;
     enum vfu_report_format format;
-    bool list, verbose, server_output, fail_fast, trace_all;
+    bool list, verbose, server_output, fail_fast, trace_all, no_gen, gen;
 };
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -105,7 +112,8 @@ static int bad_usage(const char *fmt, const char *arg)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_SERVER = 256, O_CONNECT, O_SCN, O_LIST, O_ONLY, O_SKIP, O_XFAIL, O_TIMEOUT, O_FORMAT,
-           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST, O_MAXSEC, O_TRACEALL, O_CLIENT, O_CLIENTIDLE };
+           O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST, O_MAXSEC, O_TRACEALL,
+           O_NOGEN, O_GENOUT, O_GEN, O_CLIENT, O_CLIENTIDLE };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER}, {"connect", required_argument, NULL, O_CONNECT},
         {"scenarios", required_argument, NULL, O_SCN}, {"list", no_argument, NULL, O_LIST},
@@ -117,6 +125,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"version", no_argument, NULL, O_VERSION},     {"fail-fast", no_argument, NULL, O_FAILFAST},
         {"max-seconds", required_argument, NULL, O_MAXSEC},
         {"trace-all", no_argument, NULL, O_TRACEALL},
+        {"no-generated", no_argument, NULL, O_NOGEN},
+        {"generated", no_argument, NULL, O_GEN},
+        {"generated-out", required_argument, NULL, O_GENOUT},
         {"client", required_argument, NULL, O_CLIENT},
         {"client-idle", required_argument, NULL, O_CLIENTIDLE},
         {NULL, 0, NULL, 0},
@@ -173,6 +184,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case O_OUTPUT: o->output = optarg; break;
         case O_TRACE: o->trace_dir = optarg; break;
         case O_TRACEALL: o->trace_all = true; break;
+        case O_NOGEN: o->no_gen = true; break;
+        case O_GEN: o->gen = true; break;
+        case O_GENOUT: o->gen_out = optarg; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_FAILFAST: o->fail_fast = true; break;
         case O_SRVOUT: o->server_output = true; break;
@@ -185,8 +199,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
     if (o->client && (o->server || o->connect))
         return bad_usage("--client judges a client: not with --server or --connect%s", "");
-    if (o->client && (o->nscenarios || o->fail_fast))
-        return bad_usage("--client takes no --scenarios or --fail-fast%s", "");
+    if (o->client && (o->nscenarios || o->fail_fast || o->gen || o->gen_out))
+        return bad_usage("--client takes no --scenarios, --fail-fast or --generated%s", "");
+    if (o->gen && o->no_gen) return bad_usage("--generated and --no-generated%s exclude each other", "");
+    /* the generated scenarios go with the bundled ones; given files are
+     * what the caller asked for, unless --generated adds them */
+    if (o->nscenarios && !o->gen) o->no_gen = true;
     if (!o->list && !o->client && !o->server == !o->connect)
         return bad_usage("give one of --server CMD, --connect PATH or --client CMD%s", "");
     return -1;
@@ -284,6 +302,72 @@ static bool read_xfail(const char *path, char **text, const char ***pats, size_t
     }
     *text = buf;
     *pats = v;
+    return true;
+}
+
+/* ------------------------------------------------------------ generated */
+
+/* The boundary scenarios made after the probe (harness/gen.h), loaded
+ * into a set of their own beside the files' and selected by the same
+ * --only / --skip.  When listing, they are kept for the listing and none
+ * is run. */
+struct genctx {
+    const struct opts *o;
+    const struct scn_set *files;
+    struct scn_set set;
+    const struct scn_scenario **list;
+    size_t n;
+    bool listing;
+};
+
+static bool generate(void *ctx, const struct gen_device *dev, const struct scn_scenario *const **out, size_t *n,
+                     char *why, size_t whylen)
+{
+    struct genctx *g = ctx;
+    struct gen_buf b = {0};
+    *n = 0;
+    if (!gen_bounds(dev, &b)) {
+        gen_buf_free(&b);
+        snprintf(why, whylen, "making the generated scenarios: out of memory");
+        return false;
+    }
+    if (g->o->gen_out) {
+        FILE *f = fopen(g->o->gen_out, "we");
+        bool w = f && fwrite(b.p ? b.p : "", 1, b.n, f) == b.n;
+        if (f && fclose(f) != 0) w = false;
+        if (!w) {
+            snprintf(why, whylen, "--generated-out %s: %s", g->o->gen_out, strerror(errno));
+            gen_buf_free(&b);
+            return false;
+        }
+    }
+    struct scn_errors errs = {0};
+    /* a generated text that does not load is our bug: the run stops */
+    bool ok = scn_load_text(&g->set, "generated", b.p ? b.p : "", b.n, &errs);
+    gen_buf_free(&b);
+    if (!ok) {
+        snprintf(why, whylen, "the generated scenarios do not load: %s%s", errs.n ? errs.msg[0] : "?",
+                 errs.total > 1 ? " (and more)" : "");
+        scn_errors_free(&errs);
+        return false;
+    }
+    scn_errors_free(&errs);
+    if (!(g->list = calloc(g->set.n ? g->set.n : 1, sizeof *g->list))) {
+        snprintf(why, whylen, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < g->set.n; i++) {
+        for (size_t k = 0; k < g->files->n; k++)
+            if (!strcmp(g->files->v[k].id, g->set.v[i].id)) {
+                snprintf(why, whylen, "generated scenario %s has the id of one in %s", g->set.v[i].id, g->files->v[k].file);
+                return false;
+            }
+        if (selected(g->o, g->set.v[i].id)) g->list[g->n++] = &g->set.v[i];
+    }
+    if (!g->listing) {
+        *out = g->list;
+        *n = g->n;
+    }
     return true;
 }
 
@@ -529,13 +613,32 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < set.n; i++)
         if (selected(&o, set.v[i].id)) list[n++] = &set.v[i];
     int rc = 2;
+    struct genctx gen = {.o = &o, .files = &set, .listing = o.list};
+    scn_set_init(&gen.set);
     if (o.list) {
         for (size_t i = 0; i < n; i++)
             printf("%-48s %-6s %s\n", list[i]->id, vfu_level_name(list[i]->level), list[i]->section);
+        /* the generated ones exist for a device: probed when one is named */
+        if ((o.server || o.connect) && !o.no_gen) {
+            struct vfu_runner_opts lo = {.server_cmd = o.server, .connect_path = o.connect, .timeout_ms = o.timeout_ms,
+                                         .generate = generate, .generate_ctx = &gen};
+            struct vfu_run lrun;
+            char why[4096];
+            if (!vfu_runner_run(list, 0, &lo, &lrun, why, sizeof why)) {
+                fprintf(stderr, "vfu-conform: %s\n", why);
+                goto out;
+            }
+            vfu_run_free(&lrun);
+            for (size_t i = 0; i < gen.n; i++)
+                printf("%-48s %-6s %s\n", gen.list[i]->id, vfu_level_name(gen.list[i]->level), gen.list[i]->section);
+        } else if (!o.no_gen) {
+            fprintf(stderr, "vfu-conform: the boundary scenarios generated for a device are listed with --server or --connect\n");
+        }
         rc = 0;
         goto out;
     }
-    if (!n) {
+    /* generated ones may still be selected: only after the probe is it known */
+    if (!n && o.no_gen) {
         fprintf(stderr, "vfu-conform: no scenario selected\n");
         goto out;
     }
@@ -566,6 +669,7 @@ int main(int argc, char **argv)
         .trace_dir = o.trace_dir, .trace_all = o.trace_all, .tool = TOOL, .xfail = xpats, .nxfail = nx,
         .echo_server_output = o.server_output, .fail_fast = o.fail_fast, .progress = progress,
         .progress_ctx = &prog, .max_seconds = o.max_seconds,
+        .generate = o.no_gen ? NULL : generate, .generate_ctx = &gen,
     };
     /* SIGINT, SIGTERM, SIGHUP: the run stops, the server with it, and the
      * report of what ran is written, marked as interrupted */
@@ -585,6 +689,12 @@ int main(int argc, char **argv)
         goto xout;
     }
     if (prog.on) fprintf(stderr, "\r\033[K");
+    if (!run.n && run.stop == VFU_RUN_COMPLETE) {
+        fprintf(stderr, "vfu-conform: no scenario selected\n");
+        vfu_run_free(&run);
+        if (out != stdout) fclose(out);
+        goto xout;
+    }
     run.tool_version = TOOL;
     run.started = started;
     vfu_run_tally(&run);
@@ -606,6 +716,8 @@ xout:
     free(xtext);
 out:
     free(list);
+    free(gen.list);
+    scn_set_free(&gen.set);
     scn_set_free(&set);
     return rc;
 }

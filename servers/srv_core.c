@@ -330,6 +330,29 @@ static enum srv_verdict fault_clear_flags(struct srv *s, const uint8_t *buf, siz
     return v;
 }
 
+/* The seeded fault config-write-count-from-payload: a REGION_WRITE to
+ * config space that the codec refused because its count and its bytes
+ * disagree is handled with the count the bytes make, from a copy (as a
+ * server whose config-space path sizes the write by the message would). */
+static enum srv_verdict fault_count_from_payload(struct srv *s, const uint8_t *buf, size_t len, int *fds,
+                                                 unsigned nfds)
+{
+    const struct vfu_field_desc *cnt = &vfu_spec.fields[VFU_F_REGION_ACCESS_DATA_COUNT];
+    size_t fixed = VFU_HDR_SIZE + VFU_SIZE_REGION_ACCESS_DATA;   /* the caller saw len >= fixed */
+    uint8_t *copy = malloc(len);
+    if (!copy) return SRV_CLOSE;
+    memcpy(copy, buf, len);
+    vfu_write_uint(copy + VFU_HDR_SIZE + cnt->offset, cnt->width, len - fixed);
+    struct vfu_msg m;
+    struct vfu_error err;
+    enum srv_verdict v = vfu_decode_opt(&m, copy, len, fds, nfds, &s->rx, VFU_ROLE_SERVER,
+                                        SRV_DECODE_OPTS, &err)
+                             ? srv_handle(s, &m, fds)
+                             : srv_reject(s, &m, &err);
+    free(copy);
+    return v;
+}
+
 enum srv_verdict srv_input(struct srv *s, const uint8_t *buf, size_t len, int *fds, unsigned nfds)
 {
     struct vfu_msg m;
@@ -346,6 +369,12 @@ enum srv_verdict srv_input(struct srv *s, const uint8_t *buf, size_t len, int *f
             return fault_clear_flags(s, buf, len, fds, nfds, VFU_F_HEADER_FLAGS,
                                      vfu_spec.fields[VFU_F_HEADER_FLAGS].offset,
                                      VFU_HDR_FLAGS_KNOWN & ~(uint64_t)VFU_HDR_FLAGS_ERROR);
+        if (m.hdr.cmd == VFU_CMD_REGION_WRITE && s->negotiated && len >= VFU_HDR_SIZE + VFU_SIZE_REGION_ACCESS_DATA &&
+            srv_fault(s, FAULT_CONFIG_WRITE_COUNT_FROM_PAYLOAD)) {
+            const struct vfu_field_desc *reg = &vfu_spec.fields[VFU_F_REGION_ACCESS_DATA_REGION];
+            if (vfu_read_uint(buf + VFU_HDR_SIZE + reg->offset, reg->width) == VFU_PCI_REGION_CONFIG)
+                return fault_count_from_payload(s, buf, len, fds, nfds);
+        }
         return srv_reject(s, &m, &err);
     }
     return srv_handle(s, &m, fds);

@@ -131,6 +131,9 @@ int srv_h_dma_map(struct srv *s, const struct vfu_msg *m, int *fds)
         .flags = (uint32_t)vfu_get(m, VFU_F_DMA_MAP_FLAGS),
     };
     uint64_t offset = vfu_get(m, VFU_F_DMA_MAP_OFFSET);
+    /* the fault dma-map-offset-trunc32: the file offset kept in 32 bits,
+     * so 2^32 + X maps the file at X */
+    if (srv_fault(s, FAULT_DMA_MAP_OFFSET_TRUNC32)) offset = (uint32_t)offset;
     uint64_t pg = srv_min_pgsize(s);
     bool has_fd = m->nfds == 1;
     if (nm.size == 0) return EINVAL;
@@ -140,8 +143,11 @@ int srv_h_dma_map(struct srv *s, const struct vfu_msg *m, int *fds)
     /* the spec: offset is zero when there is nothing to map */
     if (!has_fd && offset) return EINVAL;
     uint32_t at = lower(&s->dma, nm.addr);
+    /* the fault dma-overlap-readonly-unchecked: windows without WRITE are
+     * left out of the overlap check (as a server keeping them apart would) */
     if (at < s->dma.n && s->dma.maps[at].addr <= last_byte(&nm) &&
-        !srv_fault(s, FAULT_DMA_OVERLAP_ACCEPTED))
+        !srv_fault(s, FAULT_DMA_OVERLAP_ACCEPTED) &&
+        !(!(s->dma.maps[at].flags & VFU_DMA_MAP_FLAGS_WRITE) && srv_fault(s, FAULT_DMA_OVERLAP_READONLY_UNCHECKED)))
         return EEXIST;
     if (s->dma.n >= s->opt.max_dma_maps && !srv_fault(s, FAULT_DMA_MAX_MAPS_IGNORED)) return ENOSPC;
     if (has_fd && !s->opt.dma_mmap) {
@@ -175,6 +181,9 @@ int srv_h_dma_unmap(struct srv *s, const struct vfu_msg *m, int *fds)
         if (addr || size) return EINVAL;
         srv_dma_clear(s);
     } else {
+        /* the fault dma-unmap-addr-trunc32: the address kept in 32 bits,
+         * so an unmap 2^32 above a window removes it */
+        if (srv_fault(s, FAULT_DMA_UNMAP_ADDR_TRUNC32)) addr = (uint32_t)addr;
         uint32_t at = size ? lower(&s->dma, addr) : s->dma.n;
         if (at >= s->dma.n) return ENOENT;
         const struct srv_map *w = &s->dma.maps[at];

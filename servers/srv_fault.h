@@ -42,12 +42,18 @@
       "more windows than the max_dma_maps it stated are accepted")                             \
     X(DMA_OVERLAP_ACCEPTED, "dma-overlap-accepted", "VFIO_USER_DMA_MAP",                       \
       "a map over an existing one succeeds instead of failing with EEXIST")                    \
+    X(DMA_OVERLAP_READONLY_UNCHECKED, "dma-overlap-readonly-unchecked", "VFIO_USER_DMA_MAP",    \
+      "a map over an existing read-only window succeeds instead of failing with EEXIST")       \
+    X(DMA_MAP_OFFSET_TRUNC32, "dma-map-offset-trunc32", "VFIO_USER_DMA_MAP",                   \
+      "DMA_MAP's file offset is kept in 32 bits: 2^32 + X maps the file at X")                 \
     X(DMA_UNALIGNED_ACCEPTED, "dma-unaligned-accepted", "VFIO_USER_DMA_MAP",                   \
       "address and size need not be multiples of the smallest pgsizes page")                   \
     X(DMA_RESERVED_FLAGS_ACCEPTED, "dma-reserved-flags-accepted", "VFIO_USER_DMA_MAP",         \
       "flag bits other than readable/writeable are ignored instead of refused")                \
     X(DMA_UNMAP_INEXACT, "dma-unmap-inexact", "VFIO_USER_DMA_UNMAP",                           \
       "an unmap of any range inside a window removes the whole window")                        \
+    X(DMA_UNMAP_ADDR_TRUNC32, "dma-unmap-addr-trunc32", "VFIO_USER_DMA_UNMAP",                 \
+      "DMA_UNMAP's address is kept in 32 bits: an unmap 2^32 above a window removes it")       \
     X(DMA_UNMAP_KEEPS_WINDOW, "dma-unmap-keeps-window", "VFIO_USER_DMA_UNMAP",                 \
       "replies to DMA_UNMAP of a window without fd but keeps using it")                        \
     X(DEVICE_INFO_ARGSZ_WRONG, "device-info-argsz-wrong", "VFIO_USER_DEVICE_GET_INFO",         \
@@ -65,16 +71,26 @@
       "answers an index past the last interrupt type with count 0")                            \
     X(SET_IRQS_COUNT_UNCHECKED, "set-irqs-count-unchecked", "VFIO_USER_DEVICE_SET_IRQS",       \
       "start/count past the index's vectors succeed (the excess is dropped)")                  \
+    X(SET_IRQS_WRAP32, "set-irqs-wrap32", "VFIO_USER_DEVICE_SET_IRQS",                         \
+      "start+count is judged in 32 bits: a range wrapping past 2^32 is answered with success") \
+    X(SET_IRQS_EVENTFD_LAST_DROPPED, "set-irqs-eventfd-last-dropped", "VFIO_USER_DEVICE_SET_IRQS", \
+      "of several eventfds in one DATA_EVENTFD message the last is not wired")                 \
     X(IRQ_BOOL_IGNORED, "irq-bool-ignored", "VFIO_USER_DEVICE_SET_IRQS",                       \
       "DATA_BOOL acts on every vector of the range, false ones too")                           \
     X(XFER_LIMIT_IGNORED, "xfer-limit-ignored", "Read and Write Operations",                   \
       "DMA_READ/DMA_WRITE counts ignore the client's max_data_xfer_size")                      \
     X(REGION_READ_OOB_ZEROS, "region-read-oob-zeros", "VFIO_USER_REGION_READ",                 \
       "a read past the region's end returns zeros instead of an error")                        \
+    X(REGION_OFFSET_TRUNC32, "region-offset-trunc32", "VFIO_USER_REGION_READ",                 \
+      "REGION_READ/WRITE offsets are kept in 32 bits: 2^32 + X accesses offset X")             \
+    X(REGION_BAR_END_REFUSED, "region-bar-end-refused", "VFIO_USER_REGION_READ",               \
+      "an access to a trapped BAR ending on its last byte is refused (off-by-one end check)")   \
     X(CRASH_ON_ZERO_COUNT_READ, "crash-on-zero-count-read", "VFIO_USER_REGION_READ",           \
       "aborts on a REGION_READ of count 0")                                                    \
     X(REGION_WRITE_OOB_IGNORED, "region-write-oob-ignored", "VFIO_USER_REGION_WRITE",          \
       "a write past the region's end is dropped and acknowledged")                             \
+    X(CONFIG_WRITE_COUNT_FROM_PAYLOAD, "config-write-count-from-payload", "VFIO_USER_REGION_WRITE", \
+      "a config-space write whose count and bytes disagree is done with the bytes' count")    \
     X(REGION_WRITE_REPLY_COUNT, "region-write-reply-count", "VFIO_USER_REGION_WRITE",          \
       "the reply's count is one more than the bytes written")                                  \
     X(DMA_WRITE_READONLY, "dma-write-readonly", "VFIO_USER_DMA_MAP",                           \
@@ -90,12 +106,16 @@
     X(FEATURE_PROBE_UNSUPPORTED_OK, "feature-probe-unsupported-ok",                            \
       "VFIO_USER_DEVICE_FEATURE",                                                              \
       "PROBE succeeds for GET/SET a feature does not support")                                 \
+    X(DIRTY_REPORT_PAGES_TRUNC32, "dirty-report-pages-trunc32", "VFIO_USER_DEVICE_FEATURE",     \
+      "DMA_LOGGING_REPORT keeps the page count in 32 bits: 2^32 + N pages answered as N")      \
     X(DIRTY_BITMAP_EMPTY, "dirty-bitmap-empty", "VFIO_USER_DEVICE_FEATURE",                    \
       "DMA_LOGGING_REPORT bitmaps are all zero")                                               \
     X(MIG_STOPCOPY_TO_PRECOPY_ALLOWED, "mig-stopcopy-to-precopy-allowed",                      \
       "VFIO_USER_DEVICE_FEATURE", "STOP_COPY -> PRE_COPY succeeds (through STOP, RUNNING)")    \
     X(MIG_DATA_READ_ANY_STATE, "mig-data-read-any-state", "VFIO_USER_MIG_DATA_READ",           \
       "MIG_DATA_READ outside the saving group answers with no data")                           \
+    X(SECOND_CLIENT_REPLACES_FIRST, "second-client-replaces-first", "Socket",                  \
+      "a client connecting while another is attached ends the first one's session")           \
     X(SIGTERM_IGNORED, "sigterm-ignored", "Backend Program Conventions",                       \
       "SIGTERM is ignored")
 

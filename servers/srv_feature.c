@@ -103,6 +103,12 @@ static int logging_report(struct srv *s, const struct vfu_msg *m)
     if (!s->dirty.active) return EINVAL;
     if (ps == 0 || (ps & (ps - 1)) || length == 0 || length - 1 > UINT64_MAX - iova) return EINVAL;
     uint64_t pages = length / ps + (length % ps != 0);
+    /* the fault dirty-report-pages-trunc32: the page count kept in 32
+     * bits, so a range of 2^32 + N pages is answered as one of N */
+    if ((uint32_t)pages && (uint32_t)pages != pages && srv_fault(s, FAULT_DIRTY_REPORT_PAGES_TRUNC32)) {
+        pages = (uint32_t)pages;
+        length = pages * ps;
+    }
     uint64_t bytes = (pages / 64 + (pages % 64 != 0)) * 8;
     /* one reply's data, like any other transfer */
     if (bytes > s->opt.max_data_xfer_size) return E2BIG;

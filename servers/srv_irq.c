@@ -134,6 +134,12 @@ int srv_h_set_irqs(struct srv *s, const struct vfu_msg *m, int *fds)
             s->irq.line[index][k].masked = s->irq.line[index][k].pending = false;
         return srv_reply_empty(s, m);
     }
+    /* the fault set-irqs-wrap32: the range judged by its end in 32 bits
+     * (start+count past 2^32 looks small); what it admits outside the
+     * vectors is answered and not done */
+    if (srv_fault(s, FAULT_SET_IRQS_WRAP32) && (uint32_t)(start + count) <= info->count &&
+        (start >= info->count || count > info->count - start))
+        return srv_reply_empty(s, m);
     if (start >= info->count || count > info->count - start) {
         if (!srv_fault(s, FAULT_SET_IRQS_COUNT_UNCHECKED)) return EINVAL;
         /* the fault: what lies past the index's vectors is dropped */
@@ -150,6 +156,9 @@ int srv_h_set_irqs(struct srv *s, const struct vfu_msg *m, int *fds)
                         : (flags & VFU_IRQ_SET_FLAGS_ACTION_UNMASK) ? &l[k].unmask_efd
                                                                     : &l[k].efd;
             close_fd(slot);
+            /* the fault set-irqs-eventfd-last-dropped: of several eventfds
+             * the last is not wired (an off-by-one loop bound) */
+            if (m->nfds > 1 && k + 1 == count && srv_fault(s, FAULT_SET_IRQS_EVENTFD_LAST_DROPPED)) continue;
             /* no fds: de-assign the range */
             if (m->nfds) *slot = srv_take_fd(m, fds, (unsigned)k);
         }

@@ -315,19 +315,27 @@ int srv_loop_run(const struct srv_loop_cfg *cfg)
         enum srv_verdict v = SRV_CONTINUE;
         /* A request already read, or nothing but the main socket to watch:
          * no poll, so a request costs one recvmsg and one sendmsg. */
-        bool alone = L.twin.fd < 0 && srv_ioeventfd(L.s) < 0;
+        /* the fault second-client-replaces-first: the listening socket
+         * is watched while a client is attached, and a new connection
+         * ends the current session */
+        bool steal = cfg->lfd >= 0 && srv_fault_in(cfg->opt.faults, FAULT_SECOND_CLIENT_REPLACES_FIRST);
+        bool alone = L.twin.fd < 0 && srv_ioeventfd(L.s) < 0 && !steal;
         if (vfu_conn_pending(&L.main) || alone) {
             v = on_main(&L, !vfu_conn_pending(&L.main));
             if (v == SRV_CLOSE) end_session(&L);
             continue;
         }
-        struct pollfd p[3] = {{L.main.fd, POLLIN, 0}, {L.twin.fd, POLLIN, 0},
-                              {srv_ioeventfd(L.s), POLLIN, 0}};
-        if (poll(p, 3, -1) < 0) {
+        struct pollfd p[4] = {{L.main.fd, POLLIN, 0}, {L.twin.fd, POLLIN, 0},
+                              {srv_ioeventfd(L.s), POLLIN, 0}, {steal ? cfg->lfd : -1, POLLIN, 0}};
+        if (poll(p, 4, -1) < 0) {
             if (errno == EINTR) continue;
             srv_log("poll: %s", strerror(errno));
             rc = 1;
             break;
+        }
+        if (p[3].revents) {
+            end_session(&L);
+            continue;
         }
         if (p[0].revents) v = on_main(&L, false);
         if (v == SRV_CONTINUE && L.twin.fd >= 0 && p[1].revents) v = on_twin(&L);

@@ -116,7 +116,20 @@ static int check_access(struct srv *s, uint64_t region, uint64_t offset, uint64_
     toydev_region_info(s->dev, (unsigned)region, &r);
     if (!(r.flags & (write ? VFU_REGION_INFO_FLAGS_WRITE : VFU_REGION_INFO_FLAGS_READ))) return EINVAL;
     if (offset > r.size || count > r.size - offset) return EINVAL;
+    /* the fault region-bar-end-refused: the end compared with >= on the
+     * trapped register BARs (not config space, not the mmappable BAR), so
+     * the access that ends on their last byte is refused */
+    if (region != VFU_PCI_REGION_CONFIG && !(r.flags & VFU_REGION_INFO_FLAGS_MMAP) && offset + count == r.size &&
+        srv_fault(s, FAULT_REGION_BAR_END_REFUSED))
+        return EINVAL;
     return 0;
+}
+
+/* the offset the server goes by: the fault region-offset-trunc32 keeps it
+ * in 32 bits, so 2^32 + X lands on X */
+static uint64_t access_offset(struct srv *s, uint64_t offset)
+{
+    return srv_fault(s, FAULT_REGION_OFFSET_TRUNC32) ? (uint32_t)offset : offset;
 }
 
 /* the seeded faults region-read-oob-zeros / region-write-oob-ignored: an
@@ -133,7 +146,8 @@ int srv_h_region_read(struct srv *s, const struct vfu_msg *m, int *fds)
     uint64_t region = vfu_get(m, VFU_F_REGION_ACCESS_REGION);
     uint64_t count = vfu_get(m, VFU_F_REGION_ACCESS_COUNT);
     if (count == 0 && srv_fault(s, FAULT_CRASH_ON_ZERO_COUNT_READ)) abort();
-    int r = check_access(s, region, offset, count, false);
+    uint64_t at = access_offset(s, offset);
+    int r = check_access(s, region, at, count, false);
     bool zeros = r && fault_oob(s, region, count, FAULT_REGION_READ_OOB_ZEROS);
     if (r && !zeros) return r;
     struct vfu_enc e;
@@ -144,7 +158,7 @@ int srv_h_region_read(struct srv *s, const struct vfu_msg *m, int *fds)
     /* the codec held count to our max_data_xfer_size, which tx is sized for */
     uint8_t *data = vfu_enc_data(&e, VFU_F_REGION_ACCESS_DATA_DATA, NULL, (size_t)count);
     if (!data) return EIO;
-    r = zeros ? 0 : toydev_access(s->dev, (unsigned)region, offset, data, (uint32_t)count, false);
+    r = zeros ? 0 : toydev_access(s->dev, (unsigned)region, at, data, (uint32_t)count, false);
     if (r < 0) return -r;
     return srv_reply_send(s, m, &e);
 }
@@ -155,7 +169,8 @@ int srv_h_region_write(struct srv *s, const struct vfu_msg *m, int *fds)
     uint64_t offset = vfu_get(m, VFU_F_REGION_ACCESS_DATA_OFFSET);
     uint64_t region = vfu_get(m, VFU_F_REGION_ACCESS_DATA_REGION);
     uint64_t count = vfu_get(m, VFU_F_REGION_ACCESS_DATA_COUNT);
-    int r = check_access(s, region, offset, count, true);
+    uint64_t at = access_offset(s, offset);
+    int r = check_access(s, region, at, count, true);
     bool dropped = r && fault_oob(s, region, count, FAULT_REGION_WRITE_OOB_IGNORED);
     if (r && !dropped) return r;
     uint32_t len;
@@ -164,7 +179,7 @@ int srv_h_region_write(struct srv *s, const struct vfu_msg *m, int *fds)
      * message; tx is free until the reply is built (DMA requests use rq) */
     uint8_t *buf = s->tx;
     memcpy(buf, data, len);
-    r = dropped ? 0 : toydev_access(s->dev, (unsigned)region, offset, buf, len, true);
+    r = dropped ? 0 : toydev_access(s->dev, (unsigned)region, at, buf, len, true);
     if (r < 0) return -r;
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);

@@ -63,7 +63,8 @@ struct gbits { char *name; int first_bit, nbits, first_group, ngroups; uint64_t 
 struct gcapent { char *id; char *sname; uint64_t idv; int sid; int line; };
 struct gcaps { char *name, *header, *id, *next; int first, n, line; int header_sid, id_field, next_field; };
 struct gfds { int rule; char *field, *bit; int fid, bit_field; uint64_t mask; };
-struct gcmd { int num, dir, line; char *name, *section, *sname[2]; int sid[2]; int argsz[2]; struct gfds fds[2]; char *xfer; int xf[2]; };
+struct gcmd { int num, dir, line; char *name, *section, *sname[2]; int sid[2]; int argsz[2]; struct gfds fds[2]; char *xfer; int xf[2];
+              char *needs; int needs_cap; };
 struct gcap { char *name; int kind, reply_only, parent, has_default; uint64_t dflt; };
 
 static struct gfield fields[MAXN]; static int nfields;
@@ -372,6 +373,7 @@ static void parse(FILE *f)
                     fd->rule = VFU_FDS_COUNT_OR_ZERO; fd->field = xstrdup(tok[2]); fd->bit = xstrdup(tok[4]);
                 } else die(cur_line, "unknown fd rule");
             } else if (!strcmp(tok[0], "xfer") && n == 2) c->xfer = xstrdup(tok[1]);
+            else if (!strcmp(tok[0], "needs-cap") && n == 2) c->needs = xstrdup(tok[1]);
             else die(cur_line, "unknown command attribute '%s'", tok[0]);
             break;
         }
@@ -729,6 +731,11 @@ static void resolve(void)
             if (c->xfer && c->sid[r] >= 0) c->xf[r] = find_field(c->sid[r], c->xfer, c->line);
         }
         if (c->xfer && c->xf[0] < 0 && c->xf[1] < 0) die(c->line, "xfer field not found");
+        c->needs_cap = -1;
+        if (c->needs) {
+            c->needs_cap = find_capability(c->needs, c->line);
+            if (capab[c->needs_cap].kind != VFU_CAP_BOOLEAN) die(c->line, "needs-cap %s: not a boolean capability", c->needs);
+        }
     }
     for (int i = 0; i < nfields; i++) {
         struct gfield *f = &fields[i];
@@ -905,7 +912,7 @@ static void emit_tables(FILE *c)
         for (int r = 0; r < 2; r++)
             fprintf(c, "%s{%d, %d, %d, 0x%llxULL}", r ? ", " : "", m->fds[r].rule, m->fds[r].fid,
                     m->fds[r].bit_field, (unsigned long long)m->fds[r].mask);
-        fprintf(c, "}, {%d, %d}},\n", m->xf[0], m->xf[1]);
+        fprintf(c, "}, {%d, %d}, %d},\n", m->xf[0], m->xf[1], m->needs_cap);
     }
     fprintf(c, "};\n\nstatic const struct vfu_capability_desc capabilities[] = {\n");
     for (int i = 0; i < ncapab; i++) {

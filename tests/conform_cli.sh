@@ -131,6 +131,26 @@ err_has "$tmp/none: cannot open: No such file or directory"
 run list 0 --list
 has "DMA_MAP.overlap.EEXIST"
 grep -Eq '^DMA_MAP\.overlap\.EEXIST +MUST +VFIO_USER_DMA_MAP$' "$tmp/out" || fail "list line format"
+err_has "listed with --server or --connect"
+# with a server, the boundary scenarios made for its device too: every
+# region the reference device has (0, 2, 4 and 7), in ids that name it
+run list-generated 0 --list --server "$SRV"
+has "DMA_MAP.overlap.EEXIST"
+for r in 0 2 4 7; do has "REGION_READ.bounds.r$r.one-past-end"; done
+hasnt "REGION_READ.bounds.r1."
+grep -Eq '^REGION_WRITE\.bounds\.r7\.alias32-start +MUST +VFIO_USER_REGION_WRITE$' "$tmp/out" || fail "generated list line format"
+# the same device, the same ids, run after run
+cp "$tmp/out" "$tmp/list1"
+run list-generated-again 0 --list --server "$SRV"
+cmp -s "$tmp/out" "$tmp/list1" || fail "the generated ids changed between two listings"
+# given files only, unless --generated adds them; --no-generated never
+run list-files 0 --list --server "$SRV" --scenarios "$tmp/w.scn"
+hasnt ".bounds."
+run list-files-gen 0 --list --server "$SRV" --scenarios "$tmp/w.scn" --generated
+has "REGION_READ.bounds.r0.one-past-end"
+run list-nogen 0 --list --server "$SRV" --no-generated
+hasnt ".bounds."
+run gen-both 2 --list --generated --no-generated
 run help 0 --help
 has "usage: vfu-conform"
 run version 0 --version

@@ -18,7 +18,7 @@ set -u
 # one fault's run, when the script calls itself through xargs
 if [ "${1:-}" = "--one" ]; then
     conform=$2 srv=$3 scn=$4 dir=$5 timeout=$6 fault=$7
-    "$conform" --server "$srv --fault=$fault" --scenarios "$scn" --timeout "$timeout" \
+    "$conform" --server "$srv --fault=$fault" --scenarios "$scn" --generated --timeout "$timeout" \
         --format tap >"$dir/$fault.tap" 2>"$dir/$fault.err"
     echo $? >"$dir/$fault.rc"
     exit 0
@@ -60,7 +60,7 @@ for f in $faults; do
 done
 
 # --- (a) the reference server passes everything ----------------------
-"$CONFORM" --server "$SRV" --scenarios "$SCN" --timeout "$REF_TIMEOUT" --format tap >"$tmp/ref.tap" 2>"$tmp/ref.err"
+"$CONFORM" --server "$SRV" --scenarios "$SCN" --generated --timeout "$REF_TIMEOUT" --format tap >"$tmp/ref.tap" 2>"$tmp/ref.err"
 rc=$?
 [ "$rc" -eq 0 ] || fail "the reference server: vfu-conform exited $rc, want 0"
 if grep -q '^not ok' "$tmp/ref.tap"; then
@@ -101,6 +101,24 @@ for f in $faults; do
         fail "--fault=$f: vfu-conform exited $rc with $count failing scenarios (want exit 1, at least one FAIL)"
         sed 's/^/  | /' "$runs/$f.err" | tail -5
     fi
+done
+
+# --- (c) faults only the generated boundary scenarios catch -------------
+# (harness/gen.h): with --no-generated the hand-written scenarios pass
+# against each, and what fails with them is a generated scenario
+# (COMMAND.bounds.PLACE.FORM, SESSION.second-client.KIND.*,
+# SESSION.disconnect.KIND.*), so the generation is what bites
+gen_only="set-irqs-wrap32 region-offset-trunc32 region-bar-end-refused dma-unmap-addr-trunc32 dma-overlap-readonly-unchecked
+    config-write-count-from-payload set-irqs-eventfd-last-dropped dirty-report-pages-trunc32
+    dma-map-offset-trunc32 second-client-replaces-first"
+for f in $gen_only; do
+    printf '%s\n' $faults | grep -qx "$f" || { fail "generated-only fault $f is not in --fault=list"; continue; }
+    "$CONFORM" --server "$SRV --fault=$f" --scenarios "$SCN" --no-generated --timeout "$TIMEOUT" --format tap \
+        >"$runs/$f.hand.tap" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || fail "--fault=$f: the hand-written scenarios alone exited $rc (want 0: only generated ones catch it): $(failing_ids "$runs/$f.hand.tap" | tr '\n' ' ')"
+    other=$(failing_ids "$runs/$f.tap" | grep -Ev '\.bounds\.|^SESSION\.(second-client|disconnect)\.' | tr '\n' ' ')
+    [ -z "$other" ] || fail "--fault=$f: caught by scenarios that are not generated: $other"
 done
 
 # the table, each row cut to what a terminal shows; all of it is in TABLE

@@ -30,6 +30,8 @@ refused span 's/u64 size role=length$/u64 size role=length span=address/' "span=
 refused place 's/u64 offset role=offset space=region:region span=count/u64 offset role=offset space=region:count span=count/' "which is not role=index"
 refused bound 's/bound=migration.pgsize/bound=migration.nosuch/' "no capability 'migration.nosuch'"
 refused norole 's/u32 num_regions role=count space=regions/u32 num_regions space=regions/' "space= needs a role="
+refused needscap 's/needs-cap write_multiple/needs-cap max_msg_fds/' "needs-cap max_msg_fds: not a boolean capability"
+refused needsnone 's/needs-cap write_multiple/needs-cap write_many/' "no capability 'write_many'"
 
 # accepted: the tables carry the meanings (region_access.offset: role
 # offset, space region named by field region, span count)

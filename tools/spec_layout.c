@@ -247,6 +247,7 @@ void spec_print_cmd(const struct vfu_cmd_desc *c)
 {
     printf("%u %s  %s  (spec: %s)\n", c->num, c->name,
            c->dir == VFU_DIR_CLIENT ? "client->server" : "server->client", c->section);
+    if (c->needs_cap >= 0) printf("  only in sessions that were granted %s\n", S->capabilities[c->needs_cap].name);
     for (int r = 0; r < 2; r++) {
         int sid = c->sid[r];
         printf("  %s (%s): ", r ? "reply" : "request",

@@ -161,6 +161,7 @@ struct vfu_cmd_desc {
     uint8_t argsz[2];     /* enum vfu_argsz_rule */
     struct vfu_fds_desc fds[2];
     int16_t xfer[2];      /* field bounded by max_data_xfer_size, or -1 */
+    int16_t needs_cap;    /* boolean capability the session must have been granted, or -1 */
 };
 
 enum vfu_cap_kind { VFU_CAP_NUMBER, VFU_CAP_BOOLEAN, VFU_CAP_OBJECT };
