@@ -55,10 +55,13 @@ $(BUILD)/specgen: spec/specgen.c lib/core/vfu_desc.h
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Ilib/core -o $@ spec/specgen.c
 
-$(BUILD)/gen/vfu_proto.h: spec/vfio-user.spec $(BUILD)/specgen
+# specgen rewrites an output only when its content changed; the stamp says
+# when it last ran, so an unchanged table rebuilds nothing downstream
+$(BUILD)/gen/.stamp: spec/vfio-user.spec $(BUILD)/specgen
 	@mkdir -p $(@D)
 	$(BUILD)/specgen spec/vfio-user.spec $(BUILD)/gen/vfu_proto.h $(BUILD)/gen/vfu_proto.c
-$(BUILD)/gen/vfu_proto.c: $(BUILD)/gen/vfu_proto.h
+	@touch $@
+$(BUILD)/gen/vfu_proto.h $(BUILD)/gen/vfu_proto.c: $(BUILD)/gen/.stamp ;
 
 $(BUILD)/obj/gen/vfu_proto.o: $(BUILD)/gen/vfu_proto.c $(BUILD)/gen/vfu_proto.h
 	@mkdir -p $(@D)

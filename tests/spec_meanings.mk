@@ -10,3 +10,11 @@ $(SPEC_MEANINGS_TEST): tests/test_spec_meanings.sh $(BUILD)/specgen tests/spec_m
 	   echo "export SPECGEN"; \
 	   echo "exec sh '$(abspath tests/test_spec_meanings.sh)' \"\$$@\""; } > $@.tmp
 	@chmod +x $@.tmp && mv $@.tmp $@
+
+# the generator's error messages against their golden file
+SPECGEN_ERRORS_TEST := $(BUILD)/tests/specgen_errors
+TESTS += $(SPECGEN_ERRORS_TEST)
+$(SPECGEN_ERRORS_TEST): tests/specgen_errors.sh tests/specgen/base.spec tests/specgen/errors.cases tests/specgen/errors.golden $(BUILD)/specgen
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec sh %s %s\n' '$(abspath tests/specgen_errors.sh)' '$(abspath $(BUILD)/specgen)' >$@
+	chmod +x $@
