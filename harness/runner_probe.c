@@ -75,6 +75,8 @@ static void negotiation_vars(struct runner *R, const struct vfu_version_result *
     uint64_t pg = vfu_caps_get(&res->caps, VFU_CAP_PGSIZES);
     if (pg) rvars_set(&R->vars, "server.pgsize", pg & -pg, NULL, 0);
     R->probe.twin = res->twin;
+    /* for the reports' run metadata */
+    if (vfu_caps_to_json(&res->caps, R->caps, sizeof R->caps) < 0) R->caps[0] = 0;
     R->probe.write_multiple = vfu_caps_get(&res->caps, VFU_CAP_WRITE_MULTIPLE) != 0;
 }
 
