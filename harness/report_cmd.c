@@ -78,9 +78,12 @@ int vfu_report_main(int argc, char **argv)
     };
     const char *html = NULL, *speccov = NULL;
     struct vfu_html_extra x = {0};
+    /* from argv[1] ("report"), options and the JSON in any order */
+    argc--;
+    argv++;
     opterr = 0;
-    optind = 2;
-    for (int c; (c = getopt_long(argc, argv, "+:h", lo, NULL)) != -1;) {
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, ":h", lo, NULL)) != -1;) {
         switch (c) {
         case O_HTML: html = optarg; break;
         case O_SPECCOV: speccov = optarg; break;
