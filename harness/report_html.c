@@ -61,8 +61,8 @@ static bool needs_attention(const struct vfu_result *r)
 /* one message of a trace: its one-line summary, then every field */
 static void trace_event(FILE *out, const struct vfu_trace_event *e, size_t i, uint64_t prev)
 {
-    fprintf(out, "<details class=\"msg\"><summary>#%zu %+.6f s %s %s: ", i, (double)(e->t_ns - prev) / 1e9,
-            e->dir == VFU_TRACE_TX ? "sent" : "received", e->chan == VFU_TRACE_TWIN ? "(twin socket)" : "");
+    fprintf(out, "<details class=\"msg\"><summary>#%zu %+.6f s %s%s: ", i, (double)(e->t_ns - prev) / 1e9,
+            e->dir == VFU_TRACE_TX ? "sent" : "received", e->chan == VFU_TRACE_TWIN ? " (twin socket)" : "");
     struct vfu_dissect_opts o = {.nfds = e->nfds, .receiver = e->dir == VFU_TRACE_TX ? VFU_ROLE_SERVER : VFU_ROLE_CLIENT,
                                  .full = true};
     if (e->len) {
