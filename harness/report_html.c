@@ -33,7 +33,7 @@ static const char css[] =
     ".PASS{color:#176f2c}.FAIL{color:#b00020;font-weight:bold}.ERROR{color:#8a00a0;font-weight:bold}"
     ".SKIP,.XFAIL{color:#777}.XPASS{color:#a66a00;font-weight:bold}.INFO{color:#00688b}"
     ".counts span{display:inline-block;margin-right:1.2em}.counts b{font-size:1.3em}"
-    "tr.hidden{display:none}.gap{background:#fdd}.hit{background:#dfd}.out{background:#ffe3b3}"
+    "tr.hidden,table.hidden{display:none}.gap{background:#fdd}.hit{background:#dfd}.out{background:#ffe3b3}"
     ".none{color:#999}details{margin:.2em 0}summary{cursor:pointer}"
     ".status-0{color:#176f2c}.status-1{color:#b00020}.status-2{color:#8a00a0}"
     "#script-errors{color:#b00020}";
@@ -44,7 +44,10 @@ static const char js[] =
     "document.addEventListener('DOMContentLoaded',function(){"
     "var cb=document.getElementById('show-passes');"
     "function f(){var on=cb.checked;document.querySelectorAll('tr.verdict-PASS,tr.verdict-SKIP').forEach("
-    "function(r){r.classList.toggle('hidden',!on);});}"
+    "function(r){r.classList.toggle('hidden',!on);});"
+    /* a section's table with no row left shown is hidden too; its heading stays with the counts */
+    "document.querySelectorAll('table.verdicts').forEach(function(t){"
+    "t.classList.toggle('hidden',!t.querySelector('tr.result:not(.hidden)'));});}"
     "cb.addEventListener('change',f);f();"
     "var n=document.querySelectorAll('tr.result').length;"
     "document.getElementById('rows-shown').textContent=String(n);"
@@ -197,7 +200,7 @@ static void by_section(FILE *out, const struct vfu_run *run)
         fprintf(out, " <small>%zu: %u pass, %u fail", j - i, c[VFU_PASS], c[VFU_FAIL]);
         if (c[VFU_SKIP]) fprintf(out, ", %u skip", c[VFU_SKIP]);
         if (c[VFU_ERROR]) fprintf(out, ", %u error", c[VFU_ERROR]);
-        fputs("</small></h3>\n<table><tr><th>level</th><th>scenario</th><th>verdict</th><th>reason</th><th>s</th></tr>\n", out);
+        fputs("</small></h3>\n<table class=\"verdicts\"><tr><th>level</th><th>scenario</th><th>verdict</th><th>reason</th><th>s</th></tr>\n", out);
         for (; i < j; i++) {
             const struct vfu_result *r = v[i];
             size_t idx = (size_t)(r - run->results);
