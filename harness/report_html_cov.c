@@ -82,7 +82,7 @@ void rh_speccov(FILE *out, const struct vfu_speccov *sc)
     fprintf(out, "<p id=\"speccov-summary\">From %u traces, %u messages (%u not decodable as the spec lays them out): "
                  "<b>%u of %u</b> command directions seen, <b>%u of %u</b> fields set at least once. "
                  "Red rows: fields no message set. Classes: zero; boundary (1, the largest value of the width, one below it, "
-                 "the top bit alone); typical (any other); out (a value the spec rules out, or the field a decode error names).</p>\n",
+                 "the top bit alone); typical (any other); out (a value the spec's tables rule out, or the field a decode error names; not judged against the device's geometry).</p>\n",
             sc->traces, sc->events, sc->undecoded, dirs_seen, dirs, total - unset, total);
     /* the overview: one row per command */
     fputs("<table id=\"speccov-overview\"><tr><th>command</th><th>requests</th><th>replies</th><th>error replies</th>"
@@ -101,7 +101,9 @@ void rh_speccov(FILE *out, const struct vfu_speccov *sc)
         bool any = false;
         for (unsigned e = 0; e < 256; e++)
             if (p->errnos[e / 64] >> (e % 64) & 1) {
+                const char *nm = e ? strerrorname_np((int)e) : NULL;
                 fprintf(out, "%s%u", any ? " " : "", e);
+                if (nm) fprintf(out, " (%s)", nm);
                 any = true;
             }
         if (p->errno_other) fputs(" (&gt;255)", out);

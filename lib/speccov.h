@@ -15,7 +15,9 @@
  *   typical   any other value
  *   out       a value the spec rules out: a must-be-zero field not zero,
  *             reserved flag bits, a value outside its enumeration, or the
- *             field a decode error names (argsz, counts, fds, ...)
+ *             field a decode error names (argsz, counts, fds, ...); what
+ *             the tables alone rule out, not what this device's geometry
+ *             does (a region index past num_regions counts as typical)
  * Tails (data, strings, arrays, bitmaps) count as zero when empty and
  * typical otherwise.  Capabilities: "default" when the value is the spec's
  * default, else the classes above (out: the peer's JSON broke a rule for
