@@ -146,8 +146,14 @@ static void mark_struct(struct vfu_sc_dir *d, int sid, const uint8_t *p, size_t 
     for (unsigned i = 0; i < st->nfields; i++) {
         int fid = st->first_field + (int)i;
         const struct vfu_field_desc *f = &S.fields[fid];
-        if (f->kind != VFU_K_UINT || (size_t)f->offset + f->width > avail) continue;
-        mark_uint(d, fid, vfu_read_uint(p + f->offset, f->width));
+        if ((size_t)f->offset + f->width > avail) continue;
+        if (f->kind == VFU_K_UINT) mark_uint(d, fid, vfu_read_uint(p + f->offset, f->width));
+        if (f->kind == VFU_K_BYTES && f->width) {
+            /* fixed opaque bytes: all zero, or not */
+            bool zero = true;
+            for (unsigned k = 0; k < f->width && zero; k++) zero = !p[f->offset + k];
+            d->cls[fid] |= zero ? VFU_SC_ZERO : VFU_SC_TYPICAL;
+        }
     }
 }
 
@@ -227,13 +233,18 @@ void vfu_speccov_add_msg(struct vfu_speccov *sc, const uint8_t *buf, size_t len,
         const struct vfu_part *p = &m.parts[i];
         if (p->kind == VFU_P_STRUCT && p->sid >= 0) {
             if (p->off + (size_t)p->len <= m.payload_len) mark_struct(d, p->sid, m.payload + p->off, p->len);
+            /* a structure that is a variant's arm or a capability: its holder was set */
+            if (p->field >= 0 && p->field < (int)nf()) d->cls[p->field] |= VFU_SC_TYPICAL;
         } else if (p->kind == VFU_P_ARRAY && p->sid >= 0 && p->stride) {
-            /* every element of a counted array */
+            /* every element of a counted array; an element longer than its
+             * fixed part carries its tail (a write's data) */
             if (p->field >= 0 && p->field < (int)nf()) d->cls[p->field] |= p->count ? VFU_SC_TYPICAL : VFU_SC_ZERO;
+            const struct vfu_struct_desc *st = &S.structs[p->sid];
             for (uint32_t k = 0; k < p->count; k++) {
                 size_t at = p->off + (size_t)k * p->stride;
                 if (at + p->stride <= m.payload_len) mark_struct(d, p->sid, m.payload + at, p->stride);
             }
+            if (p->count && st->tail >= 0 && p->stride > st->size) d->cls[st->tail] |= VFU_SC_TYPICAL;
         } else if (p->field >= 0 && p->field < (int)nf())
             d->cls[p->field] |= p->len ? VFU_SC_TYPICAL : VFU_SC_ZERO;
     }
