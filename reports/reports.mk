@@ -4,7 +4,8 @@
 #       coverage-built server write its counters on SIGTERM (gcov_flush.c).
 #       Never sanitized: it is loaded into servers built without ASan.
 #   make coverage
-#       the reference server built with gcc --coverage in build/cov, the
+#       the reference server built with gcc --coverage in $(BUILD)/cov (its
+#       rule is in tests/reports.mk, which tests the script with it), the
 #       suite (and COVERAGE_CORPUS, COVERAGE_FUZZ_SECONDS) against it, lcov
 #       and genhtml, the HTML report: build/coverage/report.html
 #   make coverage SERVER='CMD' GCOV_DIR=DIR [COVERAGE_SRC=DIR] [COVERAGE_OUT=DIR]
@@ -23,9 +24,8 @@ COVERAGE_CORPUS ?= corpus/seeds/server_session
 COVERAGE_FUZZ_SECONDS ?=
 .PHONY: coverage
 ifeq ($(SERVER),)
-coverage: $(BUILD)/vfu-conform $(BUILD)/vfu-fuzz $(GCOV_FLUSH)
-	CFLAGS='-O0 -g --coverage -DVFU_COVERAGE' LDFLAGS='--coverage' $(MAKE) --no-print-directory BUILD=build/cov CC=gcc SANITIZE=0 build/cov/vfu-refserver
-	sh reports/vfu-coverage --server build/cov/vfu-refserver --gcov-dir build/cov --source-dir . \
+coverage: $(BUILD)/vfu-conform $(BUILD)/vfu-fuzz $(GCOV_FLUSH) $(BUILD)/cov/vfu-refserver
+	sh reports/vfu-coverage --server $(BUILD)/cov/vfu-refserver --gcov-dir $(BUILD)/cov --source-dir . \
 	  --extract '*/servers/*' --extract '*/lib/*' --tools $(BUILD) --out $(COVERAGE_OUT) \
 	  $(COVERAGE_CORPUS:%=--corpus %) $(if $(COVERAGE_FUZZ_SECONDS),--fuzz-seconds $(COVERAGE_FUZZ_SECONDS))
 else
