@@ -56,6 +56,8 @@ struct vfu_html_extra {
     const char *lcov_prefix;    /* the --prefix genhtml was given (source root) */
     const char *genhtml_dir;    /* genhtml's output, as a link from the report */
     const char *coverage_note;  /* how the counters were taken, in words */
+    const char *server_label;   /* the server as the user named it, when the
+                                 * run's command wraps it (vfu-coverage) */
 };
 
 struct vfu_report_opts {

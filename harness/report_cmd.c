@@ -52,6 +52,7 @@ int vfu_speccov_write_file(const char *path, const struct vfu_speccov *sc)
 static const char usage[] =
     "usage: vfu-conform report JSON --html FILE [--speccov FILE] [--lcov INFO\n"
     "                          [--lcov-prefix DIR] [--genhtml DIR] [--coverage-note TEXT]]\n"
+    "                          [--server-label CMD]\n"
     "\n"
     "Renders a JSON report of an earlier run (--format json) as one HTML page,\n"
     "with the spec coverage of its kept traces and, given an lcov tracefile, the\n"
@@ -63,17 +64,20 @@ static const char usage[] =
     "  --lcov-prefix DIR     the source root genhtml was given with --prefix\n"
     "  --genhtml DIR         genhtml's output directory, as a link from FILE\n"
     "  --coverage-note TEXT  how the counters were taken, shown beside them\n"
+    "  --server-label CMD    the server as it is named to the reader, when the\n"
+    "                        run's command wrapped it (the run's is shown too)\n"
     "  -h, --help            this text\n"
     "\n"
     "exit status: 0 written; 2 bad command line, unreadable report, write error\n";
 
 int vfu_report_main(int argc, char **argv)
 {
-    enum { O_HTML = 256, O_SPECCOV, O_LCOV, O_PREFIX, O_GENHTML, O_NOTE };
+    enum { O_HTML = 256, O_SPECCOV, O_LCOV, O_PREFIX, O_GENHTML, O_NOTE, O_LABEL };
     static const struct option lo[] = {
         {"html", required_argument, NULL, O_HTML},       {"speccov", required_argument, NULL, O_SPECCOV},
         {"lcov", required_argument, NULL, O_LCOV},       {"lcov-prefix", required_argument, NULL, O_PREFIX},
         {"genhtml", required_argument, NULL, O_GENHTML}, {"coverage-note", required_argument, NULL, O_NOTE},
+        {"server-label", required_argument, NULL, O_LABEL},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
     };
     const char *html = NULL, *speccov = NULL;
@@ -91,6 +95,7 @@ int vfu_report_main(int argc, char **argv)
         case O_PREFIX: x.lcov_prefix = optarg; break;
         case O_GENHTML: x.genhtml_dir = optarg; break;
         case O_NOTE: x.coverage_note = optarg; break;
+        case O_LABEL: x.server_label = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         case ':': fprintf(stderr, "vfu-conform report: %s needs a value (try --help)\n", argv[optind - 1]); return 2;
         default: fprintf(stderr, "vfu-conform report: unknown option %s (try --help)\n", argv[optind - 1]); return 2;

@@ -61,6 +61,16 @@ static bool needs_attention(const struct vfu_result *r)
     return r->verdict == VFU_FAIL || r->verdict == VFU_ERROR || r->verdict == VFU_XPASS || r->verdict == VFU_XFAIL;
 }
 
+static int attention_group(const struct vfu_result *r)
+{
+    switch (r->verdict) {
+    case VFU_FAIL: return r->level == VFU_LEVEL_INFO ? 3 : 0;
+    case VFU_ERROR: return 1;
+    case VFU_XPASS: return 2;
+    default: return 4;
+    }
+}
+
 /* one message of a trace: its one-line summary, then every field */
 static void trace_event(FILE *out, const struct vfu_trace_event *e, size_t i, uint64_t prev)
 {
@@ -261,7 +271,11 @@ int vfu_report_html(FILE *out, const struct vfu_run *run, const struct vfu_html_
 
     fputs("<h2 id=\"run\">Run</h2>\n<table>\n", out);
     meta_row(out, "tool", rp_str(run->tool_version, "vfu-conform"));
-    meta_row(out, "server", rp_str(run->server, "(unknown)"));
+    if (x && x->server_label) {
+        meta_row(out, "server", x->server_label);
+        meta_row(out, "run as", rp_str(run->server, "(unknown)"));
+    } else
+        meta_row(out, "server", rp_str(run->server, "(unknown)"));
     char ts[32];
     rp_timestamp(run->started, true, ts, sizeof ts);
     meta_row(out, "started", ts[0] ? ts : "(unknown)");
@@ -280,10 +294,14 @@ int vfu_report_html(FILE *out, const struct vfu_run *run, const struct vfu_html_
           " | <a href=\"#spec-coverage\">spec coverage</a> | <a href=\"#code-coverage\">code coverage</a></p>\n", out);
 
     fputs("<h2 id=\"attention\">Needs attention</h2>\n", out);
+    /* in the human report's order: what fails the run, errors, stale
+     * --xfail entries, INFO findings, expected failures */
     size_t shown = 0;
-    for (size_t i = 0; i < run->n; i++)
-        if (needs_attention(&run->results[i])) {
-            failure(out, &run->results[i], i);
+    for (int g = 0; g < 5; g++)
+        for (size_t i = 0; i < run->n; i++) {
+            const struct vfu_result *r = &run->results[i];
+            if (!needs_attention(r) || attention_group(r) != g) continue;
+            failure(out, r, i);
             shown++;
         }
     if (!shown) fputs("<p>Nothing: no failure, error or stale expected failure.</p>\n", out);

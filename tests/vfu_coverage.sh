@@ -46,6 +46,9 @@ grep -o 'href="html/[^"]*"' "$tmp/a/report.html" | sed 's/href="//; s/"$//' >"$t
 while read -r l; do [ -f "$tmp/a/$l" ] || fail "the report links to $l, which genhtml did not write"; done <"$tmp/links"
 grep -q 'servers/srv_version.c.gcov.html' "$tmp/links" || fail "no link to srv_version.c's page"
 grep -q 'id="spec-coverage"' "$tmp/a/report.html" || fail "the report has no spec coverage"
+# the server as the user named it, and what ran (wrapped in env LD_PRELOAD=...)
+grep -q "<tr><th>server</th><td>$COV/vfu-refserver</td></tr>" "$tmp/a/report.html" || fail "the report does not name the server as given"
+grep -q '<tr><th>run as</th><td>env LD_PRELOAD=' "$tmp/a/report.html" || fail "the report does not say how the server ran"
 [ -s "$tmp/a/speccov.json" ] || fail "no speccov.json"
 
 # --- a server that crashes once: its counts are lost, and that is said
