@@ -53,6 +53,7 @@ struct vfu_speccov;
 struct vfu_html_extra {
     const struct vfu_speccov *speccov;   /* from the run's traces (lib/speccov.h) */
     const char *lcov_info;      /* lcov tracefile of the server under test */
+    const char *lcov_suite_info;   /* the suite alone's, shown beside it */
     const char *lcov_prefix;    /* the --prefix genhtml was given (source root) */
     const char *genhtml_dir;    /* genhtml's output, as a link from the report */
     const char *coverage_note;  /* how the counters were taken, in words */

@@ -52,7 +52,7 @@ int vfu_speccov_write_file(const char *path, const struct vfu_speccov *sc)
 static const char usage[] =
     "usage: vfu-conform report JSON --html FILE [--speccov FILE] [--lcov INFO\n"
     "                          [--lcov-prefix DIR] [--genhtml DIR] [--coverage-note TEXT]]\n"
-    "                          [--server-label CMD]\n"
+    "                          [--lcov-suite INFO] [--server-label CMD]\n"
     "\n"
     "Renders a JSON report of an earlier run (--format json) as one HTML page,\n"
     "with the spec coverage of its kept traces and, given an lcov tracefile, the\n"
@@ -61,6 +61,7 @@ static const char usage[] =
     "  --html FILE           the page to write\n"
     "  --speccov FILE        also the spec coverage as JSON\n"
     "  --lcov INFO           lcov tracefile of the server under test\n"
+    "  --lcov-suite INFO     the suite alone's tracefile, shown beside --lcov's\n"
     "  --lcov-prefix DIR     the source root genhtml was given with --prefix\n"
     "  --genhtml DIR         genhtml's output directory, as a link from FILE\n"
     "  --coverage-note TEXT  how the counters were taken, shown beside them\n"
@@ -72,12 +73,12 @@ static const char usage[] =
 
 int vfu_report_main(int argc, char **argv)
 {
-    enum { O_HTML = 256, O_SPECCOV, O_LCOV, O_PREFIX, O_GENHTML, O_NOTE, O_LABEL };
+    enum { O_HTML = 256, O_SPECCOV, O_LCOV, O_PREFIX, O_GENHTML, O_NOTE, O_LABEL, O_LSUITE };
     static const struct option lo[] = {
         {"html", required_argument, NULL, O_HTML},       {"speccov", required_argument, NULL, O_SPECCOV},
         {"lcov", required_argument, NULL, O_LCOV},       {"lcov-prefix", required_argument, NULL, O_PREFIX},
         {"genhtml", required_argument, NULL, O_GENHTML}, {"coverage-note", required_argument, NULL, O_NOTE},
-        {"server-label", required_argument, NULL, O_LABEL},
+        {"server-label", required_argument, NULL, O_LABEL}, {"lcov-suite", required_argument, NULL, O_LSUITE},
         {"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
     };
     const char *html = NULL, *speccov = NULL;
@@ -96,6 +97,7 @@ int vfu_report_main(int argc, char **argv)
         case O_GENHTML: x.genhtml_dir = optarg; break;
         case O_NOTE: x.coverage_note = optarg; break;
         case O_LABEL: x.server_label = optarg; break;
+        case O_LSUITE: x.lcov_suite_info = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         case ':': fprintf(stderr, "vfu-conform report: %s needs a value (try --help)\n", argv[optind - 1]); return 2;
         default: fprintf(stderr, "vfu-conform report: unknown option %s (try --help)\n", argv[optind - 1]); return 2;

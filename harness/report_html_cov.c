@@ -184,20 +184,11 @@ static void pct(FILE *out, unsigned hit, unsigned all)
     else fputs("<td class=\"none\">-</td>", out);
 }
 
-void rh_codecov(FILE *out, const struct vfu_html_extra *x)
+/* the per-file summary records of a tracefile; false when unreadable */
+static bool read_info(const char *path, struct cov_file **out, size_t *nout)
 {
-    fputs("<h2 id=\"code-coverage\">Code coverage of the server</h2>\n", out);
-    if (!x || !x->lcov_info) {
-        fputs("<p class=\"none\">Not taken in this run (<code>reports/vfu-coverage</code> takes it, see README: Reports).</p>\n", out);
-        return;
-    }
-    FILE *f = fopen(x->lcov_info, "re");
-    if (!f) {
-        fputs("<p class=\"FAIL\">lcov tracefile ", out);
-        rh_text(out, x->lcov_info);
-        fputs(" cannot be read.</p>\n", out);
-        return;
-    }
+    FILE *f = fopen(path, "re");
+    if (!f) return false;
     struct cov_file *v = NULL, cur = {0};
     size_t n = 0, cap = 0;
     char line[PATH_MAX + 16];
@@ -224,19 +215,73 @@ void rh_codecov(FILE *out, const struct vfu_html_extra *x)
     }
     free(cur.path);
     fclose(f);
-    unsigned lf = 0, lh = 0, brf = 0, brh = 0;
+    *out = v;
+    *nout = n;
+    return true;
+}
+
+static void free_info(struct cov_file *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(v[i].path);
+    free(v);
+}
+
+static struct cov_file total(const struct cov_file *v, size_t n)
+{
+    struct cov_file t = {0};
     for (size_t i = 0; i < n; i++) {
-        lf += v[i].lf;
-        lh += v[i].lh;
-        brf += v[i].brf;
-        brh += v[i].brh;
+        t.lf += v[i].lf;
+        t.lh += v[i].lh;
+        t.brf += v[i].brf;
+        t.brh += v[i].brh;
     }
+    return t;
+}
+
+static const struct cov_file *find(const struct cov_file *v, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].path && !strcmp(v[i].path, path)) return &v[i];
+    return NULL;
+}
+
+/* the suite alone's figures of a file, when given */
+static void suite_cols(FILE *out, const struct cov_file *s, bool have)
+{
+    if (!have) return;
+    if (!s) {
+        fputs("<td class=\"none\">-</td><td class=\"none\">-</td>", out);
+        return;
+    }
+    pct(out, s->lh, s->lf);
+    pct(out, s->brh, s->brf);
+}
+
+void rh_codecov(FILE *out, const struct vfu_html_extra *x)
+{
+    fputs("<h2 id=\"code-coverage\">Code coverage of the server</h2>\n", out);
+    if (!x || !x->lcov_info) {
+        fputs("<p class=\"none\">Not taken in this run (<code>reports/vfu-coverage</code> takes it, see README: Reports).</p>\n", out);
+        return;
+    }
+    struct cov_file *v = NULL, *sv = NULL;
+    size_t n = 0, sn = 0;
+    if (!read_info(x->lcov_info, &v, &n)) {
+        fputs("<p class=\"FAIL\">lcov tracefile ", out);
+        rh_text(out, x->lcov_info);
+        fputs(" cannot be read.</p>\n", out);
+        return;
+    }
+    bool have_suite = x->lcov_suite_info && read_info(x->lcov_suite_info, &sv, &sn);
+    struct cov_file t = total(v, n), st = total(sv, sn);
     if (x->coverage_note) {
         fputs("<p id=\"coverage-note\">", out);
         rh_text(out, x->coverage_note);
         fputs("</p>\n", out);
     }
-    fputs("<table id=\"coverage\"><tr><th>file</th><th>lines</th><th>branches</th></tr>\n<tr><th>", out);
+    fputs("<table id=\"coverage\"><tr><th>file</th><th>lines</th><th>branches</th>", out);
+    if (have_suite) fputs("<th>suite alone: lines</th><th>suite alone: branches</th>", out);
+    fputs("</tr>\n<tr><th>", out);
     if (x->genhtml_dir) {
         fputs("<a href=\"", out);
         rh_text(out, x->genhtml_dir);
@@ -244,8 +289,9 @@ void rh_codecov(FILE *out, const struct vfu_html_extra *x)
     } else
         fputs("total", out);
     fputs("</th>", out);
-    pct(out, lh, lf);
-    pct(out, brh, brf);
+    pct(out, t.lh, t.lf);
+    pct(out, t.brh, t.brf);
+    suite_cols(out, &st, have_suite);
     fputs("</tr>\n", out);
     size_t pl = x->lcov_prefix ? strlen(x->lcov_prefix) : 0;
     while (pl && x->lcov_prefix[pl - 1] == '/') pl--;
@@ -267,9 +313,10 @@ void rh_codecov(FILE *out, const struct vfu_html_extra *x)
         fputs("</td>", out);
         pct(out, v[i].lh, v[i].lf);
         pct(out, v[i].brh, v[i].brf);
+        suite_cols(out, find(sv, sn, p), have_suite);
         fputs("</tr>\n", out);
-        free(v[i].path);
     }
     fputs("</table>\n", out);
-    free(v);
+    free_info(v, n);
+    free_info(sv, sn);
 }

@@ -107,6 +107,10 @@ printf 'SF:/src/a.c\nLF:10\nLH:9\nBRF:4\nBRH:1\nend_of_record\n' >"$tmp/cov.info
 run report-lcov 0 report "$tmp/r.json" --html "$tmp/cov.html" --lcov "$tmp/cov.info" --lcov-prefix /src --genhtml html
 grep -q '<a href="html/a.c.gcov.html">a.c</a></td><td>90.0% <small>(9/10)</small></td><td>25.0% <small>(1/4)</small>' "$tmp/cov.html" ||
     fail "report: the lcov figures are not shown file by file"
+printf 'SF:/src/a.c\nLF:10\nLH:5\nBRF:4\nBRH:0\nend_of_record\n' >"$tmp/suite.info"
+run report-suite 0 report "$tmp/r.json" --html "$tmp/cov2.html" --lcov "$tmp/cov.info" --lcov-suite "$tmp/suite.info" --lcov-prefix /src
+grep -q '<td>a.c</td><td>90.0% <small>(9/10)</small></td><td>25.0% <small>(1/4)</small></td><td>50.0% <small>(5/10)</small></td><td>0.0% <small>(0/4)</small></td>' "$tmp/cov2.html" ||
+    fail "report: the suite's figures are not shown beside"
 printf '{"format": "other"}\n' >"$tmp/notours.json"
 run report-bad 2 report "$tmp/notours.json" --html "$tmp/x.html"
 err_has "not a vfu-conform JSON report"
