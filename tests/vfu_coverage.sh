@@ -3,7 +3,8 @@
 # --coverage: the counters are written and captured with branches, genhtml
 # pages exist where the HTML report links, a server that ignores SIGTERM
 # (killed, counts lost) is said to be so, a crashing one too, and bad
-# input is refused.
+# input is refused.  Without lcov: skipped (failed in CI), as
+# report_html_browser.sh does without Chromium.
 #
 #   vfu_coverage.sh SRC_ROOT TOOLS_DIR COV_BUILD_DIR
 # TOOLS_DIR holds vfu-conform and libvfu-gcov-flush.so; COV_BUILD_DIR the
@@ -16,10 +17,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL vfu_coverage: $*"; fails=$((fails + 1)); }
-command -v lcov >/dev/null && command -v genhtml >/dev/null || {
-    echo "FAIL vfu_coverage: lcov is not installed (tools/setup-deps.sh --ci)"
-    exit 1
-}
+# lcov comes with tools/setup-deps.sh --ci: absent, a skip that says so,
+# but a failure in CI (CI or VFU_CI set)
+if ! command -v lcov >/dev/null || ! command -v genhtml >/dev/null; then
+    if [ -n "${CI:-}${VFU_CI:-}" ]; then
+        echo "FAIL vfu_coverage: lcov is not installed (tools/setup-deps.sh --ci installs it)"
+        exit 1
+    fi
+    echo "SKIP vfu_coverage: lcov is not installed (apt-get install lcov, or tools/setup-deps.sh --ci)"
+    exit 0
+fi
 
 cover() {
     out=$1
