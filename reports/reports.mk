@@ -9,7 +9,9 @@
 #       suite (and COVERAGE_CORPUS, COVERAGE_FUZZ_SECONDS) against it, lcov
 #       and genhtml, the HTML report: build/coverage/report.html
 #   make coverage SERVER='CMD' GCOV_DIR=DIR [COVERAGE_SRC=DIR] [COVERAGE_OUT=DIR]
-#       the same for any server built with --coverage
+#                 [COVERAGE_EXTRACT='*/lib/* ...']
+#       the same for any server built with --coverage (COVERAGE_EXTRACT: the
+#       lcov globs of the files to keep; default every file under COVERAGE_SRC)
 GCOV_FLUSH := $(BUILD)/libvfu-gcov-flush.so
 all: $(GCOV_FLUSH)
 
@@ -31,6 +33,7 @@ coverage: $(BUILD)/vfu-conform $(BUILD)/vfu-fuzz $(GCOV_FLUSH) $(BUILD)/cov/vfu-
 else
 coverage: $(BUILD)/vfu-conform $(BUILD)/vfu-fuzz $(GCOV_FLUSH)
 	sh reports/vfu-coverage --server '$(SERVER)' --gcov-dir '$(GCOV_DIR)' $(if $(COVERAGE_SRC),--source-dir '$(COVERAGE_SRC)') \
+	  $(foreach p,$(COVERAGE_EXTRACT),--extract '$(p)') \
 	  --tools $(BUILD) --out $(COVERAGE_OUT) \
 	  $(COVERAGE_CORPUS:%=--corpus %) $(if $(COVERAGE_FUZZ_SECONDS),--fuzz-seconds $(COVERAGE_FUZZ_SECONDS))
 endif
