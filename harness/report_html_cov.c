@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "caps.h"
 #include "report_html_int.h"
 #include "speccov.h"
 #include "vfu_proto.h"
@@ -123,7 +124,7 @@ void rh_speccov(FILE *out, const struct vfu_speccov *sc)
     fputs("<h3>VERSION capabilities</h3>\n<table id=\"speccov-caps\"><tr><th>capability</th><th>proposed as</th><th>replied as</th></tr>\n", out);
     for (int k = 0; k < VFU_CAP__COUNT && k < 64; k++) {
         fputs("<tr><td>", out);
-        rh_text(out, S.capabilities[k].name);
+        rh_text(out, vfu_cap_name(k));   /* dotted: twin_socket.supported */
         fputs("</td>", out);
         for (int side = 0; side < 2; side++) {
             unsigned cl = sc->cap_cls[side][k];
