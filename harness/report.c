@@ -7,6 +7,7 @@
 static const char *const names[] = {
     [VFU_REPORT_HUMAN] = "human", [VFU_REPORT_TAP] = "tap",
     [VFU_REPORT_JUNIT] = "junit", [VFU_REPORT_JSON] = "json",
+    [VFU_REPORT_HTML] = "html",
 };
 
 bool vfu_report_format_parse(const char *s, enum vfu_report_format *f)
@@ -32,6 +33,7 @@ int vfu_report_write(enum vfu_report_format f, FILE *out, const struct vfu_run *
     case VFU_REPORT_TAP: return vfu_report_tap(out, run);
     case VFU_REPORT_JUNIT: return vfu_report_junit(out, run);
     case VFU_REPORT_JSON: return vfu_report_json(out, run);
+    case VFU_REPORT_HTML: return vfu_report_html(out, run, opts ? opts->html : NULL);
     }
     errno = EINVAL;
     return -1;

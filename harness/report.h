@@ -27,7 +27,14 @@
  *          return; U+FFFE, U+FFFF) are written as the visible text \xNN
  *          (\uFFFE); line breaks and tabs in attributes as references.
  *   json   built with json-c: run metadata, counts, exit status, and
- *          every result with all its fields. */
+ *          every result with all its fields.
+ *   html   one self-contained page (inline CSS and JS, nothing fetched):
+ *          run metadata, counts, verdicts grouped by spec section with
+ *          their levels, each failure with its reason, the server's stderr
+ *          and its wire trace dissected field by field; with the extras
+ *          below, the spec-coverage matrix and a code-coverage summary
+ *          linking into a genhtml site.  Everything from a server, a trace
+ *          or a scenario is HTML-escaped. */
 #ifndef VFU_REPORT_H
 #define VFU_REPORT_H
 
@@ -36,18 +43,33 @@
 
 #include "result.h"
 
-enum vfu_report_format { VFU_REPORT_HUMAN, VFU_REPORT_TAP, VFU_REPORT_JUNIT, VFU_REPORT_JSON };
+enum vfu_report_format { VFU_REPORT_HUMAN, VFU_REPORT_TAP, VFU_REPORT_JUNIT, VFU_REPORT_JSON, VFU_REPORT_HTML };
 
 enum vfu_color { VFU_COLOR_AUTO, VFU_COLOR_ALWAYS, VFU_COLOR_NEVER };
+
+struct vfu_speccov;
+
+/* What the HTML report shows beside the verdicts; any may be NULL. */
+struct vfu_html_extra {
+    const struct vfu_speccov *speccov;   /* from the run's traces (lib/speccov.h) */
+    const char *lcov_info;      /* lcov tracefile of the server under test */
+    const char *lcov_suite_info;   /* the suite alone's, shown beside it */
+    const char *lcov_prefix;    /* the --prefix genhtml was given (source root) */
+    const char *genhtml_dir;    /* genhtml's output, as a link from the report */
+    const char *coverage_note;  /* how the counters were taken, in words */
+    const char *server_label;   /* the server as the user named it, when the
+                                 * run's command wraps it (vfu-coverage) */
+};
 
 struct vfu_report_opts {
     enum vfu_color color;     /* human only; AUTO: out is a terminal and
                                * NO_COLOR is unset or empty (no-color.org) */
     bool verbose;             /* human: passes listed too */
     unsigned stderr_lines;    /* human: server stderr lines shown; 0: 10 */
+    const struct vfu_html_extra *html;   /* html only */
 };
 
-/* "human", "tap", "junit", "json" (exactly); false for anything else */
+/* "human", "tap", "junit", "json", "html" (exactly); false for anything else */
 bool vfu_report_format_parse(const char *s, enum vfu_report_format *f);
 const char *vfu_report_format_name(enum vfu_report_format f);
 
@@ -59,6 +81,23 @@ int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_repo
 int vfu_report_tap(FILE *out, const struct vfu_run *run);
 int vfu_report_junit(FILE *out, const struct vfu_run *run);
 int vfu_report_json(FILE *out, const struct vfu_run *run);
+int vfu_report_html(FILE *out, const struct vfu_run *run, const struct vfu_html_extra *x);
+
+/* Reads a JSON report back (for `vfu-conform report`): run's strings
+ * live in *keep until vfu_report_json_release.  false with why filled
+ * when the file is not a vfu-conform JSON report. */
+bool vfu_report_json_read(const char *path, struct vfu_run *run, void **keep, char *why, size_t whyn);
+void vfu_report_json_release(struct vfu_run *run, void *keep);
+
+/* The spec coverage of every trace the run kept (sc initialized here;
+ * vfu_speccov_free it).  A trace that cannot be read is named on stderr. */
+bool vfu_report_speccov(const struct vfu_run *run, struct vfu_speccov *sc);
+/* a report, or the spec coverage as JSON, into a file: 0, or -1 said on stderr */
+int vfu_report_write_file(const char *path, enum vfu_report_format f, const struct vfu_run *run,
+                          const struct vfu_report_opts *o);
+int vfu_speccov_write_file(const char *path, const struct vfu_speccov *sc);
+/* `vfu-conform report JSON --html FILE ...` (argv[1] is "report") */
+int vfu_report_main(int argc, char **argv);
 
 /* whether the human report would colour on out with this setting */
 bool vfu_report_use_color(FILE *out, enum vfu_color c);

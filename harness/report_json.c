@@ -3,7 +3,8 @@
  * must be).  Shape:
  *   { "format": "vfu-conform-report", "version": 1,
  *     "tool": ..., "server": ..., "started": "...Z" | null, "seconds": 1.234,
- *     "exit_status": 0|1|2,
+ *     "exit_status": 0|1|2, "stopped": null | { "why", "reason" },
+ *     "fd_checks_off": null | "...", "capabilities": null | "{...}" (negotiated, JSON text),
  *     "counts": { "total", "pass", "fail", "skip", "xfail", "xpass", "error",
  *                 "info_findings", "failing" },
  *     "results": [ { "id", "section", "title", "rule", "file", "line", "level",
@@ -128,6 +129,7 @@ int vfu_report_json(FILE *out, const struct vfu_run *run)
     }
     add(&b, root, "stopped", stop);
     add(&b, root, "fd_checks_off", run->fd_checks_off[0] ? str(&b, run->fd_checks_off) : NULL);
+    add(&b, root, "capabilities", run->caps[0] ? str(&b, run->caps) : NULL);
     add(&b, root, "counts", counts(&b, run));
     struct json_object *arr = chk(&b, json_object_new_array());
     for (size_t i = 0; arr && i < run->n; i++) {

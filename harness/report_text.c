@@ -78,6 +78,21 @@ void rp_put_xml_text(FILE *out, uint32_t cp, const char *b, size_t n)
     else fwrite(b, 1, n, out);
 }
 
+void rp_put_html(FILE *out, uint32_t cp, const char *b, size_t n)
+{
+    switch (cp) {
+    case '<': fputs("&lt;", out); return;
+    case '>': fputs("&gt;", out); return;
+    case '&': fputs("&amp;", out); return;
+    case '"': fputs("&quot;", out); return;
+    case '\'': fputs("&#39;", out); return;
+    default: break;
+    }
+    /* control characters a server wrote stay visible, not interpreted */
+    if ((cp < 0x20 && cp != '\t' && cp != '\n') || c1_or_del(cp)) fprintf(out, "\\x%02x", (unsigned)cp);
+    else fwrite(b, 1, n, out);
+}
+
 void rp_put_xml_attr(FILE *out, uint32_t cp, const char *b, size_t n)
 {
     switch (cp) {

@@ -22,6 +22,7 @@ void rp_put_tap_line(FILE *out, uint32_t cp, const char *b, size_t n);   /* one 
 void rp_put_yaml_dq(FILE *out, uint32_t cp, const char *b, size_t n);    /* inside "..." */
 void rp_put_xml_text(FILE *out, uint32_t cp, const char *b, size_t n);
 void rp_put_xml_attr(FILE *out, uint32_t cp, const char *b, size_t n);   /* inside "..." */
+void rp_put_html(FILE *out, uint32_t cp, const char *b, size_t n);       /* text and "..." attributes */
 
 /* The last max_lines lines of s (a final newline does not open another). */
 struct rp_tail {

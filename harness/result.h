@@ -68,6 +68,8 @@ struct vfu_run {
     /* per-scenario server fd checks were off, and why ("" when on) */
     char fd_checks_off[256];
     const char *tool_version;
+    /* the capabilities the probe session negotiated, as JSON ("" unknown) */
+    char caps[1024];
     struct vfu_result *results;
     size_t n;
     double seconds;           /* whole run */

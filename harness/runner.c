@@ -409,6 +409,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         run->stop = R->stop;
         snprintf(run->stop_reason, sizeof run->stop_reason, "%s", R->stop_reason);
     }
+    snprintf(run->caps, sizeof run->caps, "%s", R->caps);
     if (R->fd_off[0]) snprintf(run->fd_checks_off, sizeof run->fd_checks_off, "%s", R->fd_off);
     if (o->max_seconds && vfu_stopsig_fd() >= 0) vfu_stopsig_deadline(0);
     vfu_run_tally(run);

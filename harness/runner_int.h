@@ -69,6 +69,7 @@ struct runner {
     bool server_dead_seen;         /* its end was attributed already */
     unsigned failed_starts;
     struct probe probe;
+    char caps[1024];               /* the probe's negotiated capabilities, JSON */
     struct rvars vars;             /* from the probe */
     bool fd_armed;                 /* runner_fdcheck.c: counted before this session */
     int fd_base;

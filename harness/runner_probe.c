@@ -78,6 +78,8 @@ static void negotiation_vars(struct runner *R, const struct vfu_version_result *
     for (int cap = 0; cap < VFU_CAP__COUNT; cap++) R->probe.dev.cap[cap] = vfu_caps_get(&res->caps, cap);
     R->probe.dev.max_xfer = vfu_caps_get(&res->caps, VFU_CAP_MAX_DATA_XFER_SIZE);
     R->probe.twin = res->twin;
+    /* for the reports' run metadata */
+    if (vfu_caps_to_json(&res->caps, R->caps, sizeof R->caps) < 0) R->caps[0] = 0;
     R->probe.write_multiple = vfu_caps_get(&res->caps, VFU_CAP_WRITE_MULTIPLE) != 0;
 }
 

@@ -6,6 +6,7 @@
  *   vfu-conform --list [--scenarios ...]     the scenario ids, levels, sections
  *   vfu-conform replay TRACE                 print a recorded wire trace
  *   vfu-conform replay TRACE --server CMD    play its client side again
+ *   vfu-conform report JSON --html FILE      an earlier run's report as HTML
  *
  * Exit status: 0 every scenario passed (or failed as expected, or is INFO);
  * 1 a MUST or SHOULD scenario failed, or the server was hopeless (no
@@ -35,6 +36,7 @@
 #include "report.h"
 #include "runner.h"
 #include "scn.h"
+#include "speccov.h"
 #include "stopsig.h"
 #include "vfu_version.h"
 
@@ -47,6 +49,7 @@ static const char usage[] =
     "       vfu-conform --client CMD [options]\n"
     "       vfu-conform --list [--scenarios DIR|FILE] [--only PAT] [--skip PAT]\n"
     "       vfu-conform replay [--print] TRACE [--server CMD | --connect PATH] [--timeout MS]\n"
+    "       vfu-conform report JSON --html FILE [--lcov INFO ...]\n"
     "\n"
     "Checks a vfio-user server against conformance scenarios.\n"
     "\n"
@@ -73,8 +76,14 @@ static const char usage[] =
     "  --skip PATTERN        leave out ids matching the glob (repeatable)\n"
     "  --xfail FILE          expected failures: one id or glob per line, # comments\n"
     "  --timeout MS          wait for each answer at most MS (default 3000)\n"
-    "  --format FMT          human (default), tap, junit or json\n"
+    "  --format FMT          human (default), tap, junit, json or html\n"
     "  --output FILE         write the report to FILE instead of stdout\n"
+    "  --html FILE           also the HTML report (spec coverage, dissected traces)\n"
+    "                        in FILE; html needs every scenario's trace: kept in\n"
+    "                        --trace-dir (as with --trace-all), else in a temporary\n"
+    "                        directory removed after the report is written\n"
+    "  --speccov FILE        the spec coverage of the run as JSON in FILE (traces\n"
+    "                        as for --html)\n"
     "  --trace-dir DIR       keep a CBOR wire trace of each failing scenario\n"
     "  --trace-all           with --trace-dir: of every scenario (fuzz seeds)\n"
     "  --verbose             human format: list passes too\n"
@@ -85,10 +94,11 @@ static const char usage[] =
     "\n"
     "exit status: 0 no MUST or SHOULD scenario failed (INFO findings, skips and\n"
     "expected failures do not count); 1 one did; 2 the run could not happen.\n"
-    "vfu-conform replay --help: replaying a kept wire trace.\n";
+    "vfu-conform replay --help: replaying a kept wire trace.\n"
+    "vfu-conform report --help: an earlier JSON report as HTML, with code coverage.\n";
 
 struct opts {
-    const char *server, *connect, *client, *output, *trace_dir, *xfail_file, *gen_out;
+    const char *server, *connect, *client, *output, *trace_dir, *xfail_file, *gen_out, *html, *speccov;
     int client_idle_ms;
     const char *scenarios[64];
     unsigned nscenarios;
@@ -113,7 +123,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
     enum { O_SERVER = 256, O_CONNECT, O_SCN, O_LIST, O_ONLY, O_SKIP, O_XFAIL, O_TIMEOUT, O_FORMAT,
            O_OUTPUT, O_TRACE, O_VERBOSE, O_SRVOUT, O_VERSION, O_FAILFAST, O_MAXSEC, O_TRACEALL,
-           O_NOGEN, O_GENOUT, O_GEN, O_CLIENT, O_CLIENTIDLE };
+           O_NOGEN, O_GENOUT, O_GEN, O_CLIENT, O_CLIENTIDLE, O_HTML, O_SPECCOV };
     static const struct option lo[] = {
         {"server", required_argument, NULL, O_SERVER}, {"connect", required_argument, NULL, O_CONNECT},
         {"scenarios", required_argument, NULL, O_SCN}, {"list", no_argument, NULL, O_LIST},
@@ -130,6 +140,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"generated-out", required_argument, NULL, O_GENOUT},
         {"client", required_argument, NULL, O_CLIENT},
         {"client-idle", required_argument, NULL, O_CLIENTIDLE},
+        {"html", required_argument, NULL, O_HTML},     {"speccov", required_argument, NULL, O_SPECCOV},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -179,7 +190,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             break;
         case O_FORMAT:
             if (!vfu_report_format_parse(optarg, &o->format))
-                return bad_usage("--format %s: human, tap, junit or json", optarg);
+                return bad_usage("--format %s: human, tap, junit, json or html", optarg);
             break;
         case O_OUTPUT: o->output = optarg; break;
         case O_TRACE: o->trace_dir = optarg; break;
@@ -187,6 +198,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case O_NOGEN: o->no_gen = true; break;
         case O_GEN: o->gen = true; break;
         case O_GENOUT: o->gen_out = optarg; break;
+        case O_HTML: o->html = optarg; break;
+        case O_SPECCOV: o->speccov = optarg; break;
         case O_VERBOSE: o->verbose = true; break;
         case O_FAILFAST: o->fail_fast = true; break;
         case O_SRVOUT: o->server_output = true; break;
@@ -576,6 +589,7 @@ xout:
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "replay")) return replay_main(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "report")) return vfu_report_main(argc, argv);
     struct opts o;
     int st = parse_args(argc, argv, &o);
     if (st >= 0) return st;
@@ -651,6 +665,19 @@ int main(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    /* the HTML report and the spec coverage read every scenario's trace */
+    bool want_cov = o.html || o.speccov || o.format == VFU_REPORT_HTML;
+    char tmp_traces[] = "/tmp/vfu-conform-traces-XXXXXX";
+    bool own_traces = false;
+    if (want_cov && !o.trace_dir) {
+        if (!mkdtemp(tmp_traces)) {
+            fprintf(stderr, "vfu-conform: a directory for the traces: %s\n", strerror(errno));
+            goto xout;
+        }
+        o.trace_dir = tmp_traces;
+        own_traces = true;
+    }
+    if (want_cov) o.trace_all = true;
     if (o.trace_dir) {
         struct stat stt;
         if (stat(o.trace_dir, &stt) < 0 && mkdir(o.trace_dir, 0755) < 0) {
@@ -698,11 +725,31 @@ int main(int argc, char **argv)
     run.tool_version = TOOL;
     run.started = started;
     vfu_run_tally(&run);
-    struct vfu_report_opts rop = {.color = VFU_COLOR_AUTO, .verbose = o.verbose};
+    struct vfu_speccov sc;
+    bool have_sc = want_cov && vfu_report_speccov(&run, &sc);
+    struct vfu_html_extra hx = {.speccov = have_sc ? &sc : NULL};
+    struct vfu_report_opts rop = {.color = VFU_COLOR_AUTO, .verbose = o.verbose, .html = &hx};
     int w = vfu_report_write(o.format, out, &run, &rop);
     if (fflush(out) != 0) w = -1;
     if (out != stdout && fclose(out) != 0) w = -1;
     if (w < 0) fprintf(stderr, "vfu-conform: writing the report: %s\n", strerror(errno));
+    if (o.html && vfu_report_write_file(o.html, VFU_REPORT_HTML, &run, &rop) < 0) w = -1;
+    if (o.speccov && have_sc && vfu_speccov_write_file(o.speccov, &sc) < 0) w = -1;
+    if (want_cov && !have_sc) {
+        fprintf(stderr, "vfu-conform: spec coverage: out of memory\n");
+        w = -1;
+    }
+    if (have_sc) vfu_speccov_free(&sc);
+    /* the temporary traces are in the report now; the paths would dangle */
+    if (own_traces) {
+        for (size_t i = 0; i < run.n; i++)
+            if (run.results[i].trace_path) {
+                unlink(run.results[i].trace_path);
+                free(run.results[i].trace_path);
+                run.results[i].trace_path = NULL;
+            }
+        if (rmdir(tmp_traces) < 0) fprintf(stderr, "vfu-conform: %s: %s\n", tmp_traces, strerror(errno));
+    }
     rc = w < 0 ? 2 : vfu_run_exit_status(&run);
     if (run.stop == VFU_RUN_INTERRUPTED) {
         fprintf(stderr, "vfu-conform: %s; the report holds what ran\n", run.stop_reason);

@@ -86,6 +86,37 @@ run junit 1 --server "$SRV" --scenarios "$tmp/w.scn" --format junit
 has "<testsuite"
 has "<failure"
 
+# --- the HTML report beside another format: every trace read (spec
+# coverage), the temporary ones removed; and rendered again from the JSON
+ls -d /tmp/vfu-conform-traces-* >"$tmp/before" 2>/dev/null
+run html 1 --server "$SRV" --scenarios "$tmp/w.scn" --format tap --html "$tmp/r.html" --speccov "$tmp/sc.json"
+has "not ok 1 - W.overlap"
+grep -q 'id="count-failing">1<' "$tmp/r.html" || fail "html: the failure is not counted"
+grep -q '<details class="failure" id="r0">' "$tmp/r.html" || fail "html: no entry for W.overlap"
+grep -Eq '^ +@0 +u16 +msg_id ' "$tmp/r.html" || fail "html: the trace is not dissected"
+grep -q '"command": *"DMA_MAP"' "$tmp/sc.json" || fail "speccov: no DMA_MAP"
+ls -d /tmp/vfu-conform-traces-* >"$tmp/after" 2>/dev/null
+cmp -s "$tmp/before" "$tmp/after" || fail "html: a temporary trace directory was left behind"
+run html-format 1 --server "$SRV" --scenarios "$tmp/w.scn" --format html
+has "<!DOCTYPE html>"
+has 'id="spec-coverage"'
+run report-again 0 report "$tmp/r.json" --html "$tmp/again.html"
+grep -q 'id="count-failing">1<' "$tmp/again.html" || fail "report: the failure is not counted"
+grep -q 'Not taken in this run' "$tmp/again.html" || fail "report: code coverage claimed without --lcov"
+printf 'SF:/src/a.c\nLF:10\nLH:9\nBRF:4\nBRH:1\nend_of_record\n' >"$tmp/cov.info"
+run report-lcov 0 report "$tmp/r.json" --html "$tmp/cov.html" --lcov "$tmp/cov.info" --lcov-prefix /src --genhtml html
+grep -q '<a href="html/a.c.gcov.html">a.c</a></td><td>90.0% <small>(9/10)</small></td><td>25.0% <small>(1/4)</small>' "$tmp/cov.html" ||
+    fail "report: the lcov figures are not shown file by file"
+printf 'SF:/src/a.c\nLF:10\nLH:5\nBRF:4\nBRH:0\nend_of_record\n' >"$tmp/suite.info"
+run report-suite 0 report "$tmp/r.json" --html "$tmp/cov2.html" --lcov "$tmp/cov.info" --lcov-suite "$tmp/suite.info" --lcov-prefix /src
+grep -q '<td>a.c</td><td>90.0% <small>(9/10)</small></td><td>25.0% <small>(1/4)</small></td><td>50.0% <small>(5/10)</small></td><td>0.0% <small>(0/4)</small></td>' "$tmp/cov2.html" ||
+    fail "report: the suite's figures are not shown beside"
+printf '{"format": "other"}\n' >"$tmp/notours.json"
+run report-bad 2 report "$tmp/notours.json" --html "$tmp/x.html"
+err_has "not a vfu-conform JSON report"
+run report-none 2 report "$tmp/r.json"
+err_has "give one JSON report and --html FILE"
+
 # --- --connect to a server we started ourselves
 "$SRV" --socket-path="$tmp/sock" 2>"$tmp/srv.err" &
 spid=$!
@@ -114,7 +145,7 @@ err_has "unknown option --frobnicate"
 run bad-timeout 2 --server "$SRV" --timeout 0
 err_has "--timeout 0: milliseconds from 1 to 600000"
 run bad-format 2 --server "$SRV" --format xml
-err_has "--format xml: human, tap, junit or json"
+err_has "--format xml: human, tap, junit, json or html"
 run no-server 2 --server "$tmp/no-such-server" --scenarios "$tmp/w.scn"
 err_has "the server would not start"
 run server-exits 2 --server "/bin/false" --scenarios "$tmp/w.scn"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "caps.h"
+#include "codec.h"
 #include "vfu_desc.h"
 
 static const struct vfu_capability_desc *D(int i) { return &vfu_spec.capabilities[i]; }

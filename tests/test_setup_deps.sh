@@ -35,7 +35,7 @@ FAKE
 chmod +x "$bin"/*
 
 all="build-essential pkg-config libcmocka-dev libjson-c-dev libcbor-dev"
-ci="$all clang lcov afl++ zip unzip man-db"
+ci="$all clang lcov afl++ zip unzip man-db chromium"
 log=$tmp/apt.log
 
 # run NAME EXPECTED_RC [env assignments...] -- [script args]
@@ -67,7 +67,7 @@ grep -qxF "run:  sudo apt-get install -y --no-install-recommends libcmocka-dev l
 [ "$(grep -c 'apt-get install' "$tmp/err")" = 1 ] || fail "user: more than one install line"
 
 run "user, --ci" 1 sh "$script" --ci
-grep -qxF "run:  sudo apt-get install -y --no-install-recommends clang lcov afl++ zip unzip man-db" "$tmp/err" ||
+grep -qxF "run:  sudo apt-get install -y --no-install-recommends clang lcov afl++ zip unzip man-db chromium" "$tmp/err" ||
     fail "user, --ci: wrong line: $(cat "$tmp/err")"
 
 run "root, two missing" 0 FAKE_UID=0 FAKE_INSTALLED="build-essential pkg-config libcmocka-dev" sh "$script"

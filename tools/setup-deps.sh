@@ -2,7 +2,7 @@
 # The Debian packages vfu-conform needs, in one place, and their set-up.
 #
 #   tools/setup-deps.sh        what `make`, `make check` and `make conform` need
-#   tools/setup-deps.sh --ci   that, and what CI uses besides (clang, lcov, AFL++)
+#   tools/setup-deps.sh --ci   that, and what CI uses besides (clang, lcov, AFL++, chromium)
 #
 # Cheap when everything is there: one dpkg-query.  When something is
 # missing: as root, apt-get installs it; otherwise we stop at once and name
@@ -14,8 +14,8 @@ set -eu
 
 # make, make check, make conform
 BUILD_PKGS="build-essential pkg-config libcmocka-dev libjson-c-dev libcbor-dev"
-# CI: the second compiler, coverage, AFL++
-CI_PKGS="clang lcov afl++ zip unzip man-db"
+# CI: the second compiler, coverage, AFL++, man (the install test), the browser that checks the HTML report
+CI_PKGS="clang lcov afl++ zip unzip man-db chromium"
 
 want=$BUILD_PKGS
 case "${1:-}" in
