@@ -40,12 +40,12 @@ off=$(sed -n 's/^ *VFU_F_REGION_ACCESS_OFFSET = \([0-9]*\),$/\1/p' "$tmp/ok.h")
 reg=$(sed -n 's/^ *VFU_F_REGION_ACCESS_REGION = \([0-9]*\),$/\1/p' "$tmp/ok.h")
 cnt=$(sed -n 's/^ *VFU_F_REGION_ACCESS_COUNT = \([0-9]*\),$/\1/p' "$tmp/ok.h")
 [ -n "$off" ] && [ -n "$reg" ] && [ -n "$cnt" ] || fail "field ids not found"
-# the last six numbers of a field's row: role, space, space_field,
-# span_field, bound_cap, count_of
-row=$(grep -n '' "$tmp/ok.c" | sed -n "/static const struct vfu_field_desc fields/,/^[0-9]*:};/p" |
-      sed -n "$((off + 2))p" | sed 's/.*"offset", //; s/},$//')
-last6=$(echo "$row" | awk -F', ' '{print $(NF-5)", "$(NF-4)", "$(NF-3)", "$(NF-2)", "$(NF-1)", "$NF}')
-[ "$last6" = "1, 1, $reg, $cnt, -1, -1" ] || fail "region_access.offset meaning: '$last6'"
+# the field's row, by its designated initializers: role, space,
+# space_field, span_field, bound_cap, count_of
+row=$(awk -v id="[$off]" 'index($0, id " = {") { on = 1 } on { printf "%s ", $0 } on && /},$/ { exit }' "$tmp/ok.c")
+got=$(echo "$row" | grep -o '\.\(role\|space\|space_field\|span_field\|bound_cap\|count_of\) = -\{0,1\}[0-9]*' | tr '\n' ' ')
+want=".role = 1 .space = 1 .space_field = $reg .span_field = $cnt .bound_cap = -1 .count_of = -1 "
+[ "$got" = "$want" ] || fail "region_access.offset meaning: '$got'"
 
 [ "$fails" -eq 0 ] && echo "spec meanings: all checks passed"
 [ "$fails" -eq 0 ]
