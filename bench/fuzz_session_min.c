@@ -65,7 +65,7 @@ static const struct srv_peer peer = {peer_send, peer_request, NULL, NULL, NULL};
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc; (void)argv;
-    srv_fault_guard_install();
+    srv_sigbus_guard_install();
     /* the toy device's regions, when the custom mutator is linked in */
     fuzz_refserver_describe_engine();
     return 0;

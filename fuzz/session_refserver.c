@@ -89,7 +89,7 @@ static void *ref_create(struct fuzz_session *fs)
     peer = (struct srv_peer){ref_send, ref_request, ref_twin, ref_limits, &r};
     int err = 0;
     /* SIGBUS from a shrunk DMA file becomes -EFAULT, as in vfu-refserver */
-    srv_fault_guard_install();
+    srv_sigbus_guard_install();
     r.s = srv_create(&o, &peer, &err);
     return r.s ? &r : NULL;
 }

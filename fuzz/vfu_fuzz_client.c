@@ -347,7 +347,7 @@ bool fzc_open(struct fz_client *F, struct vfu_error *err)
      * the statistics, and a client that shrinks a mapped file must not
      * kill us */
     srv_log_mute(!F->echo_stderr);
-    srv_fault_guard_install();
+    srv_sigbus_guard_install();
     return true;
 }
 

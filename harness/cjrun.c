@@ -230,7 +230,7 @@ static void session(struct cjr *R, const struct cj_persona *p, struct cjsess *s,
     }
     if (e) memcpy(out->tail, e, n);
     out->tail[n] = 0;
-    out->fault_mark = target_fault_mark(out->tail);
+    out->fault_mark = runner_target_fault_mark(out->tail);
     if (!started && !out->tail[0]) snprintf(out->tail, sizeof out->tail, "%s", vfu_proc_why(&proc));
     vfu_proc_free(&proc);
 }
@@ -403,7 +403,7 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
         goto out;
     }
     /* a client that shrinks a file it mapped for DMA must not kill us */
-    srv_fault_guard_install();
+    srv_sigbus_guard_install();
     srv_log_mute(true);
     double t0 = now_s();
     run->started = (double)time(NULL);

@@ -16,7 +16,7 @@
 #define DEAD_OPENS_MAX 3
 #define LOST_STREAK_MAX 3
 
-void out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind k, const char *fmt, ...)
+void runner_out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind k, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -88,7 +88,7 @@ static void blame_violation(struct sess *s, struct outcome *o)
         o->kind == VFU_FK_EXIT || o->kind == VFU_FK_HANG)
         return;
     struct outcome v = {VFU_PASS, VFU_FK_NONE, "", 0};
-    if (sess_check_violations(s, &v)) return;
+    if (runner_sess_check_violations(s, &v)) return;
     char then[sizeof o->reason];
     memcpy(then, o->reason, sizeof then);
     *o = v;
@@ -147,13 +147,13 @@ static bool open_session(struct runner *R, struct sess *s, struct outcome *o)
     const struct scn_scenario *sc = s->sc;
     for (int attempt = 0;; attempt++) {
         *o = (struct outcome){VFU_PASS, VFU_FK_NONE, "", 0};
-        if (!target_ready(R, o)) return false;
+        if (!runner_target_ready(R, o)) return false;
         bool own_neg = sc->neg.mode != SCN_NEG_DEFAULT;
         if (R->server && !R->one_shot && !R->fresh && own_neg) {
             bool lost = false;
-            if (!sess_fence_session(R, o, &lost)) {
-                if (lost && attempt == 0 && target_open_lost(R)) continue;
-                if (lost) target_judge(R, o, false);
+            if (!runner_sess_fence_session(R, o, &lost)) {
+                if (lost && attempt == 0 && runner_target_open_lost(R)) continue;
+                if (lost) runner_target_judge(R, o, false);
                 prefix(o, "before the scenario, a session with the default VERSION: ");
                 if (lost_kind(o->kind) && ++R->dead_opens >= DEAD_OPENS_MAX)
                     runner_stop(R, VFU_RUN_HOPELESS, "the server could not complete VERSION in %u sessions in a row; the last: %s",
@@ -161,16 +161,16 @@ static bool open_session(struct runner *R, struct sess *s, struct outcome *o)
                 return false;
             }
         }
-        fdcheck_begin(R);
+        runner_fdcheck_begin(R);
         s->may_retry = attempt == 0 && R->server;
-        if (sess_open(s, &sc->neg, o)) {
+        if (runner_sess_open(s, &sc->neg, o)) {
             if (!own_neg) R->dead_opens = 0;
             return true;
         }
         if (s->lost_early) {
-            sess_close(s);
-            if (target_open_lost(R)) continue;
-            target_judge(R, o, false);
+            runner_sess_close(s);
+            if (runner_target_open_lost(R)) continue;
+            runner_target_judge(R, o, false);
         }
         int line = sc->neg.line ? sc->neg.line : sc->line;
         prefix(o, "%s (%s:%d): ", sc->neg.mode == SCN_NEG_NONE ? "connect" : "negotiation", sc->file, line);
@@ -193,7 +193,7 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     struct vfu_tracer *tr = NULL;
     bool opened = false;
     R->talked = R->waited_out = false;
-    if (!probe_requires(R, sc, &o)) goto done;
+    if (!runner_probe_requires(R, sc, &o)) goto done;
     R->talked = true;
     if (R->o->trace_dir) {
         struct vfu_trace_meta meta = {R->o->tool ? R->o->tool : "vfu-conform", sc->id,
@@ -206,25 +206,25 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     if (!(opened = open_session(R, &s, &o))) goto done;
     for (unsigned i = 0; i < sc->nsteps; i++) {
         s.step = (int)i;
-        if (!step_run(&s, &sc->steps[i], &o)) {
+        if (!runner_step_run(&s, &sc->steps[i], &o)) {
             step_reason(sc, (int)i, &o);
             if (runner_waited_kind(o.kind)) R->waited_out = true;
             blame_violation(&s, &o);
             break;
         }
-        sess_note_violations(&s);
+        runner_sess_note_violations(&s);
     }
-    if (o.verdict == VFU_PASS) sess_check_violations(&s, &o);
+    if (o.verdict == VFU_PASS) runner_sess_check_violations(&s, &o);
     if (stalled_mid_message(&s)) R->waited_out = true;
 done:
-    sess_close(&s);
+    runner_sess_close(&s);
     bool passed = o.verdict == VFU_PASS;
-    if (opened) fdcheck_end(R, &o);
+    if (opened) runner_fdcheck_end(R, &o);
     R->fd_armed = false;
     /* descriptors kept after the client left break the spec's Client
      * Disconnection advice, a should: never more than SHOULD */
     if (passed && o.verdict == VFU_FAIL && res->level == VFU_LEVEL_MUST) res->level = VFU_LEVEL_SHOULD;
-    rvars_clear(&s.vars);
+    runner_rvars_clear(&s.vars);
     /* only an errno other than the preferred went wrong: an INFO finding */
     if (o.verdict == VFU_PASS && s.preference_missed) {
         o = s.preference;
@@ -235,11 +235,11 @@ done:
     res->kind = o.kind;
     snprintf(res->reason, sizeof res->reason, "%s", o.reason);
     if (o.line) res->line = o.line;
-    if (o.kind == VFU_FK_CRASH || o.kind == VFU_FK_EXIT || o.kind == VFU_FK_HANG) res->server_stderr = target_stderr_tail(R);
+    if (o.kind == VFU_FK_CRASH || o.kind == VFU_FK_EXIT || o.kind == VFU_FK_HANG) res->server_stderr = runner_target_stderr_tail(R);
     apply_xfail(R->o, res);
     /* a server that ends as its client leaves: its own session's doing */
     if (opened) {
-        target_after_session(R, res);
+        runner_target_after_session(R, res);
         /* it has served a whole session: its fd count is a baseline now */
         if (!R->server_dead_seen) R->fresh = false;
     }
@@ -307,7 +307,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
     if (R->timeout_ms > VFU_RUNNER_MAX_TIMEOUT_MS) R->timeout_ms = VFU_RUNNER_MAX_TIMEOUT_MS;
     R->server = o->server_cmd != NULL;
     run->server = R->server ? o->server_cmd : o->connect_path;
-    if (!target_start(R, why, whylen)) {
+    if (!runner_target_start(R, why, whylen)) {
         free(run->results);
         run->results = NULL;
         free(R);
@@ -318,7 +318,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         /* waits inside a scenario end at the limit too */
         if (vfu_stopsig_fd() >= 0) vfu_stopsig_deadline(o->max_seconds);
     }
-    if (!stop_asked(R)) probe_run(R);
+    if (!stop_asked(R)) runner_probe_run(R);
     /* the generated scenarios join the list once the device is known */
     const struct scn_scenario **all = NULL;
     if (o->generate && R->probe.ok && R->stop == VFU_RUN_COMPLETE) {
@@ -326,8 +326,8 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         size_t ng = 0;
         struct vfu_result *grown = NULL;
         if (!o->generate(o->generate_ctx, &R->probe.dev, &gen, &ng, why, whylen)) {
-            target_stop(R);
-            rvars_clear(&R->vars);
+            runner_target_stop(R);
+            runner_rvars_clear(&R->vars);
             free(R);
             free(run->results);
             run->results = NULL;
@@ -339,8 +339,8 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
             if (!grown) {
                 snprintf(why, whylen, "out of memory");
                 free(all);
-                target_stop(R);
-                rvars_clear(&R->vars);
+                runner_target_stop(R);
+                runner_rvars_clear(&R->vars);
                 free(R);
                 free(run->results);
                 run->results = NULL;
@@ -401,7 +401,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         !R->server_dead_seen) {
         struct outcome fo;
         bool lost = false;
-        if (!sess_fence_session(R, &fo, &lost) && lost) target_open_lost(R);
+        if (!runner_sess_fence_session(R, &fo, &lost) && lost) runner_target_open_lost(R);
     }
     if (R->stop != VFU_RUN_COMPLETE) {
         for (; i < n; i++) not_run(&run->results[i], list[i], R->stop_reason);
@@ -413,8 +413,8 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
     if (R->fd_off[0]) snprintf(run->fd_checks_off, sizeof run->fd_checks_off, "%s", R->fd_off);
     if (o->max_seconds && vfu_stopsig_fd() >= 0) vfu_stopsig_deadline(0);
     vfu_run_tally(run);
-    target_stop(R);
-    rvars_clear(&R->vars);
+    runner_target_stop(R);
+    runner_rvars_clear(&R->vars);
     free(R);
     free(all);
     run->seconds = now_s() - t0;

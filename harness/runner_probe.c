@@ -18,7 +18,7 @@ static void setv(struct runner *R, const char *fmt, unsigned i, const char *fiel
 {
     char name[SCN_MAX_NAME];
     snprintf(name, sizeof name, fmt, i, field);
-    rvars_set(&R->vars, name, v, NULL, 0);
+    runner_rvars_set(&R->vars, name, v, NULL, 0);
 }
 
 static bool probe_fail(struct probe *p, enum vfu_failure_kind k, const char *fmt, ...)
@@ -47,10 +47,10 @@ static bool call(struct sess *s, struct vfu_enc *e, struct vfu_reply *r, const c
     enum vfu_call_status cs = vfu_client_call(s->c, e, NULL, s->R->timeout_ms, r);
     if (cs == VFU_CALL_REPLY && !r->msg.is_error) return true;
     char got[400];
-    describe_reply(r, cs, s->R->timeout_ms, got, sizeof got);
+    runner_describe_reply(r, cs, s->R->timeout_ms, got, sizeof got);
     struct outcome o = {0};
-    out_set(&o, VFU_FAIL, status_kind(cs, r), "%s", got);
-    if (cs != VFU_CALL_REPLY && cs != VFU_CALL_BAD_REPLY) target_judge(s->R, &o, cs == VFU_CALL_TIMEOUT);
+    runner_out_set(&o, VFU_FAIL, runner_status_kind(cs, r), "%s", got);
+    if (cs != VFU_CALL_REPLY && cs != VFU_CALL_BAD_REPLY) runner_target_judge(s->R, &o, cs == VFU_CALL_TIMEOUT);
     return probe_fail(p, o.kind, "%s: %s", what, o.reason);
 }
 
@@ -70,10 +70,10 @@ static void negotiation_vars(struct runner *R, const struct vfu_version_result *
     for (int cap = 0; cap < VFU_CAP__COUNT; cap++) {
         char name[SCN_MAX_NAME];
         snprintf(name, sizeof name, "server.%s", vfu_cap_name(cap));
-        rvars_set(&R->vars, name, vfu_caps_get(&res->caps, cap), NULL, 0);
+        runner_rvars_set(&R->vars, name, vfu_caps_get(&res->caps, cap), NULL, 0);
     }
     uint64_t pg = vfu_caps_get(&res->caps, VFU_CAP_PGSIZES);
-    if (pg) rvars_set(&R->vars, "server.pgsize", pg & -pg, NULL, 0);
+    if (pg) runner_rvars_set(&R->vars, "server.pgsize", pg & -pg, NULL, 0);
     R->probe.dev.pgsize = pg & -pg;
     for (int cap = 0; cap < VFU_CAP__COUNT; cap++) R->probe.dev.cap[cap] = vfu_caps_get(&res->caps, cap);
     R->probe.dev.max_xfer = vfu_caps_get(&res->caps, VFU_CAP_MAX_DATA_XFER_SIZE);
@@ -136,9 +136,9 @@ static bool device(struct sess *s)
     uint64_t nreg = vfu_get(&r.msg, VFU_F_DEVICE_INFO_NUM_REGIONS);
     uint64_t nirq = vfu_get(&r.msg, VFU_F_DEVICE_INFO_NUM_IRQS);
     uint64_t flags = vfu_get(&r.msg, VFU_F_DEVICE_INFO_FLAGS);
-    rvars_set(&R->vars, "num_regions", nreg, NULL, 0);
-    rvars_set(&R->vars, "num_irqs", nirq, NULL, 0);
-    rvars_set(&R->vars, "device_flags", flags, NULL, 0);
+    runner_rvars_set(&R->vars, "num_regions", nreg, NULL, 0);
+    runner_rvars_set(&R->vars, "num_irqs", nirq, NULL, 0);
+    runner_rvars_set(&R->vars, "device_flags", flags, NULL, 0);
     R->probe.reset = flags & VFU_DEVICE_INFO_FLAGS_RESET;
     bool have_mmap = false, have_rw = false;
     for (unsigned i = 0; i < nreg && i < PROBE_MAX_INDEX; i++) {
@@ -153,21 +153,21 @@ static bool device(struct sess *s)
         setv(R, "region.%u.%s", i, "flags", fl);
         setv(R, "region.%u.%s", i, "offset", vfu_get(&r.msg, VFU_F_REGION_INFO_OFFSET));
         setv(R, "region.%u.%s", i, "cap_offset", vfu_get(&r.msg, VFU_F_REGION_INFO_CAP_OFFSET));
-        if (i == VFU_PCI_REGION_CONFIG && size) rvars_set(&R->vars, "config", i, NULL, 0);
+        if (i == VFU_PCI_REGION_CONFIG && size) runner_rvars_set(&R->vars, "config", i, NULL, 0);
         if (i < GEN_MAX_PLACES) {
             R->probe.dev.region[i].size = size;
             R->probe.dev.region[i].flags = (uint32_t)fl;
         }
         if (!have_mmap && size && (fl & VFU_REGION_INFO_FLAGS_MMAP)) {
             have_mmap = true;
-            rvars_set(&R->vars, "mmap_region", i, NULL, 0);
-            rvars_set(&R->vars, "mmap_region.size", size, NULL, 0);
+            runner_rvars_set(&R->vars, "mmap_region", i, NULL, 0);
+            runner_rvars_set(&R->vars, "mmap_region.size", size, NULL, 0);
         }
         uint64_t rw = VFU_REGION_INFO_FLAGS_READ | VFU_REGION_INFO_FLAGS_WRITE;
         if (!have_rw && size && (fl & rw) == rw && i != VFU_PCI_REGION_CONFIG) {
             have_rw = true;
-            rvars_set(&R->vars, "rw_region", i, NULL, 0);
-            rvars_set(&R->vars, "rw_region.size", size, NULL, 0);
+            runner_rvars_set(&R->vars, "rw_region", i, NULL, 0);
+            runner_rvars_set(&R->vars, "rw_region.size", size, NULL, 0);
         }
     }
     for (unsigned i = 0; i < nirq && i < PROBE_MAX_INDEX; i++) {
@@ -185,7 +185,7 @@ static bool device(struct sess *s)
     R->probe.dev.nirqs = nirq < PROBE_MAX_INDEX ? (unsigned)nirq : PROBE_MAX_INDEX;
     learn_widths(s, &R->probe.dev);
     /* the PCI ids, for scenarios about one device's registers */
-    const struct rvar *cfg = rvars_find(&R->vars, "config");
+    const struct rvar *cfg = runner_rvars_find(&R->vars, "config");
     if (cfg) {
         vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_REGION_READ, false, 0);
         vfu_enc_set(&e, VFU_F_REGION_ACCESS_REGION, cfg->num);
@@ -198,8 +198,8 @@ static bool device(struct sess *s)
             !r.msg.is_error)
             d = vfu_data(&r.msg, VFU_F_REGION_ACCESS_DATA_DATA, &n);
         if (d && n == 4) {
-            rvars_set(&R->vars, "pci.vendor", vfu_read_uint(d + PCI_VENDOR_ID, 2), NULL, 0);
-            rvars_set(&R->vars, "pci.device", vfu_read_uint(d + PCI_DEVICE_ID - PCI_VENDOR_ID, 2), NULL, 0);
+            runner_rvars_set(&R->vars, "pci.vendor", vfu_read_uint(d + PCI_VENDOR_ID, 2), NULL, 0);
+            runner_rvars_set(&R->vars, "pci.device", vfu_read_uint(d + PCI_DEVICE_ID - PCI_VENDOR_ID, 2), NULL, 0);
         }
     }
     vfu_reply_release(&r);
@@ -215,7 +215,7 @@ static bool device(struct sess *s)
     for (unsigned i = 0; i < nreg && i < PROBE_MAX_INDEX && !R->probe.io_fds; i++) {
         char name[SCN_MAX_NAME];
         snprintf(name, sizeof name, "region.%u.size", i);
-        const struct rvar *v = rvars_find(&R->vars, name);
+        const struct rvar *v = runner_rvars_find(&R->vars, name);
         if (!v || !v->num) continue;
         vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_GET_REGION_IO_FDS, false, 0);
         vfu_enc_set(&e, VFU_F_REGION_IO_FDS_REQ_INDEX, i);
@@ -246,9 +246,9 @@ static bool probe_once(struct runner *R, bool every_cap)
     struct probe *p = &R->probe;
     memset(p, 0, sizeof *p);
     p->ok = true;
-    rvars_clear(&R->vars);
+    runner_rvars_clear(&R->vars);
     struct outcome o = {0};
-    if (!target_ready(R, &o)) {
+    if (!runner_target_ready(R, &o)) {
         probe_fail(p, o.kind, "%s", o.reason);
         return false;
     }
@@ -279,12 +279,12 @@ static bool probe_once(struct runner *R, bool every_cap)
     if (!s.c) {
         char e[256];
         vfu_error_str(&err, e, sizeof e);
-        out_set(&o, VFU_FAIL, err.code == VFU_E_TIMEOUT ? VFU_FK_TIMEOUT : VFU_FK_CLOSED, "%s", e);
-        target_judge(R, &o, false);
+        runner_out_set(&o, VFU_FAIL, err.code == VFU_E_TIMEOUT ? VFU_FK_TIMEOUT : VFU_FK_CLOSED, "%s", e);
+        runner_target_judge(R, &o, false);
         probe_fail(p, o.kind, "cannot connect: %s", o.reason);
         return false;
     }
-    fdcheck_peer(R, vfu_client_fd(s.c, VFU_SOCK_MAIN));
+    runner_fdcheck_peer(R, vfu_client_fd(s.c, VFU_SOCK_MAIN));
     struct vfu_version_result res;
     if (!vfu_client_negotiate(s.c, &prop, R->timeout_ms, &res)) {
         char e[256];
@@ -295,29 +295,29 @@ static bool probe_once(struct runner *R, bool every_cap)
                                   : res.status == VFU_CALL_ERROR && (res.err.code == VFU_E_EOF || res.err.code == VFU_E_IO) ? VFU_FK_CLOSED
                                   : VFU_FK_VIOLATION;
         if (k == VFU_FK_TIMEOUT)
-            out_set(&o, VFU_FAIL, k, "VERSION: no reply within %d ms (the server may not be accepting connections)", R->timeout_ms);
+            runner_out_set(&o, VFU_FAIL, k, "VERSION: no reply within %d ms (the server may not be accepting connections)", R->timeout_ms);
         else if (k == VFU_FK_CLOSED)
-            out_set(&o, VFU_FAIL, k, "VERSION: the server closed the connection instead of answering%s%s",
+            runner_out_set(&o, VFU_FAIL, k, "VERSION: the server closed the connection instead of answering%s%s",
                     res.status == VFU_CALL_ERROR ? " (" : "", res.status == VFU_CALL_ERROR ? e : "");
         else
-            out_set(&o, VFU_FAIL, k, "VERSION: %s", res.error_reply ? "refused with an error reply" : e);
+            runner_out_set(&o, VFU_FAIL, k, "VERSION: %s", res.error_reply ? "refused with an error reply" : e);
         if (k == VFU_FK_CLOSED && res.status == VFU_CALL_ERROR) strncat(o.reason, ")", sizeof o.reason - strlen(o.reason) - 1);
-        sess_close(&s);
-        target_judge(R, &o, k == VFU_FK_TIMEOUT);
+        runner_sess_close(&s);
+        runner_target_judge(R, &o, k == VFU_FK_TIMEOUT);
         probe_fail(p, o.kind, "%s", o.reason);
         return false;
     }
     negotiation_vars(R, &res);
     device(&s);
-    sess_close(&s);
+    runner_sess_close(&s);
     R->fresh = false;
     /* a server that dies as the probe leaves is restarted, not blamed on
      * the first scenario */
-    target_after_session(R, NULL);
+    runner_target_after_session(R, NULL);
     return true;
 }
 
-void probe_run(struct runner *R)
+void runner_probe_run(struct runner *R)
 {
     if (probe_once(R, true)) {
         if (!R->probe.ok && runner_waited_kind(R->probe.kind)) R->lost_streak = 1;
@@ -330,7 +330,7 @@ void probe_run(struct runner *R)
     if ((R->probe.kind == VFU_FK_VIOLATION || R->probe.kind == VFU_FK_MISMATCH) && !vfu_stopsig_pending()) {
         struct outcome o = {0};
         enum vfu_failure_kind k = R->probe.kind;
-        if (target_ready(R, &o) && probe_once(R, false)) {
+        if (runner_target_ready(R, &o) && probe_once(R, false)) {
             fprintf(stderr, "vfu-conform: the probe's VERSION proposing every capability failed (%s); probed with "
                     "the default proposal\n", first);
             R->probe.caps_kind = k;
@@ -338,19 +338,19 @@ void probe_run(struct runner *R)
             return;
         }
     }
-    char *tail = target_stderr_tail(R);
+    char *tail = runner_target_stderr_tail(R);
     /* once more on a fresh server: the first start may have met a stale
      * state outside it */
     if (R->server && vfu_stopsig_pending() == 0) {
         struct outcome o = {0};
-        if (target_restart(R, &o)) {
+        if (runner_target_restart(R, &o)) {
             free(tail);
             if (probe_once(R, true)) {
                 fprintf(stderr, "vfu-conform: the opening VERSION failed once (%s); it worked after a restart\n", first);
                 if (!R->probe.ok && runner_waited_kind(R->probe.kind)) R->lost_streak = 1;
                 return;
             }
-            tail = target_stderr_tail(R);
+            tail = runner_target_stderr_tail(R);
         } else {
             snprintf(R->probe.reason, sizeof R->probe.reason, "%.*s", (int)sizeof R->probe.reason - 1, o.reason);
             R->probe.kind = VFU_FK_NONE;
@@ -374,13 +374,13 @@ static bool have(struct runner *R, const char *fmt, uint64_t i, const char *fiel
 {
     char name[SCN_MAX_NAME];
     snprintf(name, sizeof name, fmt, (unsigned)i, field);
-    const struct rvar *x = rvars_find(&R->vars, name);
+    const struct rvar *x = runner_rvars_find(&R->vars, name);
     if (!x) return false;
     *v = x->num;
     return true;
 }
 
-bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outcome *o)
+bool runner_probe_requires(struct runner *R, const struct scn_scenario *sc, struct outcome *o)
 {
     static const char *const names[] = {
         [SCN_R_MIGRATION] = "migration", [SCN_R_DMA_LOGGING] = "dma-logging", [SCN_R_MMAP_REGION] = "mmap-region",
@@ -396,22 +396,22 @@ bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outc
         char idx[32] = "";
         if (q->kind == SCN_R_SERVER) {
             if (R->server) continue;
-            out_set(o, VFU_SKIP, VFU_FK_NONE, "needs vfu-conform to start the server (--server)");
+            runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "needs vfu-conform to start the server (--server)");
             return false;
         }
         if (!p->ok) {
-            out_set(o, VFU_FAIL, p->kind, "requires %s, but the device probe failed: %s", names[q->kind], p->reason);
+            runner_out_set(o, VFU_FAIL, p->kind, "requires %s, but the device probe failed: %s", names[q->kind], p->reason);
             return false;
         }
         if (p->caps_failed[0] && (q->kind == SCN_R_TWIN_SOCKET || q->kind == SCN_R_WRITE_MULTIPLE)) {
-            out_set(o, VFU_FAIL, p->caps_kind, "requires %s, but the probe's VERSION proposing every capability failed: %s",
+            runner_out_set(o, VFU_FAIL, p->caps_kind, "requires %s, but the probe's VERSION proposing every capability failed: %s",
                     names[q->kind], p->caps_failed);
             return false;
         }
         switch (q->kind) {
         case SCN_R_MIGRATION: ok = p->migration; break;
         case SCN_R_DMA_LOGGING: ok = p->dma_logging; break;
-        case SCN_R_MMAP_REGION: ok = rvars_find(&R->vars, "mmap_region") != NULL; break;
+        case SCN_R_MMAP_REGION: ok = runner_rvars_find(&R->vars, "mmap_region") != NULL; break;
         case SCN_R_WRITE_MULTIPLE: ok = p->write_multiple; break;
         case SCN_R_TWIN_SOCKET: ok = p->twin; break;
         case SCN_R_RESET: ok = p->reset; break;
@@ -425,7 +425,7 @@ bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outc
         }
         case SCN_R_MAX_DMA_MAPS: {
             /* the probe keeps the spec's default for a capability not stated */
-            const struct rvar *x = rvars_find(&R->vars, "server.max_dma_maps");
+            const struct rvar *x = runner_rvars_find(&R->vars, "server.max_dma_maps");
             snprintf(idx, sizeof idx, " of at most %llu", (unsigned long long)q->arg.num);
             ok = x && x->num <= q->arg.num;
             break;
@@ -435,12 +435,12 @@ bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outc
             ok = have(R, "region.%u.%s", q->arg.num, "size", &v) && v;
             break;
         case SCN_R_DEVICE: {
-            const struct rvar *ven = rvars_find(&R->vars, "pci.vendor"), *dev = rvars_find(&R->vars, "pci.device");
+            const struct rvar *ven = runner_rvars_find(&R->vars, "pci.vendor"), *dev = runner_rvars_find(&R->vars, "pci.device");
             snprintf(idx, sizeof idx, " %04llx:%04llx", (unsigned long long)(q->arg.num >> 16),
                      (unsigned long long)(q->arg.num & 0xffff));
             ok = ven && dev && ven->num == q->arg.num >> 16 && dev->num == (q->arg.num & 0xffff);
             if (!ok) {
-                out_set(o, VFU_SKIP, VFU_FK_NONE, "the scenario is about PCI device%s; this one is %s", idx,
+                runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "the scenario is about PCI device%s; this one is %s", idx,
                         ven && dev ? "another" : "not a PCI device with config space");
                 return false;
             }
@@ -449,7 +449,7 @@ bool probe_requires(struct runner *R, const struct scn_scenario *sc, struct outc
         default: ok = false; break;
         }
         if (!ok) {
-            out_set(o, VFU_SKIP, VFU_FK_NONE, "the server does not offer %s%s", names[q->kind], idx);
+            runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "the server does not offer %s%s", names[q->kind], idx);
             return false;
         }
     }

@@ -7,24 +7,24 @@
 
 #include "runner_int.h"
 
-void rvars_clear(struct rvars *vs)
+void runner_rvars_clear(struct rvars *vs)
 {
     for (size_t i = 0; i < vs->n; i++) free(vs->v[i].bytes);
     free(vs->v);
     memset(vs, 0, sizeof *vs);
 }
 
-struct rvar *rvars_find(const struct rvars *vs, const char *name)
+struct rvar *runner_rvars_find(const struct rvars *vs, const char *name)
 {
     for (size_t i = 0; i < vs->n; i++)
         if (!strcmp(vs->v[i].name, name)) return &vs->v[i];
     return NULL;
 }
 
-bool rvars_set(struct rvars *vs, const char *name, uint64_t num, const uint8_t *bytes, uint32_t len)
+bool runner_rvars_set(struct rvars *vs, const char *name, uint64_t num, const uint8_t *bytes, uint32_t len)
 {
     if (strlen(name) >= SCN_MAX_NAME) return false;
-    struct rvar *v = rvars_find(vs, name);
+    struct rvar *v = runner_rvars_find(vs, name);
     if (!v) {
         if (vs->n == RVARS_MAX) return false;
         if (vs->n == vs->cap) {
@@ -52,10 +52,10 @@ bool rvars_set(struct rvars *vs, const char *name, uint64_t num, const uint8_t *
     return true;
 }
 
-const struct rvar *lookup(struct sess *s, const char *name)
+const struct rvar *runner_lookup(struct sess *s, const char *name)
 {
-    const struct rvar *v = rvars_find(&s->vars, name);
-    return v ? v : rvars_find(&s->R->vars, name);
+    const struct rvar *v = runner_rvars_find(&s->vars, name);
+    return v ? v : runner_rvars_find(&s->R->vars, name);
 }
 
 /* why a variable has no value: the probe failed, or the device has no such thing */
@@ -63,17 +63,17 @@ static bool missing(struct sess *s, const char *name, struct outcome *o)
 {
     struct probe *p = &s->R->probe;
     if (!p->ok)
-        out_set(o, VFU_FAIL, p->kind, "$%s unknown: the device probe failed: %s", name, p->reason);
+        runner_out_set(o, VFU_FAIL, p->kind, "$%s unknown: the device probe failed: %s", name, p->reason);
     else
-        out_set(o, VFU_SKIP, VFU_FK_NONE, "the device provides no $%s", name);
+        runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "the device provides no $%s", name);
     return false;
 }
 
-bool eval(struct sess *s, const struct scn_value *v, uint64_t *out, struct outcome *o)
+bool runner_eval(struct sess *s, const struct scn_value *v, uint64_t *out, struct outcome *o)
 {
     uint64_t r = v->num;
     for (unsigned i = 0; i < v->nvars; i++) {
-        const struct rvar *x = lookup(s, v->vars[i].name);
+        const struct rvar *x = runner_lookup(s, v->vars[i].name);
         if (!x) return missing(s, v->vars[i].name, o);
         r |= x->num + (uint64_t)v->vars[i].add;
     }
@@ -81,12 +81,12 @@ bool eval(struct sess *s, const struct scn_value *v, uint64_t *out, struct outco
     return true;
 }
 
-bool eval_bytes(struct sess *s, const struct scn_bytes *b, const uint8_t **p, uint32_t *n,
+bool runner_eval_bytes(struct sess *s, const struct scn_bytes *b, const uint8_t **p, uint32_t *n,
                 struct outcome *o)
 {
     static const uint8_t none[1];
     if (b->var) {
-        const struct rvar *x = lookup(s, b->var);
+        const struct rvar *x = runner_lookup(s, b->var);
         if (!x) return missing(s, b->var, o);
         /* a number stands for its 8 bytes, little end first */
         if (!x->bytes) {

@@ -45,7 +45,7 @@ static void signals(const struct srv_opts *o)
     sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
-    srv_fault_guard_install();
+    srv_sigbus_guard_install();
 }
 
 /* --fd: a listening socket to accept from, or a connected one to serve */

@@ -129,7 +129,7 @@ const struct srv_deviations *srv_deviations(const struct srv *s);
 /* SIGBUS from a DMA mapping whose file the client shrank turns into
  * -EFAULT for that access instead of killing the process.  Installs a
  * process-wide handler; call once from main or a test. */
-void srv_fault_guard_install(void);
+void srv_sigbus_guard_install(void);
 
 /* one line on stderr, "vfu-refserver: " first */
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

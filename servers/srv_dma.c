@@ -34,7 +34,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
     raise(sig);
 }
 
-void srv_fault_guard_install(void)
+void srv_sigbus_guard_install(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -176,7 +176,7 @@ static void dma_permissions_and_failures(void **state)
     h->dma_bad_count = false;
     assert_int_equal(h_copy(h, MAPPED, H_GUEST, 16), TOYDEV_STATUS_DONE);
     /* the client shrinks the file under the mapping: EFAULT, not SIGBUS */
-    srv_fault_guard_install();
+    srv_sigbus_guard_install();
     assert_int_equal(ftruncate(memfd, 0), 0);
     assert_int_equal(h_copy(h, MAPPED, H_GUEST, 16), TOYDEV_STATUS_ERROR);
     assert_int_equal(h_rd(h, VFU_PCI_REGION_BAR0, TOYDEV_REG_ERRNO, 4), EFAULT);
