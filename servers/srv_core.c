@@ -45,14 +45,16 @@ void srv_opts_default(struct srv_opts *o)
 
 /* ----------------------------------------------------------- device --- */
 
+/* the device model's ops speak -errno (toydev.h); the server's own
+ * functions, srv_dma_rw included, return a positive errno or 0 */
 static int dev_dma_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-    return srv_dma_rw(ctx, addr, buf, len, false);
+    return -srv_dma_rw(ctx, addr, buf, len, false);
 }
 
 static int dev_dma_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
-    return srv_dma_rw(ctx, addr, (void *)buf, len, true);
+    return -srv_dma_rw(ctx, addr, (void *)buf, len, true);
 }
 
 static void dev_irq(void *ctx, unsigned index, unsigned sub)

@@ -49,7 +49,7 @@ static int guarded_copy(void *dst, const void *src, size_t n)
     sigjmp_buf jb;
     if (sigsetjmp(jb, 1)) {
         fault_jmp = NULL;
-        return -EFAULT;
+        return EFAULT;
     }
     fault_jmp = &jb;
     memcpy(dst, src, n);
@@ -220,25 +220,25 @@ static int dma_message(struct srv *s, uint64_t addr, uint8_t *buf, size_t n, boo
         vfu_enc_set(&e, VFU_F_DMA_ACCESS_ADDRESS, addr);
         vfu_enc_set(&e, VFU_F_DMA_ACCESS_COUNT, n);
     }
-    if (!vfu_enc_finish(&e, &err)) return -EIO;
+    if (!vfu_enc_finish(&e, &err)) return EIO;
     vfu_error_set(&err, VFU_E_IO, -1, -1, 0, 0);
     if (!s->peer.request(s->peer.ctx, &e, &r, &err)) {
-        if (err.code == VFU_E_TIMEOUT) return -ETIMEDOUT;
+        if (err.code == VFU_E_TIMEOUT) return ETIMEDOUT;
         if (err.code == VFU_E_EOF || err.code == VFU_E_IO) s->broken = true;
-        return -EIO;
+        return EIO;
     }
-    if (r.is_error) return r.hdr.error && r.hdr.error < 4096 ? -(int)r.hdr.error : -EIO;
+    if (r.is_error) return r.hdr.error && r.hdr.error < 4096 ? (int)r.hdr.error : EIO;
     if (write) {
         uint64_t count = vfu_get(&r, VFU_F_DMA_WRITE_ACK_COUNT) |
                          vfu_get(&r, VFU_F_DMA_WRITE_ACK_COUNT_HI) << 32;
-        if (vfu_get(&r, VFU_F_DMA_WRITE_ACK_ADDRESS) != addr || count != n) return -EIO;
+        if (vfu_get(&r, VFU_F_DMA_WRITE_ACK_ADDRESS) != addr || count != n) return EIO;
         return 0;
     }
     uint32_t got;
     const uint8_t *data = vfu_data(&r, VFU_F_DMA_ACCESS_DATA_DATA, &got);
     if (vfu_get(&r, VFU_F_DMA_ACCESS_DATA_ADDRESS) != addr ||
         vfu_get(&r, VFU_F_DMA_ACCESS_DATA_COUNT) != n || got != n)
-        return -EIO;
+        return EIO;
     memcpy(buf, data, n);
     return 0;
 }
@@ -250,7 +250,7 @@ static int dma_messages(struct srv *s, uint64_t addr, uint8_t *buf, uint64_t len
     uint64_t chunk = s->client_xfer < s->rx.max_data_xfer_size ? s->client_xfer
                                                                  : s->rx.max_data_xfer_size;
     if (srv_fault(s, FAULT_XFER_LIMIT_IGNORED)) chunk = s->rx.max_data_xfer_size;
-    if (chunk == 0) return -EFBIG;
+    if (chunk == 0) return EFBIG;
     while (len) {
         size_t n = (size_t)(len < chunk ? len : chunk);
         int r = dma_message(s, addr, buf, n, write);
@@ -266,17 +266,17 @@ int srv_dma_rw(struct srv *s, uint64_t addr, void *vbuf, size_t len, bool write)
 {
     uint8_t *buf = vbuf;
     /* a stopped device reaches nothing (migration v2: STOP means no DMA) */
-    if (!srv_running(s)) return -EBUSY;
-    if (len && len - 1 > UINT64_MAX - addr) return -EFAULT;
+    if (!srv_running(s)) return EBUSY;
+    if (len && len - 1 > UINT64_MAX - addr) return EFAULT;
     /* the whole range is checked before any of it moves */
     uint64_t a = addr, left = len;
     uint32_t i = lower(&s->dma, addr);
     while (left) {
-        if (i >= s->dma.n || s->dma.maps[i].addr > a) return -EFAULT;
+        if (i >= s->dma.n || s->dma.maps[i].addr > a) return EFAULT;
         const struct srv_map *m = &s->dma.maps[i];
         if (!(m->flags & (write ? VFU_DMA_MAP_FLAGS_WRITE : VFU_DMA_MAP_FLAGS_READ)) &&
             !(write && !m->va && srv_fault(s, FAULT_DMA_WRITE_READONLY)))
-            return -EPERM;
+            return EPERM;
         uint64_t n = last_byte(m) - a + 1;
         if (n >= left) break;
         a += n;
@@ -330,7 +330,7 @@ void srv_dma_probe(struct srv *s)
         size_t n = m->size < PROBE_BYTES ? (size_t)m->size : PROBE_BYTES;
         int r = srv_dma_rw(s, addr, buf, n, false);
         if (!r && (m->flags & VFU_DMA_MAP_FLAGS_WRITE)) r = srv_dma_rw(s, addr, buf, n, true);
-        if (r) srv_log("DMA probe of 0x%llx: %s", (unsigned long long)addr, strerror(-r));
+        if (r) srv_log("DMA probe of 0x%llx: %s", (unsigned long long)addr, strerror(r));
         /* the round trip may have grown or shrunk nothing: the table is
          * only changed by the client's commands, handled after this */
     }
