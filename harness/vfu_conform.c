@@ -212,8 +212,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
     if (optind < argc) return bad_usage("unexpected argument '%s'", argv[optind]);
     if (o->client && (o->server || o->connect))
         return bad_usage("--client judges a client: not with --server or --connect%s", "");
-    if (o->client && (o->nscenarios || o->fail_fast || o->gen || o->gen_out))
-        return bad_usage("--client takes no --scenarios, --fail-fast or --generated%s", "");
+    if (o->client && (o->nscenarios || o->fail_fast || o->gen || o->gen_out || o->speccov))
+        return bad_usage("--client takes no --scenarios, --fail-fast, --generated or --speccov%s", "");
     if (o->gen && o->no_gen) return bad_usage("--generated and --no-generated%s exclude each other", "");
     /* the generated scenarios go with the bundled ones; given files are
      * what the caller asked for, unless --generated adds them */
@@ -569,11 +569,19 @@ static int client_main(const struct opts *o)
         if (vfu_stopsig_exit_status()) rc = vfu_stopsig_exit_status();
         goto xout;
     }
-    struct vfu_report_opts rop = {.color = VFU_COLOR_AUTO, .verbose = o->verbose};
+    /* the HTML report of a client run: verdicts, reasons, the client's
+     * output and the kept traces; no spec-coverage matrix (that is made
+     * from the traces of server scenarios) */
+    struct vfu_html_extra hx = {.speccov = NULL};
+    struct vfu_report_opts rop = {.color = VFU_COLOR_AUTO, .verbose = o->verbose, .html = &hx};
     int w = vfu_report_write(o->format, out, &run, &rop);
     if (fflush(out) != 0) w = -1;
     if (out != stdout && fclose(out) != 0) w = -1;
     if (w < 0) fprintf(stderr, "vfu-conform: writing the report: %s\n", strerror(errno));
+    if (o->html && vfu_report_write_file(o->html, VFU_REPORT_HTML, &run, &rop) < 0) {
+        fprintf(stderr, "vfu-conform: --html %s: %s\n", o->html, strerror(errno));
+        w = -1;
+    }
     rc = w < 0 ? 2 : vfu_run_exit_status(&run);
     if (run.stop == VFU_RUN_INTERRUPTED) {
         fprintf(stderr, "vfu-conform: %s; the report holds what ran\n", run.stop_reason);

@@ -78,6 +78,10 @@ grep -q '"trace": *"[^"]*client.personality.default.cbor"' "$tmp/out" || fail "t
 "$CLI" replay "$tmp/traces/client.personality.default.cbor" >"$tmp/replay" 2>&1 || fail "replay of the trace failed"
 grep -q 'tx  main  DMA_UNMAP request' "$tmp/replay" || fail "the client's DMA_UNMAP is not in the trace as sent"
 rm -rf "$tmp/traces"
+# the HTML report of a client run names the failing check
+run "html" 1 --client "$CLIENT --fault dma-unmap-mismatch" --only "client.[!p]*" --client-idle 300 --html "$tmp/c.html"
+grep -q 'client.DMA_UNMAP.match' "$tmp/c.html" || fail "the HTML report lacks the failing check"
+rm -f "$tmp/c.html"
 
 # a client that crashes: a failed personality, with its output
 cat >"$tmp/crash.sh" <<'SH'
