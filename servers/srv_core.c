@@ -156,16 +156,9 @@ enum srv_verdict srv_ioevent(struct srv *s)
 
 /* ---------------------------------------------------------- replies --- */
 
-/* the message id a reply carries: the request's, as it came */
-static uint16_t reply_id(const struct srv *s, uint16_t msg_id)
-{
-    if (srv_fault(s, FAULT_WRONG_MSG_ID)) return msg_id & 0xff;
-    return msg_id;
-}
-
 void srv_reply_begin(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
 {
-    vfu_enc_begin(e, s->tx, s->tx_cap, m->hdr.cmd, true, reply_id(s, m->hdr.msg_id));
+    vfu_enc_begin(e, s->tx, s->tx_cap, m->hdr.cmd, true, m->hdr.msg_id);
 }
 
 int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
@@ -178,10 +171,7 @@ int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e)
         srv_log("cannot encode reply: %s", b);
         return EIO;
     }
-    if ((m->hdr.flags & VFU_HDR_FLAGS_NO_REPLY) && !srv_fault(s, FAULT_REPLY_TO_NOREPLY)) return 0;
-    if (m->hdr.cmd == VFU_CMD_REGION_WRITE && srv_fault(s, FAULT_WRONG_REPLY_COMMAND))
-        vfu_enc_hdr(e, VFU_F_HEADER_COMMAND, VFU_CMD_REGION_READ);
-    if (!s->peer.send(s->peer.ctx, e, &err)) s->broken = true;
+    srv_wire_reply(s, &m->hdr, e);
     return 0;
 }
 
@@ -192,26 +182,16 @@ int srv_reply_empty(struct srv *s, const struct vfu_msg *m)
     return srv_reply_send(s, m, &e);
 }
 
-/* the seeded fault error-reply-with-payload: the errno once more after
- * the header, where the spec allows nothing */
-static void fault_error_payload(struct vfu_enc *e, uint32_t errnum)
-{
-    if (e->cap - e->len < 4) return;
-    vfu_write_uint(e->buf + e->len, 4, errnum);
-    e->len += 4;
-    vfu_enc_hdr(e, VFU_F_HEADER_MSG_SIZE, e->len);
-}
-
 static void reply_error(struct srv *s, const struct vfu_hdr *h, int errnum)
 {
-    /* No_reply means no reply at all, failures included */
-    if ((h->flags & VFU_HDR_FLAGS_NO_REPLY) && !srv_fault(s, FAULT_REPLY_TO_NOREPLY)) return;
     struct vfu_enc e;
     struct vfu_error err;
-    vfu_enc_error(&e, s->tx, s->tx_cap, h->cmd, reply_id(s, h->msg_id), (uint32_t)errnum);
-    bool ok = vfu_enc_finish(&e, &err);
-    if (ok && srv_fault(s, FAULT_ERROR_REPLY_WITH_PAYLOAD)) fault_error_payload(&e, (uint32_t)errnum);
-    if (!ok || !s->peer.send(s->peer.ctx, &e, &err)) s->broken = true;
+    vfu_enc_error(&e, s->tx, s->tx_cap, h->cmd, h->msg_id, (uint32_t)errnum);
+    if (!vfu_enc_finish(&e, &err)) {
+        s->broken = true;
+        return;
+    }
+    srv_wire_reply(s, h, &e);
 }
 
 int srv_take_fd(const struct vfu_msg *m, int *fds, unsigned i)

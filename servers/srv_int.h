@@ -100,6 +100,9 @@ void srv_reply_begin(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e);
 int srv_reply_send(struct srv *s, const struct vfu_msg *m, struct vfu_enc *e);
 /* header-only success reply */
 int srv_reply_empty(struct srv *s, const struct vfu_msg *m);
+/* srv_wire.c: every finished reply to req goes out here (No_reply kept,
+ * the wire-level seeded faults applied) */
+void srv_wire_reply(struct srv *s, const struct vfu_hdr *req, struct vfu_enc *e);
 int srv_take_fd(const struct vfu_msg *m, int *fds, unsigned i);
 
 /* handlers, one per command */
