@@ -280,6 +280,18 @@ static bool stop_asked(struct runner *R)
     return true;
 }
 
+/* a run that cannot go on after the probe: the target stopped, nothing
+ * of the run kept (why says it) */
+static bool abandon(struct runner *R, struct vfu_run *run)
+{
+    runner_target_stop(R);
+    runner_rvars_clear(&R->vars);
+    free(R);
+    free(run->results);
+    run->results = NULL;
+    return false;
+}
+
 bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
                     const struct vfu_runner_opts *o, struct vfu_run *run, char *why,
                     size_t whylen)
@@ -325,26 +337,14 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         const struct scn_scenario *const *gen = NULL;
         size_t ng = 0;
         struct vfu_result *grown = NULL;
-        if (!o->generate(o->generate_ctx, &R->probe.dev, &gen, &ng, why, whylen)) {
-            runner_target_stop(R);
-            runner_rvars_clear(&R->vars);
-            free(R);
-            free(run->results);
-            run->results = NULL;
-            return false;
-        }
+        if (!o->generate(o->generate_ctx, &R->probe.dev, &gen, &ng, why, whylen)) return abandon(R, run);
         if (ng) {
             all = malloc((n + ng) * sizeof *all);
             grown = all ? realloc(run->results, (n + ng) * sizeof *run->results) : NULL;
             if (!grown) {
                 snprintf(why, whylen, "out of memory");
                 free(all);
-                runner_target_stop(R);
-                runner_rvars_clear(&R->vars);
-                free(R);
-                free(run->results);
-                run->results = NULL;
-                return false;
+                return abandon(R, run);
             }
             run->results = grown;
             memset(run->results + n, 0, ng * sizeof *run->results);
