@@ -265,6 +265,25 @@ static bool rx_fail(struct rx *r, struct vfu_error *err)
     return false;
 }
 
+/* the end of both receive paths: a read that failed, fds cut short, or
+ * the message whole in rbuf */
+static bool rx_done(struct vfu_conn *c, struct rx *r, enum vfu_errc code, uint32_t size, struct vfu_error *err)
+{
+    if (code != VFU_OK) {
+        vfu_error_set(err, code, -1, -1, r->got, size);
+        err->sys_errno = r->sys;
+        return rx_fail(r, err);
+    }
+    if (r->ctrunc || r->arrived > c->lim.max_fds) {
+        /* the message itself was read whole: the stream is still in step */
+        vfu_error_set(err, VFU_E_FD_TRUNC, -1, -1, r->arrived, c->lim.max_fds);
+        return rx_fail(r, err);
+    }
+    c->rlen = size;
+    trace(c, VFU_TRACE_RX, c->rbuf, size, c->rfds, c->nrfds, NULL);
+    return true;
+}
+
 static bool recv_ahead(struct vfu_conn *c, bool idle, struct vfu_error *err);
 
 bool vfu_recv(struct vfu_conn *c, struct vfu_error *err)
@@ -285,19 +304,7 @@ bool vfu_recv(struct vfu_conn *c, struct vfu_error *err)
         if (!vfu_frame_size(c->rbuf, &c->lim, &size, err)) return rx_fail(&r, err);
         code = read_to(&r, size, deadline);
     }
-    if (code != VFU_OK) {
-        vfu_error_set(err, code, -1, -1, r.got, size);
-        err->sys_errno = r.sys;
-        return rx_fail(&r, err);
-    }
-    if (r.ctrunc || r.arrived > c->lim.max_fds) {
-        /* the message itself was read whole: the stream is still in step */
-        vfu_error_set(err, VFU_E_FD_TRUNC, -1, -1, r.arrived, c->lim.max_fds);
-        return rx_fail(&r, err);
-    }
-    c->rlen = size;
-    trace(c, VFU_TRACE_RX, c->rbuf, size, c->rfds, c->nrfds, NULL);
-    return true;
+    return rx_done(c, &r, code, size, err);
 }
 
 /* ------------------------------------------------- read-ahead receive ---
@@ -475,18 +482,7 @@ static bool recv_ahead(struct vfu_conn *c, bool idle, struct vfu_error *err)
         /* a message that came whole in the first read is done here */
         code = read_ahead_to(&r, size, &deadline, false);
     }
-    if (code != VFU_OK) {
-        vfu_error_set(err, code, -1, -1, r.got, size);
-        err->sys_errno = r.sys;
-        return rx_fail(&r, err);
-    }
-    if (r.ctrunc || r.arrived > c->lim.max_fds) {
-        vfu_error_set(err, VFU_E_FD_TRUNC, -1, -1, r.arrived, c->lim.max_fds);
-        return rx_fail(&r, err);
-    }
-    c->rlen = size;
-    trace(c, VFU_TRACE_RX, c->rbuf, size, c->rfds, c->nrfds, NULL);
-    return true;
+    return rx_done(c, &r, code, size, err);
 }
 
 bool vfu_recv_idle(struct vfu_conn *c, struct vfu_error *err)
