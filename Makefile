@@ -16,7 +16,8 @@ SANITIZE ?= 0
 #   transport  sockets and fd passing (core)
 #   runtime    process supervision, signals, wire traces, the mutator (both, libcbor)
 LIB_DIRS := lib/core lib/transport lib/runtime
-CPPFLAGS += -D_GNU_SOURCE $(addprefix -I,$(LIB_DIRS)) -I$(BUILD)/gen
+# include/vfu: the public headers (installed); lib/*: each layer's internal ones
+CPPFLAGS += -D_GNU_SOURCE -Iinclude/vfu $(addprefix -I,$(LIB_DIRS)) -I$(BUILD)/gen
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -MMD -MP
 ifeq ($(SANITIZE),1)
@@ -51,9 +52,9 @@ include $(wildcard */*.mk)
 programs: $(PROGRAMS)
 
 # The generator is a build tool: it gets no sanitizers, whatever SANITIZE says.
-$(BUILD)/specgen: spec/specgen.c lib/core/vfu_desc.h
+$(BUILD)/specgen: spec/specgen.c include/vfu/vfu_desc.h
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Ilib/core -o $@ spec/specgen.c
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Iinclude/vfu -o $@ spec/specgen.c
 
 # specgen rewrites an output only when its content changed; the stamp says
 # when it last ran, so an unchanged table rebuilds nothing downstream

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 
 #define LARGE_DATA (64 * 1024)
 #define BATCH 64

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "fuzz_session.h"
 #include "mutate.h"
 

@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "proc.h"
-#include "transport.h"
+#include "vfu_transport.h"
 
 #define ROUNDS 3
 #define TRIPS 20000

@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "toydev.h"
-#include "transport.h"
+#include "vfu_transport.h"
 
 #define MAPPED 0x10000000ull
 #define GUEST 0x40000000ull

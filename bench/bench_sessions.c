@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "client.h"
+#include "vfu_client.h"
 #include "proc.h"
 #include "sockdir.h"
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "client_priv.h"
+#include "spec_tables.h"
 
 static void reply_error(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h, int errnum)
 {

@@ -2,7 +2,7 @@
 #ifndef VFU_CLIENT_PRIV_H
 #define VFU_CLIENT_PRIV_H
 
-#include "client.h"
+#include "vfu_client.h"
 
 enum pend_state {
     PEND_FREE,

@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "client_priv.h"
-#include "negotiate.h"
+#include "vfu_negotiate.h"
+#include "spec_tables.h"
 
 #define JSON_MAX 4096
 

@@ -6,17 +6,16 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR := $(DESTDIR)$(PREFIX)/bin
 LIBDIR := $(DESTDIR)$(PREFIX)/lib
-INCDIR := $(DESTDIR)$(PREFIX)/include/vfu-conform
+INCDIR := $(DESTDIR)$(PREFIX)/include/vfu
 PCDIR := $(DESTDIR)$(PREFIX)/lib/pkgconfig
 MANDIR := $(DESTDIR)$(PREFIX)/share/man/man1
 SHAREDIR := $(DESTDIR)$(PREFIX)/share/vfu-conform
 
 INSTALL_PROGRAMS := vfu-conform vfu-refserver vfu-fuzz vfu-spec vfu-client
-# the codec, its tables, errors, capabilities, transport, dissector and the
-# scripted client: what a program of one's own links against (libvfu.a,
-# libvfuclient.a)
-INSTALL_HEADERS := lib/core/codec.h lib/core/vfu_error.h lib/core/vfu_desc.h lib/core/caps.h lib/core/negotiate.h \
-	lib/core/dissect.h lib/core/vfu_version.h lib/transport/transport.h clients/client.h $(BUILD)/gen/vfu_proto.h
+# include/vfu/ is the public header set (<vfu/vfu.h> takes all of it) with
+# the generated ids and sizes; the libraries: the codec and its tables,
+# errors, capabilities, dissector (libvfu.a), transport, scripted client
+INSTALL_HEADERS := $(wildcard include/vfu/*.h) $(BUILD)/gen/vfu_proto.h
 INSTALL_LIBS := $(BUILD)/libvfu.a $(BUILD)/libvfutransport.a $(BUILD)/libvfuclient.a
 MAN_PAGES := $(wildcard dist/man/*.1)
 
@@ -27,7 +26,7 @@ install: all
 	install -m 0755 tools/vfu-qemu-guest.sh $(BINDIR)/vfu-qemu-guest
 	install -m 0644 $(INSTALL_LIBS) $(LIBDIR)/
 	install -m 0644 $(INSTALL_HEADERS) $(INCDIR)/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define VFU_VERSION "\(.*\)"/\1/p' lib/core/vfu_version.h)|g' \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define VFU_VERSION "\(.*\)"/\1/p' include/vfu/vfu_version.h)|g' \
 		dist/vfu-conform.pc.in >$(PCDIR)/vfu-conform.pc
 	install -m 0644 $(MAN_PAGES) $(MANDIR)/
 	install -m 0644 harness/scenarios/*.scn $(SHAREDIR)/scenarios/

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caps.h"
+#include "vfu_caps.h"
 #include "fuzz_target.h"
-#include "negotiate.h"
+#include "vfu_negotiate.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -13,7 +13,7 @@
  * fd given to it must be closed once it is closed. */
 #include <string.h>
 
-#include "client.h"
+#include "vfu_client.h"
 #include "fuzz_fds.h"
 #include "fuzz_session.h"
 #include "fuzz_target.h"

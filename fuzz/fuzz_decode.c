@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "caps.h"
-#include "codec.h"
-#include "dissect.h"
+#include "vfu_caps.h"
+#include "vfu_codec.h"
+#include "vfu_dissect.h"
 #include "fuzz_target.h"
 
 static FILE *devnull;

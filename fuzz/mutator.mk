@@ -15,7 +15,7 @@ MUT_AFL_SO := $(BUILD)/fuzz/libvfu-mutator-afl.so
 # what the mutator needs of the runtime, compiled position-independent with
 # only the afl_custom_* names visible, so that nothing in the library can
 # stand in for a symbol of afl-fuzz or of another library it loads
-MUT_PIC_SRCS := $(wildcard lib/runtime/mutate*.c) lib/core/codec.c lib/runtime/fuzz_session.c lib/core/vfu_error.c \
+MUT_PIC_SRCS := $(wildcard lib/runtime/mutate*.c) lib/core/codec.c lib/core/spec.c lib/runtime/fuzz_session.c lib/core/vfu_error.c \
 	lib/core/error_str.c lib/core/caps.c fuzz/mutator_afl.c
 MUT_PIC_OBJS := $(MUT_PIC_SRCS:%.c=$(BUILD)/obj-pic/%.o) $(BUILD)/obj-pic/gen/vfu_proto.o
 

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 
 struct fuzz_session;
 

@@ -1,6 +1,6 @@
 /* vfu-fuzz internals: coverage-guided fuzzing of a vfio-user server over its
  * real socket.  One session = one connection driven by the scripted client
- * (clients/client.h) from a session input (lib/runtime/fuzz_session.h); inputs are
+ * (include/vfu/vfu_client.h) from a session input (lib/runtime/fuzz_session.h); inputs are
  * mutated by the shared mutator (lib/runtime/mutate.h).  The parts:
  *
  *   vfu_fuzz_target.c  the server: start, restart, calibration (does it exit
@@ -25,7 +25,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "client.h"
+#include "vfu_client.h"
 #include "fuzz_session.h"
 #include "mutate.h"
 #include "proc.h"

@@ -455,7 +455,7 @@ static void judge_server(struct sess *s)
     }
 }
 
-/* the client's answer hook (clients/client.h): the next REPLY record, its
+/* the client's answer hook (include/vfu/vfu_client.h): the next REPLY record, its
  * msg_id the request's when the record says so; 0 (the client serves the
  * request) when none is left or its fds cannot be made */
 static size_t answer(void *ctx, enum vfu_sock sock, const struct vfu_hdr *req, uint8_t *buf, size_t cap,

@@ -4,6 +4,7 @@
  * same signature comes back.  Fresh, so that the finding replays against a
  * server just started, as `vfu-conform replay --server` starts it. */
 #include "vfu_fuzz.h"
+#include "spec_tables.h"
 
 #include <stdlib.h>
 #include <string.h>

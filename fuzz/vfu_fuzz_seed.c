@@ -3,6 +3,7 @@
  * nothing of a layout is written here), a few sequences that reach state
  * (DMA_MAP then region access), and session inputs from files. */
 #include "vfu_fuzz.h"
+#include "spec_tables.h"
 
 #include <dirent.h>
 #include <errno.h>

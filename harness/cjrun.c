@@ -27,7 +27,7 @@
 #include "srv_host.h"
 #include "stopsig.h"
 #include "trace.h"
-#include "transport.h"
+#include "vfu_transport.h"
 
 #define CONNECT_MS_MIN 5000     /* a client's start (a VMM, a sanitized build) */
 #define SESSION_FACTOR 20       /* a session lasts at most this many timeouts */

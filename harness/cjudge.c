@@ -4,7 +4,7 @@
  * device's regions and IRQs, the DMA windows the server accepted). */
 #include "cjudge.h"
 
-#include "negotiate.h"
+#include "vfu_negotiate.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -7,6 +7,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
+#include "spec_tables.h"
 
 const struct gen_kind gen_kinds[GEN_NKINDS] = {
     {"memfd-rw", true, "READ|WRITE"},

@@ -13,6 +13,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
+#include "spec_tables.h"
 
 #define LOG_BASE 0x10000000ull
 #define LOG_PAGES 4

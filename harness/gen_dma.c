@@ -10,6 +10,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
+#include "spec_tables.h"
 
 /* where the window lies: page aligned for any pgsizes up to 256 MiB, far
  * from 0 and from 2^32 */

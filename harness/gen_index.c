@@ -9,6 +9,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
+#include "spec_tables.h"
 
 #define RULE "the device has the regions and interrupt types DEVICE_GET_INFO states; an index past them names nothing, so only an error answers truthfully (any errno)"
 

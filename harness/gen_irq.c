@@ -6,6 +6,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
+#include "spec_tables.h"
 
 /* eventfds one generated message carries at most (each one a file the
  * run opens) */

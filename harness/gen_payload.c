@@ -8,6 +8,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
+#include "spec_tables.h"
 
 #define RULE_LONG "a write whose count says more bytes than it carries cannot be carried out as asked; only an error answers truthfully (any errno)"
 #define RULE_SHORT "stricter than the spec: count is the size of the data; a payload that carries more bytes than count is malformed, and refusing it (or closing) is what we ask, here where the extra bytes would run past the region's end"

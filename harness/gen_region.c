@@ -8,6 +8,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
+#include "spec_tables.h"
 
 #define RULE_OUT "a read reply carries what the region holds and a write reply the bytes it wrote; past the region's end there are none, so only an error answers truthfully (any errno)"
 #define RULE_IN_WRITE "an access inside the region gets a well-formed answer: the bytes written, or an error reply that is only a header (a device may refuse a write it lacks)"

@@ -45,10 +45,11 @@ $(BUILD)/tests/test_conform%: $(BUILD)/obj/tests/test_conform%.o $(HARNESS_LIB) 
 # sanitizers whatever SANITIZE says (a crash it is asked for must reach the
 # supervisor as the signal), with the codec compiled in directly.
 HOSTILE_BIN := $(BUILD)/tests/helpers/hostile-server
-HOSTILE_SRCS := tests/helpers/hostile_server.c lib/core/codec.c lib/core/vfu_error.c lib/core/error_str.c lib/core/caps.c $(BUILD)/gen/vfu_proto.c
+# the whole core, unsanitized: the same sources libvfu.a is made of
+HOSTILE_SRCS := tests/helpers/hostile_server.c $(wildcard lib/core/*.c) $(BUILD)/gen/vfu_proto.c
 $(HOSTILE_BIN): $(HOSTILE_SRCS) $(BUILD)/gen/vfu_proto.h
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Ilib/core -I$(BUILD)/gen -o $@ $(HOSTILE_SRCS) -ljson-c
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Iinclude/vfu -Ilib/core -I$(BUILD)/gen -o $@ $(HOSTILE_SRCS) -ljson-c
 $(BUILD)/tests/test_conform_hostile $(BUILD)/tests/test_conform_verdicts: $(HOSTILE_BIN)
 $(BUILD)/obj/tests/test_conform_hostile.o $(BUILD)/obj/tests/test_conform_verdicts.o: CPPFLAGS += -DHOSTILE_BIN='"$(abspath $(HOSTILE_BIN))"'
 

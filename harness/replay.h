@@ -16,7 +16,7 @@
  * Message ids are the recorded ones, and the server's own requests (DMA on
  * either channel) are answered with the recorded replies, so a server that
  * behaves the same answers byte for byte the same.  Replay stops at the
- * first divergence and shows both messages dissected (lib/core/dissect.h).
+ * first divergence and shows both messages dissected (include/vfu/vfu_dissect.h).
  * Recorded gaps in time are not reproduced, and guest memory contents are
  * not recorded: a server whose answers depend on either may diverge.  A
  * truncated trace is replayed as far as it goes. */
@@ -27,7 +27,7 @@
 
 #include "proc.h"
 #include "trace.h"
-#include "transport.h"
+#include "vfu_transport.h"
 
 enum vfu_replay_outcome {
     VFU_REPLAY_SAME,        /* every recorded message came back the same */

@@ -4,7 +4,7 @@
  * file goes through the terminal escaper: a trace is untrusted input. */
 #include "replay.h"
 
-#include "dissect.h"
+#include "vfu_dissect.h"
 #include "report_text.h"
 
 static void text(FILE *out, const char *s) { rp_each_str(out, s, rp_put_term); }

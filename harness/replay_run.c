@@ -15,8 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dissect.h"
+#include "vfu_dissect.h"
 #include "report_text.h"
+#include "spec_tables.h"
 
 static const char *const outcome_names[] = {
     [VFU_REPLAY_SAME] = "same", [VFU_REPLAY_DIVERGED] = "diverged",

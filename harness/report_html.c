@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dissect.h"
+#include "vfu_dissect.h"
 #include "report.h"
 #include "report_html_int.h"
 #include "report_text.h"

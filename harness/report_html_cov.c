@@ -12,10 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caps.h"
+#include "vfu_caps.h"
 #include "report_html_int.h"
 #include "speccov.h"
 #include "vfu_proto.h"
+#include "spec_tables.h"
 
 #define S vfu_spec
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "runner_int.h"
+#include "spec_tables.h"
 
 #define S (&vfu_spec)
 

@@ -5,7 +5,7 @@
 
 #include <stdarg.h>
 
-#include "client.h"
+#include "vfu_client.h"
 #include "gen.h"
 #include "proc.h"
 #include "sockdir.h"

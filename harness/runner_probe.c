@@ -8,9 +8,10 @@
 
 #include <linux/pci_regs.h>
 
-#include "caps.h"
+#include "vfu_caps.h"
 #include "runner_int.h"
 #include "stopsig.h"
+#include "spec_tables.h"
 
 #define PROBE_MAX_INDEX 64
 

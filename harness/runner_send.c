@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "runner_int.h"
+#include "spec_tables.h"
 
 #define S (&vfu_spec)
 #define MEMFD_DEFAULT 0x1000u

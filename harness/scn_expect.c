@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "scn_int.h"
+#include "spec_tables.h"
 
 #define S (&vfu_spec)
 

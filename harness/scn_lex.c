@@ -5,8 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "scn_int.h"
+#include "spec_tables.h"
 
 int scn_msg(char *msg, size_t n, const char *fmt, ...)
 {

@@ -12,10 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "caps.h"
-#include "client.h"
-#include "codec.h"
+#include "vfu_caps.h"
+#include "vfu_client.h"
+#include "vfu_codec.h"
 #include "scn_int.h"
+#include "spec_tables.h"
 
 #define MAX_NAMES 128
 

@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "scn_int.h"
+#include "spec_tables.h"
 
 #define S (&vfu_spec)
 
@@ -40,9 +41,9 @@ void scn_reach(int sid, struct scn_reach *r)
             } else if (f->kind == VFU_K_ARRAY) {
                 reach_add(r, f->elem_sid, fid);
             } else if (f->kind == VFU_K_CAPCHAIN) {
-                const struct vfu_caps_desc *cl = &S->caps[f->caps_id];
+                const struct vfu_chain_desc *cl = &S->chains[f->chain_id];
                 reach_add(r, cl->header_sid, fid);
-                for (unsigned c = 0; c < cl->n; c++) reach_add(r, S->cap_entries[cl->first + c].sid, fid);
+                for (unsigned c = 0; c < cl->n; c++) reach_add(r, S->chain_entries[cl->first + c].sid, fid);
             }
         }
     }

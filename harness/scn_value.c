@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caps.h"
-#include "codec.h"
+#include "vfu_caps.h"
+#include "vfu_codec.h"
 #include "scn_int.h"
+#include "spec_tables.h"
 
 bool scn_read_number(const char *s, uint64_t *v)
 {

@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "cjrun.h"
-#include "client.h"
+#include "vfu_client.h"
 #include "gen.h"
 #include "proc.h"
 #include "replay.h"

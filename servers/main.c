@@ -14,7 +14,7 @@
 #include "srv_loop.h"
 #include "srv_options.h"
 #include "vfu_version.h"
-#include "transport.h"
+#include "vfu_transport.h"
 
 static const char *sock_path;
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "srv_fault.h"
 
 /* What the server advertises in VERSION and enforces afterwards. */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "srv_int.h"
+#include "spec_tables.h"
 
 static bool log_muted;
 

@@ -8,7 +8,7 @@
  * after the current one, so the order of commands is kept and neither side
  * waits for the other forever.
  *
- * The main socket reads ahead (lib/transport/transport.h): a request that has arrived
+ * The main socket reads ahead (include/vfu/vfu_transport.h): a request that has arrived
  * comes in one recvmsg, and with no twin socket or ioeventfd to watch the
  * loop waits in that recvmsg instead of poll, so a request and its reply
  * cost two system calls. */

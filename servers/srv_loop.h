@@ -5,7 +5,7 @@
 #define SRV_LOOP_H
 
 #include "srv.h"
-#include "transport.h"
+#include "vfu_transport.h"
 
 /* A tool standing between the server and its client (vfu-fuzz --client):
  * send, when set, is how every reply leaves (it may send e, something else

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "srv_int.h"
+#include "spec_tables.h"
 
 void srv_region(const struct srv *s, unsigned index, struct toydev_region *r)
 {
@@ -55,7 +56,7 @@ int srv_h_region_info(struct srv *s, const struct vfu_msg *m, int *fds)
     /* too small for the chain: the fixed part, and argsz says what it takes */
     vfu_enc_set(&e, VFU_F_REGION_INFO_ARGSZ, full);
     if (caps) {
-        vfu_enc_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
+        vfu_enc_chain_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
         vfu_enc_set(&e, VFU_F_REGION_CAP_HEADER_VERSION, 1);
         for (unsigned i = 0; i < r.nsparse; i++) {
             vfu_enc_elem(&e, VFU_F_CAP_SPARSE_MMAP_AREAS);

@@ -1,8 +1,8 @@
 /* -v: one line on stderr for every message that comes or goes, through
- * lib/core/dissect.h's one-line summary. */
+ * include/vfu/vfu_dissect.h's one-line summary. */
 #include <stdio.h>
 
-#include "dissect.h"
+#include "vfu_dissect.h"
 #include "srv_loop.h"
 
 void srv_trace(void *ctx, enum vfu_trace_dir dir, const uint8_t *buf, size_t len, const int *fds,

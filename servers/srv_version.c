@@ -1,15 +1,15 @@
 /* VERSION: the first message of a session.  Our reply names only the
  * capabilities the client proposed (the spec's subset rule), each with our
  * value; the twin socket is set up only when the client asked for it.
- * Receive limits then follow what our reply stated (lib/core/negotiate.h). */
+ * Receive limits then follow what our reply stated (include/vfu/vfu_negotiate.h). */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "caps.h"
-#include "negotiate.h"
+#include "vfu_caps.h"
+#include "vfu_negotiate.h"
 #include "srv_int.h"
-#include "transport.h"
+#include "vfu_transport.h"
 
 /* everything we would say, for vfu_negotiate_reply to cut down to what
  * the client proposed */

@@ -44,8 +44,8 @@ static char *xstrdup(const char *s)
 
 struct gfield {
     char *name; int kind, width, attrs, line, sid, offset;
-    char *enum_name, *bits_name, *len_name, *aux_name, *elem_name, *caps_name, *on_name;
-    int enum_id, bits_id, len_field, aux_field, elem_sid, caps_id, on_field;
+    char *enum_name, *bits_name, *len_name, *aux_name, *elem_name, *chain_name, *on_name;
+    int enum_id, bits_id, len_field, aux_field, elem_sid, chain_id, on_field;
     int first_arm, narms;
     char *role_name, *space_name, *span_name, *bound_name;
     int role, space, space_field, span_field, bound_cap, count_of;
@@ -61,7 +61,7 @@ struct gbit { char *name; uint64_t mask; int shift; char *enum_name; int enum_id
 struct ggroup { char *name; int kind; char *members[8]; int nmembers; char *unless; uint64_t mask, unless_mask; int line; };
 struct gbits { char *name; int first_bit, nbits, first_group, ngroups; uint64_t known; };
 struct gcapent { char *id; char *sname; uint64_t idv; int sid; int line; };
-struct gcaps { char *name, *header, *id, *next; int first, n, line; int header_sid, id_field, next_field; };
+struct gchain { char *name, *header, *id, *next; int first, n, line; int header_sid, id_field, next_field; };
 struct gfds { int rule; char *field, *bit; int fid, bit_field; uint64_t mask; };
 struct gcmd { int num, dir, line; char *name, *section, *sname[2]; int sid[2]; int argsz[2]; struct gfds fds[2]; char *xfer; int xf[2];
               char *needs; int needs_cap; };
@@ -76,7 +76,7 @@ static struct gbit bitv[MAXN]; static int nbitv;
 static struct ggroup groups[MAXN]; static int ngroups;
 static struct gbits bitsd[MAXN]; static int nbitsd;
 static struct gcapent capents[MAXN]; static int ncapents;
-static struct gcaps capsd[MAXN]; static int ncapsd;
+static struct gchain chainsd[MAXN]; static int nchainsd;
 static struct gcmd cmds[MAXN]; static int ncmds;
 static struct gcap capab[MAXN]; static int ncapab;
 static int proto_major = -1, proto_minor = -1;
@@ -135,7 +135,7 @@ static char *dupn(const char *s) { return s ? xstrdup(s) : NULL; }
 
 /* ------------------------------------------------------------ parser --- */
 
-enum block { B_TOP, B_ENUM, B_BITS, B_STRUCT, B_VARIANT, B_CAPS, B_COMMAND, B_CAPAB };
+enum block { B_TOP, B_ENUM, B_BITS, B_STRUCT, B_VARIANT, B_CHAIN, B_COMMAND, B_CAPAB };
 
 static void parse(FILE *f)
 {
@@ -176,15 +176,15 @@ static void parse(FILE *f)
                 struct gstruct *s = PUSH(structs, nstructs);
                 s->name = xstrdup(tok[1]); s->first_field = nfields; s->tail = -1; s->line = cur_line;
                 cur = nstructs - 1; stack[++depth] = B_STRUCT;
-            } else if (!strcmp(tok[0], "caps") && n >= 2) {
+            } else if (!strcmp(tok[0], "chain") && n >= 2) {
                 static const char *const k[] = {"header", "id", "next", NULL};
                 only_known(tok, n, 2, k);
-                struct gcaps *c = PUSH(capsd, ncapsd);
+                struct gchain *c = PUSH(chainsd, nchainsd);
                 c->name = xstrdup(tok[1]); c->header = dupn(attr(tok, n, 2, "header"));
                 c->id = dupn(attr(tok, n, 2, "id")); c->next = dupn(attr(tok, n, 2, "next"));
-                if (!c->header || !c->id || !c->next) die(cur_line, "caps needs header=, id=, next=");
+                if (!c->header || !c->id || !c->next) die(cur_line, "chain needs header=, id=, next=");
                 c->first = ncapents; c->line = cur_line;
-                cur = ncapsd - 1; stack[++depth] = B_CAPS;
+                cur = nchainsd - 1; stack[++depth] = B_CHAIN;
             } else if (!strcmp(tok[0], "command") && n == 4) {
                 struct gcmd *c = PUSH(cmds, ncmds);
                 memset(c, 0, sizeof *c);
@@ -242,7 +242,7 @@ static void parse(FILE *f)
             memset(fl, 0, sizeof *fl);
             fl->line = cur_line; fl->sid = cur;
             fl->enum_id = fl->bits_id = fl->len_field = fl->aux_field = -1;
-            fl->elem_sid = fl->caps_id = fl->on_field = -1;
+            fl->elem_sid = fl->chain_id = fl->on_field = -1;
             if (n < 2) die(cur_line, "field is TYPE NAME [attrs]");
             fl->name = xstrdup(tok[1]);
             const char *t = tok[0];
@@ -295,8 +295,8 @@ static void parse(FILE *f)
                     static const char *const k[] = {"at", "list", NULL};
                     only_known(tok, n, 2, k);
                     fl->kind = VFU_K_CAPCHAIN; fl->len_name = dupn(attr(tok, n, 2, "at"));
-                    fl->caps_name = dupn(attr(tok, n, 2, "list"));
-                    if (!fl->len_name || !fl->caps_name) die(cur_line, "capchain needs at= and list=");
+                    fl->chain_name = dupn(attr(tok, n, 2, "list"));
+                    if (!fl->len_name || !fl->chain_name) die(cur_line, "capchain needs at= and list=");
                     fl->attrs |= VFU_A_TRUNCATABLE;
                 } else if (!strcmp(t, "variant")) {
                     static const char *const k[] = {"on", NULL};
@@ -344,11 +344,11 @@ static void parse(FILE *f)
             fields[cur_variant].narms++;
             break;
         }
-        case B_CAPS: {
-            if (strcmp(tok[0], "cap") || n != 3) die(cur_line, "caps entry is 'cap ID STRUCT'");
+        case B_CHAIN: {
+            if (strcmp(tok[0], "cap") || n != 3) die(cur_line, "chain entry is 'cap ID STRUCT'");
             struct gcapent *e = PUSH(capents, ncapents);
             e->id = xstrdup(tok[1]); e->sname = xstrdup(tok[2]); e->line = cur_line;
-            capsd[cur].n++;
+            chainsd[cur].n++;
             break;
         }
         case B_COMMAND: {
@@ -650,10 +650,10 @@ static void resolve(void)
         if (f->len_name) f->len_field = find_field(f->sid, f->len_name, f->line);
         if (f->aux_name) f->aux_field = find_field(f->sid, f->aux_name, f->line);
         if (f->elem_name) f->elem_sid = find_struct(f->elem_name, f->line);
-        if (f->caps_name) {
-            f->caps_id = -1;
-            for (int c = 0; c < ncapsd; c++) if (!strcmp(capsd[c].name, f->caps_name)) f->caps_id = c;
-            if (f->caps_id < 0) die(f->line, "no caps list '%s'", f->caps_name);
+        if (f->chain_name) {
+            f->chain_id = -1;
+            for (int c = 0; c < nchainsd; c++) if (!strcmp(chainsd[c].name, f->chain_name)) f->chain_id = c;
+            if (f->chain_id < 0) die(f->line, "no chain '%s'", f->chain_name);
         }
         if (f->kind == VFU_K_VARIANT) {
             f->on_field = find_field(f->sid, f->on_name, f->line);
@@ -690,8 +690,8 @@ static void resolve(void)
             if (!saw_otherwise && on->bits_id < 0 && on->enum_id < 0) die(f->line, "variant without arms");
         }
     }
-    for (int c = 0; c < ncapsd; c++) {
-        struct gcaps *cp = &capsd[c];
+    for (int c = 0; c < nchainsd; c++) {
+        struct gchain *cp = &chainsd[c];
         cp->header_sid = find_struct(cp->header, cp->line);
         cp->id_field = find_field(cp->header_sid, cp->id, cp->line);
         cp->next_field = find_field(cp->header_sid, cp->next, cp->line);
@@ -819,10 +819,10 @@ static void emit_header(FILE *h)
     }
     fprintf(h, "    VFU_F__COUNT = %d\n};\n\n", nfields);
     fprintf(h, "enum vfu_caps_list_id {\n");
-    for (int i = 0; i < ncapsd; i++) { upper(a, sizeof a, "VFU_CAPS", capsd[i].name); fprintf(h, "    %s = %d,\n", a, i); }
-    /* a count ends the list, so that a spec without caps lists still
+    for (int i = 0; i < nchainsd; i++) { upper(a, sizeof a, "VFU_CHAIN", chainsd[i].name); fprintf(h, "    %s = %d,\n", a, i); }
+    /* a count ends the list, so that a spec without chains still
      * gives valid C (an empty enum is not) */
-    fprintf(h, "    VFU_CAPS__COUNT = %d\n};\n\nenum vfu_capability_id {\n", ncapsd);
+    fprintf(h, "    VFU_CHAIN__COUNT = %d\n};\n\nenum vfu_capability_id {\n", nchainsd);
     for (int i = 0; i < ncapab; i++) {
         if (capab[i].parent >= 0) upper(a, sizeof a, capab[capab[i].parent].name, capab[i].name);
         else upper(a, sizeof a, capab[i].name, NULL);
@@ -836,7 +836,7 @@ static void emit_header(FILE *h)
         snprintf(b, sizeof b, "VFU_DEFAULT_%s", a);
         define(h, b, capab[i].dflt, 0);
     }
-    fprintf(h, "\nextern const struct vfu_spec vfu_spec;\n\n#endif\n");
+    fprintf(h, "\n#endif\n");
 }
 
 static void cstr(FILE *c, const char *s)
@@ -848,23 +848,23 @@ static void cstr(FILE *c, const char *s)
 }
 
 /* Every row written with designated initializers and a comment naming it:
- * a member reordered or added in lib/core/vfu_desc.h cannot wire a value
+ * a member reordered or added in include/vfu/vfu_desc.h cannot wire a value
  * into the wrong member without the compiler saying so. */
 static void emit_tables(FILE *c, int header_sid)
 {
     fprintf(c, "/* Generated by spec/specgen.c from spec/vfio-user.spec. Do not edit. */\n");
-    fprintf(c, "#include \"vfu_proto.h\"\n\n");
+    fprintf(c, "#include \"vfu_proto.h\"\n#include \"spec_tables.h\"\n\n");
     fprintf(c, "static const struct vfu_field_desc fields[] = {\n");
     for (int i = 0; i < nfields; i++) {
         struct gfield *f = &fields[i];
         fprintf(c, "    /* %d: %s.%s */\n    [%d] = {.name = ", i, structs[f->sid].name, f->name, i);
         cstr(c, f->name);
         fprintf(c, ", .sid = %d, .offset = %d, .width = %d, .kind = %d, .attrs = %d, .enum_id = %d, .bits_id = %d,\n"
-                   "        .len_field = %d, .aux_field = %d, .elem_sid = %d, .caps_id = %d, .first_arm = %d, .narms = %d,\n"
+                   "        .len_field = %d, .aux_field = %d, .elem_sid = %d, .chain_id = %d, .first_arm = %d, .narms = %d,\n"
                    "        .on_field = %d, .role = %d, .space = %d, .space_field = %d, .span_field = %d, .bound_cap = %d,\n"
                    "        .count_of = %d},\n",
                 f->sid, f->offset, f->width, f->kind, f->attrs, f->enum_id, f->bits_id,
-                f->len_field, f->aux_field, f->elem_sid, f->caps_id,
+                f->len_field, f->aux_field, f->elem_sid, f->chain_id,
                 f->kind == VFU_K_VARIANT ? f->first_arm : 0, f->narms, f->on_field,
                 f->role, f->space, f->space_field, f->span_field, f->bound_cap, f->count_of);
     }
@@ -915,14 +915,14 @@ static void emit_tables(FILE *c, int header_sid)
                 (unsigned long long)groups[i].mask, (unsigned long long)groups[i].unless_mask);
     }
     if (!ngroups) fprintf(c, "    {0}\n");
-    fprintf(c, "};\n\nstatic const struct vfu_caps_desc caps[] = {\n");
-    for (int i = 0; i < ncapsd; i++) {
-        fprintf(c, "    [%d] = {.name = ", i); cstr(c, capsd[i].name);
+    fprintf(c, "};\n\nstatic const struct vfu_chain_desc chains[] = {\n");
+    for (int i = 0; i < nchainsd; i++) {
+        fprintf(c, "    [%d] = {.name = ", i); cstr(c, chainsd[i].name);
         fprintf(c, ", .header_sid = %d, .id_field = %d, .next_field = %d, .first = %d, .n = %d},\n",
-                capsd[i].header_sid, capsd[i].id_field, capsd[i].next_field, capsd[i].first, capsd[i].n);
+                chainsd[i].header_sid, chainsd[i].id_field, chainsd[i].next_field, chainsd[i].first, chainsd[i].n);
     }
-    if (!ncapsd) fprintf(c, "    {0}\n");
-    fprintf(c, "};\n\nstatic const struct vfu_cap_entry cap_entries[] = {\n");
+    if (!nchainsd) fprintf(c, "    {0}\n");
+    fprintf(c, "};\n\nstatic const struct vfu_chain_entry chain_entries[] = {\n");
     for (int i = 0; i < ncapents; i++)
         fprintf(c, "    /* %d: %s */\n    [%d] = {.id = %lluULL, .sid = %d},\n", i, capents[i].sname, i,
                 (unsigned long long)capents[i].idv, capents[i].sid);
@@ -954,7 +954,7 @@ static void emit_tables(FILE *c, int header_sid)
             narms, nenums, nvals);
     fprintf(c, "    .bits = bits, .nbits = %d, .bit_vals = bit_vals, .nbit_vals = %d, .groups = groups, .ngroups = %d,\n",
             nbitsd, nbitv, ngroups);
-    fprintf(c, "    .caps = caps, .ncaps = %d, .cap_entries = cap_entries, .ncap_entries = %d,\n", ncapsd, ncapents);
+    fprintf(c, "    .chains = chains, .nchains = %d, .chain_entries = chain_entries, .nchain_entries = %d,\n", nchainsd, ncapents);
     fprintf(c, "    .cmds = cmds, .ncmds = %d, .capabilities = capabilities, .ncapabilities = %d,\n", maxcmd + 1, ncapab);
     fprintf(c, "    .header_sid = %d,\n};\n", header_sid);
 }

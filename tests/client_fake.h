@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "vfu_client.h"
 
 struct fake {
     struct vfu_conn conn;      /* server end of the main socket */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec_cases.h"
+#include "spec_tables.h"
 
 #define FD0 40   /* decode only counts fds; it never touches them */
 
@@ -193,7 +194,7 @@ static void region_info_reply_build(struct vfu_enc *e)
     vfu_enc_set(e, VFU_F_REGION_INFO_INDEX, VFU_PCI_REGION_BAR2);
     vfu_enc_set(e, VFU_F_REGION_INFO_SIZE, 0x4000);
     vfu_enc_set(e, VFU_F_REGION_INFO_OFFSET, 0x10000);
-    vfu_enc_cap(e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
+    vfu_enc_chain_cap(e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
     vfu_enc_set(e, VFU_F_REGION_CAP_HEADER_VERSION, 1);
     vfu_enc_elem(e, VFU_F_CAP_SPARSE_MMAP_AREAS);
     vfu_enc_set(e, VFU_F_SPARSE_MMAP_AREA_OFFSET, 0);
@@ -201,7 +202,7 @@ static void region_info_reply_build(struct vfu_enc *e)
     vfu_enc_elem(e, VFU_F_CAP_SPARSE_MMAP_AREAS);
     vfu_enc_set(e, VFU_F_SPARSE_MMAP_AREA_OFFSET, 0x2000);
     vfu_enc_set(e, VFU_F_SPARSE_MMAP_AREA_SIZE, 0x2000);
-    vfu_enc_cap(e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
+    vfu_enc_chain_cap(e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
     vfu_enc_set(e, VFU_F_REGION_CAP_HEADER_VERSION, 1);
     vfu_enc_set(e, VFU_F_CAP_TYPE_TYPE, 0x80000000u | 0x8086);   /* vendor type */
     vfu_enc_set(e, VFU_F_CAP_TYPE_SUBTYPE, 3);

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 
 struct codec_case {
     const char *name;

@@ -186,9 +186,9 @@ run help 0 --help
 has "usage: vfu-conform"
 run version 0 --version
 has "vfu-conform"
-# one version, from lib/core/vfu_version.h, for every program
-ver=$(sed -n 's/^#define VFU_VERSION "\(.*\)"$/\1/p' "$(dirname "$0")/../lib/core/vfu_version.h")
-[ -n "$ver" ] || fail "no VFU_VERSION in lib/core/vfu_version.h"
+# one version, from include/vfu/vfu_version.h, for every program
+ver=$(sed -n 's/^#define VFU_VERSION "\(.*\)"$/\1/p' "$(dirname "$0")/../include/vfu/vfu_version.h")
+[ -n "$ver" ] || fail "no VFU_VERSION in include/vfu/vfu_version.h"
 [ "$(cat "$tmp/out")" = "vfu-conform $ver" ] || fail "--version says '$(cat "$tmp/out")', want 'vfu-conform $ver'"
 name=refserver-version
 [ "$("$SRV" --version 2>&1)" = "vfu-refserver $ver" ] || fail "vfu-refserver --version: '$("$SRV" --version 2>&1)'"

@@ -20,8 +20,8 @@ make -s -C "$root" BUILD="$build" CC="$cc" install DESTDIR="$stage" PREFIX="$pre
     { cat "$tmp/log"; echo "FAIL: make install"; exit 1; }
 p=$stage$prefix
 for f in bin/vfu-conform bin/vfu-refserver bin/vfu-fuzz bin/vfu-spec bin/vfu-client bin/vfu-qemu-guest \
-    lib/libvfu.a lib/libvfuclient.a lib/pkgconfig/vfu-conform.pc include/vfu-conform/codec.h \
-    include/vfu-conform/vfu_proto.h include/vfu-conform/client.h share/man/man1/vfu-conform.1 \
+    lib/libvfu.a lib/libvfuclient.a lib/pkgconfig/vfu-conform.pc include/vfu/vfu.h \
+    include/vfu/vfu_proto.h include/vfu/vfu_client.h include/vfu/vfu_spec.h share/man/man1/vfu-conform.1 \
     share/vfu-conform/scenarios/dma.scn share/vfu-conform/seeds; do
     [ -e "$p/$f" ] || fail "$f not installed"
 done
@@ -29,7 +29,7 @@ done
 grep -q "^prefix=$prefix\$" "$p/lib/pkgconfig/vfu-conform.pc" || fail "vfu-conform.pc: wrong prefix"
 
 # every global symbol the installed libraries define carries their prefix
-for a in "$p/lib/libvfu.a" "$p/lib/libvfuclient.a"; do
+for a in "$p/lib/libvfu.a" "$p/lib/libvfutransport.a" "$p/lib/libvfuclient.a"; do
     bad=$(nm -g --defined-only "$a" 2>/dev/null | awk 'NF == 3 {print $3}' | grep -v -E '^(vfu_|VFU_)' | head -5)
     [ -z "$bad" ] || fail "${a##*/} exports unprefixed symbols: $bad"
 done
@@ -42,9 +42,15 @@ fi
 cat >"$tmp/mine.c" <<'C'
 #include <stdio.h>
 #include <string.h>
-#include <codec.h>
+#include <vfu/vfu.h>
 int main(void)
 {
+    /* the tables through functions: DMA_MAP's request, field by field */
+    int sid = vfu_cmd_by_name("DMA_MAP")->sid[0];
+    const struct vfu_struct_desc *sd = vfu_struct(sid);
+    unsigned w = 0;
+    for (unsigned i = 0; i < sd->nfields; i++) w += vfu_field(sd->first_field + (int)i)->width;
+    if (sid != VFU_S_DMA_MAP || w != VFU_SIZE_DMA_MAP || vfu_struct_size(sid) != (int)w) return 2;
     uint8_t buf[64];
     struct vfu_enc e;
     struct vfu_error err;
@@ -64,6 +70,15 @@ case $flags in *"$stage"*) ;; *) fail "pkg-config flags do not point into the in
 # -I. would see the source tree's headers: build elsewhere
 (cd "$tmp" && cc -std=c11 -D_GNU_SOURCE -o mine mine.c $flags) 2>"$tmp/cc" || { cat "$tmp/cc"; fail "cannot build against the install"; }
 [ "$("$tmp/mine" 2>&1)" = "DEVICE_GET_INFO 7" ] || fail "the program built against the install: $("$tmp/mine" 2>&1)"
+
+# each installed header stands alone, and none reaches the library's
+# internal table layout
+for h in "$p"/include/vfu/*.h; do
+    printf '#include <vfu/%s>\nint main(void) { return 0; }\n' "${h##*/}" >"$tmp/alone.c"
+    (cd "$tmp" && cc -std=c11 -Wall -Wextra -Werror -c -o alone.o alone.c $(PKG_CONFIG_SYSROOT_DIR="$stage" PKG_CONFIG_PATH="$p/lib/pkgconfig" pkg-config --cflags vfu-conform)) 2>"$tmp/cc" ||
+        { head -5 "$tmp/cc"; fail "installed ${h##*/} does not compile on its own"; }
+done
+! grep -l -e '#include "spec_tables.h"' -e 'struct vfu_spec {' "$p"/include/vfu/*.h >/dev/null 2>&1 || fail "an installed header exposes the table aggregate"
 
 # man finds the pages
 if command -v man >/dev/null 2>&1; then

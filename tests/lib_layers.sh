@@ -32,9 +32,11 @@ layer "$b/libvfuclient.a" "$tmp/runtime" "runtime symbols"
 extra=$(needs "$b/libvfu.a" | comm -23 - "$tmp/core" | grep -E '^(cbor_|vfu_)' | head -5 | tr '\n' ' ')
 [ -z "$extra" ] || fail "libvfu.a needs $extra"
 
-# headers: a layer includes only its own and lower layers' headers
+# headers: a layer includes only its own and lower layers' headers.  The
+# public ones (include/vfu) belong to core but for transport's and the
+# client's; the umbrella vfu.h to none
 hdrs() { for f in "$root"/lib/"$1"/*.h; do basename "$f"; done; }
-hdrs transport >"$tmp/h_transport"
+{ hdrs transport; echo vfu_transport.h; echo vfu_client.h; } >"$tmp/h_transport"
 hdrs runtime >"$tmp/h_runtime"
 cat "$tmp/h_transport" "$tmp/h_runtime" >"$tmp/h_above_core"
 incl() { sed -n 's/^#include "\([^"]*\)".*/\1/p' "$@" | sort -u; }
@@ -42,9 +44,15 @@ bad=$(incl "$root"/lib/core/*.[ch] | comm -12 - "$(sort -o "$tmp/s1" "$tmp/h_abo
 [ -z "$bad" ] || fail "lib/core includes $bad"
 bad=$(incl "$root"/lib/transport/*.[ch] | comm -12 - "$(sort -o "$tmp/s2" "$tmp/h_runtime"; echo "$tmp/s2")" | tr '\n' ' ')
 [ -z "$bad" ] || fail "lib/transport includes $bad"
+# the public headers include one another, the generated ids and the system's
+# headers only: nothing of lib/ (so they install as they are)
+bad=$(incl "$root"/include/vfu/*.h | grep -v -x -e 'vfu_proto.h' $(for f in "$root"/include/vfu/*.h; do printf ' -e %s' "${f##*/}"; done) | tr '\n' ' ')
+[ -z "$bad" ] || fail "include/vfu includes $bad"
 
 # no X.c includes a header that (directly or not) includes X.h
-path_of() { for d in core transport runtime; do [ -f "$root/lib/$d/$1" ] && { echo "$root/lib/$d/$1"; return; }; done; }
+path_of() {
+    for d in include/vfu lib/core lib/transport lib/runtime clients; do [ -f "$root/$d/$1" ] && { echo "$root/$d/$1"; return; }; done
+}
 closure() {   # every header reached from header $1 (names, space-separated)
     seen=" $1 " grew=1
     while [ $grew -eq 1 ]; do
@@ -59,8 +67,10 @@ closure() {   # every header reached from header $1 (names, space-separated)
     done
     echo "$seen"
 }
-for c in "$root"/lib/*/*.c; do
+for c in "$root"/lib/*/*.c "$root"/clients/*.c; do
+    # a module's header is X.h, or vfu_X.h when it is public
     own=$(basename "$c" .c).h
+    [ -n "$(path_of "$own")" ] || own=vfu_$own
     [ -n "$(path_of "$own")" ] || continue
     for h in $(incl "$c"); do
         [ "$h" = "$own" ] && continue

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
+#include "spec_tables.h"
 
 static int write_msg(struct vfu_enc *e, const char *path)
 {

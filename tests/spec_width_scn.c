@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "scn.h"
 
 int main(int argc, char **argv)

@@ -23,7 +23,7 @@ touch -d '2000-01-01' vfu_proto.h vfu_proto.c
 "$specgen" base.spec vfu_proto.h vfu_proto.c 2>err || fail "the base spec does not generate twice"
 [ "$(date -d @"$(stat -c %Y vfu_proto.h)" +%Y)" = 2000 ] && [ "$(date -d @"$(stat -c %Y vfu_proto.c)" +%Y)" = 2000 ] ||
     fail "an unchanged output was rewritten"
-cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -I"$dir/../../lib/core" -I. vfu_proto.c 2>cc.err || { cat cc.err; fail "the base's tables do not compile"; }
+cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -I"$dir/../../include/vfu" -I"$dir/../../lib/core" -I. vfu_proto.c 2>cc.err || { cat cc.err; fail "the base's tables do not compile"; }
 
 : >actual
 grep -v '^#' "$dir/errors.cases" | grep -v '^$' | while IFS='	' read -r name expr; do

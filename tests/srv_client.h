@@ -25,11 +25,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "caps.h"
-#include "codec.h"
+#include "vfu_caps.h"
+#include "vfu_codec.h"
 #include "proc.h"
 #include "toydev.h"
-#include "transport.h"
+#include "vfu_transport.h"
 
 #define C_GUEST 0x40000000ull     /* message-based window */
 #define C_GUEST_SIZE (2u << 20)

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "srv.h"
 #include "srv_int.h"
 #include "toydev.h"

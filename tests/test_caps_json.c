@@ -9,9 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "caps.h"
-#include "codec.h"
+#include "vfu_caps.h"
+#include "vfu_codec.h"
 #include "vfu_desc.h"
+#include "spec_tables.h"
 
 static const struct vfu_capability_desc *D(int i) { return &vfu_spec.capabilities[i]; }
 

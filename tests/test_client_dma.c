@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "client_fake.h"
+#include "spec_tables.h"
 
 #define A_ADDR 0x10000u   /* message-based, read/write, 8 KiB */
 #define A_SIZE 0x2000u

@@ -178,10 +178,10 @@ static unsigned make_seeds(struct seed *s)
     vfu_enc_begin(&e, s[n].b, MAXMSG, VFU_CMD_DEVICE_GET_REGION_INFO, true, 2);
     vfu_enc_set(&e, VFU_F_REGION_INFO_FLAGS, VFU_REGION_INFO_FLAGS_READ | VFU_REGION_INFO_FLAGS_CAPS);
     vfu_enc_set(&e, VFU_F_REGION_INFO_SIZE, 0x10000);
-    vfu_enc_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
+    vfu_enc_chain_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
     vfu_enc_elem(&e, VFU_F_CAP_SPARSE_MMAP_AREAS);
     vfu_enc_set(&e, VFU_F_SPARSE_MMAP_AREA_SIZE, 0x1000);
-    vfu_enc_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
+    vfu_enc_chain_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
     s[n++].len = finish(&e);
     vfu_enc_begin(&e, s[n].b, MAXMSG, VFU_CMD_DEVICE_GET_INFO, true, 3);
     vfu_enc_set(&e, VFU_F_DEVICE_INFO_NUM_REGIONS, 9);

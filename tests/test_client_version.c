@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "client_fake.h"
+#include "spec_tables.h"
 
 /* how the scripted server answers VERSION */
 struct vscript {

@@ -1,7 +1,8 @@
 /* The REGION_INFO capability chain: offsets a peer controls, so every link
- * must move forward, stay inside the payload and end within VFU_MAX_CAPS
- * steps.  Chains are built with vfu_enc_cap and then bent one link at a time. */
+ * must move forward, stay inside the payload and end within VFU_MAX_CHAIN_CAPS
+ * steps.  Chains are built with vfu_enc_chain_cap and then bent one link at a time. */
 #include "codec_cases.h"
+#include "spec_tables.h"
 
 #include <string.h>
 
@@ -21,7 +22,7 @@ static void begin(void)
 
 static void type_cap(uint32_t subtype)
 {
-    vfu_enc_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
+    vfu_enc_chain_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
     vfu_enc_set(&e, VFU_F_REGION_CAP_HEADER_VERSION, 1);
     vfu_enc_set(&e, VFU_F_CAP_TYPE_TYPE, 1);
     vfu_enc_set(&e, VFU_F_CAP_TYPE_SUBTYPE, subtype);
@@ -29,7 +30,7 @@ static void type_cap(uint32_t subtype)
 
 static void sparse_cap(unsigned nareas, uint64_t base)
 {
-    vfu_enc_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
+    vfu_enc_chain_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
     vfu_enc_set(&e, VFU_F_REGION_CAP_HEADER_VERSION, 1);
     for (unsigned i = 0; i < nareas; i++) {
         vfu_enc_elem(&e, VFU_F_CAP_SPARSE_MMAP_AREAS);
@@ -120,13 +121,13 @@ static void out_of_bounds(void **state)
     }
 }
 
-/* VFU_MAX_CAPS capabilities are fine; one more is refused as a chain error
+/* VFU_MAX_CHAIN_CAPS capabilities are fine; one more is refused as a chain error
  * (not as running out of parts), whatever the capabilities hold. */
 static void too_many(void **state)
 {
     (void)state;
     begin();
-    for (unsigned i = 0; i < VFU_MAX_CAPS; i++) type_cap(i);
+    for (unsigned i = 0; i < VFU_MAX_CHAIN_CAPS; i++) type_cap(i);
     size_t len = done();
     struct vfu_msg m;
     struct vfu_error err;
@@ -139,20 +140,20 @@ static void too_many(void **state)
         assert_int_equal(vfu_part_get(&m, b, VFU_F_CAP_TYPE_SUBTYPE), n);
         n++;
     }
-    assert_int_equal(n, VFU_MAX_CAPS);
+    assert_int_equal(n, VFU_MAX_CHAIN_CAPS);
 
     begin();
-    for (unsigned i = 0; i <= VFU_MAX_CAPS; i++) type_cap(i);
+    for (unsigned i = 0; i <= VFU_MAX_CHAIN_CAPS; i++) type_cap(i);
     struct vfu_error eerr;
     assert_true(vfu_enc_finish(&e, &eerr));
     bad(e.len, VFU_E_CAP_CHAIN, VFU_F_REGION_INFO_CAPS);
 
     /* capabilities with a tail of their own take three parts each */
     begin();
-    for (unsigned i = 0; i < VFU_MAX_CAPS; i++) sparse_cap(1, i * 0x10000);
+    for (unsigned i = 0; i < VFU_MAX_CHAIN_CAPS; i++) sparse_cap(1, i * 0x10000);
     done();
     begin();
-    for (unsigned i = 0; i <= VFU_MAX_CAPS; i++) sparse_cap(1, i * 0x10000);
+    for (unsigned i = 0; i <= VFU_MAX_CHAIN_CAPS; i++) sparse_cap(1, i * 0x10000);
     assert_true(vfu_enc_finish(&e, &eerr));
     bad(e.len, VFU_E_CAP_CHAIN, VFU_F_REGION_INFO_CAPS);
 }

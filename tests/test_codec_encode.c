@@ -3,6 +3,7 @@
  * (ENC_FIELD).  The first error sticks: later calls change nothing and
  * vfu_enc_finish reports it, with the command and the field. */
 #include "codec_cases.h"
+#include "spec_tables.h"
 
 #include <string.h>
 
@@ -42,7 +43,7 @@ static void space(void **state)
     vfu_enc_elem(&e, VFU_F_WRITE_MULTI_WRS);
     expect_enc_error(&e, VFU_E_ENC_SPACE, VFU_CMD_REGION_WRITE_MULTI, VFU_F_WRITE_MULTI_WRS);
     vfu_enc_begin(&e, buf, VFU_HDR_SIZE + VFU_SIZE_REGION_INFO + 4, VFU_CMD_DEVICE_GET_REGION_INFO, true, 1);
-    vfu_enc_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
+    vfu_enc_chain_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
     expect_enc_error(&e, VFU_E_ENC_SPACE, VFU_CMD_DEVICE_GET_REGION_INFO, VFU_F_REGION_INFO_CAPS);
 }
 
@@ -81,10 +82,10 @@ static void wrong_field(void **state)
     expect_enc_error(&e, VFU_E_ENC_FIELD, VFU_CMD_REGION_WRITE_MULTI, VFU_F_WRITE_MULTI_ENTRY_DATA);
     /* a capability the chain does not list, and a chain on the wrong struct */
     vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_GET_REGION_INFO, true, 1);
-    vfu_enc_cap(&e, VFU_F_REGION_INFO_CAPS, 3);
+    vfu_enc_chain_cap(&e, VFU_F_REGION_INFO_CAPS, 3);
     expect_enc_error(&e, VFU_E_ENC_FIELD, VFU_CMD_DEVICE_GET_REGION_INFO, VFU_F_REGION_CAP_HEADER_ID);
     vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_GET_REGION_INFO, false, 1);
-    vfu_enc_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
+    vfu_enc_chain_cap(&e, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
     expect_enc_error(&e, VFU_E_ENC_FIELD, VFU_CMD_DEVICE_GET_REGION_INFO, VFU_F_REGION_INFO_CAPS);
     /* ids that are no field or struct at all */
     const int ids[] = {-1, VFU_F__COUNT, 0x7fff};
@@ -99,7 +100,7 @@ static void wrong_field(void **state)
         vfu_enc_elem(&e, ids[i]);
         expect_enc_error(&e, VFU_E_ENC_FIELD, VFU_CMD_DMA_MAP, ids[i]);
         vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DMA_MAP, false, 1);
-        vfu_enc_cap(&e, ids[i], 1);
+        vfu_enc_chain_cap(&e, ids[i], 1);
         expect_enc_error(&e, VFU_E_ENC_FIELD, VFU_CMD_DMA_MAP, ids[i]);
     }
     vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_FEATURE, false, 1);

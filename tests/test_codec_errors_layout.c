@@ -3,6 +3,7 @@
  * rules, text, page sizes).  Each starts from a message that decodes, changes
  * one thing, and expects the one error naming that field. */
 #include "codec_cases.h"
+#include "spec_tables.h"
 
 static uint8_t buf[CODEC_BUF];
 static struct vfu_enc e;

@@ -7,6 +7,7 @@
  * parts inside the payload.  Deterministic: a fixed seed, overridable with
  * VFU_MUTATION_SEED and VFU_MUTATIONS for longer runs. */
 #include "codec_cases.h"
+#include "spec_tables.h"
 
 #include <inttypes.h>
 #include <stdio.h>

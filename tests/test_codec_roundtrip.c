@@ -1,6 +1,7 @@
 /* Every command, both ways: what vfu_enc_* writes, vfu_decode accepts at the
  * side that receives it, and every field reads back as it was written. */
 #include "codec_cases.h"
+#include "spec_tables.h"
 
 #include <errno.h>
 #include <stdlib.h>

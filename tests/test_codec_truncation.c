@@ -4,6 +4,7 @@
  * peer that sends a short message).  Each prefix sits in a buffer of exactly
  * its length, so a read past it is a sanitizer report. */
 #include "codec_cases.h"
+#include "spec_tables.h"
 
 #include <stdlib.h>
 #include <string.h>

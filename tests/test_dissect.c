@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "caps.h"
-#include "dissect.h"
+#include "vfu_codec.h"
+#include "vfu_caps.h"
+#include "vfu_dissect.h"
+#include "spec_tables.h"
 
 static uint8_t buf[1 << 16];
 static struct vfu_enc enc;
@@ -159,12 +160,12 @@ static void region_info_caps(void **state)
     (void)state;
     vfu_enc_begin(&enc, buf, sizeof buf, VFU_CMD_DEVICE_GET_REGION_INFO, true, 2);
     vfu_enc_set(&enc, VFU_F_REGION_INFO_FLAGS, VFU_REGION_INFO_FLAGS_READ | VFU_REGION_INFO_FLAGS_CAPS);
-    vfu_enc_cap(&enc, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
+    vfu_enc_chain_cap(&enc, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
     vfu_enc_elem(&enc, VFU_F_CAP_SPARSE_MMAP_AREAS);
     vfu_enc_set(&enc, VFU_F_SPARSE_MMAP_AREA_SIZE, 0x800);
     vfu_enc_elem(&enc, VFU_F_CAP_SPARSE_MMAP_AREAS);
     vfu_enc_set(&enc, VFU_F_SPARSE_MMAP_AREA_OFFSET, 0x800);
-    vfu_enc_cap(&enc, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
+    vfu_enc_chain_cap(&enc, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_TYPE);
     vfu_enc_set(&enc, VFU_F_CAP_TYPE_SUBTYPE, 5);
     size_t len = finish();
     bool ok;

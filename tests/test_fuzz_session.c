@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "fuzz_session.h"
 #include "session_driver.h"
 #include "transport_util.h"

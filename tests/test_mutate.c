@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "fuzz_session.h"
 #include "mutate.h"
 

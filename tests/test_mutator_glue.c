@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "fuzz_session.h"
 #include "mutator_hook.h"
 

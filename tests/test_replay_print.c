@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "replay.h"
 #include "trace.h"
 

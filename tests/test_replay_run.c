@@ -20,11 +20,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "proc.h"
 #include "replay.h"
 #include "trace.h"
 #include "transport_util.h"
+#include "spec_tables.h"
 
 /* ------------------------------------------------------- fake server --- */
 

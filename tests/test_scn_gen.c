@@ -11,9 +11,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "gen.h"
 #include "scn.h"
+#include "spec_tables.h"
 
 static struct gen_device device(void)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "scn.h"
 
 static struct scn_set load(const char *text)

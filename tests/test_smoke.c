@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 
 static void dma_map_round_trip(void **state)
 {

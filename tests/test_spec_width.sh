@@ -40,12 +40,12 @@ variant() {
     fi
     "$specgen" "$d/vfio-user.spec" "$d/vfu_proto.h" "$d/vfu_proto.c"
     # shellcheck disable=SC2086  # cflags is a list of flags
-    $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/lib/core" -o "$d/probe" \
-        "$root/tests/spec_width_probe.c" "$root/lib/core/codec.c" "$root/lib/core/vfu_error.c" \
-        "$root/lib/core/error_str.c" "$root/lib/core/caps.c" "$d/vfu_proto.c" -ljson-c
+    $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/include/vfu" -I"$root/lib/core" -o "$d/probe" \
+        "$root/tests/spec_width_probe.c" "$root"/lib/core/*.c \
+        "$d/vfu_proto.c" -ljson-c
     # the bundled scenarios' loader against the same tables
     # shellcheck disable=SC2086
-    $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/lib/core" -I"$root/lib/transport" -I"$root/lib/runtime" \
+    $cc $cflags -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$d" -I"$root/include/vfu" -I"$root/lib/core" -I"$root/lib/transport" -I"$root/lib/runtime" \
         -I"$root/harness" -I"$root/clients" -o "$d/scn" "$root/tests/spec_width_scn.c" "$root"/harness/scn_*.c \
         "$root"/lib/core/*.c "$root/clients/client_viol.c" "$d/vfu_proto.c" -ljson-c
     echo "$n"

@@ -4,7 +4,7 @@
 
 #include <sys/socket.h>
 
-#include "caps.h"
+#include "vfu_caps.h"
 
 static void reply_caps(struct h *h, struct vfu_caps *c)
 {

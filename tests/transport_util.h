@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codec.h"
-#include "transport.h"
+#include "vfu_codec.h"
+#include "vfu_transport.h"
 
 static inline int count_fds(void)
 {

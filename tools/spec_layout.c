@@ -6,7 +6,8 @@
 
 #include <stdio.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
+#include "spec_tables.h"
 
 #define S (&vfu_spec)
 
@@ -132,7 +133,7 @@ static void tail_line(int fid, int depth, unsigned base)
         printf("bitmap of u64 words, one bit per %s bytes of %s\n", F(f->aux_field)->name, F(f->len_field)->name);
         break;
     case VFU_K_CAPCHAIN: {
-        const struct vfu_caps_desc *cl = &S->caps[f->caps_id];
+        const struct vfu_chain_desc *cl = &S->chains[f->chain_id];
         const struct vfu_struct_desc *hs = ST(cl->header_sid);
         printf("capability chain %s, first at %s, next in %s (offsets from the start of %s; 0 ends)\n",
                cl->name, F(f->len_field)->name, F(cl->next_field)->name, ST(f->sid)->name);
@@ -140,7 +141,7 @@ static void tail_line(int fid, int depth, unsigned base)
         printf("each entry: %s (%u bytes), then the body its %s selects:\n", hs->name, hs->size, F(cl->id_field)->name);
         layout(cl->header_sid, depth + 2, 0);
         for (unsigned i = 0; i < cl->n; i++) {
-            const struct vfu_cap_entry *ce = &S->cap_entries[cl->first + i];
+            const struct vfu_chain_entry *ce = &S->chain_entries[cl->first + i];
             const char *idn = vfu_enum_name(F(cl->id_field)->enum_id, ce->id);
             ind(depth + 1);
             printf("%s %s (%llu) -> %s (%u bytes)\n", F(cl->id_field)->name, idn ? idn : "?",

@@ -20,11 +20,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "caps.h"
-#include "codec.h"
+#include "vfu_caps.h"
+#include "vfu_codec.h"
 #include "fuzz_session.h"
 #include "trace.h"
 #include "trace_session.h"
+#include "spec_tables.h"
 
 static int mkdirs(const char *out, const char *sub)
 {

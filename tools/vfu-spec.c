@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "dissect.h"
+#include "vfu_codec.h"
+#include "vfu_dissect.h"
 #include "spec_layout.h"
 #include "vfu_version.h"
 

@@ -1,4 +1,4 @@
-/* vfu-client: the scripted client (clients/client.h) as a program, the
+/* vfu-client: the scripted client (include/vfu/vfu_client.h) as a program, the
  * plainest thing a VMM does with a device: connect, VERSION, device info,
  * every region's info with a small read (and the same bytes written back
  * where the region is writable and not config space), every IRQ index's
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "client.h"
+#include "vfu_client.h"
 
 #define GUEST_ADDR 0x100000u
 #define GUEST_SIZE 0x10000u

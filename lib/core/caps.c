@@ -1,6 +1,6 @@
 /* VERSION capabilities through the generated table: every name, JSON kind,
  * parent object and default comes from vfu_spec.capabilities. */
-#include "caps.h"
+#include "vfu_caps.h"
 
 #include <json-c/json.h>
 #include <limits.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "vfu_desc.h"
+#include "spec_tables.h"
 
 static const struct vfu_capability_desc *desc(int cap)
 {

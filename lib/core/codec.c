@@ -1,13 +1,15 @@
 /* Table-driven decode and encode; see codec.h.  Every bound is checked
  * against the bytes actually present before it is used, with the arithmetic
  * done in 64 bits so that no peer-supplied count can wrap an offset. */
-#include "codec.h"
+#include "vfu_codec.h"
 
 #include <string.h>
 
+#include "spec_tables.h"
+
 #define S (&vfu_spec)
 
-_Static_assert(VFU_MAX_PARTS >= 2 + 3 * VFU_MAX_CAPS, "a full capability chain must fit in the parts");
+_Static_assert(VFU_MAX_PARTS >= 2 + 3 * VFU_MAX_CHAIN_CAPS, "a full capability chain must fit in the parts");
 
 static const struct vfu_field_desc *F(int id) { return &S->fields[id]; }
 static const struct vfu_struct_desc *ST(int id) { return &S->structs[id]; }
@@ -42,84 +44,10 @@ void vfu_limits_default(struct vfu_limits *lim)
     lim->max_msg_size = VFU_HDR_SIZE + 4096 + VFU_DEFAULT_MAX_DATA_XFER_SIZE;
 }
 
-/* ------------------------------------------------------------ tables --- */
-
-const struct vfu_cmd_desc *vfu_cmd(unsigned num)
-{
-    if (num >= S->ncmds || !S->cmds[num].name) return NULL;
-    return &S->cmds[num];
-}
-
-const char *vfu_cmd_name(unsigned num)
-{
-    const struct vfu_cmd_desc *c = vfu_cmd(num);
-    return c ? c->name : "?";
-}
-
-const struct vfu_cmd_desc *vfu_cmd_by_name(const char *name)
-{
-    if (!strncmp(name, "VFIO_USER_", 10)) name += 10;
-    for (unsigned i = 0; i < S->ncmds; i++)
-        if (S->cmds[i].name && !strcmp(S->cmds[i].name, name)) return &S->cmds[i];
-    return NULL;
-}
-
-int vfu_field_by_name(int sid, const char *name)
-{
-    if (sid < 0 || sid >= S->nstructs) return -1;
-    const struct vfu_struct_desc *s = ST(sid);
-    for (unsigned i = 0; i < s->nfields; i++)
-        if (!strcmp(F(s->first_field + i)->name, name)) return s->first_field + (int)i;
-    return -1;
-}
-
-int vfu_struct_by_name(const char *name)
-{
-    for (unsigned i = 0; i < S->nstructs; i++)
-        if (!strcmp(ST((int)i)->name, name)) return (int)i;
-    return -1;
-}
-
-int vfu_struct_size(int sid)
-{
-    return sid >= 0 && sid < S->nstructs ? ST(sid)->size : -1;
-}
-
-int vfu_field_offset(int field)
-{
-    if (field < 0 || field >= S->nfields) return -1;
-    /* only a fixed field has an offset of its own */
-    const struct vfu_field_desc *f = F(field);
-    return f->width ? f->offset : -1;
-}
-
-const char *vfu_field_name(int field)
-{
-    return field >= 0 && field < S->nfields ? F(field)->name : "?";
-}
-
-const char *vfu_enum_name(int enum_id, uint64_t v)
-{
-    if (enum_id < 0 || enum_id >= S->nenums) return NULL;
-    const struct vfu_enum_desc *e = &S->enums[enum_id];
-    for (unsigned i = 0; i < e->n; i++)
-        if (S->enum_vals[e->first + i].value == v) return S->enum_vals[e->first + i].name;
-    return NULL;
-}
-
-bool vfu_enum_value(int enum_id, const char *name, uint64_t *v)
-{
-    if (enum_id < 0 || enum_id >= S->nenums) return false;
-    const struct vfu_enum_desc *e = &S->enums[enum_id];
-    for (unsigned i = 0; i < e->n; i++)
-        if (!strcmp(S->enum_vals[e->first + i].name, name)) { *v = S->enum_vals[e->first + i].value; return true; }
-    return false;
-}
-
 /* ------------------------------------------------------------ header --- */
 
-#define HF(name) (S->structs[S->header_sid].first_field + (name))
-enum { H_MSG_ID, H_COMMAND, H_MSG_SIZE, H_FLAGS, H_ERROR };
+/* the header's fields by the ids the generator gives them: their order,
+ * offsets and widths are the spec file's alone */
 
 bool vfu_hdr_decode(const uint8_t *buf, size_t len, struct vfu_hdr *h, struct vfu_error *err)
 {
@@ -127,18 +55,22 @@ bool vfu_hdr_decode(const uint8_t *buf, size_t len, struct vfu_hdr *h, struct vf
         vfu_error_set(err, VFU_E_HDR_SHORT, -1, -1, len, VFU_HDR_SIZE);
         return false;
     }
-    h->msg_id = (uint16_t)vfu_read_uint(buf + F(HF(H_MSG_ID))->offset, F(HF(H_MSG_ID))->width);
-    h->cmd = (uint16_t)vfu_read_uint(buf + F(HF(H_COMMAND))->offset, F(HF(H_COMMAND))->width);
-    h->msg_size = (uint32_t)vfu_read_uint(buf + F(HF(H_MSG_SIZE))->offset, F(HF(H_MSG_SIZE))->width);
-    h->flags = (uint32_t)vfu_read_uint(buf + F(HF(H_FLAGS))->offset, F(HF(H_FLAGS))->width);
-    h->error = (uint32_t)vfu_read_uint(buf + F(HF(H_ERROR))->offset, F(HF(H_ERROR))->width);
+    h->msg_id = (uint16_t)vfu_read_uint(buf + F(VFU_F_HEADER_MSG_ID)->offset, F(VFU_F_HEADER_MSG_ID)->width);
+    h->cmd = (uint16_t)vfu_read_uint(buf + F(VFU_F_HEADER_COMMAND)->offset, F(VFU_F_HEADER_COMMAND)->width);
+    h->msg_size = (uint32_t)vfu_read_uint(buf + F(VFU_F_HEADER_MSG_SIZE)->offset, F(VFU_F_HEADER_MSG_SIZE)->width);
+    h->flags = (uint32_t)vfu_read_uint(buf + F(VFU_F_HEADER_FLAGS)->offset, F(VFU_F_HEADER_FLAGS)->width);
+    h->error = (uint32_t)vfu_read_uint(buf + F(VFU_F_HEADER_ERROR)->offset, F(VFU_F_HEADER_ERROR)->width);
     return true;
 }
 
 void vfu_hdr_encode(uint8_t *buf, const struct vfu_hdr *h)
 {
-    const uint64_t v[] = {h->msg_id, h->cmd, h->msg_size, h->flags, h->error};
-    for (int i = 0; i < 5; i++) vfu_write_uint(buf + F(HF(i))->offset, F(HF(i))->width, v[i]);
+    const struct { int field; uint64_t v; } hf[] = {
+        {VFU_F_HEADER_MSG_ID, h->msg_id}, {VFU_F_HEADER_COMMAND, h->cmd}, {VFU_F_HEADER_MSG_SIZE, h->msg_size},
+        {VFU_F_HEADER_FLAGS, h->flags}, {VFU_F_HEADER_ERROR, h->error},
+    };
+    for (size_t i = 0; i < sizeof hf / sizeof hf[0]; i++)
+        vfu_write_uint(buf + F(hf[i].field)->offset, F(hf[i].field)->width, hf[i].v);
 }
 
 bool vfu_frame_size(const uint8_t hdr[VFU_HDR_SIZE], const struct vfu_limits *lim,
@@ -148,11 +80,11 @@ bool vfu_frame_size(const uint8_t hdr[VFU_HDR_SIZE], const struct vfu_limits *li
     vfu_hdr_decode(hdr, VFU_HDR_SIZE, &h, err);
     *msg_size = h.msg_size;
     if (h.msg_size < VFU_HDR_SIZE) {
-        vfu_error_set(err, VFU_E_SIZE_BELOW_HDR, h.cmd, HF(H_MSG_SIZE), h.msg_size, VFU_HDR_SIZE);
+        vfu_error_set(err, VFU_E_SIZE_BELOW_HDR, h.cmd, VFU_F_HEADER_MSG_SIZE, h.msg_size, VFU_HDR_SIZE);
         return false;
     }
     if (lim && h.msg_size > lim->max_msg_size) {
-        vfu_error_set(err, VFU_E_SIZE_LIMIT, h.cmd, HF(H_MSG_SIZE), h.msg_size, lim->max_msg_size);
+        vfu_error_set(err, VFU_E_SIZE_LIMIT, h.cmd, VFU_F_HEADER_MSG_SIZE, h.msg_size, lim->max_msg_size);
         return false;
     }
     return true;
@@ -274,11 +206,11 @@ static bool walk_caps(struct dctx *c, const struct vfu_field_desc *tf, int tfid,
         c->m->truncated = true;   /* chain announced but left out; argsz must say so */
         return true;
     }
-    const struct vfu_caps_desc *cl = &S->caps[tf->caps_id];
+    const struct vfu_chain_desc *cl = &S->chains[tf->chain_id];
     const struct vfu_struct_desc *hs = ST(cl->header_sid);
     uint64_t pos = first, prev_end = fixed;
     for (unsigned n = 0;; n++) {
-        if (n == VFU_MAX_CAPS) return fail(c, VFU_E_CAP_CHAIN, tfid, n, VFU_MAX_CAPS);
+        if (n == VFU_MAX_CHAIN_CAPS) return fail(c, VFU_E_CAP_CHAIN, tfid, n, VFU_MAX_CHAIN_CAPS);
         if (pos < prev_end || pos > avail || avail - pos < hs->size)
             return fail(c, VFU_E_CAP_CHAIN, n ? cl->next_field : tf->len_field, pos, avail);
         const uint8_t *h = sbase + pos;
@@ -290,7 +222,7 @@ static bool walk_caps(struct dctx *c, const struct vfu_field_desc *tf, int tfid,
         if (hp < 0) return false;
         int bsid = -1;
         for (unsigned i = 0; i < cl->n; i++)
-            if (S->cap_entries[cl->first + i].id == id) bsid = S->cap_entries[cl->first + i].sid;
+            if (S->chain_entries[cl->first + i].id == id) bsid = S->chain_entries[cl->first + i].sid;
         uint64_t bused = end - body;
         if (bsid >= 0) {
             if (!walk(c, bsid, soff + body, end - body, tfid, hp, true, &bused)) return false;
@@ -486,20 +418,20 @@ bool vfu_decode_opt(struct vfu_msg *m, const uint8_t *buf, size_t len, const int
     struct vfu_hdr *h = &m->hdr;
     c.cmd = h->cmd;
     m->is_reply = (h->flags & VFU_HDR_FLAGS_TYPE_MASK) == VFU_MSG_TYPE_REPLY;
-    if (h->msg_size < VFU_HDR_SIZE) return fail(&c, VFU_E_SIZE_BELOW_HDR, HF(H_MSG_SIZE), h->msg_size, VFU_HDR_SIZE);
-    if (h->msg_size > lim->max_msg_size) return fail(&c, VFU_E_SIZE_LIMIT, HF(H_MSG_SIZE), h->msg_size, lim->max_msg_size);
-    if (h->msg_size != len) return fail(&c, VFU_E_SIZE_MISMATCH, HF(H_MSG_SIZE), h->msg_size, len);
+    if (h->msg_size < VFU_HDR_SIZE) return fail(&c, VFU_E_SIZE_BELOW_HDR, VFU_F_HEADER_MSG_SIZE, h->msg_size, VFU_HDR_SIZE);
+    if (h->msg_size > lim->max_msg_size) return fail(&c, VFU_E_SIZE_LIMIT, VFU_F_HEADER_MSG_SIZE, h->msg_size, lim->max_msg_size);
+    if (h->msg_size != len) return fail(&c, VFU_E_SIZE_MISMATCH, VFU_F_HEADER_MSG_SIZE, h->msg_size, len);
     if (nfds > lim->max_fds) return fail(&c, VFU_E_FDS, -1, nfds, lim->max_fds);
     if (h->flags & ~VFU_HDR_FLAGS_KNOWN)
-        return fail(&c, VFU_E_RESERVED_FLAGS, HF(H_FLAGS), h->flags & ~VFU_HDR_FLAGS_KNOWN, 0);
+        return fail(&c, VFU_E_RESERVED_FLAGS, VFU_F_HEADER_FLAGS, h->flags & ~VFU_HDR_FLAGS_KNOWN, 0);
     uint32_t type = (uint32_t)(h->flags & VFU_HDR_FLAGS_TYPE_MASK);
     if (type != VFU_MSG_TYPE_COMMAND && type != VFU_MSG_TYPE_REPLY)
-        return fail(&c, VFU_E_MSG_TYPE, HF(H_FLAGS), type, 0);
+        return fail(&c, VFU_E_MSG_TYPE, VFU_F_HEADER_FLAGS, type, 0);
     m->cmd = vfu_cmd(h->cmd);
     /* the error reply a server owes a command it does not know names that
      * command; it is still a well-formed reply (m->cmd stays NULL) */
     bool unknown_error_reply = !m->cmd && m->is_reply && (h->flags & VFU_HDR_FLAGS_ERROR);
-    if (!m->cmd && !unknown_error_reply) return fail(&c, VFU_E_UNKNOWN_CMD, HF(H_COMMAND), h->cmd, 0);
+    if (!m->cmd && !unknown_error_reply) return fail(&c, VFU_E_UNKNOWN_CMD, VFU_F_HEADER_COMMAND, h->cmd, 0);
     /* refusing a command sent the wrong way names that command: the error
      * reply is the right answer, not a second wrong-way message */
     bool error_reply = m->is_reply && (h->flags & VFU_HDR_FLAGS_ERROR);
@@ -507,7 +439,7 @@ bool vfu_decode_opt(struct vfu_msg *m, const uint8_t *buf, size_t len, const int
         /* a request goes to the side that did not send it; a reply comes back */
         bool to_server = (m->cmd->dir == VFU_DIR_CLIENT) != m->is_reply;
         if (to_server != (receiver == VFU_ROLE_SERVER))
-            return fail(&c, VFU_E_DIRECTION, HF(H_COMMAND), h->cmd, m->cmd->dir);
+            return fail(&c, VFU_E_DIRECTION, VFU_F_HEADER_COMMAND, h->cmd, m->cmd->dir);
     }
     m->payload = buf + VFU_HDR_SIZE;
     m->payload_len = h->msg_size - VFU_HDR_SIZE;
@@ -515,11 +447,11 @@ bool vfu_decode_opt(struct vfu_msg *m, const uint8_t *buf, size_t len, const int
     if (!m->is_reply) {
         /* Error and the errno field mean nothing in a command */
         if (h->flags & VFU_HDR_FLAGS_ERROR)
-            return fail(&c, VFU_E_RESERVED_FLAGS, HF(H_FLAGS), VFU_HDR_FLAGS_ERROR, 0);
-        if (h->error) return fail(&c, VFU_E_MBZ, HF(H_ERROR), h->error, 0);
+            return fail(&c, VFU_E_RESERVED_FLAGS, VFU_F_HEADER_FLAGS, VFU_HDR_FLAGS_ERROR, 0);
+        if (h->error) return fail(&c, VFU_E_MBZ, VFU_F_HEADER_ERROR, h->error, 0);
     } else {
         if (h->flags & VFU_HDR_FLAGS_NO_REPLY)
-            return fail(&c, VFU_E_RESERVED_FLAGS, HF(H_FLAGS), VFU_HDR_FLAGS_NO_REPLY, 0);
+            return fail(&c, VFU_E_RESERVED_FLAGS, VFU_F_HEADER_FLAGS, VFU_HDR_FLAGS_NO_REPLY, 0);
         if (h->flags & VFU_HDR_FLAGS_ERROR) {
             m->is_error = true;
             if (m->payload_len) return fail(&c, VFU_E_ERROR_PAYLOAD, -1, m->payload_len, 0);
@@ -858,15 +790,15 @@ uint8_t *vfu_enc_data(struct vfu_enc *e, int field, const void *src, size_t n)
     return dst;
 }
 
-void vfu_enc_cap(struct vfu_enc *e, int capchain_field, uint64_t cap_id)
+void vfu_enc_chain_cap(struct vfu_enc *e, int capchain_field, uint64_t cap_id)
 {
     if (e->err.code != VFU_OK) return;
     int owner = tail_owner(e, capchain_field);
     if (owner < 0 || F(capchain_field)->kind != VFU_K_CAPCHAIN) { efail(e, VFU_E_ENC_FIELD, capchain_field, 0, 0); return; }
-    const struct vfu_caps_desc *cl = &S->caps[F(capchain_field)->caps_id];
+    const struct vfu_chain_desc *cl = &S->chains[F(capchain_field)->chain_id];
     int bsid = -1;
     for (unsigned i = 0; i < cl->n; i++)
-        if (S->cap_entries[cl->first + i].id == cap_id) bsid = S->cap_entries[cl->first + i].sid;
+        if (S->chain_entries[cl->first + i].id == cap_id) bsid = S->chain_entries[cl->first + i].sid;
     if (bsid < 0) { efail(e, VFU_E_ENC_FIELD, cl->id_field, cap_id, 0); return; }
     uint32_t base = e->parts[owner].off;
     int prev = -1;
@@ -904,7 +836,7 @@ bool vfu_enc_finish(struct vfu_enc *e, struct vfu_error *err)
 {
     if (e->err.code == VFU_OK && e->len > UINT32_MAX) efail(e, VFU_E_ENC_SPACE, -1, e->len, UINT32_MAX);
     if (e->err.code != VFU_OK) { if (err) *err = e->err; return false; }
-    vfu_write_uint(e->buf + F(HF(H_MSG_SIZE))->offset, F(HF(H_MSG_SIZE))->width, e->len);
+    vfu_write_uint(e->buf + F(VFU_F_HEADER_MSG_SIZE)->offset, F(VFU_F_HEADER_MSG_SIZE)->width, e->len);
     /* counts and lengths from what was appended, for the owning struct */
     for (unsigned k = 0; k < e->nparts; k++) {
         struct vfu_part *p = &e->parts[k];
@@ -925,7 +857,7 @@ bool vfu_enc_finish(struct vfu_enc *e, struct vfu_error *err)
         }
     }
     const struct vfu_cmd_desc *c = vfu_cmd(e->cmd);
-    if (c && e->nparts && !(field_at(e->buf, HF(H_FLAGS)) & VFU_HDR_FLAGS_ERROR)) {
+    if (c && e->nparts && !(field_at(e->buf, VFU_F_HEADER_FLAGS) & VFU_HDR_FLAGS_ERROR)) {
         int r = e->is_reply, sid = c->sid[r];
         int argsz = vfu_field_by_name(sid, "argsz");
         uint64_t payload = e->len - VFU_HDR_SIZE;

@@ -2,9 +2,10 @@
  * from the parts the codec recorded.  Past the point where decoding stopped
  * the bytes are shown raw, so that a hostile message is still readable.
  * Every read is bounded by the bytes received, not by what a header claims. */
-#include "dissect.h"
+#include "vfu_dissect.h"
 
-#include "caps.h"
+#include "vfu_caps.h"
+#include "spec_tables.h"
 
 #include <string.h>
 
@@ -293,7 +294,7 @@ static int child(struct view *v, int pidx, int field, int after)
 static void render_caps(struct view *v, int depth, int pidx, int tfid)
 {
     const struct vfu_field_desc *tf = F(tfid);
-    const struct vfu_caps_desc *cl = &S->caps[tf->caps_id];
+    const struct vfu_chain_desc *cl = &S->chains[tf->chain_id];
     const struct vfu_part *owner = &v->m->parts[pidx];
     uint64_t at = 0;
     part_uint(v, owner, tf->len_field, &at);

@@ -2,7 +2,8 @@
  * names the command, the message kind and id, then the body's fields as
  * name=value (flags by bit name, enums by value name, 64-bit fields, which
  * are mostly addresses and sizes, in hex), and the tails by their sizes. */
-#include "dissect.h"
+#include "vfu_dissect.h"
+#include "spec_tables.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -137,7 +138,7 @@ size_t vfu_msg_summary(const struct vfu_msg *m, char *buf, size_t n)
         if (!ok) continue;
         const struct vfu_field_desc *tf = p->field >= 0 ? F(p->field) : NULL;
         if (tf && tf->kind == VFU_K_CAPCHAIN) {
-            const struct vfu_caps_desc *cl = &S->caps[tf->caps_id];
+            const struct vfu_chain_desc *cl = &S->chains[tf->chain_id];
             if (p->kind != VFU_P_STRUCT || p->sid != cl->header_sid) continue;
             uint64_t id = vfu_read_uint(m->payload + p->off + F(cl->id_field)->offset, F(cl->id_field)->width);
             const char *idn = vfu_enum_name(F(cl->id_field)->enum_id, id);

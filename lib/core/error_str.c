@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "caps.h"
-#include "codec.h"
+#include "vfu_caps.h"
+#include "vfu_codec.h"
 
 size_t vfu_error_str(const struct vfu_error *e, char *buf, size_t n)
 {

@@ -1,8 +1,9 @@
 /* VERSION negotiation rules, by capability kind from the generated table;
  * only the two limits that size messages are named. */
-#include "negotiate.h"
+#include "vfu_negotiate.h"
 
 #include "vfu_desc.h"
+#include "spec_tables.h"
 
 /* room for the fixed parts ahead of transfer data, VERSION JSON and
  * capability chains: the same page vfu_limits_default allows */

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 
 static uint32_t rd32(const uint8_t *p)
 {

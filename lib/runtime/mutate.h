@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 
 struct vfu_mut;
 

@@ -110,10 +110,10 @@ static void gen_tail(struct vfu_mut *m, struct vfu_enc *e, int sid, size_t base,
         break;
     }
     case VFU_K_CAPCHAIN: {
-        if (mut_chance(m, 2) || !SPEC->caps[tf->caps_id].n) break;
-        const struct vfu_caps_desc *cl = &SPEC->caps[tf->caps_id];
-        const struct vfu_cap_entry *ce = &SPEC->cap_entries[cl->first + vfu_mut_below(m, cl->n)];
-        vfu_enc_cap(e, tid, ce->id);
+        if (mut_chance(m, 2) || !SPEC->chains[tf->chain_id].n) break;
+        const struct vfu_chain_desc *cl = &SPEC->chains[tf->chain_id];
+        const struct vfu_chain_entry *ce = &SPEC->chain_entries[cl->first + vfu_mut_below(m, cl->n)];
+        vfu_enc_chain_cap(e, tid, ce->id);
         if (e->err.code != VFU_OK) return;
         size_t bb = e->len - ST(ce->sid)->size;
         gen_fields(m, e, ce->sid, bb, false);

@@ -2,9 +2,10 @@
 #ifndef VFU_MUTATE_INT_H
 #define VFU_MUTATE_INT_H
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "fuzz_session.h"
 #include "mutate.h"
+#include "spec_tables.h"
 
 #define SPEC (&vfu_spec)
 #define MUT_MAX_FIELDS 96

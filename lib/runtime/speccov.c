@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "caps.h"
-#include "dissect.h"
+#include "vfu_caps.h"
+#include "vfu_dissect.h"
 #include "speccov.h"
+#include "spec_tables.h"
 
 #define S vfu_spec
 
@@ -34,10 +35,10 @@ static void reach(bool *mark, bool *seen_sid, int sid)
         if (f->kind == VFU_K_VARIANT)
             for (unsigned a = 0; a < f->narms; a++)
                 if (S.arms[f->first_arm + a].kind == VFU_ARM_STRUCT) reach(mark, seen_sid, S.arms[f->first_arm + a].sid);
-        if (f->kind == VFU_K_CAPCHAIN && f->caps_id >= 0) {
-            const struct vfu_caps_desc *cd = &S.caps[f->caps_id];
+        if (f->kind == VFU_K_CAPCHAIN && f->chain_id >= 0) {
+            const struct vfu_chain_desc *cd = &S.chains[f->chain_id];
             reach(mark, seen_sid, cd->header_sid);
-            for (unsigned c = 0; c < cd->n; c++) reach(mark, seen_sid, S.cap_entries[cd->first + c].sid);
+            for (unsigned c = 0; c < cd->n; c++) reach(mark, seen_sid, S.chain_entries[cd->first + c].sid);
         }
     }
 }

@@ -3,7 +3,7 @@
  * int: a slot is filled first and published by its state, so the handler
  * never sees half a path. */
 #include "stopsig.h"
-#include "transport.h"
+#include "vfu_transport.h"
 
 #include <errno.h>
 #include <fcntl.h>

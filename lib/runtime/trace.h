@@ -66,7 +66,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "transport.h"
+#include "vfu_transport.h"
 #include "vfu_error.h"
 
 #define VFU_TRACE_FORMAT "vfu-trace"

@@ -22,7 +22,7 @@
 
 #include <stdbool.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 #include "fuzz_session.h"
 #include "trace.h"
 

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "transport.h"
+#include "vfu_transport.h"
 #include "transport_wait.h"
 
 /* room for as many fds as one sendmsg can carry, so the count that arrived

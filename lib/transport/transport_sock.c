@@ -8,7 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "transport.h"
+#include "vfu_transport.h"
 #include "transport_wait.h"
 
 static int sys_fail(struct vfu_error *err, int e)

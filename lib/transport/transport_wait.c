@@ -3,7 +3,7 @@
 #include <poll.h>
 #include <time.h>
 
-#include "transport.h"
+#include "vfu_transport.h"
 #include "transport_wait.h"
 
 /* the stop every wait ends on (set by the runtime's signal handling) */

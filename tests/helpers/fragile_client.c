@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "vfu_client.h"
 
 int main(int argc, char **argv)
 {

@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 
 static const char *mode = "ok";
 static const char *path;

@@ -1,6 +1,8 @@
-/* Descriptor types filled in by the generated tables (build/gen/vfu_proto.c).
+/* Descriptor records filled in by the generated tables (build/gen/vfu_proto.c).
  * They describe layouts; they hold none.  The one spec file is the only place
- * a field's width or position is written. */
+ * a field's width or position is written.  Programs reach the records through
+ * the functions of vfu_spec.h, by the ids vfu_proto.h names; how the tables
+ * are laid out behind those functions is the library's own (lib/core/spec_tables.h). */
 #ifndef VFU_DESC_H
 #define VFU_DESC_H
 
@@ -37,7 +39,7 @@ struct vfu_field_desc {
     int16_t len_field;   /* DATA/ARRAY/BITMAP length, CAPCHAIN offset */
     int16_t aux_field;   /* BITMAP page size */
     int16_t elem_sid;    /* ARRAY element */
-    int16_t caps_id;     /* CAPCHAIN list */
+    int16_t chain_id;     /* CAPCHAIN list */
     uint16_t first_arm;  /* VARIANT arms */
     uint16_t narms;
     int16_t on_field;    /* VARIANT selector */
@@ -124,8 +126,8 @@ struct vfu_bits_desc {
     uint16_t first_group, ngroups;
 };
 
-struct vfu_cap_entry { uint64_t id; int16_t sid; };
-struct vfu_caps_desc {
+struct vfu_chain_entry { uint64_t id; int16_t sid; };
+struct vfu_chain_desc {
     const char *name;
     int16_t header_sid;
     int16_t id_field;
@@ -174,21 +176,5 @@ struct vfu_capability_desc {
     uint8_t has_default;
 };
 
-struct vfu_spec {
-    uint16_t major, minor;
-    const struct vfu_field_desc *fields;   uint16_t nfields;
-    const struct vfu_struct_desc *structs; uint16_t nstructs;
-    const struct vfu_arm_desc *arms;       uint16_t narms;
-    const struct vfu_enum_desc *enums;     uint16_t nenums;
-    const struct vfu_enum_val *enum_vals;  uint16_t nenum_vals;
-    const struct vfu_bits_desc *bits;      uint16_t nbits;
-    const struct vfu_bit_desc *bit_vals;   uint16_t nbit_vals;
-    const struct vfu_group_desc *groups;   uint16_t ngroups;
-    const struct vfu_caps_desc *caps;      uint16_t ncaps;
-    const struct vfu_cap_entry *cap_entries; uint16_t ncap_entries;
-    const struct vfu_cmd_desc *cmds;       uint16_t ncmds; /* indexed by number */
-    const struct vfu_capability_desc *capabilities; uint16_t ncapabilities;
-    int16_t header_sid;
-};
 
 #endif

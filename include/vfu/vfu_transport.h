@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 
 enum vfu_trace_dir { VFU_TRACE_RX, VFU_TRACE_TX };
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "codec.h"
+#include "vfu_codec.h"
 
 struct vfu_dissect_opts {
     unsigned nfds;                 /* fds that came with the message */

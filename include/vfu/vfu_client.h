@@ -33,9 +33,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "caps.h"
-#include "codec.h"
-#include "transport.h"
+#include "vfu_caps.h"
+#include "vfu_codec.h"
+#include "vfu_transport.h"
 #include "vfu_error.h"
 
 struct vfu_client;

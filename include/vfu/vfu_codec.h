@@ -11,10 +11,11 @@
 
 #include "vfu_error.h"
 #include "vfu_proto.h"
+#include "vfu_spec.h"
 
 #define VFU_HDR_SIZE VFU_SIZE_HEADER
-#define VFU_MAX_CAPS 16
-/* room for the body, a chain of VFU_MAX_CAPS capabilities (header, body and
+#define VFU_MAX_CHAIN_CAPS 16
+/* room for the body, a chain of VFU_MAX_CHAIN_CAPS capabilities (header, body and
  * the body's tail each) and a spare: a long chain must hit the chain limit,
  * which says what is wrong, before the part limit */
 #define VFU_MAX_PARTS 64
@@ -158,24 +159,12 @@ void vfu_enc_elem(struct vfu_enc *e, int array_field);
  * Returns where they went, for callers that fill in place. */
 uint8_t *vfu_enc_data(struct vfu_enc *e, int field, const void *p, size_t n);
 /* appends a capability (header and body) to a capability chain and links it */
-void vfu_enc_cap(struct vfu_enc *e, int capchain_field, uint64_t cap_id);
+void vfu_enc_chain_cap(struct vfu_enc *e, int capchain_field, uint64_t cap_id);
 void vfu_enc_fd(struct vfu_enc *e, int fd);
 /* fills msg_size, and every argsz and length or count field still zero
  * (argsz by its rule; counts from what was appended) */
 bool vfu_enc_finish(struct vfu_enc *e, struct vfu_error *err);
 /* overrides a header field after finish (bad messages on purpose) */
 void vfu_enc_hdr(struct vfu_enc *e, int header_field, uint64_t v);
-
-/* ---- tables ---- */
-const struct vfu_cmd_desc *vfu_cmd(unsigned num);             /* NULL if unknown */
-const struct vfu_cmd_desc *vfu_cmd_by_name(const char *name); /* "DMA_MAP" or "VFIO_USER_DMA_MAP" */
-const char *vfu_cmd_name(unsigned num);                       /* "?" if unknown */
-int vfu_field_by_name(int sid, const char *name);             /* -1 if none */
-int vfu_struct_by_name(const char *name);                     /* "dma_map"; -1 if none */
-int vfu_struct_size(int sid);                                 /* fixed part; -1 if none */
-int vfu_field_offset(int field);                              /* fixed fields; -1 otherwise */
-const char *vfu_field_name(int field);                        /* "dma_map.address" style not kept: plain name */
-const char *vfu_enum_name(int enum_id, uint64_t v);           /* NULL if none */
-bool vfu_enum_value(int enum_id, const char *name, uint64_t *v);
 
 #endif

@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "caps.h"
-#include "codec.h"
+#include "vfu_caps.h"
+#include "vfu_codec.h"
 
 /* The server's reply capabilities for a client's proposal, given what the
  * server offers (offer: its own values, present for what it wants to say).
