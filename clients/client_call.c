@@ -132,6 +132,10 @@ bool vfu_client_send(struct vfu_client *c, struct vfu_enc *e, const struct vfu_s
 {
     static const struct vfu_send_opts none;
     if (!o) o = &none;
+    /* an encoding sent as it came from vfu_enc_begin would go out with
+     * msg_size and argsz 0: finish it here rather than send a message no
+     * server can frame (raw bytes of one's own choosing: vfu_client_send_raw) */
+    if (e->err.code == VFU_OK && !e->finished) vfu_enc_finish(e, NULL);
     if (e->err.code != VFU_OK || e->len < VFU_HDR_SIZE) {
         if (err) *err = e->err;
         if (err && err->code == VFU_OK) vfu_error_set(err, VFU_E_HDR_SHORT, e->cmd, -1, e->len, VFU_HDR_SIZE);

@@ -24,6 +24,44 @@ static bool recv_cmd(struct fake *f, struct vfu_msg *m, uint16_t cmd)
     return fake_recv(&f->conn, m, &ok) && ok && !m->is_reply && m->hdr.cmd == cmd;
 }
 
+/* ---- an encoding sent before vfu_enc_finish ---- */
+
+static void srv_unfinished(struct fake *f)
+{
+    struct vfu_msg m;
+    FCHECK(f, recv_cmd(f, &m, VFU_CMD_DEVICE_GET_INFO));
+    /* it decoded, so msg_size and argsz were filled in by the send */
+    f->seen[0] = m.hdr.msg_size;
+    f->seen[1] = (uint32_t)vfu_get(&m, VFU_F_DEVICE_INFO_REQ_ARGSZ);
+}
+
+/* a program that forgets vfu_enc_finish sends a framable message, not one
+ * with msg_size 0; a failed encoding is still refused with its error */
+static void unfinished_encoding_is_finished(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct vfu_client *c = fake_start(&f, srv_unfinished, NULL, NULL);
+    assert_non_null(c);
+    uint8_t buf[64];
+    struct vfu_enc e;
+    struct vfu_error err;
+    uint64_t t;
+    vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_GET_INFO, false, 0);
+    assert_false(e.finished);
+    assert_true(vfu_client_send(c, &e, NULL, &t, &err));
+    assert_true(e.finished);
+    assert_int_equal(fake_join(&f), 0);
+    assert_int_equal(f.seen[0], e.len);
+    assert_int_equal(f.seen[1], VFU_SIZE_DEVICE_INFO);
+
+    uint8_t tiny[VFU_HDR_SIZE + 1];
+    vfu_enc_begin(&e, tiny, sizeof tiny, VFU_CMD_DEVICE_GET_INFO, false, 0);
+    assert_false(vfu_client_send(c, &e, NULL, &t, &err));
+    assert_int_equal(err.code, VFU_E_ENC_SPACE);
+    vfu_client_close(c);
+}
+
 /* ---- pipelining ---- */
 
 static void srv_pipeline(struct fake *f)
@@ -605,6 +643,7 @@ int main(void)
         cmocka_unit_test(irq_wait_services_dma),
         cmocka_unit_test(flood_cannot_hold_a_wait),
         cmocka_unit_test(connect_by_path),
+        cmocka_unit_test(unfinished_encoding_is_finished),
     };
     return cmocka_run_group_tests_name("client_call", tests, NULL, NULL);
 }

@@ -253,7 +253,9 @@ struct vfu_expect {
 
 uint16_t vfu_client_next_id(struct vfu_client *c);
 
-/* Sends a finished encoding on the main socket without waiting; *ticket
+/* Sends an encoding on the main socket without waiting (one not yet through
+ * vfu_enc_finish is finished first; a failed encoding is refused with its
+ * error); *ticket
  * names the request for vfu_client_wait.  The msg id is written into e's
  * header (the counter's, or o->msg_id) and No_reply set if asked.  Unless
  * o->unchecked, more fds than the server's max_msg_fds or a transfer count

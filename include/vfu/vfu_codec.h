@@ -135,6 +135,7 @@ struct vfu_enc {
     uint16_t cmd;
     bool is_reply;
     struct vfu_error err;   /* first failure, sticky: later calls do nothing */
+    bool finished;          /* vfu_enc_finish succeeded (or vfu_enc_error built it whole) */
     struct vfu_part parts[VFU_MAX_PARTS];
     unsigned nparts;
     int fds[VFU_MAX_FDS];

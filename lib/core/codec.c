@@ -655,7 +655,7 @@ void vfu_enc_begin(struct vfu_enc *e, uint8_t *buf, size_t cap, uint16_t cmd, bo
                    uint16_t msg_id)
 {
     e->buf = buf; e->cap = cap; e->len = 0; e->cmd = cmd; e->is_reply = is_reply;
-    e->nparts = 0; e->nfds = 0;
+    e->nparts = 0; e->nfds = 0; e->finished = false;
     vfu_error_set(&e->err, VFU_OK, cmd, -1, 0, 0);
     if (cap < VFU_HDR_SIZE) { efail(e, VFU_E_ENC_SPACE, -1, VFU_HDR_SIZE, cap); return; }
     struct vfu_hdr h = {msg_id, cmd, VFU_HDR_SIZE, is_reply ? VFU_MSG_TYPE_REPLY : VFU_MSG_TYPE_COMMAND, 0};
@@ -675,6 +675,7 @@ void vfu_enc_error(struct vfu_enc *e, uint8_t *buf, size_t cap, uint16_t cmd, ui
     e->cmd = cmd;
     struct vfu_hdr h = {msg_id, cmd, VFU_HDR_SIZE, VFU_MSG_TYPE_REPLY | VFU_HDR_FLAGS_ERROR, errnum};
     vfu_hdr_encode(buf, &h);
+    e->finished = true;
 }
 
 void vfu_enc_struct(struct vfu_enc *e, int sid)
@@ -871,5 +872,6 @@ bool vfu_enc_finish(struct vfu_enc *e, struct vfu_error *err)
         }
     }
     if (err) vfu_error_set(err, VFU_OK, e->cmd, -1, 0, 0);
+    e->finished = true;
     return true;
 }
