@@ -10,7 +10,7 @@
 #include "vfu_caps.h"
 #include "vfu_codec.h"
 #include "scn_int.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 bool scn_read_number(const char *s, uint64_t *v)
 {
@@ -104,32 +104,30 @@ bool scn_builtin_var(const char *name)
 
 static void list_names(char *buf, size_t n, struct scn_names names)
 {
-    const struct vfu_spec *S = &vfu_spec;
     size_t o = 0;
     buf[0] = 0;
     if (names.bits_id >= 0) {
-        const struct vfu_bits_desc *b = &S->bits[names.bits_id];
+        const struct vfu_bits_desc *b = vfu_bits(names.bits_id);
         for (unsigned i = 0; i < b->nbits && o < n; i++) {
-            const struct vfu_bit_desc *d = &S->bit_vals[b->first_bit + i];
+            const struct vfu_bit_desc *d = vfu_bit(b->first_bit + i);
             o += (size_t)snprintf(buf + o, n - o, "%s%s%s", o ? " " : "", d->name, d->enum_id >= 0 ? "=..." : "");
         }
     }
     if (names.enum_id >= 0) {
-        const struct vfu_enum_desc *e = &S->enums[names.enum_id];
+        const struct vfu_enum_desc *e = vfu_enum(names.enum_id);
         for (unsigned i = 0; i < e->n && o < n; i++)
-            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? " " : "", S->enum_vals[e->first + i].name);
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? " " : "", vfu_enum_val(e->first + i)->name);
     }
 }
 
 static bool name_value(struct scn_vctx *c, const char *t, struct scn_names names, uint64_t *v)
 {
-    const struct vfu_spec *S = &vfu_spec;
     if (names.bits_id >= 0) {
-        const struct vfu_bits_desc *b = &S->bits[names.bits_id];
+        const struct vfu_bits_desc *b = vfu_bits(names.bits_id);
         const char *eq = strchr(t, '=');
         size_t nl = eq ? (size_t)(eq - t) : strlen(t);
         for (unsigned i = 0; i < b->nbits; i++) {
-            const struct vfu_bit_desc *d = &S->bit_vals[b->first_bit + i];
+            const struct vfu_bit_desc *d = vfu_bit(b->first_bit + i);
             if (strlen(d->name) != nl || strncmp(d->name, t, nl)) continue;
             if (!eq) {
                 if (d->enum_id >= 0 || (d->mask >> d->shift) != 1) {
@@ -325,13 +323,13 @@ int scn_index_enum(int field)
         {"write_multi_entry", "region", "pci_region"}, {"irq_info_req", "index", "pci_irq"},
         {"irq_info", "index", "pci_irq"}, {"set_irqs", "index", "pci_irq"},
     };
-    if (field < 0 || field >= vfu_spec.nfields) return -1;
-    const struct vfu_field_desc *f = &vfu_spec.fields[field];
-    const char *sn = vfu_spec.structs[f->sid].name;
+    const struct vfu_field_desc *f = vfu_field(field);
+    if (!f) return -1;
+    const char *sn = vfu_struct(f->sid)->name;
     for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
         if (strcmp(idx[i].st, sn) || strcmp(idx[i].field, f->name)) continue;
-        for (unsigned e = 0; e < vfu_spec.nenums; e++)
-            if (!strcmp(vfu_spec.enums[e].name, idx[i].en)) return (int)e;
+        for (unsigned e = 0; e < vfu_nenums(); e++)
+            if (!strcmp(vfu_enum(e)->name, idx[i].en)) return (int)e;
     }
     return -1;
 }
