@@ -7,7 +7,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 const struct gen_kind gen_kinds[GEN_NKINDS] = {
     {"memfd-rw", true, "READ|WRITE"},
@@ -62,18 +62,18 @@ uint64_t gen_last_valid(uint64_t size, uint32_t width)
 
 bool gen_bounds(const struct gen_device *d, struct gen_buf *out)
 {
-    for (unsigned c = 0; c < vfu_spec.ncmds; c++) {
-        const struct vfu_cmd_desc *cmd = &vfu_spec.cmds[c];
+    for (unsigned c = 0; c < vfu_ncmds(); c++) {
+        const struct vfu_cmd_desc *cmd = vfu_cmd(c);
         /* server-to-client requests are the server's to send, not ours */
-        if (!cmd->name || cmd->dir != VFU_DIR_CLIENT || cmd->sid[0] < 0) continue;
-        const struct vfu_struct_desc *st = &vfu_spec.structs[cmd->sid[0]];
+        if (!cmd || cmd->dir != VFU_DIR_CLIENT || cmd->sid[0] < 0) continue;
+        const struct vfu_struct_desc *st = vfu_struct(cmd->sid[0]);
         /* pairs in the elements of the request's array tail
          * (REGION_WRITE_MULTI's writes) */
-        if (st->tail >= 0 && vfu_spec.fields[st->tail].kind == VFU_K_ARRAY) {
-            const struct vfu_struct_desc *el = &vfu_spec.structs[vfu_spec.fields[st->tail].elem_sid];
+        if (st->tail >= 0 && vfu_field(st->tail)->kind == VFU_K_ARRAY) {
+            const struct vfu_struct_desc *el = vfu_struct(vfu_field(st->tail)->elem_sid);
             for (unsigned i = 0; i < el->nfields; i++) {
                 int f = el->first_field + (int)i;
-                const struct vfu_field_desc *fd = &vfu_spec.fields[f];
+                const struct vfu_field_desc *fd = vfu_field(f);
                 if (fd->kind == VFU_K_UINT && fd->role == VFU_M_OFFSET && fd->span_field >= 0 && fd->space == VFU_SP_REGION &&
                     fd->space_field >= 0)
                     gen_region_elem_pair(out, d, c, st->tail, f, fd->span_field);
@@ -81,11 +81,11 @@ bool gen_bounds(const struct gen_device *d, struct gen_buf *out)
         }
         /* pairs inside the arms of the request's variant tail
          * (DEVICE_FEATURE's dirty-page report) */
-        if (st->tail >= 0 && vfu_spec.fields[st->tail].kind == VFU_K_VARIANT) gen_dirty_variant(out, d, c, st->tail);
+        if (st->tail >= 0 && vfu_field(st->tail)->kind == VFU_K_VARIANT) gen_dirty_variant(out, d, c, st->tail);
         /* fixed fields of the request itself */
         for (unsigned i = 0; i < st->nfields; i++) {
             int f = st->first_field + (int)i;
-            const struct vfu_field_desc *fd = &vfu_spec.fields[f];
+            const struct vfu_field_desc *fd = vfu_field(f);
             if (fd->kind != VFU_K_UINT) continue;
             bool pair = (fd->role == VFU_M_OFFSET || fd->role == VFU_M_ADDRESS) && fd->span_field >= 0;
             if (pair && fd->space == VFU_SP_REGION && fd->space_field >= 0) {

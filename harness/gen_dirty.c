@@ -13,7 +13,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 #define LOG_BASE 0x10000000ull
 #define LOG_PAGES 4
@@ -40,9 +40,9 @@ static bool arm_flags(const struct vfu_arm_desc *a, char *out, size_t n)
 /* the fixed dma pair of struct sid: its address field, or -1 */
 static int dma_pair(int sid)
 {
-    const struct vfu_struct_desc *st = &vfu_spec.structs[sid];
+    const struct vfu_struct_desc *st = vfu_struct(sid);
     for (unsigned i = 0; i < st->nfields; i++) {
-        const struct vfu_field_desc *f = &vfu_spec.fields[st->first_field + i];
+        const struct vfu_field_desc *f = vfu_field(st->first_field + i);
         if (f->kind == VFU_K_UINT && f->role == VFU_M_ADDRESS && f->space == VFU_SP_DMA && f->span_field >= 0)
             return (int)(st->first_field + i);
     }
@@ -52,9 +52,9 @@ static int dma_pair(int sid)
 /* the field of struct sid with this role, or -1 */
 static int with_role(int sid, int role, int kind)
 {
-    const struct vfu_struct_desc *st = &vfu_spec.structs[sid];
+    const struct vfu_struct_desc *st = vfu_struct(sid);
     for (unsigned i = 0; i < st->nfields; i++)
-        if (vfu_spec.fields[st->first_field + i].role == role && vfu_spec.fields[st->first_field + i].kind == kind)
+        if (vfu_field(st->first_field + i)->role == role && vfu_field(st->first_field + i)->kind == kind)
             return (int)(st->first_field + i);
     return -1;
 }
@@ -93,33 +93,33 @@ static void forms(struct gen_buf *b, const struct gen_device *d, const struct ct
 
 void gen_dirty_variant(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int variant)
 {
-    const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
-    const struct vfu_field_desc *v = &vfu_spec.fields[variant];
+    const struct vfu_cmd_desc *c = vfu_cmd(cmd);
+    const struct vfu_field_desc *v = vfu_field(variant);
     struct ctx x;
     memset(&x, 0, sizeof x);
     x.cmd = c->name;
     int argsz = with_role(c->sid[0], VFU_M_ARGSZ, VFU_K_UINT);
     if (argsz < 0) return;
-    x.argsz = vfu_spec.fields[argsz].name;
+    x.argsz = vfu_field(argsz)->name;
     int rep_len = -1, rep_pg = -1, rep_addr = -1;
     const struct vfu_arm_desc *start = NULL;
     for (unsigned i = 0; i < v->narms; i++) {
-        const struct vfu_arm_desc *a = &vfu_spec.arms[v->first_arm + i];
+        const struct vfu_arm_desc *a = vfu_arm(v->first_arm + i);
         if (a->kind != VFU_ARM_STRUCT) continue;
-        const struct vfu_struct_desc *st = &vfu_spec.structs[a->sid];
+        const struct vfu_struct_desc *st = vfu_struct(a->sid);
         int pg = with_role(a->sid, VFU_M_PGSIZE, VFU_K_UINT);
         /* the arm that starts logging: an array of dma ranges, a page size */
-        if (st->tail >= 0 && vfu_spec.fields[st->tail].kind == VFU_K_ARRAY && pg >= 0) {
-            int el = vfu_spec.fields[st->tail].elem_sid, p = dma_pair(el);
+        if (st->tail >= 0 && vfu_field(st->tail)->kind == VFU_K_ARRAY && pg >= 0) {
+            int el = vfu_field(st->tail)->elem_sid, p = dma_pair(el);
             if (p < 0) continue;
             if (!start) {
                 /* the first such arm starts; the next (optional) one stops */
                 if (!arm_flags(a, x.start, sizeof x.start)) return;
                 start = a;
-                x.s_pg = vfu_spec.fields[pg].name;
-                x.s_arr = vfu_spec.fields[st->tail].name;
-                x.s_addr = vfu_spec.fields[p].name;
-                x.s_len = vfu_spec.fields[vfu_spec.fields[p].span_field].name;
+                x.s_pg = vfu_field(pg)->name;
+                x.s_arr = vfu_field(st->tail)->name;
+                x.s_addr = vfu_field(p)->name;
+                x.s_len = vfu_field(vfu_field(p)->span_field)->name;
             } else if (a->optional && !x.stop[0] && !arm_flags(a, x.stop, sizeof x.stop)) {
                 return;
             }
@@ -128,22 +128,22 @@ void gen_dirty_variant(struct gen_buf *b, const struct gen_device *d, unsigned c
         int p = dma_pair(a->sid);
         if (p >= 0 && pg >= 0 && !x.report[0]) {
             if (!arm_flags(a, x.report, sizeof x.report)) return;
-            x.r_addr = vfu_spec.fields[p].name;
+            x.r_addr = vfu_field(p)->name;
             rep_addr = p;
-            rep_len = vfu_spec.fields[p].span_field;
-            x.r_len = vfu_spec.fields[rep_len].name;
+            rep_len = vfu_field(p)->span_field;
+            x.r_len = vfu_field(rep_len)->name;
             rep_pg = pg;
-            x.r_pg = vfu_spec.fields[pg].name;
+            x.r_pg = vfu_field(pg)->name;
         }
     }
     if (!start || !x.stop[0] || !x.report[0]) return;
     /* the page size: what bounds the report's (bound=migration.pgsize) */
-    const struct vfu_field_desc *fpg = &vfu_spec.fields[rep_pg], *flen = &vfu_spec.fields[rep_len];
+    const struct vfu_field_desc *fpg = vfu_field(rep_pg), *flen = vfu_field(rep_len);
     x.pg = fpg->bound_cap >= 0 && d->cap[fpg->bound_cap] ? d->cap[fpg->bound_cap] : 4096;
     if (x.pg & (x.pg - 1) || x.pg > LOG_BASE) return;
     x.base = LOG_BASE;
     x.size = LOG_PAGES * x.pg;
-    unsigned abits = 8u * vfu_spec.fields[rep_addr].width;
+    unsigned abits = 8u * vfu_field(rep_addr)->width;
     for (size_t i = 0; i < GEN_NKINDS; i++) forms(b, d, &x, &gen_kinds[i], abits, flen);
 }
 
@@ -161,14 +161,14 @@ static void forms(struct gen_buf *b, const struct gen_device *d, const struct ct
     if (flen->bound_cap >= 0) {
         uint64_t max = d->cap[flen->bound_cap], pages = max * 8 + 64;
         if (max && max < UINT64_MAX / 8 - 64 && pages <= UINT64_MAX / x.pg) {
-            snprintf(what, sizeof what, "a bitmap 8 bytes above %s (%" PRIu64 "), refused", vfu_spec.capabilities[flen->bound_cap].name,
+            snprintf(what, sizeof what, "a bitmap 8 bytes above %s (%" PRIu64 "), refused", vfu_capability(flen->bound_cap)->name,
                      max);
             one(b, &x, k, "bitmap-above-max", "MUST", RULE_BIG, x.base, pages * x.pg, false, what);
         }
         /* 2^32 + 64 pages: 64 to a server counting pages in 32 bits */
         uint64_t p32 = ((uint64_t)1 << 32) + 64;
         if (p32 / 8 > max && p32 <= UINT64_MAX / x.pg) {
-            snprintf(what, sizeof what, "2^32 + 64 pages (a bitmap above %s), refused", vfu_spec.capabilities[flen->bound_cap].name);
+            snprintf(what, sizeof what, "2^32 + 64 pages (a bitmap above %s), refused", vfu_capability(flen->bound_cap)->name);
             one(b, &x, k, "pages-wrap32", "MUST", RULE_BIG, x.base, p32 * x.pg, false, what);
         }
     }

@@ -10,7 +10,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 /* where the window lies: page aligned for any pgsizes up to 256 MiB, far
  * from 0 and from 2^32 */
@@ -126,8 +126,8 @@ static void unmaps(struct gen_buf *b, const struct pair *p, const struct gen_kin
 
 void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
 {
-    const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
-    const struct vfu_field_desc *fa = &vfu_spec.fields[off], *fl = &vfu_spec.fields[len];
+    const struct vfu_cmd_desc *c = vfu_cmd(cmd);
+    const struct vfu_field_desc *fa = vfu_field(off), *fl = vfu_field(len);
     uint64_t pg = d->pgsize ? d->pgsize : 4096;
     if (pg > WIN_BASE / 2) return;   /* no room for a page below the window */
     struct pair p = {c->name, fa->name, fl->name, 8u * fa->width, pg, WIN_BASE, WIN_PAGES * pg};
@@ -163,19 +163,19 @@ static void fd_one(struct gen_buf *b, const struct pair *p, const struct gen_kin
 
 void gen_fd_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
 {
-    const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
-    const struct vfu_struct_desc *st = &vfu_spec.structs[c->sid[0]];
-    const struct vfu_field_desc *fo = &vfu_spec.fields[off];
+    const struct vfu_cmd_desc *c = vfu_cmd(cmd);
+    const struct vfu_struct_desc *st = vfu_struct(c->sid[0]);
+    const struct vfu_field_desc *fo = vfu_field(off);
     uint64_t pg = d->pgsize ? d->pgsize : 4096;
     if (pg > WIN_BASE / 2) return;
     /* the window's address: the dma pair sharing this length */
     int addr = -1;
     for (unsigned i = 0; i < st->nfields; i++) {
-        const struct vfu_field_desc *f = &vfu_spec.fields[st->first_field + i];
+        const struct vfu_field_desc *f = vfu_field(st->first_field + i);
         if (f->role == VFU_M_ADDRESS && f->space == VFU_SP_DMA && f->span_field == len) addr = (int)(st->first_field + i);
     }
     if (addr < 0) return;
-    struct pair p = {c->name, vfu_spec.fields[addr].name, vfu_spec.fields[len].name, 8u * fo->width, pg, WIN_BASE, WIN_PAGES * pg};
+    struct pair p = {c->name, vfu_field(addr)->name, vfu_field(len)->name, 8u * fo->width, pg, WIN_BASE, WIN_PAGES * pg};
     uint64_t fsize = FD_PAGES * pg, last = fsize - p.size;
     char form[64], what[200];
     for (size_t i = 0; i < GEN_NKINDS; i++) {

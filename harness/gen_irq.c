@@ -6,7 +6,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 /* eventfds one generated message carries at most (each one a file the
  * run opens) */
@@ -41,12 +41,12 @@ static void one(struct gen_buf *b, const struct pair *p, unsigned i, uint32_t n,
  * server take, then a trigger of the last: its eventfd must fire. */
 static void eventfds(struct gen_buf *b, const struct gen_device *d, const struct pair *p, unsigned i, uint32_t n, int len)
 {
-    const struct vfu_field_desc *fl = &vfu_spec.fields[len];
+    const struct vfu_field_desc *fl = vfu_field(len);
     uint64_t k = n;
     const char *bound = "its vectors";
     if (fl->bound_cap >= 0 && d->cap[fl->bound_cap] < k) {
         k = d->cap[fl->bound_cap];
-        bound = vfu_spec.capabilities[fl->bound_cap].name;
+        bound = vfu_capability(fl->bound_cap)->name;
     }
     if (k > GEN_MAX_EVENTFDS) k = GEN_MAX_EVENTFDS;
     if (!k || !(d->irq[i].flags & VFU_IRQ_INFO_FLAGS_EVENTFD)) return;
@@ -71,8 +71,8 @@ static void eventfds(struct gen_buf *b, const struct gen_device *d, const struct
 
 void gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
 {
-    const struct vfu_field_desc *fo = &vfu_spec.fields[off], *fl = &vfu_spec.fields[len];
-    struct pair p = {vfu_spec.cmds[cmd].name, fo->name, fl->name, vfu_spec.fields[fo->space_field].name,
+    const struct vfu_field_desc *fo = vfu_field(off), *fl = vfu_field(len);
+    struct pair p = {vfu_cmd(cmd)->name, fo->name, fl->name, vfu_field(fo->space_field)->name,
                      8u * fo->width, 8u * fl->width};
     char form[64];
     for (unsigned i = 0; i < d->nirqs && i < GEN_MAX_PLACES; i++) {

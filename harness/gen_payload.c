@@ -8,19 +8,19 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 #define RULE_LONG "a write whose count says more bytes than it carries cannot be carried out as asked; only an error answers truthfully (any errno)"
 #define RULE_SHORT "stricter than the spec: count is the size of the data; a payload that carries more bytes than count is malformed, and refusing it (or closing) is what we ask, here where the extra bytes would run past the region's end"
 
 void gen_payload_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
 {
-    const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
-    const struct vfu_struct_desc *rq = &vfu_spec.structs[c->sid[0]];
-    const struct vfu_field_desc *fo = &vfu_spec.fields[off], *fl = &vfu_spec.fields[len];
+    const struct vfu_cmd_desc *c = vfu_cmd(cmd);
+    const struct vfu_struct_desc *rq = vfu_struct(c->sid[0]);
+    const struct vfu_field_desc *fo = vfu_field(off), *fl = vfu_field(len);
     /* only a request that carries the bytes its length counts */
-    if (rq->tail < 0 || vfu_spec.fields[rq->tail].kind != VFU_K_DATA || vfu_spec.fields[rq->tail].len_field != len) return;
-    const char *data = vfu_spec.fields[rq->tail].name, *idx = vfu_spec.fields[fo->space_field].name;
+    if (rq->tail < 0 || vfu_field(rq->tail)->kind != VFU_K_DATA || vfu_field(rq->tail)->len_field != len) return;
+    const char *data = vfu_field(rq->tail)->name, *idx = vfu_field(fo->space_field)->name;
     for (unsigned r = 0; r < d->nregions && r < GEN_MAX_PLACES; r++) {
         uint64_t size = d->region[r].size;
         if (!size || !(d->region[r].flags & VFU_REGION_INFO_FLAGS_WRITE)) continue;

@@ -8,7 +8,7 @@
 
 #include "gen.h"
 #include "vfu_proto.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 #define RULE_OUT "a read reply carries what the region holds and a write reply the bytes it wrote; past the region's end there are none, so only an error answers truthfully (any errno)"
 #define RULE_IN_WRITE "an access inside the region gets a well-formed answer: the bytes written, or an error reply that is only a header (a device may refuse a write it lacks)"
@@ -155,34 +155,34 @@ static void all_regions(struct gen_buf *b, const struct gen_device *d, const str
 
 static struct pair make_pair(unsigned cmd, int off, int len)
 {
-    const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
-    const struct vfu_field_desc *fo = &vfu_spec.fields[off], *fl = &vfu_spec.fields[len];
+    const struct vfu_cmd_desc *c = vfu_cmd(cmd);
+    const struct vfu_field_desc *fo = vfu_field(off), *fl = vfu_field(len);
     struct pair p;
     memset(&p, 0, sizeof p);
     p.cmd = c->name;
     p.off = fo->name;
     p.len = fl->name;
-    p.idx = vfu_spec.fields[fo->space_field].name;
+    p.idx = vfu_field(fo->space_field)->name;
     p.obits = 8u * fo->width;
     p.lbits = 8u * fl->width;
-    p.requires = c->needs_cap >= 0 ? vfu_spec.capabilities[c->needs_cap].name : NULL;
+    p.requires = c->needs_cap >= 0 ? vfu_capability(c->needs_cap)->name : NULL;
     return p;
 }
 
 void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
 {
-    const struct vfu_cmd_desc *c = &vfu_spec.cmds[cmd];
-    const struct vfu_struct_desc *rq = &vfu_spec.structs[c->sid[0]];
+    const struct vfu_cmd_desc *c = vfu_cmd(cmd);
+    const struct vfu_struct_desc *rq = vfu_struct(c->sid[0]);
     struct pair p = make_pair(cmd, off, len);
     /* the request carries the bytes when its data tail is counted by the
      * pair's length: a write; else the reply carries them: a read */
-    if (rq->tail >= 0 && vfu_spec.fields[rq->tail].kind == VFU_K_DATA && vfu_spec.fields[rq->tail].len_field == len) {
+    if (rq->tail >= 0 && vfu_field(rq->tail)->kind == VFU_K_DATA && vfu_field(rq->tail)->len_field == len) {
         p.write = true;
-        p.data = vfu_spec.fields[rq->tail].name;
+        p.data = vfu_field(rq->tail)->name;
     }
     if (c->sid[1] >= 0) {
-        const struct vfu_struct_desc *rp = &vfu_spec.structs[c->sid[1]];
-        if (rp->tail >= 0 && vfu_spec.fields[rp->tail].kind == VFU_K_DATA) p.reply_data = vfu_spec.fields[rp->tail].name;
+        const struct vfu_struct_desc *rp = vfu_struct(c->sid[1]);
+        if (rp->tail >= 0 && vfu_field(rp->tail)->kind == VFU_K_DATA) p.reply_data = vfu_field(rp->tail)->name;
     }
     all_regions(b, d, &p);
 }
@@ -190,11 +190,11 @@ void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd
 void gen_region_elem_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int array, int off, int len)
 {
     struct pair p = make_pair(cmd, off, len);
-    const struct vfu_struct_desc *el = &vfu_spec.structs[vfu_spec.fields[array].elem_sid];
-    p.elem = vfu_spec.fields[array].name;
+    const struct vfu_struct_desc *el = vfu_struct(vfu_field(array)->elem_sid);
+    p.elem = vfu_field(array)->name;
     /* an element that carries fixed bytes is a write of at most that many */
     for (unsigned i = 0; i < el->nfields; i++) {
-        const struct vfu_field_desc *f = &vfu_spec.fields[el->first_field + i];
+        const struct vfu_field_desc *f = vfu_field(el->first_field + i);
         if (f->kind == VFU_K_BYTES) {
             p.write = true;
             p.data = f->name;

@@ -17,7 +17,7 @@
 
 #include "vfu_dissect.h"
 #include "report_text.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 static const char *const outcome_names[] = {
     [VFU_REPLAY_SAME] = "same", [VFU_REPLAY_DIVERGED] = "diverged",
@@ -231,9 +231,9 @@ static void locate(const uint8_t *buf, size_t len, unsigned nfds, size_t k, char
                      pk - p->off);
             return;
         }
-        const struct vfu_struct_desc *sd = &vfu_spec.structs[p->sid];
+        const struct vfu_struct_desc *sd = vfu_struct(p->sid);
         for (unsigned j = 0; j < sd->nfields; j++) {
-            const struct vfu_field_desc *f = &vfu_spec.fields[sd->first_field + j];
+            const struct vfu_field_desc *f = vfu_field(sd->first_field + j);
             if ((f->kind == VFU_K_UINT || f->kind == VFU_K_BYTES) && pk - p->off >= f->offset &&
                 pk - p->off < (size_t)f->offset + f->width) {
                 snprintf(out, n, " (%s.%s)", sd->name, f->name);
@@ -249,9 +249,9 @@ static bool difference(const struct vfu_trace_event *e, const struct vfu_conn *c
     const uint8_t *a = e->bytes, *b = c->rbuf;
     size_t alen = e->len, blen = c->rlen;
     if (alen >= VFU_HDR_SIZE && blen >= VFU_HDR_SIZE) {
-        const struct vfu_struct_desc *h = &vfu_spec.structs[VFU_S_HEADER];
+        const struct vfu_struct_desc *h = vfu_struct(VFU_S_HEADER);
         for (unsigned k = 0; k < h->nfields; k++) {
-            const struct vfu_field_desc *f = &vfu_spec.fields[h->first_field + k];
+            const struct vfu_field_desc *f = vfu_field(h->first_field + k);
             if (f->kind != VFU_K_UINT) continue;
             uint64_t x = vfu_read_uint(a + f->offset, f->width), y = vfu_read_uint(b + f->offset, f->width);
             if (x != y) {

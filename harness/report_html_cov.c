@@ -16,9 +16,7 @@
 #include "report_html_int.h"
 #include "speccov.h"
 #include "vfu_proto.h"
-#include "spec_tables.h"
-
-#define S vfu_spec
+#include "vfu_spec.h"
 
 static const unsigned classes[] = {VFU_SC_ZERO, VFU_SC_TYPICAL, VFU_SC_BOUNDARY, VFU_SC_OUT};
 
@@ -35,14 +33,14 @@ static void name_list(FILE *out, const char *label, uint64_t seen, unsigned n, c
     if (any) fputs("<br>", out);
 }
 
-static const char *bit_name(unsigned first, unsigned i) { return S.bit_vals[first + i].name; }
-static const char *enum_name(unsigned first, unsigned i) { return S.enum_vals[first + i].name; }
+static const char *bit_name(unsigned first, unsigned i) { return vfu_bit(first + i)->name; }
+static const char *enum_name(unsigned first, unsigned i) { return vfu_enum_val(first + i)->name; }
 
 static void field_row(FILE *out, const struct vfu_sc_dir *d, unsigned f)
 {
-    const struct vfu_field_desc *fd = &S.fields[f];
+    const struct vfu_field_desc *fd = vfu_field(f);
     fprintf(out, "<tr class=\"%s\"><td>", d->cls[f] ? "field" : "field gap");
-    rh_text(out, S.structs[fd->sid].name);
+    rh_text(out, vfu_struct(fd->sid)->name);
     fputs(".", out);
     rh_text(out, fd->name);
     fputs("</td>", out);
@@ -52,11 +50,11 @@ static void field_row(FILE *out, const struct vfu_sc_dir *d, unsigned f)
     }
     fputs("<td>", out);
     if (fd->kind == VFU_K_UINT && fd->bits_id >= 0) {
-        const struct vfu_bits_desc *b = &S.bits[fd->bits_id];
+        const struct vfu_bits_desc *b = vfu_bits(fd->bits_id);
         name_list(out, "bits never set: ", d->bits[f], b->nbits, bit_name, b->first_bit);
     }
-    if (fd->kind == VFU_K_UINT && fd->enum_id >= 0 && fd->sid != S.header_sid) {
-        const struct vfu_enum_desc *e = &S.enums[fd->enum_id];
+    if (fd->kind == VFU_K_UINT && fd->enum_id >= 0 && fd->sid != vfu_header_sid()) {
+        const struct vfu_enum_desc *e = vfu_enum(fd->enum_id);
         name_list(out, "values never sent: ", d->enums[f], e->n, enum_name, e->first);
     }
     fputs("</td></tr>\n", out);
@@ -76,7 +74,7 @@ void rh_speccov(FILE *out, const struct vfu_speccov *sc)
             const struct vfu_sc_dir *d = vfu_speccov_dir(sc, c, r);
             dirs++;
             dirs_seen += d->msgs > 0;
-            for (unsigned f = 0; f < S.nfields; f++) {
+            for (unsigned f = 0; f < vfu_nfields(); f++) {
                 total += d->reach[f];
                 unset += d->reach[f] && !d->cls[f];
             }
@@ -92,13 +90,14 @@ void rh_speccov(FILE *out, const struct vfu_speccov *sc)
     for (unsigned c = 0; c < sc->ncmds; c++) {
         if (!vfu_speccov_dir_exists(c, false)) continue;
         const struct vfu_sc_dir *q = vfu_speccov_dir(sc, c, false), *p = vfu_speccov_dir(sc, c, true);
+        const char *name = vfu_cmd(c)->name;
         unsigned gaps = 0, fields = 0;
-        for (unsigned f = 0; f < S.nfields; f++) {
+        for (unsigned f = 0; f < vfu_nfields(); f++) {
             fields += q->reach[f] + p->reach[f];
             gaps += (q->reach[f] && !q->cls[f]) + (p->reach[f] && !p->cls[f]);
         }
         fprintf(out, "<tr><td><a href=\"#sc-%s\">%s</a></td><td class=\"%s\">%u</td><td class=\"%s\">%u</td><td>%u</td><td>",
-                S.cmds[c].name, S.cmds[c].name, q->msgs ? "hit" : "gap", q->msgs, p->msgs ? "hit" : "gap", p->msgs,
+                name, name, q->msgs ? "hit" : "gap", q->msgs, p->msgs ? "hit" : "gap", p->msgs,
                 p->errors);
         bool any = false;
         for (unsigned e = 0; e < 256; e++)
@@ -144,14 +143,15 @@ void rh_speccov(FILE *out, const struct vfu_speccov *sc)
     /* the matrix, command by command */
     for (unsigned c = 0; c < sc->ncmds; c++) {
         if (!vfu_speccov_dir_exists(c, false)) continue;
-        fprintf(out, "<details class=\"speccov-cmd\" id=\"sc-%s\"><summary>%s <small>(", S.cmds[c].name, S.cmds[c].name);
-        rh_text(out, S.cmds[c].section);
+        const struct vfu_cmd_desc *cd = vfu_cmd(c);
+        fprintf(out, "<details class=\"speccov-cmd\" id=\"sc-%s\"><summary>%s <small>(", cd->name, cd->name);
+        rh_text(out, cd->section);
         fputs(")</small></summary>\n", out);
         for (int r = 0; r < 2; r++) {
             const struct vfu_sc_dir *d = vfu_speccov_dir(sc, c, r);
             fprintf(out, "<h4>%s: %u message%s</h4>\n", r ? "reply" : "request", d->msgs, d->msgs == 1 ? "" : "s");
             fputs("<table class=\"matrix\"><tr><th>field</th><th>zero</th><th>typical</th><th>boundary</th><th>out of range</th><th>never seen</th></tr>\n", out);
-            for (unsigned f = 0; f < S.nfields; f++)
+            for (unsigned f = 0; f < vfu_nfields(); f++)
                 if (d->reach[f]) field_row(out, d, f);
             fputs("</table>\n", out);
             if (d->nscn) {

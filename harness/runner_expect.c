@@ -6,9 +6,7 @@
 #include <string.h>
 
 #include "runner_int.h"
-#include "spec_tables.h"
-
-#define S (&vfu_spec)
+#include "vfu_spec.h"
 
 static void errno_text(uint32_t e, char *buf, size_t n)
 {
@@ -123,7 +121,7 @@ static bool all_zero(const uint8_t *p, uint32_t n)
 /* bytes at a place of the reply; false when absent */
 static bool loc_bytes(const struct vfu_msg *m, int field, const uint8_t **p, uint32_t *n)
 {
-    const struct vfu_field_desc *f = &S->fields[field];
+    const struct vfu_field_desc *f = vfu_field(field);
     if (f->kind == VFU_K_BYTES) {
         const struct vfu_part *part = vfu_part_next(m, NULL, f->sid);
         if (!part) return false;
@@ -158,7 +156,7 @@ static bool loc_value(const struct vfu_reply *r, const struct scn_loc *l, uint64
         return true;
     }
     case SCN_L_LEN: {
-        if (S->fields[l->field].kind == VFU_K_ARRAY) { *v = vfu_count(m, l->field); return true; }
+        if (vfu_field(l->field)->kind == VFU_K_ARRAY) { *v = vfu_count(m, l->field); return true; }
         const uint8_t *p;
         uint32_t k;
         loc_bytes(m, l->field, &p, &k);

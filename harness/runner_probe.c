@@ -11,7 +11,7 @@
 #include "vfu_caps.h"
 #include "runner_int.h"
 #include "stopsig.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 #define PROBE_MAX_INDEX 64
 
@@ -259,7 +259,7 @@ static bool probe_once(struct runner *R, bool every_cap)
     /* every capability proposed at its default, so the reply may state each */
     struct scn_negotiate neg = {.mode = SCN_NEG_CUSTOM};
     for (int cap = 0; every_cap && cap < VFU_CAP__COUNT && neg.ncaps < 16; cap++) {
-        const struct vfu_capability_desc *d = &vfu_spec.capabilities[cap];
+        const struct vfu_capability_desc *d = vfu_capability(cap);
         if (d->reply_only || d->kind == VFU_CAP_OBJECT) continue;
         uint64_t v = d->kind == VFU_CAP_BOOLEAN ? 1 : d->dflt;
         if (cap == VFU_CAP_MAX_MSG_FDS) v = VFU_CLIENT_DEFAULT_MAX_MSG_FDS;

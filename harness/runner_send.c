@@ -10,9 +10,7 @@
 #include <unistd.h>
 
 #include "runner_int.h"
-#include "spec_tables.h"
-
-#define S (&vfu_spec)
+#include "vfu_spec.h"
 #define MEMFD_DEFAULT 0x1000u
 #define MEMFD_MAX (1ull << 40)
 
@@ -20,7 +18,7 @@
  * set it: its struct part, else the latest element of an array of it */
 static long field_pos(const struct vfu_enc *e, int field)
 {
-    const struct vfu_field_desc *f = &S->fields[field];
+    const struct vfu_field_desc *f = vfu_field(field);
     for (int i = (int)e->nparts - 1; i >= 0; i--)
         if (e->parts[i].kind == VFU_P_STRUCT && e->parts[i].sid == f->sid)
             return (long)(VFU_HDR_SIZE + e->parts[i].off + f->offset);
@@ -130,14 +128,14 @@ static bool items(struct sess *s, const struct scn_step *st, struct build *b, st
             vfu_enc_set(&b->e, it->field, v);
             if (b->e.err.code == VFU_OK) {
                 long pos = field_pos(&b->e, it->field);
-                if (pos >= 0) b->sets[b->nsets++] = (struct explicit_set){pos, S->fields[it->field].width, v};
+                if (pos >= 0) b->sets[b->nsets++] = (struct explicit_set){pos, vfu_field(it->field)->width, v};
             }
             break;
         case SCN_I_BYTES:
             if (!runner_eval_bytes(s, &it->bytes, &p, &n, o)) return false;
-            if (n > S->fields[it->field].width) {
+            if (n > vfu_field(it->field)->width) {
                 runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "%s: %u bytes do not fit its %u", vfu_field_name(it->field), n,
-                        S->fields[it->field].width);
+                        vfu_field(it->field)->width);
                 return false;
             }
             if (p) vfu_enc_bytes(&b->e, it->field, p, n);
@@ -200,7 +198,7 @@ static bool items(struct sess *s, const struct scn_step *st, struct build *b, st
 
 static size_t put_hdr(uint8_t *buf, size_t len, int field, uint64_t v)
 {
-    const struct vfu_field_desc *f = &S->fields[field];
+    const struct vfu_field_desc *f = vfu_field(field);
     if (len < (size_t)f->offset + f->width) return 0;
     vfu_write_uint(buf + f->offset, f->width, v);
     return 1;
@@ -209,7 +207,7 @@ static size_t put_hdr(uint8_t *buf, size_t len, int field, uint64_t v)
 /* @ items on the finished bytes, in order; *len may change */
 static bool edits(struct sess *s, const struct scn_step *st, struct build *b, size_t *len, struct outcome *o)
 {
-    int msg_size = vfu_field_by_name(S->header_sid, "msg_size");
+    int msg_size = vfu_field_by_name(vfu_header_sid(), "msg_size");
     for (unsigned i = 0; i < st->u.send.nitems; i++) {
         const struct scn_item *it = &st->u.send.items[i];
         uint64_t v;
@@ -322,8 +320,8 @@ bool runner_step_send(struct sess *s, const struct scn_step *st, struct outcome 
         sent = vfu_client_send(s->c, &b->e, &so, &t->ticket, &err);
     } else {
         size_t len = b->e.len;
-        int id_field = vfu_field_by_name(S->header_sid, "msg_id");
-        int flags_field = vfu_field_by_name(S->header_sid, "flags");
+        int id_field = vfu_field_by_name(vfu_header_sid(), "msg_id");
+        int flags_field = vfu_field_by_name(vfu_header_sid(), "flags");
         put_hdr(b->buf, len, id_field, vfu_client_next_id(s->c));
         struct vfu_hdr h0;
         if (b->no_reply && vfu_hdr_decode(b->buf, len, &h0, NULL))

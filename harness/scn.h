@@ -37,9 +37,10 @@
 
 /* ---------------------------------------------------------------- values */
 
-/* A number: constants (numbers, flag, enum and errno names) OR'ed together,
- * with up to SCN_MAX_VAR_TERMS variables ($NAME, $NAME+N, $NAME-N) OR'ed in
- * at run time. */
+/* A number: constants (numbers, flag, enum and errno names, and sums of
+ * spec sizes such as $sizeof.A+$sizeof.B-N, all resolved at load) OR'ed
+ * together, with up to SCN_MAX_VAR_TERMS variables OR'ed in at run time,
+ * each its name plus a constant ($NAME, $NAME+N, $NAME-$sizeof.A...). */
 struct scn_var_term {
     const char *name;      /* without the $ */
     int64_t add;

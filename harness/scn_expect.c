@@ -6,9 +6,7 @@
 
 #include "vfu_codec.h"
 #include "scn_int.h"
-#include "spec_tables.h"
-
-#define S (&vfu_spec)
+#include "vfu_spec.h"
 
 static bool err(struct scn_vctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool err(struct scn_vctx *c, const char *fmt, ...)
@@ -26,7 +24,7 @@ static void elem_only(const struct scn_reach *r, bool *in_elem)
     for (unsigned k = 0; k < r->n; k++) {
         in_elem[k] = false;
         if (r->via[k] < 0) continue;
-        const struct vfu_field_desc *v = &S->fields[r->via[k]];
+        const struct vfu_field_desc *v = vfu_field(r->via[k]);
         if (v->kind == VFU_K_ARRAY) { in_elem[k] = true; continue; }
         for (unsigned p = 0; p < k; p++)
             if (r->sid[p] == v->sid && in_elem[p]) in_elem[k] = true;
@@ -40,7 +38,7 @@ static int find_field(const struct scn_reach *r, const bool *in_elem, const char
     for (unsigned k = 0; k < r->n; k++) {
         if (in_elem[k]) continue;
         if (dot) {
-            const char *sn = S->structs[r->sid[k]].name;
+            const char *sn = vfu_struct(r->sid[k])->name;
             if (strlen(sn) != (size_t)(dot - name) || strncmp(sn, name, (size_t)(dot - name))) continue;
             return vfu_field_by_name(r->sid[k], dot + 1);
         }
@@ -76,7 +74,7 @@ static bool parse_loc(struct scn_vctx *c, const char *path, uint16_t cmd, struct
         snprintf(name, sizeof name, "%.*s", (int)(n - 5), path + 4);
         int f = find_field(&r, in_elem, name);
         if (f < 0) return err(c, "%s reply has no field '%s'", cd->name, name);
-        int k = S->fields[f].kind;
+        int k = vfu_field(f)->kind;
         if (k != VFU_K_ARRAY && !is_bytes_kind(k))
             return err(c, "len(%s): not data, text or an array", name);
         l->kind = SCN_L_LEN;
@@ -95,10 +93,10 @@ static bool parse_loc(struct scn_vctx *c, const char *path, uint16_t cmd, struct
         snprintf(idx, sizeof idx, "%.*s", (int)(close - br - 1), br + 1);
         if (!scn_read_number(idx, &i) || i > UINT32_MAX) return err(c, "'%s': bad index", path);
         int af = find_field(&r, in_elem, aname);
-        if (af < 0 || S->fields[af].kind != VFU_K_ARRAY) return err(c, "%s reply has no array '%s'", cd->name, aname);
-        int f = vfu_field_by_name(S->fields[af].elem_sid, close + 2);
+        if (af < 0 || vfu_field(af)->kind != VFU_K_ARRAY) return err(c, "%s reply has no array '%s'", cd->name, aname);
+        int f = vfu_field_by_name(vfu_field(af)->elem_sid, close + 2);
         if (f < 0) return err(c, "%s elements have no field '%s'", aname, close + 2);
-        if (S->fields[f].kind != VFU_K_UINT) return err(c, "%s: only integer fields of elements can be checked", path);
+        if (vfu_field(f)->kind != VFU_K_UINT) return err(c, "%s: only integer fields of elements can be checked", path);
         l->kind = SCN_L_ELEM;
         l->array = (int16_t)af;
         l->field = (int16_t)f;
@@ -107,7 +105,7 @@ static bool parse_loc(struct scn_vctx *c, const char *path, uint16_t cmd, struct
     }
     int f = find_field(&r, in_elem, path);
     if (f < 0) return err(c, "%s reply has no field '%s'", cd->name, path);
-    int k = S->fields[f].kind;
+    int k = vfu_field(f)->kind;
     if (k == VFU_K_UINT) l->kind = SCN_L_FIELD;
     else if (is_bytes_kind(k)) l->kind = SCN_L_BYTES;
     else return err(c, "%s: an array or chain: check len(%s) or %s[INDEX].FIELD", path, path, path);
@@ -148,7 +146,7 @@ bool scn_split_op(const char *w, char *path, size_t pn, enum scn_op *op, const c
 static struct scn_names loc_names(const struct scn_loc *l)
 {
     if ((l->kind != SCN_L_FIELD && l->kind != SCN_L_ELEM) || l->field < 0) return SCN_NAMES_NONE;
-    const struct vfu_field_desc *f = &S->fields[l->field];
+    const struct vfu_field_desc *f = vfu_field(l->field);
     return (struct scn_names){f->bits_id, f->enum_id >= 0 ? f->enum_id : scn_index_enum(l->field), false};
 }
 

@@ -7,7 +7,7 @@
 
 #include "vfu_codec.h"
 #include "scn_int.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 int scn_msg(char *msg, size_t n, const char *fmt, ...)
 {
@@ -174,7 +174,7 @@ static unsigned list_values(struct xctx *x, int line, const struct scn_tokens *t
         const char *dots = strstr(w, "..");
         char tmp[32];
         if (!strcmp(w, "client-commands") || !strcmp(w, "server-commands") || !strcmp(w, "commands")) {
-            for (unsigned c = 0; c < vfu_spec.ncmds; c++) {
+            for (unsigned c = 0; c < vfu_ncmds(); c++) {
                 const struct vfu_cmd_desc *d = vfu_cmd(c);
                 if (!d) continue;
                 bool client = d->dir == VFU_DIR_CLIENT;

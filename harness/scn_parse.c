@@ -16,7 +16,7 @@
 #include "vfu_client.h"
 #include "vfu_codec.h"
 #include "scn_int.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 #define MAX_NAMES 128
 
@@ -133,15 +133,15 @@ static bool value(struct pctx *p, const char *what, const char *s, struct scn_na
 
 static int enum_id(const char *name)
 {
-    for (unsigned i = 0; i < vfu_spec.nenums; i++)
-        if (!strcmp(vfu_spec.enums[i].name, name)) return (int)i;
+    for (unsigned i = 0; i < vfu_nenums(); i++)
+        if (!strcmp(vfu_enum(i)->name, name)) return (int)i;
     return -1;
 }
 
 static int bits_id(const char *name)
 {
-    for (unsigned i = 0; i < vfu_spec.nbits; i++)
-        if (!strcmp(vfu_spec.bits[i].name, name)) return (int)i;
+    for (unsigned i = 0; i < vfu_nbits(); i++)
+        if (!strcmp(vfu_bits(i)->name, name)) return (int)i;
     return -1;
 }
 

@@ -9,9 +9,7 @@
 
 #include "vfu_codec.h"
 #include "scn_int.h"
-#include "spec_tables.h"
-
-#define S (&vfu_spec)
+#include "vfu_spec.h"
 
 static void reach_add(struct scn_reach *r, int sid, int via)
 {
@@ -29,21 +27,21 @@ void scn_reach(int sid, struct scn_reach *r)
     if (sid < 0) return;
     reach_add(r, sid, -1);
     for (unsigned k = 0; k < r->n; k++) {
-        const struct vfu_struct_desc *st = &S->structs[r->sid[k]];
+        const struct vfu_struct_desc *st = vfu_struct(r->sid[k]);
         for (unsigned i = 0; i < st->nfields; i++) {
             int fid = st->first_field + (int)i;
-            const struct vfu_field_desc *f = &S->fields[fid];
+            const struct vfu_field_desc *f = vfu_field(fid);
             if (f->kind == VFU_K_VARIANT) {
                 for (unsigned a = 0; a < f->narms; a++) {
-                    const struct vfu_arm_desc *arm = &S->arms[f->first_arm + a];
+                    const struct vfu_arm_desc *arm = vfu_arm(f->first_arm + a);
                     if (arm->kind == VFU_ARM_STRUCT) reach_add(r, arm->sid, fid);
                 }
             } else if (f->kind == VFU_K_ARRAY) {
                 reach_add(r, f->elem_sid, fid);
             } else if (f->kind == VFU_K_CAPCHAIN) {
-                const struct vfu_chain_desc *cl = &S->chains[f->chain_id];
+                const struct vfu_chain_desc *cl = vfu_chain(f->chain_id);
                 reach_add(r, cl->header_sid, fid);
-                for (unsigned c = 0; c < cl->n; c++) reach_add(r, S->chain_entries[cl->first + c].sid, fid);
+                for (unsigned c = 0; c < cl->n; c++) reach_add(r, vfu_chain_entry(cl->first + c)->sid, fid);
             }
         }
     }
@@ -108,7 +106,7 @@ static int find_open(struct sstate *s, const char *name)
     for (int i = (int)s->nopen - 1; i >= 0; i--) {
         int sid = s->open[i];
         if (dot) {
-            const char *sn = S->structs[sid].name;
+            const char *sn = vfu_struct(sid)->name;
             if (strlen(sn) == (size_t)(dot - name) && !strncmp(sn, name, (size_t)(dot - name))) {
                 int f = vfu_field_by_name(sid, dot + 1);
                 if (f >= 0) return f;
@@ -135,19 +133,19 @@ static int find_arm(struct sstate *s, const char *name, int *sid)
     int found = -1;
     char names[256] = "";
     for (int i = (int)s->nopen - 1; i >= 0; i--) {
-        const struct vfu_struct_desc *st = &S->structs[s->open[i]];
+        const struct vfu_struct_desc *st = vfu_struct(s->open[i]);
         for (unsigned k = 0; k < st->nfields; k++) {
             int fid = st->first_field + (int)k;
-            const struct vfu_field_desc *f = &S->fields[fid];
+            const struct vfu_field_desc *f = vfu_field(fid);
             if (f->kind != VFU_K_VARIANT) continue;
             uint64_t sel;
             bool have_sel = known_value(s, f->on_field, &sel);
             for (unsigned a = 0; a < f->narms; a++) {
-                const struct vfu_arm_desc *arm = &S->arms[f->first_arm + a];
+                const struct vfu_arm_desc *arm = vfu_arm(f->first_arm + a);
                 if (have_sel && (sel & arm->mask) != arm->value) continue;
                 if (arm->kind == VFU_ARM_STRUCT && vfu_field_by_name(arm->sid, name) >= 0 && arm->sid != found) {
                     if (found >= 0) {
-                        snprintf(names, sizeof names, "%s and %s", S->structs[found].name, S->structs[arm->sid].name);
+                        snprintf(names, sizeof names, "%s and %s", vfu_struct(found)->name, vfu_struct(arm->sid)->name);
                         err(s, "%s is in arms %s: add the one meant with +STRUCT first", name, names);
                         return -1;
                     }
@@ -181,7 +179,7 @@ static int resolve(struct sstate *s, const char *name, bool *opened)
 static bool variant_takes_data(const struct vfu_field_desc *f)
 {
     for (unsigned a = 0; a < f->narms; a++) {
-        int k = S->arms[f->first_arm + a].kind;
+        int k = vfu_arm(f->first_arm + a)->kind;
         if (k == VFU_ARM_RAW || k == VFU_ARM_DATA) return true;
     }
     return false;
@@ -193,7 +191,7 @@ static bool field_item(struct sstate *s, const char *name, const char *val)
     int f = resolve(s, name, &opened);
     if (f == -2) return false;
     if (f < 0) return err(s, "%s request has no field '%s'", cmd_name(s), name);
-    const struct vfu_field_desc *fd = &S->fields[f];
+    const struct vfu_field_desc *fd = vfu_field(f);
     struct scn_item *it = item(s, SCN_I_SET);
     it->field = (int16_t)f;
     switch (fd->kind) {
@@ -238,21 +236,21 @@ static bool plus_item(struct sstate *s, const char *name)
     bool opened;
     int f = resolve(s, name, &opened);
     if (f == -2) return false;
-    if (f >= 0 && S->fields[f].kind == VFU_K_ARRAY) {
+    if (f >= 0 && vfu_field(f)->kind == VFU_K_ARRAY) {
         struct scn_item *it = item(s, SCN_I_ELEM);
         it->field = (int16_t)f;
-        return push_open(s, S->fields[f].elem_sid);
+        return push_open(s, vfu_field(f)->elem_sid);
     }
     if (opened) s->n--, s->nopen--;   /* an arm opened for a field that is no array: forgotten */
     /* a variant arm by its structure name */
     for (int i = (int)s->nopen - 1; i >= 0; i--) {
-        const struct vfu_struct_desc *st = &S->structs[s->open[i]];
+        const struct vfu_struct_desc *st = vfu_struct(s->open[i]);
         for (unsigned k = 0; k < st->nfields; k++) {
-            const struct vfu_field_desc *fd = &S->fields[st->first_field + k];
+            const struct vfu_field_desc *fd = vfu_field(st->first_field + k);
             if (fd->kind != VFU_K_VARIANT) continue;
             for (unsigned a = 0; a < fd->narms; a++) {
-                const struct vfu_arm_desc *arm = &S->arms[fd->first_arm + a];
-                if (arm->kind == VFU_ARM_STRUCT && !strcmp(S->structs[arm->sid].name, name)) {
+                const struct vfu_arm_desc *arm = vfu_arm(fd->first_arm + a);
+                if (arm->kind == VFU_ARM_STRUCT && !strcmp(vfu_struct(arm->sid)->name, name)) {
                     struct scn_item *it = item(s, SCN_I_STRUCT);
                     it->sid = arm->sid;
                     return push_open(s, arm->sid);
@@ -271,8 +269,8 @@ static bool at_item(struct sstate *s, const char *key, const char *val)
 {
     for (size_t i = 0; i < sizeof hdr_items / sizeof hdr_items[0]; i++) {
         if (strcmp(key, hdr_items[i].name)) continue;
-        int f = vfu_field_by_name(S->header_sid, hdr_items[i].field);
-        const struct vfu_field_desc *fd = &S->fields[f];
+        int f = vfu_field_by_name(vfu_header_sid(), hdr_items[i].field);
+        const struct vfu_field_desc *fd = vfu_field(f);
         struct scn_item *it = item(s, SCN_I_HDR);
         it->field = (int16_t)f;
         return scn_read_value(s->c, val, (struct scn_names){fd->bits_id, fd->enum_id, !strcmp(key, "@error")}, &it->val);

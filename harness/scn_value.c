@@ -10,7 +10,7 @@
 #include "vfu_caps.h"
 #include "vfu_codec.h"
 #include "scn_int.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 bool scn_read_number(const char *s, uint64_t *v)
 {
@@ -104,32 +104,30 @@ bool scn_builtin_var(const char *name)
 
 static void list_names(char *buf, size_t n, struct scn_names names)
 {
-    const struct vfu_spec *S = &vfu_spec;
     size_t o = 0;
     buf[0] = 0;
     if (names.bits_id >= 0) {
-        const struct vfu_bits_desc *b = &S->bits[names.bits_id];
+        const struct vfu_bits_desc *b = vfu_bits(names.bits_id);
         for (unsigned i = 0; i < b->nbits && o < n; i++) {
-            const struct vfu_bit_desc *d = &S->bit_vals[b->first_bit + i];
+            const struct vfu_bit_desc *d = vfu_bit(b->first_bit + i);
             o += (size_t)snprintf(buf + o, n - o, "%s%s%s", o ? " " : "", d->name, d->enum_id >= 0 ? "=..." : "");
         }
     }
     if (names.enum_id >= 0) {
-        const struct vfu_enum_desc *e = &S->enums[names.enum_id];
+        const struct vfu_enum_desc *e = vfu_enum(names.enum_id);
         for (unsigned i = 0; i < e->n && o < n; i++)
-            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? " " : "", S->enum_vals[e->first + i].name);
+            o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? " " : "", vfu_enum_val(e->first + i)->name);
     }
 }
 
 static bool name_value(struct scn_vctx *c, const char *t, struct scn_names names, uint64_t *v)
 {
-    const struct vfu_spec *S = &vfu_spec;
     if (names.bits_id >= 0) {
-        const struct vfu_bits_desc *b = &S->bits[names.bits_id];
+        const struct vfu_bits_desc *b = vfu_bits(names.bits_id);
         const char *eq = strchr(t, '=');
         size_t nl = eq ? (size_t)(eq - t) : strlen(t);
         for (unsigned i = 0; i < b->nbits; i++) {
-            const struct vfu_bit_desc *d = &S->bit_vals[b->first_bit + i];
+            const struct vfu_bit_desc *d = vfu_bit(b->first_bit + i);
             if (strlen(d->name) != nl || strncmp(d->name, t, nl)) continue;
             if (!eq) {
                 if (d->enum_id >= 0 || (d->mask >> d->shift) != 1) {
@@ -170,59 +168,136 @@ static bool name_value(struct scn_vctx *c, const char *t, struct scn_names names
     return false;
 }
 
-static bool var_term(struct scn_vctx *c, const char *t, struct scn_value *v)
+/* the length of a variable's name at s: letters, digits, _ and . */
+static size_t name_len(const char *s)
 {
-    const char *s = t + 1;
     size_t n = 0;
     while (isalnum((unsigned char)s[n]) || s[n] == '_' || s[n] == '.') n++;
-    if (!n || n >= SCN_MAX_NAME) { scn_msg(c->msg, c->msglen, "bad variable '%s'", t); return false; }
-    char name[SCN_MAX_NAME];
-    memcpy(name, s, n);
-    name[n] = 0;
-    int64_t add = 0;
-    if (s[n]) {
-        uint64_t k;
-        if ((s[n] != '+' && s[n] != '-') || s[n + 1] == '-' || !scn_read_number(s + n + 1, &k) ||
-            k > INT64_MAX) {
-            scn_msg(c->msg, c->msglen, "bad variable term '%s' (write $NAME, $NAME+N or $NAME-N)", t);
-            return false;
-        }
-        add = s[n] == '-' ? -(int64_t)k : (int64_t)k;
+    return n;
+}
+
+/* $sizeof.STRUCT or $offsetof.STRUCT.FIELD: a number from the spec's tables,
+ * known when the file is read (a width changed in the spec changes what the
+ * scenarios send and expect).  0 when name is neither, -1 (and msg) when it
+ * names nothing in the tables, 1 with *x set otherwise. */
+static int spec_number(struct scn_vctx *c, const char *name, int64_t *x)
+{
+    bool off = !strncmp(name, "offsetof.", 9);
+    if (!off && strncmp(name, "sizeof.", 7)) return 0;
+    char sname[SCN_MAX_NAME];
+    snprintf(sname, sizeof sname, "%s", name + (off ? 9 : 7));
+    char *dot = off ? strchr(sname, '.') : NULL;
+    if (off && !dot) {
+        scn_msg(c->msg, c->msglen, "$%s: write $offsetof.STRUCT.FIELD", name);
+        return -1;
     }
-    /* sizes and offsets of the spec's structures: numbers from the tables,
-     * known when the file is read (a width changed in the spec changes
-     * what the scenarios send and expect) */
-    if (!strncmp(name, "sizeof.", 7) || !strncmp(name, "offsetof.", 9)) {
-        bool off = name[0] == 'o';
-        char sname[SCN_MAX_NAME];
-        snprintf(sname, sizeof sname, "%s", name + (off ? 9 : 7));
-        char *dot = off ? strchr(sname, '.') : NULL;
-        if (off && !dot) {
-            scn_msg(c->msg, c->msglen, "$%s: write $offsetof.STRUCT.FIELD", name);
+    if (dot) *dot = 0;
+    int sid = vfu_struct_by_name(sname);
+    int n = off ? vfu_field_offset(vfu_field_by_name(sid, dot + 1)) : vfu_struct_size(sid);
+    if (sid < 0 || n < 0) {
+        scn_msg(c->msg, c->msglen, sid < 0 ? "$%s: the spec has no structure '%s'"
+                                           : "$%s: '%s' has no fixed field of that name", name, sname);
+        return -1;
+    }
+    *x = n;
+    return 1;
+}
+
+#define TERM_FORMS "write $NAME, $NAME+N, $NAME-N or a sum such as $sizeof.A+$sizeof.B-N"
+
+/* A term that starts with $: $NAMEs and numbers joined by + and -
+ * ($region.0.size-1, $sizeof.device_feature+$sizeof.feature_mig_state).
+ * The $sizeof and $offsetof in it are numbers now; at most one other
+ * variable (known only when the scenario runs) may be added in, never
+ * subtracted: the value keeps it as its name plus a constant. */
+static bool var_term(struct scn_vctx *c, const char *t, struct scn_value *v)
+{
+    char var[SCN_MAX_NAME] = "";
+    int64_t sum = 0;
+    bool sub = false;
+    for (const char *s = t;;) {
+        /* the summand at s, up to the next + or - */
+        int64_t x;
+        if (*s == '$') {
+            size_t n = name_len(s + 1);
+            if (!n || n >= SCN_MAX_NAME) {
+                if (s == t) scn_msg(c->msg, c->msglen, "bad variable '%s'", t);
+                else scn_msg(c->msg, c->msglen, "bad variable term '%s': a name after each $ (%s)", t, TERM_FORMS);
+                return false;
+            }
+            char name[SCN_MAX_NAME];
+            memcpy(name, s + 1, n);
+            name[n] = 0;
+            s += 1 + n;
+            int k = spec_number(c, name, &x);
+            if (k < 0) return false;
+            if (!k) {
+                if (*var) {
+                    scn_msg(c->msg, c->msglen, "bad variable term '%s': $%s and $%s in one sum (a sum holds at most one "
+                            "variable besides $sizeof and $offsetof; join values with |)", t, var, name);
+                    return false;
+                }
+                if (sub) {
+                    scn_msg(c->msg, c->msglen, "bad variable term '%s': $%s subtracted (only numbers, $sizeof and "
+                            "$offsetof can be)", t, name);
+                    return false;
+                }
+                if (!scn_builtin_var(name) && !(c->var_known && c->var_known(c->ctx, name))) {
+                    scn_msg(c->msg, c->msglen, "unknown variable $%s", name);
+                    return false;
+                }
+                memcpy(var, name, n + 1);
+                x = 0;
+            }
+        } else {
+            size_t n = strcspn(s, "+-");
+            char num[32];
+            uint64_t k;
+            if (!n) {
+                scn_msg(c->msg, c->msglen, "bad variable term '%s': nothing after '%c' (%s)", t, s[-1], TERM_FORMS);
+                return false;
+            }
+            snprintf(num, sizeof num, "%.*s", (int)n, s);
+            if (n >= sizeof num || !scn_read_number(num, &k)) {
+                scn_msg(c->msg, c->msglen, "bad variable term '%s': '%.*s' is not a number or $NAME (%s)", t, (int)n, s,
+                        TERM_FORMS);
+                return false;
+            }
+            if (k > INT64_MAX) {
+                scn_msg(c->msg, c->msglen, "bad variable term '%s': the sum is too large", t);
+                return false;
+            }
+            s += n;
+            x = (int64_t)k;
+        }
+        if (sub ? sum < INT64_MIN + x : sum > INT64_MAX - x) {
+            scn_msg(c->msg, c->msglen, "bad variable term '%s': the sum is out of range", t);
             return false;
         }
-        if (dot) *dot = 0;
-        int sid = vfu_struct_by_name(sname);
-        int x = off ? vfu_field_offset(vfu_field_by_name(sid, dot + 1)) : vfu_struct_size(sid);
-        if (sid < 0 || x < 0) {
-            scn_msg(c->msg, c->msglen, sid < 0 ? "$%s: the spec has no structure '%s'"
-                                               : "$%s: '%s' has no fixed field of that name", name, sname);
+        sum = sub ? sum - x : sum + x;
+        if (!*s) break;
+        if (*s != '+' && *s != '-') {
+            scn_msg(c->msg, c->msglen, "bad variable term '%s' (%s)", t, TERM_FORMS);
             return false;
         }
-        v->num |= (uint64_t)((int64_t)x + add);
+        sub = *s++ == '-';
+    }
+    if (!*var) {
+        /* numbers only: nothing is left to learn, the value is final */
+        if (sum < 0) {
+            scn_msg(c->msg, c->msglen, "bad variable term '%s': below zero (%lld)", t, (long long)sum);
+            return false;
+        }
+        v->num |= (uint64_t)sum;
         return true;
-    }
-    if (!scn_builtin_var(name) && !(c->var_known && c->var_known(c->ctx, name))) {
-        scn_msg(c->msg, c->msglen, "unknown variable $%s", name);
-        return false;
     }
     if (v->nvars == SCN_MAX_VAR_TERMS) {
         scn_msg(c->msg, c->msglen, "more than %d variables in one value", SCN_MAX_VAR_TERMS);
         return false;
     }
-    const char *nm = scn_strdup(c->a, name);
+    const char *nm = scn_strdup(c->a, var);
     if (!nm) { scn_msg(c->msg, c->msglen, "out of memory"); return false; }
-    v->vars[v->nvars++] = (struct scn_var_term){nm, add};
+    v->vars[v->nvars++] = (struct scn_var_term){nm, sum};
     return true;
 }
 
@@ -269,6 +344,9 @@ bool scn_read_bytes(struct scn_vctx *c, const char *s, bool plain_hex, struct sc
     if (*s == '$') {
         struct scn_value v = {0};
         if (!var_term(c, s, &v)) return false;
+        /* a spec size or offset is a number: as bytes it would say nothing
+         * of how many */
+        if (!v.nvars) { scn_msg(c->msg, c->msglen, "'%s' is a number, not a variable's bytes", s); return false; }
         if (v.vars[0].add) { scn_msg(c->msg, c->msglen, "bytes of a variable take no +/-: '%s'", s); return false; }
         b->var = v.vars[0].name;
         return true;
@@ -325,13 +403,13 @@ int scn_index_enum(int field)
         {"write_multi_entry", "region", "pci_region"}, {"irq_info_req", "index", "pci_irq"},
         {"irq_info", "index", "pci_irq"}, {"set_irqs", "index", "pci_irq"},
     };
-    if (field < 0 || field >= vfu_spec.nfields) return -1;
-    const struct vfu_field_desc *f = &vfu_spec.fields[field];
-    const char *sn = vfu_spec.structs[f->sid].name;
+    const struct vfu_field_desc *f = vfu_field(field);
+    if (!f) return -1;
+    const char *sn = vfu_struct(f->sid)->name;
     for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
         if (strcmp(idx[i].st, sn) || strcmp(idx[i].field, f->name)) continue;
-        for (unsigned e = 0; e < vfu_spec.nenums; e++)
-            if (!strcmp(vfu_spec.enums[e].name, idx[i].en)) return (int)e;
+        for (unsigned e = 0; e < vfu_nenums(); e++)
+            if (!strcmp(vfu_enum(e)->name, idx[i].en)) return (int)e;
     }
     return -1;
 }

@@ -8,7 +8,11 @@
 #      44-byte one is accepted and reads back the same values.
 #      The bundled scenarios loaded against the edited tables send the
 #      new size where they say $sizeof.dma_map (28 instead of 32).
-#   2. the `when IOREGIONFD` arm removed from sub_region: a REGION_IO_FDS
+#   2. `u64 flags` -> `u32 flags` in struct feature_migration (8 -> 4
+#      bytes): DEVICE_FEATURE.get.migration, whose argsz is the sum
+#      $sizeof.device_feature+$sizeof.feature_migration, sends 12 instead
+#      of 16 (a sum follows a width change of the struct after the header).
+#   3. the `when IOREGIONFD` arm removed from sub_region: a REGION_IO_FDS
 #      reply with an ioregionfd sub-region, accepted by the real tables, is
 #      refused with NO_VARIANT on its type (the one decoder error the real
 #      tables cannot produce: every selector value has an arm).
@@ -61,6 +65,8 @@ expect() {   # expect WHAT GOT PATTERN
 variant real '' > /dev/null
 n=$(variant width '/^struct dma_map$/,/^end$/ s/^\( *\)u64 size\( .*\)\{0,1\}$/\1u32 size\2/')
 expect "width edit touches one line" "$n" 1
+n=$(variant featwidth '/^struct feature_migration$/,/^end$/ s/^\( *\)u64 flags\( .*\)\{0,1\}$/\1u32 flags\2/')
+expect "feature width edit touches one line" "$n" 1
 n=$(variant noarm '/^struct sub_region$/,/^end$/ { /when IOREGIONFD/d; }')
 expect "arm edit touches one line" "$n" 1
 
@@ -83,6 +89,11 @@ expect "real tables, 44 bytes" "$($real decode "$tmp/m44")" "ERR PAYLOAD_SHORT s
 # the scenarios follow: DMA_MAP.argsz.exact sends $sizeof.dma_map
 expect "real tables, the scenario's argsz" "$("$tmp/real/scn" "$root/harness/scenarios")" "argsz 32"
 expect "edited tables, the scenario's argsz" "$("$tmp/width/scn" "$root/harness/scenarios")" "argsz 28"
+
+# and a sum of two structs' sizes follows the second one's width
+expect "real tables, DEVICE_FEATURE's argsz" "$("$tmp/real/scn" "$root/harness/scenarios" DEVICE_FEATURE.get.migration)" "argsz 16"
+expect "edited feature_migration, DEVICE_FEATURE's argsz" \
+    "$("$tmp/featwidth/scn" "$root/harness/scenarios" DEVICE_FEATURE.get.migration)" "argsz 12"
 
 $real io-fds "$tmp/iofds"
 expect "real tables, ioregionfd" "$($real decode "$tmp/iofds")" "OK argsz=0x38 flags=0 index=0 count=0x1"
