@@ -12,7 +12,6 @@
 #include <stdlib.h>
 
 #include "client_priv.h"
-#include "spec_tables.h"
 
 static void reply_error(struct vfu_client *c, enum vfu_sock sock, const struct vfu_hdr *h, int errnum)
 {
@@ -102,7 +101,7 @@ static void dma_write(struct vfu_client *c, enum vfu_sock sock, const struct vfu
         vfu_enc_set(&e, VFU_F_DMA_WRITE_ACK_COUNT_HI, count >> 32);
     } else if (e.err.code == VFU_OK && e.nparts == 1) {
         /* the spec's form ends before the optional count_hi */
-        uint16_t spec_size = vfu_spec.structs[VFU_S_DMA_WRITE_ACK].min_size;
+        uint16_t spec_size = vfu_struct(VFU_S_DMA_WRITE_ACK)->min_size;
         e.len = VFU_HDR_SIZE + spec_size;
         e.parts[0].len = spec_size;
     }

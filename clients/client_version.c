@@ -7,15 +7,14 @@
 
 #include "client_priv.h"
 #include "vfu_negotiate.h"
-#include "spec_tables.h"
 
 #define JSON_MAX 4096
 
 void vfu_proposal_default(struct vfu_version_proposal *p)
 {
     memset(p, 0, sizeof *p);
-    p->major = vfu_spec.major;
-    p->minor = vfu_spec.minor;
+    p->major = vfu_spec_major();
+    p->minor = vfu_spec_minor();
     p->data = VFU_PROPOSE_CAPS;
     vfu_caps_init(&p->caps);
     vfu_caps_set(&p->caps, VFU_CAP_MAX_MSG_FDS, VFU_CLIENT_DEFAULT_MAX_MSG_FDS);

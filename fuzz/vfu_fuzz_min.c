@@ -4,7 +4,6 @@
  * same signature comes back.  Fresh, so that the finding replays against a
  * server just started, as `vfu-conform replay --server` starts it. */
 #include "vfu_fuzz.h"
-#include "spec_tables.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +116,7 @@ static void shrink_msg(struct min *m, struct work *w, unsigned i)
     const struct vfu_cmd_desc *cd = vfu_cmd(h.cmd);
     bool reply = (h.flags & VFU_HDR_FLAGS_TYPE_MASK) == 1;
     int sid = cd ? cd->sid[reply] : -1;
-    size_t fixed = VFU_HDR_SIZE + (sid >= 0 ? vfu_spec.structs[sid].size : 0);
+    size_t fixed = VFU_HDR_SIZE + (sid >= 0 ? vfu_struct(sid)->size : 0);
     /* the tail, halved toward the fixed part */
     while (r->len > fixed) {
         uint32_t nl = (uint32_t)(fixed + (r->len - fixed) / 2);
@@ -128,9 +127,9 @@ static void shrink_msg(struct min *m, struct work *w, unsigned i)
     }
     /* body fields toward zero */
     if (sid >= 0) {
-        const struct vfu_struct_desc *sd = &vfu_spec.structs[sid];
+        const struct vfu_struct_desc *sd = vfu_struct(sid);
         for (unsigned k = 0; k < sd->nfields; k++) {
-            const struct vfu_field_desc *f = &vfu_spec.fields[sd->first_field + k];
+            const struct vfu_field_desc *f = vfu_field(sd->first_field + (int)k);
             if (f->kind != VFU_K_UINT || VFU_HDR_SIZE + f->offset + f->width > r->len) continue;
             uint64_t v = vfu_read_uint(r->msg + VFU_HDR_SIZE + f->offset, f->width);
             if (!v) continue;

@@ -3,7 +3,6 @@
  * nothing of a layout is written here), a few sequences that reach state
  * (DMA_MAP then region access), and session inputs from files. */
 #include "vfu_fuzz.h"
-#include "spec_tables.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -90,8 +89,8 @@ static size_t request(uint8_t *out, size_t cap, unsigned cmd, uint64_t index, ui
     if (cmd == VFU_CMD_DMA_MAP) set_named(&e, "flags", VFU_DMA_MAP_FLAGS_READ | VFU_DMA_MAP_FLAGS_WRITE);
     const struct vfu_cmd_desc *cd = vfu_cmd(cmd);
     if (data && cd && cd->sid[0] >= 0) {
-        int tail = vfu_spec.structs[cd->sid[0]].tail;
-        if (tail >= 0 && vfu_spec.fields[tail].kind == VFU_K_DATA) {
+        int tail = vfu_struct(cd->sid[0])->tail;
+        if (tail >= 0 && vfu_field(tail)->kind == VFU_K_DATA) {
             static const uint8_t d[8] = {1, 2, 3, 4, 5, 6, 7, 8};
             vfu_enc_data(&e, tail, d, count <= 8 ? count : 8);
         }

@@ -25,7 +25,6 @@
 #include "fuzz_session.h"
 #include "trace.h"
 #include "trace_session.h"
-#include "spec_tables.h"
 
 static int mkdirs(const char *out, const char *sub)
 {
@@ -157,8 +156,8 @@ static size_t version_msg(uint8_t *buf, size_t cap, bool reply, uint16_t id)
     int n = vfu_caps_to_json(&c, json, sizeof json);
     struct vfu_enc e;
     vfu_enc_begin(&e, buf, cap, VFU_CMD_VERSION, reply, id);
-    vfu_enc_set(&e, VFU_F_VERSION_MAJOR, vfu_spec.major);
-    vfu_enc_set(&e, VFU_F_VERSION_MINOR, vfu_spec.minor);
+    vfu_enc_set(&e, VFU_F_VERSION_MAJOR, vfu_spec_major());
+    vfu_enc_set(&e, VFU_F_VERSION_MINOR, vfu_spec_minor());
     vfu_enc_data(&e, VFU_F_VERSION_DATA, json, (size_t)n + 1);
     return vfu_enc_finish(&e, NULL) ? e.len : 0;
 }
@@ -261,14 +260,14 @@ static void dict_binary(void)
             snprintf(n, sizeof n, "cmd_%s", vfu_cmd(c)->name);
             dict_uint(n, c, 2);
         }
-    for (unsigned i = 0; i < vfu_spec.nbit_vals; i++) {
-        const struct vfu_bit_desc *b = &vfu_spec.bit_vals[i];
+    for (unsigned i = 0; i < vfu_nbit_vals(); i++) {
+        const struct vfu_bit_desc *b = vfu_bit((int)i);
         snprintf(n, sizeof n, "flag_%u_%s", i, b->name);
         dict_uint(n, b->mask, 4);
     }
-    for (unsigned i = 0; i < vfu_spec.nenum_vals; i++) {
-        snprintf(n, sizeof n, "enum_%u_%s", i, vfu_spec.enum_vals[i].name);
-        dict_uint(n, vfu_spec.enum_vals[i].value, 4);
+    for (unsigned i = 0; i < vfu_nenum_vals(); i++) {
+        snprintf(n, sizeof n, "enum_%u_%s", i, vfu_enum_val((int)i)->name);
+        dict_uint(n, vfu_enum_val((int)i)->value, 4);
     }
     /* the header's flags: command, reply, error reply, no_reply */
     dict_uint("hdr_reply", VFU_MSG_TYPE_REPLY, 4);
@@ -287,9 +286,9 @@ static void dict_binary(void)
         dict_uint(n, b32[i], 4);
     }
     /* struct sizes: argsz values */
-    for (unsigned i = 0; i < vfu_spec.nstructs; i++) {
-        snprintf(n, sizeof n, "size_%s", vfu_spec.structs[i].name);
-        dict_uint(n, vfu_spec.structs[i].size, 4);
+    for (unsigned i = 0; i < vfu_nstructs(); i++) {
+        snprintf(n, sizeof n, "size_%s", vfu_struct((int)i)->name);
+        dict_uint(n, vfu_struct((int)i)->size, 4);
     }
 }
 
@@ -320,17 +319,17 @@ static void dict_scn(void)
             snprintf(n, sizeof n, "cmd_%u", c);
             dict_text(n, vfu_cmd(c)->name);
         }
-    for (unsigned i = 0; i < vfu_spec.nfields; i++) {
+    for (unsigned i = 0; i < vfu_nfields(); i++) {
         snprintf(n, sizeof n, "field_%u", i);
-        dict_text(n, vfu_spec.fields[i].name);
+        dict_text(n, vfu_field((int)i)->name);
     }
-    for (unsigned i = 0; i < vfu_spec.nbit_vals; i++) {
+    for (unsigned i = 0; i < vfu_nbit_vals(); i++) {
         snprintf(n, sizeof n, "bit_%u", i);
-        dict_text(n, vfu_spec.bit_vals[i].name);
+        dict_text(n, vfu_bit((int)i)->name);
     }
-    for (unsigned i = 0; i < vfu_spec.nenum_vals; i++) {
+    for (unsigned i = 0; i < vfu_nenum_vals(); i++) {
         snprintf(n, sizeof n, "enumv_%u", i);
-        dict_text(n, vfu_spec.enum_vals[i].name);
+        dict_text(n, vfu_enum_val((int)i)->name);
     }
     for (int i = 0; i < VFU_CAP__COUNT; i++) {
         snprintf(n, sizeof n, "cap_%d", i);
