@@ -17,8 +17,10 @@ $(SRV_LIB): $(SRV_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(SRV_BIN): $(BUILD)/obj/servers/main.o $(SRV_LIB) $(TOYDEV_LIB) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $< $(SRV_LIB) $(TOYDEV_LIB) $(LIB) $(LIB_LDLIBS)
+# the program needs the core and the transport only: no wire traces, so
+# no libcbor (the install test checks with ldd)
+$(SRV_BIN): $(BUILD)/obj/servers/main.o $(SRV_LIB) $(TOYDEV_LIB) $(TRANSPORT_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS) -o $@ $< $(SRV_LIB) $(TOYDEV_LIB) $(TRANSPORT_LIB) $(CORE_LIB) $(CORE_LDLIBS)
 
 # socket-level tests start the program built beside them
 $(BUILD)/obj/tests/test_srv%.o: CPPFLAGS += -Iservers -DSRV_BIN='"$(SRV_BIN)"'

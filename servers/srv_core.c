@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "srv_int.h"
-#include "spec_tables.h"
 
 static bool log_muted;
 
@@ -288,77 +287,20 @@ enum srv_verdict srv_reject(struct srv *s, const struct vfu_msg *m, const struct
     return verdict(s);
 }
 
-/* The seeded faults dma-reserved-flags-accepted and
- * header-reserved-flags-accepted: a message the codec refused for flag bits
- * the spec does not define is handled with those bits cleared, from a copy
- * (the received buffer stays as it came).  at: the flags field's offset
- * in the message. */
-static enum srv_verdict fault_clear_flags(struct srv *s, const uint8_t *buf, size_t len, int *fds,
-                                          unsigned nfds, int field, size_t at, uint64_t known)
-{
-    const struct vfu_field_desc *f = &vfu_spec.fields[field];
-    if (at + f->width > len) return SRV_CLOSE;
-    uint8_t *copy = malloc(len);
-    if (!copy) return SRV_CLOSE;
-    memcpy(copy, buf, len);
-    uint8_t *p = copy + at;
-    vfu_write_uint(p, f->width, vfu_read_uint(p, f->width) & known);
-    struct vfu_msg m;
-    struct vfu_error err;
-    enum srv_verdict v = vfu_decode_opt(&m, copy, len, fds, nfds, &s->rx, VFU_ROLE_SERVER,
-                                        SRV_DECODE_OPTS, &err)
-                             ? srv_handle(s, &m, fds)
-                             : srv_reject(s, &m, &err);
-    free(copy);
-    return v;
-}
-
-/* The seeded fault config-write-count-from-payload: a REGION_WRITE to
- * config space that the codec refused because its count and its bytes
- * disagree is handled with the count the bytes make, from a copy (as a
- * server whose config-space path sizes the write by the message would). */
-static enum srv_verdict fault_count_from_payload(struct srv *s, const uint8_t *buf, size_t len, int *fds,
-                                                 unsigned nfds)
-{
-    const struct vfu_field_desc *cnt = &vfu_spec.fields[VFU_F_REGION_ACCESS_DATA_COUNT];
-    size_t fixed = VFU_HDR_SIZE + VFU_SIZE_REGION_ACCESS_DATA;   /* the caller saw len >= fixed */
-    uint8_t *copy = malloc(len);
-    if (!copy) return SRV_CLOSE;
-    memcpy(copy, buf, len);
-    vfu_write_uint(copy + VFU_HDR_SIZE + cnt->offset, cnt->width, len - fixed);
-    struct vfu_msg m;
-    struct vfu_error err;
-    enum srv_verdict v = vfu_decode_opt(&m, copy, len, fds, nfds, &s->rx, VFU_ROLE_SERVER,
-                                        SRV_DECODE_OPTS, &err)
-                             ? srv_handle(s, &m, fds)
-                             : srv_reject(s, &m, &err);
-    free(copy);
-    return v;
-}
-
 enum srv_verdict srv_input(struct srv *s, const uint8_t *buf, size_t len, int *fds, unsigned nfds)
 {
+    /* the seeded faults that accept a malformed request change the bytes
+     * before the one decode; with none of them on, buf is used as it is */
+    uint8_t *patched = NULL;
+    if (!srv_wire_request(s, buf, len, &patched)) return SRV_CLOSE;
+    if (patched) buf = patched;
     struct vfu_msg m;
     struct vfu_error err;
-    if (!vfu_decode_opt(&m, buf, len, fds, nfds, &s->rx, VFU_ROLE_SERVER, SRV_DECODE_OPTS, &err)) {
-        if (err.code == VFU_E_HDR_SHORT) return SRV_CLOSE;
-        if (err.code == VFU_E_RESERVED_FLAGS && err.field == VFU_F_DMA_MAP_FLAGS &&
-            srv_fault(s, FAULT_DMA_RESERVED_FLAGS_ACCEPTED))
-            return fault_clear_flags(s, buf, len, fds, nfds, VFU_F_DMA_MAP_FLAGS,
-                                     VFU_HDR_SIZE + vfu_spec.fields[VFU_F_DMA_MAP_FLAGS].offset,
-                                     VFU_DMA_MAP_FLAGS_KNOWN);
-        if (err.code == VFU_E_RESERVED_FLAGS && err.field == VFU_F_HEADER_FLAGS &&
-            srv_fault(s, FAULT_HEADER_RESERVED_FLAGS_ACCEPTED))
-            return fault_clear_flags(s, buf, len, fds, nfds, VFU_F_HEADER_FLAGS,
-                                     vfu_spec.fields[VFU_F_HEADER_FLAGS].offset,
-                                     VFU_HDR_FLAGS_KNOWN & ~(uint64_t)VFU_HDR_FLAGS_ERROR);
-        if (m.hdr.cmd == VFU_CMD_REGION_WRITE && s->negotiated && len >= VFU_HDR_SIZE + VFU_SIZE_REGION_ACCESS_DATA &&
-            srv_fault(s, FAULT_CONFIG_WRITE_COUNT_FROM_PAYLOAD)) {
-            const struct vfu_field_desc *reg = &vfu_spec.fields[VFU_F_REGION_ACCESS_DATA_REGION];
-            if (vfu_read_uint(buf + VFU_HDR_SIZE + reg->offset, reg->width) == VFU_PCI_REGION_CONFIG)
-                return fault_count_from_payload(s, buf, len, fds, nfds);
-        }
-        return srv_reject(s, &m, &err);
-    }
-    return srv_handle(s, &m, fds);
+    enum srv_verdict v;
+    if (vfu_decode_opt(&m, buf, len, fds, nfds, &s->rx, VFU_ROLE_SERVER, SRV_DECODE_OPTS, &err))
+        v = srv_handle(s, &m, fds);
+    else
+        v = err.code == VFU_E_HDR_SHORT ? SRV_CLOSE : srv_reject(s, &m, &err);
+    free(patched);
+    return v;
 }

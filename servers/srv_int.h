@@ -103,6 +103,12 @@ int srv_reply_empty(struct srv *s, const struct vfu_msg *m);
 /* srv_wire.c: every finished reply to req goes out here (No_reply kept,
  * the wire-level seeded faults applied) */
 void srv_wire_reply(struct srv *s, const struct vfu_hdr *req, struct vfu_enc *e);
+/* srv_wire.c: every request comes in here before its decode.  When a
+ * seeded fault that accepts a malformed request is on and the request is
+ * one it takes, *patched is a malloc'd copy of buf (len bytes) with the
+ * fault's change made, for the caller to decode and free; else NULL.
+ * false: out of memory. */
+bool srv_wire_request(struct srv *s, const uint8_t *buf, size_t len, uint8_t **patched);
 int srv_take_fd(const struct vfu_msg *m, int *fds, unsigned i);
 
 /* handlers, one per command */

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "srv_int.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
 void srv_region(const struct srv *s, unsigned index, struct toydev_region *r)
 {
@@ -208,7 +208,7 @@ int srv_h_write_multi(struct srv *s, const struct vfu_msg *m, int *fds)
         if (r) return r;
         /* data is opaque bytes: found through the generated field table */
         const struct vfu_part *p = vfu_tail(m, VFU_F_WRITE_MULTI_WRS);
-        const struct vfu_field_desc *df = &vfu_spec.fields[VFU_F_WRITE_MULTI_ENTRY_DATA];
+        const struct vfu_field_desc *df = vfu_field(VFU_F_WRITE_MULTI_ENTRY_DATA);
         uint8_t data[8];
         memcpy(data, m->payload + p->off + (uint64_t)i * p->stride + df->offset,
                df->width < sizeof data ? df->width : sizeof data);

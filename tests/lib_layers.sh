@@ -49,6 +49,15 @@ bad=$(incl "$root"/lib/transport/*.[ch] | comm -12 - "$(sort -o "$tmp/s2" "$tmp/
 bad=$(incl "$root"/include/vfu/*.h | grep -v -x -e 'vfu_proto.h' $(for f in "$root"/include/vfu/*.h; do printf ' -e %s' "${f##*/}"; done) | tr '\n' ' ')
 [ -z "$bad" ] || fail "include/vfu includes $bad"
 
+# the generated tables' storage (struct vfu_spec in lib/core/spec_tables.h) is
+# the core's own: everything else reads them through vfu_spec.h's functions,
+# so the aggregate can change shape without a program noticing.  Tests may
+# look inside (white-box), and the generator writes the tables.
+bad=$(cd "$root" && grep -lE '#include "spec_tables\.h"|&vfu_spec\b|\bvfu_spec\.[a-gi-z_]|\bvfu_spec\.h[a-z_]' \
+        $(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]') |
+      grep -v -e '^lib/core/' -e '^tests/' -e '^spec/specgen' | tr '\n' ' ')
+[ -z "$bad" ] || fail "outside lib/core, these read the tables' aggregate instead of vfu_spec.h: $bad"
+
 # no X.c includes a header that (directly or not) includes X.h
 path_of() {
     for d in include/vfu lib/core lib/transport lib/runtime clients; do [ -f "$root/$d/$1" ] && { echo "$root/$d/$1"; return; }; done

@@ -7,12 +7,11 @@
 #include <stdio.h>
 
 #include "vfu_codec.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
-#define S (&vfu_spec)
 
-static const struct vfu_field_desc *F(int id) { return &S->fields[id]; }
-static const struct vfu_struct_desc *ST(int id) { return &S->structs[id]; }
+static const struct vfu_field_desc *F(int id) { return vfu_field(id); }
+static const struct vfu_struct_desc *ST(int id) { return vfu_struct(id); }
 
 static void ind(int depth) { printf("%*s", depth * 2, ""); }
 
@@ -29,11 +28,11 @@ static const char *kind_name(const struct vfu_field_desc *f)
 
 static void print_enum(int enum_id)
 {
-    const struct vfu_enum_desc *e = &S->enums[enum_id];
+    const struct vfu_enum_desc *e = vfu_enum(enum_id);
     printf(" enum %s(", e->name);
     for (unsigned i = 0; i < e->n; i++)
-        printf("%s%s=%llu", i ? " " : "", S->enum_vals[e->first + i].name,
-               (unsigned long long)S->enum_vals[e->first + i].value);
+        printf("%s%s=%llu", i ? " " : "", vfu_enum_val(e->first + i)->name,
+               (unsigned long long)vfu_enum_val(e->first + i)->value);
     putchar(')');
 }
 
@@ -44,25 +43,25 @@ static const char *group_kind(unsigned k)
 
 static void print_bits(int bits_id, int depth)
 {
-    const struct vfu_bits_desc *b = &S->bits[bits_id];
+    const struct vfu_bits_desc *b = vfu_bits(bits_id);
     printf(" bits %s(", b->name);
     for (unsigned i = 0; i < b->nbits; i++) {
-        const struct vfu_bit_desc *bd = &S->bit_vals[b->first_bit + i];
+        const struct vfu_bit_desc *bd = vfu_bit(b->first_bit + i);
         printf("%s%s=0x%llx", i ? " " : "", bd->name, (unsigned long long)bd->mask);
-        if (bd->enum_id >= 0) printf(":%s", S->enums[bd->enum_id].name);
+        if (bd->enum_id >= 0) printf(":%s", vfu_enum(bd->enum_id)->name);
     }
     printf("; others reserved)\n");
     for (unsigned i = 0; i < b->ngroups; i++) {
-        const struct vfu_group_desc *g = &S->groups[b->first_group + i];
+        const struct vfu_group_desc *g = vfu_group(b->first_group + i);
         ind(depth);
         printf("rule %s: %s", g->name, group_kind(g->kind));
         for (unsigned k = 0; k < b->nbits; k++) {
-            const struct vfu_bit_desc *bd = &S->bit_vals[b->first_bit + k];
+            const struct vfu_bit_desc *bd = vfu_bit(b->first_bit + k);
             if (bd->mask & g->mask) printf(" %s", bd->name);
         }
         const char *sep = ", unless";
         for (unsigned k = 0; k < b->nbits; k++) {
-            const struct vfu_bit_desc *bd = &S->bit_vals[b->first_bit + k];
+            const struct vfu_bit_desc *bd = vfu_bit(b->first_bit + k);
             if (bd->mask & g->unless) { printf("%s %s", sep, bd->name); sep = " or"; }
         }
         putchar('\n');
@@ -88,8 +87,8 @@ static void print_meaning(const struct vfu_field_desc *f)
     if (f->span_field >= 0) printf(", length %s", F(f->span_field)->name);
     if (f->count_of >= 0) printf(", of %s", F(f->count_of)->name);
     if (f->bound_cap >= 0) {
-        const struct vfu_capability_desc *c = &S->capabilities[f->bound_cap];
-        printf(", bounded by %s%s%s", c->parent >= 0 ? S->capabilities[c->parent].name : "",
+        const struct vfu_capability_desc *c = vfu_capability(f->bound_cap);
+        printf(", bounded by %s%s%s", c->parent >= 0 ? vfu_capability(c->parent)->name : "",
                c->parent >= 0 ? "." : "", c->name);
     }
     putchar(']');
@@ -133,7 +132,7 @@ static void tail_line(int fid, int depth, unsigned base)
         printf("bitmap of u64 words, one bit per %s bytes of %s\n", F(f->aux_field)->name, F(f->len_field)->name);
         break;
     case VFU_K_CAPCHAIN: {
-        const struct vfu_chain_desc *cl = &S->chains[f->chain_id];
+        const struct vfu_chain_desc *cl = vfu_chain(f->chain_id);
         const struct vfu_struct_desc *hs = ST(cl->header_sid);
         printf("capability chain %s, first at %s, next in %s (offsets from the start of %s; 0 ends)\n",
                cl->name, F(f->len_field)->name, F(cl->next_field)->name, ST(f->sid)->name);
@@ -141,7 +140,7 @@ static void tail_line(int fid, int depth, unsigned base)
         printf("each entry: %s (%u bytes), then the body its %s selects:\n", hs->name, hs->size, F(cl->id_field)->name);
         layout(cl->header_sid, depth + 2, 0);
         for (unsigned i = 0; i < cl->n; i++) {
-            const struct vfu_chain_entry *ce = &S->chain_entries[cl->first + i];
+            const struct vfu_chain_entry *ce = vfu_chain_entry(cl->first + i);
             const char *idn = vfu_enum_name(F(cl->id_field)->enum_id, ce->id);
             ind(depth + 1);
             printf("%s %s (%llu) -> %s (%u bytes)\n", F(cl->id_field)->name, idn ? idn : "?",
@@ -155,7 +154,7 @@ static void tail_line(int fid, int depth, unsigned base)
     case VFU_K_VARIANT:
         printf("chosen by %s, first match wins:\n", F(f->on_field)->name);
         for (unsigned a = 0; a < f->narms; a++) {
-            const struct vfu_arm_desc *arm = &S->arms[f->first_arm + a];
+            const struct vfu_arm_desc *arm = vfu_arm(f->first_arm + a);
             ind(depth + 1);
             printf("%s", arm->label);
             if (arm->mask) printf(" (%s & 0x%llx == 0x%llx)", F(f->on_field)->name, (unsigned long long)arm->mask,
@@ -195,9 +194,9 @@ static void fds_rule(const struct vfu_fds_desc *r, int sid)
 {
     const char *bit = "?";
     if (r->bit_field >= 0 && F(r->bit_field)->bits_id >= 0) {
-        const struct vfu_bits_desc *b = &S->bits[F(r->bit_field)->bits_id];
+        const struct vfu_bits_desc *b = vfu_bits(F(r->bit_field)->bits_id);
         for (unsigned i = 0; i < b->nbits; i++)
-            if (S->bit_vals[b->first_bit + i].mask == r->mask) bit = S->bit_vals[b->first_bit + i].name;
+            if (vfu_bit(b->first_bit + i)->mask == r->mask) bit = vfu_bit(b->first_bit + i)->name;
     }
     const char *bf = r->bit_field >= 0 ? F(r->bit_field)->name : "?";
     const char *f = r->field >= 0 ? F(r->field)->name : "?";
@@ -248,7 +247,7 @@ void spec_print_cmd(const struct vfu_cmd_desc *c)
 {
     printf("%u %s  %s  (spec: %s)\n", c->num, c->name,
            c->dir == VFU_DIR_CLIENT ? "client->server" : "server->client", c->section);
-    if (c->needs_cap >= 0) printf("  only in sessions that were granted %s\n", S->capabilities[c->needs_cap].name);
+    if (c->needs_cap >= 0) printf("  only in sessions that were granted %s\n", vfu_capability(c->needs_cap)->name);
     for (int r = 0; r < 2; r++) {
         int sid = c->sid[r];
         printf("  %s (%s): ", r ? "reply" : "request",
@@ -268,7 +267,7 @@ void spec_print_cmd(const struct vfu_cmd_desc *c)
         printf("fds: ");
         fds_rule(&c->fds[r], sid);
         if (c->xfer[r] >= 0) {
-            const struct vfu_capability_desc *cap = &S->capabilities[VFU_CAP_MAX_DATA_XFER_SIZE];
+            const struct vfu_capability_desc *cap = vfu_capability(VFU_CAP_MAX_DATA_XFER_SIZE);
             ind(2);
             printf("xfer: %s must not exceed %s (default %llu)\n", F(c->xfer[r])->name, cap->name,
                    (unsigned long long)cap->dflt);
@@ -278,12 +277,12 @@ void spec_print_cmd(const struct vfu_cmd_desc *c)
 
 void spec_print_all(void)
 {
-    printf("vfio-user %u.%u\n%s (%u bytes), before every payload:\n", S->major, S->minor,
-           ST(S->header_sid)->name, ST(S->header_sid)->size);
-    layout(S->header_sid, 1, 0);
+    printf("vfio-user %u.%u\n%s (%u bytes), before every payload:\n", vfu_spec_major(), vfu_spec_minor(),
+           ST(vfu_header_sid())->name, ST(vfu_header_sid())->size);
+    layout(vfu_header_sid(), 1, 0);
     printf("error reply: the header alone, with the ERROR flag and an errno in %s\n\n",
-           F(ST(S->header_sid)->first_field + ST(S->header_sid)->nfields - 1)->name);
-    for (unsigned i = 0; i < S->ncmds; i++) {
+           F(ST(vfu_header_sid())->first_field + ST(vfu_header_sid())->nfields - 1)->name);
+    for (unsigned i = 0; i < vfu_ncmds(); i++) {
         const struct vfu_cmd_desc *c = vfu_cmd(i);
         if (!c) continue;
         spec_print_cmd(c);
@@ -293,7 +292,7 @@ void spec_print_all(void)
 
 void spec_print_structs(void)
 {
-    for (unsigned sid = 0; sid < S->nstructs; sid++) {
+    for (unsigned sid = 0; sid < vfu_nstructs(); sid++) {
         const struct vfu_struct_desc *s = ST((int)sid);
         printf("%s: %u bytes", s->name, s->size);
         if (s->min_size != s->size) printf(", %u without optional fields", s->min_size);

@@ -48,8 +48,8 @@ struct vfu_mut *vfu_mut_new(const struct vfu_mut_opts *o)
     m->target = o ? o->target : VFU_ROLE_SERVER;
     if (m->target == VFU_ROLE_ANY) m->target = VFU_ROLE_SERVER;
     vfu_mut_reseed(m, o ? o->seed : 0);
-    for (unsigned i = 0; i < VFU_CAP__COUNT && i < SPEC->ncapabilities; i++)
-        m->cap_value[i] = SPEC->capabilities[i].has_default ? SPEC->capabilities[i].dflt : 0;
+    for (unsigned i = 0; i < VFU_CAP__COUNT && i < vfu_ncapabilities(); i++)
+        m->cap_value[i] = vfu_capability(i)->has_default ? vfu_capability(i)->dflt : 0;
     return m;
 }
 

@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-static const struct vfu_field_desc *F(int id) { return &SPEC->fields[id]; }
-static const struct vfu_struct_desc *ST(int id) { return &SPEC->structs[id]; }
+static const struct vfu_field_desc *F(int id) { return vfu_field(id); }
+static const struct vfu_struct_desc *ST(int id) { return vfu_struct(id); }
 
 enum { FIX_SIZE, FIX_ARGSZ, FIX_COUNT, FIX__N };
 
@@ -45,8 +45,8 @@ size_t vfu_mut_fixup(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap)
 {
     if (len < VFU_HDR_SIZE) return len;
     int hsz = -1;   /* msg_size, found by its role */
-    for (unsigned i = 0; i < ST(SPEC->header_sid)->nfields; i++)
-        if (F(ST(SPEC->header_sid)->first_field + (int)i)->role == VFU_M_MSGSIZE) hsz = ST(SPEC->header_sid)->first_field + (int)i;
+    for (unsigned i = 0; i < ST(vfu_header_sid())->nfields; i++)
+        if (F(ST(vfu_header_sid())->first_field + (int)i)->role == VFU_M_MSGSIZE) hsz = ST(vfu_header_sid())->first_field + (int)i;
     int off = mut_chance(m, 8) ? (int)vfu_mut_below(m, FIX__N) : -1;
     struct vfu_hdr h;
     struct vfu_error err;

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const struct vfu_field_desc *F(int id) { return &SPEC->fields[id]; }
-static const struct vfu_struct_desc *ST(int id) { return &SPEC->structs[id]; }
+static const struct vfu_field_desc *F(int id) { return vfu_field(id); }
+static const struct vfu_struct_desc *ST(int id) { return vfu_struct(id); }
 
 /* the largest tail generated: cheap to run, and well inside any limit */
 #define GEN_MAX_TAIL 256
@@ -35,14 +35,14 @@ static void gen_json(struct vfu_mut *m, struct vfu_enc *e, int fid)
     size_t n = (size_t)snprintf(js, sizeof js, "{\"capabilities\":{");
     bool first = true;
     int open_parent = -1;
-    for (unsigned i = 0; i < SPEC->ncapabilities && n < sizeof js - 64; i++) {
-        const struct vfu_capability_desc *c = &SPEC->capabilities[i];
+    for (unsigned i = 0; i < vfu_ncapabilities() && n < sizeof js - 64; i++) {
+        const struct vfu_capability_desc *c = vfu_capability(i);
         if (c->kind == VFU_CAP_OBJECT || c->reply_only || mut_chance(m, 3)) continue;
         if (c->parent != open_parent) {
             if (open_parent >= 0) n += (size_t)snprintf(js + n, sizeof js - n, "}");
             if (c->parent >= 0) {
                 n += (size_t)snprintf(js + n, sizeof js - n, "%s\"%s\":{", first ? "" : ",",
-                                      SPEC->capabilities[c->parent].name);
+                                      vfu_capability(c->parent)->name);
                 first = true;
             }
             open_parent = c->parent;
@@ -78,7 +78,7 @@ static void gen_tail(struct vfu_mut *m, struct vfu_enc *e, int sid, size_t base,
         if (tf->kind != VFU_K_VARIANT) return;
         uint64_t sel = field_in(e, base, tf->on_field);
         for (unsigned a = 0; a < tf->narms; a++) {
-            const struct vfu_arm_desc *arm = &SPEC->arms[tf->first_arm + a];
+            const struct vfu_arm_desc *arm = vfu_arm(tf->first_arm + a);
             if ((sel & arm->mask) != arm->value) continue;
             if (arm->kind == VFU_ARM_STRUCT) gen_fields(m, e, arm->sid, base + s->size, true);
             break;
@@ -110,9 +110,9 @@ static void gen_tail(struct vfu_mut *m, struct vfu_enc *e, int sid, size_t base,
         break;
     }
     case VFU_K_CAPCHAIN: {
-        if (mut_chance(m, 2) || !SPEC->chains[tf->chain_id].n) break;
-        const struct vfu_chain_desc *cl = &SPEC->chains[tf->chain_id];
-        const struct vfu_chain_entry *ce = &SPEC->chain_entries[cl->first + vfu_mut_below(m, cl->n)];
+        if (mut_chance(m, 2) || !vfu_chain(tf->chain_id)->n) break;
+        const struct vfu_chain_desc *cl = vfu_chain(tf->chain_id);
+        const struct vfu_chain_entry *ce = vfu_chain_entry(cl->first + vfu_mut_below(m, cl->n));
         vfu_enc_chain_cap(e, tid, ce->id);
         if (e->err.code != VFU_OK) return;
         size_t bb = e->len - ST(ce->sid)->size;
@@ -122,7 +122,7 @@ static void gen_tail(struct vfu_mut *m, struct vfu_enc *e, int sid, size_t base,
     case VFU_K_VARIANT: {
         uint64_t sel = field_in(e, base, tf->on_field);
         for (unsigned a = 0; a < tf->narms; a++) {
-            const struct vfu_arm_desc *arm = &SPEC->arms[tf->first_arm + a];
+            const struct vfu_arm_desc *arm = vfu_arm(tf->first_arm + a);
             if ((sel & arm->mask) != arm->value) continue;
             if (arm->kind == VFU_ARM_STRUCT && !(arm->optional && mut_chance(m, 2))) {
                 vfu_enc_struct(e, arm->sid);

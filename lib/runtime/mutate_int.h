@@ -1,13 +1,12 @@
-/* Internals shared by the mutator's files (lib/mutate*.c); not an API. */
+/* Internals shared by the mutator's files (lib/runtime/mutate*.c); not an API. */
 #ifndef VFU_MUTATE_INT_H
 #define VFU_MUTATE_INT_H
 
 #include "vfu_codec.h"
 #include "fuzz_session.h"
 #include "mutate.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
-#define SPEC (&vfu_spec)
 #define MUT_MAX_FIELDS 96
 #define MUT_MAX_TAILS 8
 #define MUT_MAX_DMA 16

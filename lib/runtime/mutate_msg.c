@@ -7,9 +7,9 @@
 #include <errno.h>
 #include <string.h>
 
-static const struct vfu_field_desc *F(int id) { return &SPEC->fields[id]; }
+static const struct vfu_field_desc *F(int id) { return vfu_field(id); }
 
-static bool is_header(int fid) { return F(fid)->sid == SPEC->header_sid; }
+static bool is_header(int fid) { return F(fid)->sid == vfu_header_sid(); }
 static bool want_value(int fid)
 {
     const struct vfu_field_desc *f = F(fid);
@@ -22,8 +22,8 @@ static bool want_enum(int fid)
     if (is_header(fid) && f->enum_id >= 0) return false;   /* the command: op_cmd_swap */
     if (f->enum_id >= 0) return true;
     if (f->bits_id < 0) return false;
-    const struct vfu_bits_desc *b = &SPEC->bits[f->bits_id];
-    for (unsigned i = 0; i < b->nbits; i++) if (SPEC->bit_vals[b->first_bit + i].enum_id >= 0) return true;
+    const struct vfu_bits_desc *b = vfu_bits(f->bits_id);
+    for (unsigned i = 0; i < b->nbits; i++) if (vfu_bit(b->first_bit + i)->enum_id >= 0) return true;
     return false;
 }
 static bool want_argsz(int fid) { return F(fid)->role == VFU_M_ARGSZ; }
@@ -63,9 +63,9 @@ static bool op_flag(struct op_ctx *c)
     int i = vfu_mut_view_pick(c->m, &c->m->view, want_bits);
     if (i < 0) return false;
     const struct mut_field *f = &c->m->view.f[i];
-    const struct vfu_bits_desc *b = &SPEC->bits[F(f->fid)->bits_id];
+    const struct vfu_bits_desc *b = vfu_bits(F(f->fid)->bits_id);
     if (!b->nbits) return false;
-    const struct vfu_bit_desc *bd = &SPEC->bit_vals[b->first_bit + vfu_mut_below(c->m, b->nbits)];
+    const struct vfu_bit_desc *bd = vfu_bit(b->first_bit + vfu_mut_below(c->m, b->nbits));
     /* a multi-bit subfield flips one of its bits */
     uint64_t bit = bd->mask & (0 - bd->mask);
     if (bd->mask != bit) bit <<= vfu_mut_below(c->m, (unsigned)__builtin_popcountll(bd->mask));
@@ -78,7 +78,7 @@ static bool op_reserved(struct op_ctx *c)
     int i = vfu_mut_view_pick(c->m, &c->m->view, want_bits);
     if (i < 0) return false;
     const struct mut_field *f = &c->m->view.f[i];
-    uint64_t rsv = vfu_mut_width_max(F(f->fid)->width) & ~SPEC->bits[F(f->fid)->bits_id].known;
+    uint64_t rsv = vfu_mut_width_max(F(f->fid)->width) & ~vfu_bits(F(f->fid)->bits_id)->known;
     if (!rsv) return false;
     uint64_t bit;
     do bit = 1ULL << vfu_mut_below(c->m, 8u * F(f->fid)->width); while (!(bit & rsv));
@@ -88,11 +88,11 @@ static bool op_reserved(struct op_ctx *c)
 
 static uint64_t enum_pick(struct vfu_mut *m, int enum_id)
 {
-    const struct vfu_enum_desc *e = &SPEC->enums[enum_id];
+    const struct vfu_enum_desc *e = vfu_enum(enum_id);
     uint64_t hi = 0;
     for (unsigned i = 0; i < e->n; i++)
-        if (SPEC->enum_vals[e->first + i].value > hi) hi = SPEC->enum_vals[e->first + i].value;
-    if (e->n && vfu_mut_below(m, 4)) return SPEC->enum_vals[e->first + vfu_mut_below(m, e->n)].value;
+        if (vfu_enum_val(e->first + i)->value > hi) hi = vfu_enum_val(e->first + i)->value;
+    if (e->n && vfu_mut_below(m, 4)) return vfu_enum_val(e->first + vfu_mut_below(m, e->n))->value;
     return mut_chance(m, 2) ? hi + 1 : vfu_mut_rand(m);
 }
 
@@ -106,9 +106,9 @@ static bool op_enum(struct op_ctx *c)
         put(c, f, enum_pick(c->m, fd->enum_id));
         return true;
     }
-    const struct vfu_bits_desc *b = &SPEC->bits[fd->bits_id];
+    const struct vfu_bits_desc *b = vfu_bits(fd->bits_id);
     for (unsigned k = 0; k < b->nbits; k++) {
-        const struct vfu_bit_desc *bd = &SPEC->bit_vals[b->first_bit + k];
+        const struct vfu_bit_desc *bd = vfu_bit(b->first_bit + k);
         if (bd->enum_id < 0) continue;
         uint64_t v = (enum_pick(c->m, bd->enum_id) << bd->shift) & bd->mask;
         put(c, f, (get(c, f) & ~bd->mask) | v);
@@ -125,7 +125,7 @@ static bool op_cmd_swap(struct op_ctx *c)
     if (!cmdf) return false;
     uint64_t v;
     if (vfu_mut_below(c->m, 6)) {
-        do v = vfu_mut_below(c->m, SPEC->ncmds); while (!vfu_cmd((unsigned)v));
+        do v = vfu_mut_below(c->m, vfu_ncmds()); while (!vfu_cmd((unsigned)v));
     } else {
         static const uint64_t odd[] = {0, 14, VFU_CMD_MAX + 1, 255, 0xffff};
         v = odd[vfu_mut_below(c->m, sizeof odd / sizeof odd[0])];
@@ -212,7 +212,7 @@ static bool op_bytes(struct op_ctx *c)
 static bool pick_cmd(struct vfu_mut *m, bool to_server, unsigned *cmd, bool *reply)
 {
     for (int tries = 0; tries < 64; tries++) {
-        unsigned n = (unsigned)vfu_mut_below(m, SPEC->ncmds);
+        unsigned n = (unsigned)vfu_mut_below(m, vfu_ncmds());
         const struct vfu_cmd_desc *d = vfu_cmd(n);
         if (!d) continue;
         /* requests travel from their sender; replies back */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct vfu_field_desc *F(int id) { return &SPEC->fields[id]; }
+static const struct vfu_field_desc *F(int id) { return vfu_field(id); }
 
 static bool reserve(uint8_t **p, size_t *cap, size_t n)
 {
@@ -100,7 +100,7 @@ static bool op_insert(struct vfu_mut *m, struct vfu_fs *fs, size_t cap)
     unsigned cmd = 0, nfds = 0;
     bool reply = false;
     for (int tries = 0; tries < 64 && !cmd; tries++) {
-        unsigned n = (unsigned)vfu_mut_below(m, SPEC->ncmds);
+        unsigned n = (unsigned)vfu_mut_below(m, vfu_ncmds());
         const struct vfu_cmd_desc *d = vfu_cmd(n);
         if (!d) continue;
         cmd = n;

@@ -6,7 +6,7 @@
  * the mappings and regions the session itself set up. */
 #include "mutate_int.h"
 
-static const struct vfu_field_desc *F(int id) { return &SPEC->fields[id]; }
+static const struct vfu_field_desc *F(int id) { return vfu_field(id); }
 
 void vfu_mut_learn_reset(struct vfu_mut *m)
 {

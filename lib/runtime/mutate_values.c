@@ -6,8 +6,8 @@
  * for argsz, the fixed sizes of both payloads; and so on. */
 #include "mutate_int.h"
 
-static const struct vfu_field_desc *F(int id) { return &SPEC->fields[id]; }
-static const struct vfu_struct_desc *ST(int id) { return &SPEC->structs[id]; }
+static const struct vfu_field_desc *F(int id) { return vfu_field(id); }
+static const struct vfu_struct_desc *ST(int id) { return vfu_struct(id); }
 
 /* region sizes tried when the device's are not known: config space, a page,
  * and typical BARs */
@@ -112,7 +112,7 @@ static void length(struct vals *v, uint64_t size, uint64_t pos_in)
 size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, size_t base, int fid,
                           uint64_t *out, size_t max)
 {
-    if (fid < 0 || fid >= SPEC->nfields || F(fid)->kind != VFU_K_UINT) return 0;
+    if (fid < 0 || (unsigned)fid >= vfu_nfields() || F(fid)->kind != VFU_K_UINT) return 0;
     const struct vfu_field_desc *f = F(fid);
     struct vals v = {out, 0, max, vfu_mut_width_max(f->width)};
     uint64_t s, size;
@@ -195,7 +195,7 @@ size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, siz
         break;
     case VFU_M_MAJOR:
     case VFU_M_MINOR: {
-        uint64_t own = f->role == VFU_M_MAJOR ? SPEC->major : SPEC->minor;
+        uint64_t own = f->role == VFU_M_MAJOR ? vfu_spec_major() : vfu_spec_minor();
         put(&v, own); put(&v, own + 1); put(&v, own - 1);
         break;
     }
@@ -204,11 +204,11 @@ size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, siz
     }
     common(&v, f->width);
     if (f->enum_id >= 0) {
-        const struct vfu_enum_desc *e = &SPEC->enums[f->enum_id];
+        const struct vfu_enum_desc *e = vfu_enum(f->enum_id);
         uint64_t hi = 0;
         for (unsigned i = 0; i < e->n; i++) {
-            put(&v, SPEC->enum_vals[e->first + i].value);
-            if (SPEC->enum_vals[e->first + i].value > hi) hi = SPEC->enum_vals[e->first + i].value;
+            put(&v, vfu_enum_val(e->first + i)->value);
+            if (vfu_enum_val(e->first + i)->value > hi) hi = vfu_enum_val(e->first + i)->value;
         }
         put(&v, hi + 1);
     }
@@ -217,20 +217,20 @@ size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, siz
 
 uint64_t vfu_mut_valid_bits(struct vfu_mut *m, int bits_id)
 {
-    const struct vfu_bits_desc *b = &SPEC->bits[bits_id];
+    const struct vfu_bits_desc *b = vfu_bits(bits_id);
     uint64_t grouped = 0, v = 0;
-    for (unsigned g = 0; g < b->ngroups; g++) grouped |= SPEC->groups[b->first_group + g].mask;
+    for (unsigned g = 0; g < b->ngroups; g++) grouped |= vfu_group(b->first_group + g)->mask;
     for (unsigned i = 0; i < b->nbits; i++) {
-        const struct vfu_bit_desc *bd = &SPEC->bit_vals[b->first_bit + i];
+        const struct vfu_bit_desc *bd = vfu_bit(b->first_bit + i);
         if (bd->enum_id >= 0) {
-            const struct vfu_enum_desc *e = &SPEC->enums[bd->enum_id];
-            if (e->n) v |= (SPEC->enum_vals[e->first + vfu_mut_below(m, e->n)].value << bd->shift) & bd->mask;
+            const struct vfu_enum_desc *e = vfu_enum(bd->enum_id);
+            if (e->n) v |= (vfu_enum_val(e->first + vfu_mut_below(m, e->n))->value << bd->shift) & bd->mask;
         } else if (!(bd->mask & grouped) && mut_chance(m, 2)) {
             v |= bd->mask;
         }
     }
     for (unsigned g = 0; g < b->ngroups; g++) {
-        const struct vfu_group_desc *gr = &SPEC->groups[b->first_group + g];
+        const struct vfu_group_desc *gr = vfu_group(b->first_group + g);
         uint64_t members[64];
         unsigned n = 0;
         for (unsigned k = 0; k < 64; k++) if (gr->mask & (1ULL << k)) members[n++] = 1ULL << k;
@@ -247,8 +247,8 @@ uint64_t vfu_mut_valid_value(struct vfu_mut *m, int fid, const uint8_t *msg, siz
     if (f->attrs & VFU_A_MBZ) return 0;
     if (f->bits_id >= 0) return vfu_mut_valid_bits(m, f->bits_id);
     if (f->enum_id >= 0) {
-        const struct vfu_enum_desc *e = &SPEC->enums[f->enum_id];
-        return e->n ? SPEC->enum_vals[e->first + vfu_mut_below(m, e->n)].value : 0;
+        const struct vfu_enum_desc *e = vfu_enum(f->enum_id);
+        return e->n ? vfu_enum_val(e->first + vfu_mut_below(m, e->n))->value : 0;
     }
     uint64_t s, size;
     switch (f->role) {
@@ -274,9 +274,9 @@ uint64_t vfu_mut_valid_value(struct vfu_mut *m, int fid, const uint8_t *msg, siz
     case VFU_M_PGSIZE:
         return 4096;
     case VFU_M_MAJOR:
-        return SPEC->major;
+        return vfu_spec_major();
     case VFU_M_MINOR:
-        return SPEC->minor;
+        return vfu_spec_minor();
     default:
         return vfu_mut_below(m, 4) ? 0 : vfu_mut_rand(m) & vfu_mut_width_max(f->width);
     }

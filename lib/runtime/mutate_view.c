@@ -7,8 +7,8 @@
 
 #include <string.h>
 
-static const struct vfu_field_desc *F(int id) { return &SPEC->fields[id]; }
-static const struct vfu_struct_desc *ST(int id) { return &SPEC->structs[id]; }
+static const struct vfu_field_desc *F(int id) { return vfu_field(id); }
+static const struct vfu_struct_desc *ST(int id) { return vfu_struct(id); }
 
 static void add_field(struct vfu_mut_view *v, int fid, size_t base)
 {
@@ -33,7 +33,7 @@ void vfu_mut_view_struct(struct vfu_mut_view *v, int sid, size_t base, size_t le
 static const struct vfu_arm_desc *pick_arm(const struct vfu_field_desc *var, uint64_t sel)
 {
     for (unsigned a = 0; a < var->narms; a++) {
-        const struct vfu_arm_desc *arm = &SPEC->arms[var->first_arm + a];
+        const struct vfu_arm_desc *arm = vfu_arm(var->first_arm + a);
         if ((sel & arm->mask) == arm->value) return arm;
     }
     return NULL;
@@ -91,7 +91,7 @@ static void view_parts(struct vfu_mut_view *v, const struct vfu_msg *dm, const u
         case VFU_P_DATA:
             if (tf->kind == VFU_K_VARIANT) {
                 for (unsigned a = 0; a < tf->narms; a++)
-                    if (SPEC->arms[tf->first_arm + a].kind == VFU_ARM_DATA) len_fid = SPEC->arms[tf->first_arm + a].len_field;
+                    if (vfu_arm(tf->first_arm + a)->kind == VFU_ARM_DATA) len_fid = vfu_arm(tf->first_arm + a)->len_field;
             } else {
                 len_fid = tf->len_field;
             }
@@ -140,7 +140,7 @@ void vfu_mut_view(struct vfu_mut *m, const uint8_t *msg, size_t len, struct vfu_
     v->nf = v->nt = 0;
     v->body_sid = -1;
     if (len < VFU_HDR_SIZE) return;
-    vfu_mut_view_struct(v, SPEC->header_sid, 0, len);
+    vfu_mut_view_struct(v, vfu_header_sid(), 0, len);
     struct vfu_hdr h;
     struct vfu_error err;
     vfu_hdr_decode(msg, len, &h, &err);

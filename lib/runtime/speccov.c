@@ -9,36 +9,34 @@
 #include "vfu_caps.h"
 #include "vfu_dissect.h"
 #include "speccov.h"
-#include "spec_tables.h"
+#include "vfu_spec.h"
 
-#define S vfu_spec
-
-static unsigned nf(void) { return S.nfields; }
+static unsigned nf(void) { return vfu_nfields(); }
 
 bool vfu_speccov_dir_exists(unsigned cmd, bool reply)
 {
     (void)reply;
-    return cmd < S.ncmds && S.cmds[cmd].name;
+    return vfu_cmd(cmd) != NULL;
 }
 
 /* every field struct sid can hold, nested structures included */
 static void reach(bool *mark, bool *seen_sid, int sid)
 {
-    if (sid < 0 || sid >= S.nstructs || seen_sid[sid]) return;
+    if (sid < 0 || (unsigned)sid >= vfu_nstructs() || seen_sid[sid]) return;
     seen_sid[sid] = true;
-    const struct vfu_struct_desc *st = &S.structs[sid];
+    const struct vfu_struct_desc *st = vfu_struct(sid);
     for (unsigned i = 0; i < st->nfields; i++) {
         int fid = st->first_field + (int)i;
-        const struct vfu_field_desc *f = &S.fields[fid];
+        const struct vfu_field_desc *f = vfu_field(fid);
         mark[fid] = true;
         if (f->kind == VFU_K_ARRAY) reach(mark, seen_sid, f->elem_sid);
         if (f->kind == VFU_K_VARIANT)
             for (unsigned a = 0; a < f->narms; a++)
-                if (S.arms[f->first_arm + a].kind == VFU_ARM_STRUCT) reach(mark, seen_sid, S.arms[f->first_arm + a].sid);
+                if (vfu_arm(f->first_arm + a)->kind == VFU_ARM_STRUCT) reach(mark, seen_sid, vfu_arm(f->first_arm + a)->sid);
         if (f->kind == VFU_K_CAPCHAIN && f->chain_id >= 0) {
-            const struct vfu_chain_desc *cd = &S.chains[f->chain_id];
+            const struct vfu_chain_desc *cd = vfu_chain(f->chain_id);
             reach(mark, seen_sid, cd->header_sid);
-            for (unsigned c = 0; c < cd->n; c++) reach(mark, seen_sid, S.chain_entries[cd->first + c].sid);
+            for (unsigned c = 0; c < cd->n; c++) reach(mark, seen_sid, vfu_chain_entry(cd->first + c)->sid);
         }
     }
 }
@@ -46,9 +44,9 @@ static void reach(bool *mark, bool *seen_sid, int sid)
 bool vfu_speccov_init(struct vfu_speccov *sc)
 {
     memset(sc, 0, sizeof *sc);
-    sc->ncmds = S.ncmds;
+    sc->ncmds = vfu_ncmds();
     sc->d = calloc((size_t)sc->ncmds * 2, sizeof *sc->d);
-    bool *seen_sid = calloc(S.nstructs ? S.nstructs : 1, sizeof *seen_sid);
+    bool *seen_sid = calloc(vfu_nstructs() ? vfu_nstructs() : 1, sizeof *seen_sid);
     if (!sc->d || !seen_sid) goto oom;
     for (unsigned c = 0; c < sc->ncmds; c++)
         for (int r = 0; r < 2; r++) {
@@ -59,9 +57,9 @@ bool vfu_speccov_init(struct vfu_speccov *sc)
             d->enums = calloc(nf(), sizeof *d->enums);
             if (!d->reach || !d->cls || !d->bits || !d->enums) goto oom;
             if (!vfu_speccov_dir_exists(c, r)) continue;
-            memset(seen_sid, 0, S.nstructs * sizeof *seen_sid);
-            reach(d->reach, seen_sid, S.header_sid);
-            reach(d->reach, seen_sid, S.cmds[c].sid[r]);
+            memset(seen_sid, 0, vfu_nstructs() * sizeof *seen_sid);
+            reach(d->reach, seen_sid, vfu_header_sid());
+            reach(d->reach, seen_sid, vfu_cmd(c)->sid[r]);
         }
     free(seen_sid);
     return true;
@@ -114,26 +112,26 @@ static unsigned value_class(uint64_t v, unsigned width)
 /* one integer field's value: its class, and its bits or enumeration value */
 static void mark_uint(struct vfu_sc_dir *d, int fid, uint64_t v)
 {
-    const struct vfu_field_desc *f = &S.fields[fid];
+    const struct vfu_field_desc *f = vfu_field(fid);
     unsigned cls = value_class(v, f->width);
     if ((f->attrs & VFU_A_MBZ) && v) cls |= VFU_SC_OUT;
     if (f->enum_id >= 0) {
-        const struct vfu_enum_desc *e = &S.enums[f->enum_id];
+        const struct vfu_enum_desc *e = vfu_enum(f->enum_id);
         bool known = false;
         for (unsigned i = 0; i < e->n; i++)
-            if (S.enum_vals[e->first + i].value == v) {
+            if (vfu_enum_val(e->first + i)->value == v) {
                 if (i < 64) d->enums[fid] |= 1ull << i;
                 known = true;
             }
         if (!known) cls |= VFU_SC_OUT;
     }
     if (f->bits_id >= 0) {
-        const struct vfu_bits_desc *b = &S.bits[f->bits_id];
+        const struct vfu_bits_desc *b = vfu_bits(f->bits_id);
         /* a single bit is seen when set; a subfield of several bits (the
          * message type, an action number) holds a value whenever the field
          * is there, its values being the enumeration's */
         for (unsigned i = 0; i < b->nbits && i < 64; i++) {
-            uint64_t mask = S.bit_vals[b->first_bit + i].mask;
+            uint64_t mask = vfu_bit(b->first_bit + i)->mask;
             if ((mask & (mask - 1)) || (v & mask)) d->bits[fid] |= 1ull << i;
         }
         if (v & ~b->known) cls |= VFU_SC_OUT;
@@ -143,10 +141,10 @@ static void mark_uint(struct vfu_sc_dir *d, int fid, uint64_t v)
 
 static void mark_struct(struct vfu_sc_dir *d, int sid, const uint8_t *p, size_t avail)
 {
-    const struct vfu_struct_desc *st = &S.structs[sid];
+    const struct vfu_struct_desc *st = vfu_struct(sid);
     for (unsigned i = 0; i < st->nfields; i++) {
         int fid = st->first_field + (int)i;
-        const struct vfu_field_desc *f = &S.fields[fid];
+        const struct vfu_field_desc *f = vfu_field(fid);
         if ((size_t)f->offset + f->width > avail) continue;
         if (f->kind == VFU_K_UINT) mark_uint(d, fid, vfu_read_uint(p + f->offset, f->width));
         if (f->kind == VFU_K_BYTES && f->width) {
@@ -190,7 +188,7 @@ static void mark_caps(struct vfu_speccov *sc, const struct vfu_msg *m)
             continue;
         }
         for (int k = 0; k < VFU_CAP__COUNT && k < 64; k++) {
-            const struct vfu_capability_desc *cd = &S.capabilities[k];
+            const struct vfu_capability_desc *cd = vfu_capability(k);
             if (cd->kind == VFU_CAP_OBJECT) {
                 if (c.present[k]) sc->cap_cls[side][k] |= VFU_SC_TYPICAL;
                 continue;
@@ -220,7 +218,7 @@ void vfu_speccov_add_msg(struct vfu_speccov *sc, const uint8_t *buf, size_t len,
     add_scenario(d, scenario, &sc->oom);
     for (unsigned i = 0; i < nfds; i++)
         if ((unsigned)fds[i].kind < 8) d->fd_kinds |= (uint8_t)(1u << fds[i].kind);
-    mark_struct(d, S.header_sid, buf, VFU_HDR_SIZE);
+    mark_struct(d, vfu_header_sid(), buf, VFU_HDR_SIZE);
     bool is_error = reply && (h->flags & VFU_HDR_FLAGS_ERROR);
     if (is_error) {
         d->errors++;
@@ -240,7 +238,7 @@ void vfu_speccov_add_msg(struct vfu_speccov *sc, const uint8_t *buf, size_t len,
             /* every element of a counted array; an element longer than its
              * fixed part carries its tail (a write's data) */
             if (p->field >= 0 && p->field < (int)nf()) d->cls[p->field] |= p->count ? VFU_SC_TYPICAL : VFU_SC_ZERO;
-            const struct vfu_struct_desc *st = &S.structs[p->sid];
+            const struct vfu_struct_desc *st = vfu_struct(p->sid);
             for (uint32_t k = 0; k < p->count; k++) {
                 size_t at = p->off + (size_t)k * p->stride;
                 if (at + p->stride <= m.payload_len) mark_struct(d, p->sid, m.payload + at, p->stride);
@@ -285,26 +283,26 @@ static struct json_object *classes(unsigned c)
 
 static struct json_object *field_json(const struct vfu_sc_dir *d, int fid)
 {
-    const struct vfu_field_desc *f = &S.fields[fid];
+    const struct vfu_field_desc *f = vfu_field(fid);
     struct json_object *o = json_object_new_object();
     if (!o) return NULL;
-    json_object_object_add(o, "struct", json_object_new_string(S.structs[f->sid].name));
+    json_object_object_add(o, "struct", json_object_new_string(vfu_struct(f->sid)->name));
     json_object_object_add(o, "field", json_object_new_string(f->name));
     json_object_object_add(o, "classes", classes(d->cls[fid]));
     if (f->kind == VFU_K_UINT && f->bits_id >= 0) {
-        const struct vfu_bits_desc *b = &S.bits[f->bits_id];
+        const struct vfu_bits_desc *b = vfu_bits(f->bits_id);
         struct json_object *seen = json_object_new_array(), *never = json_object_new_array();
         for (unsigned i = 0; i < b->nbits && i < 64; i++)
-            arr_add(d->bits[fid] >> i & 1 ? seen : never, json_object_new_string(S.bit_vals[b->first_bit + i].name));
+            arr_add(d->bits[fid] >> i & 1 ? seen : never, json_object_new_string(vfu_bit(b->first_bit + i)->name));
         json_object_object_add(o, "bits_seen", seen);
         json_object_object_add(o, "bits_never", never);
     }
     /* the header's command field names this command: the other values are other commands' messages, no gap */
-    if (f->kind == VFU_K_UINT && f->enum_id >= 0 && f->sid != S.header_sid) {
-        const struct vfu_enum_desc *e = &S.enums[f->enum_id];
+    if (f->kind == VFU_K_UINT && f->enum_id >= 0 && f->sid != vfu_header_sid()) {
+        const struct vfu_enum_desc *e = vfu_enum(f->enum_id);
         struct json_object *seen = json_object_new_array(), *never = json_object_new_array();
         for (unsigned i = 0; i < e->n && i < 64; i++)
-            arr_add(d->enums[fid] >> i & 1 ? seen : never, json_object_new_string(S.enum_vals[e->first + i].name));
+            arr_add(d->enums[fid] >> i & 1 ? seen : never, json_object_new_string(vfu_enum_val(e->first + i)->name));
         json_object_object_add(o, "enum_seen", seen);
         json_object_object_add(o, "enum_never", never);
     }
@@ -331,8 +329,8 @@ char *vfu_speccov_json(const struct vfu_speccov *sc)
             const struct vfu_sc_dir *d = vfu_speccov_dir(sc, c, r);
             struct json_object *o = json_object_new_object();
             if (!o) continue;
-            json_object_object_add(o, "command", json_object_new_string(S.cmds[c].name));
-            json_object_object_add(o, "section", json_object_new_string(S.cmds[c].section));
+            json_object_object_add(o, "command", json_object_new_string(vfu_cmd(c)->name));
+            json_object_object_add(o, "section", json_object_new_string(vfu_cmd(c)->section));
             json_object_object_add(o, "direction", json_object_new_string(r ? "reply" : "request"));
             json_object_object_add(o, "messages", json_object_new_int64(d->msgs));
             json_object_object_add(o, "error_replies", json_object_new_int64(d->errors));
@@ -355,7 +353,7 @@ char *vfu_speccov_json(const struct vfu_speccov *sc)
                 arr_add(fa, field_json(d, (int)f));
             }
             json_object_object_add(o, "fields", fa);
-            if (!d->msgs && !r) arr_add(never, json_object_new_string(S.cmds[c].name));
+            if (!d->msgs && !r) arr_add(never, json_object_new_string(vfu_cmd(c)->name));
             arr_add(cmds, o);
         }
     json_object_object_add(root, "commands", cmds);
