@@ -13,9 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct scn_set set;
     struct scn_errors errs = {0};
-    scn_set_init(&set);
-    scn_load_text(&set, "fuzz.scn", (const char *)data, size, &errs);
-    scn_errors_free(&errs);
-    scn_set_free(&set);
+    vfh_scn_set_init(&set);
+    vfh_scn_load_text(&set, "fuzz.scn", (const char *)data, size, &errs);
+    vfh_scn_errors_free(&errs);
+    vfh_scn_set_free(&set);
     return 0;
 }

@@ -98,11 +98,11 @@ bool fz_verify_trace(struct fz_target *t, const char *path, const struct fz_outc
         return false;
     }
     struct vfu_replay_opts ro = {.timeout_ms = timeout_ms};
-    enum vfu_replay_outcome r = vfu_replay_file(path, &c, devnull, &ro);
+    enum vfu_replay_outcome r = vfr_replay_file(path, &c, devnull, &ro);
     fclose(devnull);
     vfu_conn_close(&c);
     if (r != VFU_REPLAY_SAME) {
-        snprintf(why, whyn, "replay: %s", vfu_replay_outcome_name(r));
+        snprintf(why, whyn, "replay: %s", vfr_replay_outcome_name(r));
         return false;
     }
     if (o->kind == FZ_CRASH || o->kind == FZ_SANITIZER || o->kind == FZ_EXIT) {

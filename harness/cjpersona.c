@@ -37,7 +37,7 @@ static void dma_messages(struct srv_opts *o)
             "command (beyond the spec's letter)",                                                        \
      SHOULD, NULL, CJ_ACT_ERRORS, e, 3, false}
 
-const struct cj_persona cj_personas[] = {
+const struct cj_persona vfh_cj_personas[] = {
     {"default", "the reference server as it is", ROBUST " with a conforming server (beyond the spec's letter)",
      SHOULD, NULL, CJ_ACT_NONE, 0, 0, false},
     {"small-limits", "max_data_xfer_size 64, max_msg_fds 1, max_dma_maps 1",
@@ -68,4 +68,4 @@ const struct cj_persona cj_personas[] = {
             "(the spec: a client should reset the device when it sees the disconnection)",
      SHOULD, NULL, CJ_ACT_DISCONNECT, 0, 3, false},
 };
-const size_t cj_npersonas = sizeof cj_personas / sizeof cj_personas[0];
+const size_t vfh_cj_npersonas = sizeof vfh_cj_personas / sizeof vfh_cj_personas[0];

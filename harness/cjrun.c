@@ -77,7 +77,7 @@ static bool tap_send(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, str
             if (s->requests >= p->nth) {
                 struct vfu_enc x;
                 vfu_enc_error(&x, s->ebuf, sizeof s->ebuf, h.cmd, h.msg_id, (uint32_t)p->err);
-                cj_server_msg(&s->judge, x.buf, x.len);
+                vfh_cj_server_msg(&s->judge, x.buf, x.len);
                 if (s->tracer)
                     vfu_tracer_record(s->tracer, VFU_TRACE_MAIN, VFU_TRACE_RX, x.buf, x.len, NULL, 0, NULL);
                 s->errors_sent++;
@@ -109,7 +109,7 @@ static bool tap_send(void *ctx, struct vfu_conn *c, const struct vfu_enc *e, str
     }
     if (!reply) s->dma_reqs++;
     if (s->tracer) vfu_tracer_record(s->tracer, VFU_TRACE_MAIN, VFU_TRACE_RX, e->buf, e->len, e->fds, e->nfds, NULL);
-    cj_server_msg(&s->judge, e->buf, e->len);
+    vfh_cj_server_msg(&s->judge, e->buf, e->len);
     atomic_store(&s->waiting, s->judge.srv_waiting);
     atomic_store(&s->last_ms, now_ms());
     return vfu_send_enc(c, e, err);
@@ -122,7 +122,7 @@ static void tap_recv(void *ctx, const uint8_t *buf, size_t len, const int *fds, 
      * the client sent is tx */
     if (s->tracer) vfu_tracer_record(s->tracer, VFU_TRACE_MAIN, VFU_TRACE_TX, buf, len, fds, nfds, NULL);
     atomic_store(&s->last_ms, now_ms());
-    cj_client_msg(&s->judge, buf, len, nfds);
+    vfh_cj_client_msg(&s->judge, buf, len, nfds);
     atomic_store(&s->waiting, s->judge.srv_waiting);
     struct vfu_hdr h;
     if (vfu_hdr_decode(buf, len, &h, NULL) && (h.flags & VFU_HDR_FLAGS_TYPE_MASK) == VFU_MSG_TYPE_COMMAND) {
@@ -191,7 +191,7 @@ static void session(struct cjr *R, const struct cj_persona *p, struct cjsess *s,
         out->connected = true;
         out->conns++;
         snprintf(s->label, sizeof s->label, "personality %s, connection %u", p->name, out->conns);
-        cj_conn_init(&s->judge, &R->tally, s->label, R->timeout_ms);
+        vfh_cj_conn_init(&s->judge, &R->tally, s->label, R->timeout_ms);
         atomic_store(&s->last_ms, now_ms());
         struct srv_host host;
         if (!srv_host_start(&host, cfd, &opt, R->timeout_ms, &tap)) break;
@@ -209,7 +209,7 @@ static void session(struct cjr *R, const struct cj_persona *p, struct cjsess *s,
             }
         }
         srv_host_join(&host);
-        cj_conn_end(&s->judge);
+        vfh_cj_conn_end(&s->judge);
         if (shut || vfu_proc_poll(&proc) != VFU_PROC_RUNNING) break;
     }
     if (started && vfu_proc_poll(&proc) == VFU_PROC_RUNNING) {
@@ -230,7 +230,7 @@ static void session(struct cjr *R, const struct cj_persona *p, struct cjsess *s,
     }
     if (e) memcpy(out->tail, e, n);
     out->tail[n] = 0;
-    out->fault_mark = runner_target_fault_mark(out->tail);
+    out->fault_mark = vfh_runner_target_fault_mark(out->tail);
     if (!started && !out->tail[0]) snprintf(out->tail, sizeof out->tail, "%s", vfu_proc_why(&proc));
     vfu_proc_free(&proc);
 }
@@ -372,17 +372,17 @@ static void keep_trace(struct cjr *R, const struct vfu_tracer *tr, struct vfu_re
 static const char *persona_id(size_t i)
 {
     static char ids[MAX_PERSONAS][80];
-    if (i >= MAX_PERSONAS) return cj_personas[i].name;
-    if (!ids[i][0]) snprintf(ids[i], sizeof ids[i], "client.personality.%s", cj_personas[i].name);
+    if (i >= MAX_PERSONAS) return vfh_cj_personas[i].name;
+    if (!ids[i][0]) snprintf(ids[i], sizeof ids[i], "client.personality.%s", vfh_cj_personas[i].name);
     return ids[i];
 }
 
-bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t whylen)
+bool vfh_cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t whylen)
 {
     memset(run, 0, sizeof *run);
     struct cjr *R = calloc(1, sizeof *R);
     struct cjsess *s = calloc(1, sizeof *s), *def = calloc(1, sizeof *def);
-    struct vfu_result *res = calloc(CJ__COUNT + cj_npersonas, sizeof *res);
+    struct vfu_result *res = calloc(CJ__COUNT + vfh_cj_npersonas, sizeof *res);
     if (!R || !s || !def || !res) {
         snprintf(why, whylen, "out of memory");
         free(R), free(s), free(def), free(res);
@@ -411,8 +411,8 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
     bool have_def = false;
     bool before_first[CJ__COUNT];
     snapshot_first(&R->tally, before_first);
-    for (size_t i = 0; i < cj_npersonas; i++) {
-        const struct cj_persona *p = &cj_personas[i];
+    for (size_t i = 0; i < vfh_cj_npersonas; i++) {
+        const struct cj_persona *p = &vfh_cj_personas[i];
         struct vfu_result *r = &res[CJ__COUNT + i];
         r->id = persona_id(i);
         r->section = "Client personalities";
@@ -462,7 +462,7 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
             }
         }
         if (!selected(o, r->id)) {
-            vfu_result_release(r);
+            vfr_result_release(r);
             r->verdict = VFU_SKIP;
             snprintf(r->reason, sizeof r->reason, "not selected (run as the reference for the others)");
         }
@@ -470,7 +470,7 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
     }
     for (int c = 0; c < CJ__COUNT; c++) {
         struct vfu_result *r = &res[n++];
-        const struct cj_check_desc *d = &cj_checks[c];
+        const struct cj_check_desc *d = &vfh_cj_checks[c];
         r->id = d->id;
         r->section = d->section;
         r->title = d->title;
@@ -489,7 +489,7 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
         xfail(o, r);
     }
     run->results = res;
-    run->n = CJ__COUNT + cj_npersonas;
+    run->n = CJ__COUNT + vfh_cj_npersonas;
     res = NULL;
     run->server = o->client_cmd;
     run->judged_client = true;
@@ -497,27 +497,27 @@ bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t 
     run->seconds = now_s() - t0;
     if (run->stop == VFU_RUN_INTERRUPTED)
         snprintf(run->stop_reason, sizeof run->stop_reason, "stopped by %s", vfu_stopsig_name());
-    vfu_run_tally(run);
+    vfr_run_tally(run);
     ok = true;
 out:
     for (int c = 0; c < CJ__COUNT; c++) free(R->check_trace[c]);
     if (R->lfd > 0) close(R->lfd);
     vfu_sockdir_remove(&R->sd);
     if (res) {
-        for (size_t i = 0; i < CJ__COUNT + cj_npersonas; i++) vfu_result_release(&res[i]);
+        for (size_t i = 0; i < CJ__COUNT + vfh_cj_npersonas; i++) vfr_result_release(&res[i]);
         free(res);
     }
     free(R), free(s), free(def);
     return ok;
 }
 
-void cj_list(FILE *out)
+void vfh_cj_list(FILE *out)
 {
     for (int c = 0; c < CJ__COUNT; c++)
-        fprintf(out, "%-40s %-6s %-34s %s\n", cj_checks[c].id, vfu_level_name(cj_checks[c].level),
-                cj_checks[c].section, cj_checks[c].title);
-    for (size_t i = 0; i < cj_npersonas; i++) {
-        fprintf(out, "%-40s %-6s %-34s %s\n", persona_id(i), vfu_level_name(cj_personas[i].level), "Client personalities",
-                cj_personas[i].title);
+        fprintf(out, "%-40s %-6s %-34s %s\n", vfh_cj_checks[c].id, vfr_level_name(vfh_cj_checks[c].level),
+                vfh_cj_checks[c].section, vfh_cj_checks[c].title);
+    for (size_t i = 0; i < vfh_cj_npersonas; i++) {
+        fprintf(out, "%-40s %-6s %-34s %s\n", persona_id(i), vfr_level_name(vfh_cj_personas[i].level), "Client personalities",
+                vfh_cj_personas[i].title);
     }
 }

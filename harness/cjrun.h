@@ -34,8 +34,8 @@ struct cj_persona {
     unsigned nth;          /* CJ_ACT_ERRORS / DISCONNECT: from the client's nth request */
     bool same_as_default;  /* expected: the same commands as with the default server */
 };
-extern const struct cj_persona cj_personas[];
-extern const size_t cj_npersonas;
+extern const struct cj_persona vfh_cj_personas[];
+extern const size_t vfh_cj_npersonas;
 
 struct cj_run_opts {
     const char *client_cmd;
@@ -57,10 +57,10 @@ struct cj_run_opts {
 /* Runs every personality; false when the run could not happen at all
  * (no socket, the client never connected to the default personality):
  * why says it.  Otherwise run->results hold the checks, then the
- * personalities (owned by run; vfu_run_free releases them). */
-bool cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t whylen);
+ * personalities (owned by run; vfh_run_free releases them). */
+bool vfh_cj_run(const struct cj_run_opts *o, struct vfu_run *run, char *why, size_t whylen);
 
 /* the ids, levels and titles of the checks and personalities (--list --client) */
-void cj_list(FILE *out);
+void vfh_cj_list(FILE *out);
 
 #endif

@@ -20,7 +20,7 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void cj_conn_init(struct cj_conn *j, struct cj_tally *t, const char *label, int timeout_ms)
+void vfh_cj_conn_init(struct cj_conn *j, struct cj_tally *t, const char *label, int timeout_ms)
 {
     memset(j, 0, sizeof *j);
     j->t = t;
@@ -43,7 +43,7 @@ static void vbreach(struct cj_conn *j, enum cj_check c, const char *fmt, va_list
     snprintf(j->t->first[c], sizeof j->t->first[c], "%s, message %u: %s", j->label, j->nmsg, what);
 }
 
-void cj_breach(struct cj_conn *j, enum cj_check c, const char *fmt, ...)
+void vfh_cj_breach(struct cj_conn *j, enum cj_check c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -160,7 +160,7 @@ static bool decode_client(struct cj_conn *j, const struct vfu_hdr *h, bool is_re
         struct vfu_error e2;
         if (vfu_decode_opt(m, buf, len, no_fds, n, &j->srv_rx, VFU_ROLE_SERVER, VFU_DEC_ZERO_PADDING, &e2)) {
             if (m->padding) {
-                cj_breach(j, CJ_PADDING, "%s%s (msg_id %u) carries %u zero bytes past its structure (argsz %llu)",
+                vfh_cj_breach(j, CJ_PADDING, "%s%s (msg_id %u) carries %u zero bytes past its structure (argsz %llu)",
                           name, is_reply ? " reply" : "", h->msg_id, m->padding,
                           (unsigned long long)(m->cmd && m->cmd->sid[is_reply] >= 0
                                                    ? vfu_get(m, vfu_field_by_name(m->cmd->sid[is_reply], "argsz"))
@@ -169,7 +169,7 @@ static bool decode_client(struct cj_conn *j, const struct vfu_hdr *h, bool is_re
             }
         }
     }
-    cj_breach(j, c, "%s%s (msg_id %u): %s", name, is_reply ? " reply" : "", h->msg_id, why);
+    vfh_cj_breach(j, c, "%s%s (msg_id %u): %s", name, is_reply ? " reply" : "", h->msg_id, why);
     return false;
 }
 
@@ -187,7 +187,7 @@ static void on_version(struct cj_conn *j, const struct vfu_msg *m)
     if (!vfu_caps_parse(&caps, (const char *)data, n - 1, false, &e)) {
         char why[200];
         vfu_error_str(&e, why, sizeof why);
-        cj_breach(j, CJ_VERSION_DATA, "VERSION data: %s", why);
+        vfh_cj_breach(j, CJ_VERSION_DATA, "VERSION data: %s", why);
     }
 }
 
@@ -352,7 +352,7 @@ static void on_client_reply(struct cj_conn *j, const uint8_t *buf, size_t len, u
           (unsigned long long)addr);
 }
 
-void cj_client_msg(struct cj_conn *j, const uint8_t *buf, size_t len, unsigned nfds)
+void vfh_cj_client_msg(struct cj_conn *j, const uint8_t *buf, size_t len, unsigned nfds)
 {
     j->nmsg++;
     struct vfu_hdr h;
@@ -446,7 +446,7 @@ static void on_server_reply(struct cj_conn *j, const struct vfu_msg *m)
     }
 }
 
-void cj_server_msg(struct cj_conn *j, const uint8_t *buf, size_t len)
+void vfh_cj_server_msg(struct cj_conn *j, const uint8_t *buf, size_t len)
 {
     struct vfu_msg m;
     struct vfu_error e;
@@ -484,11 +484,11 @@ void cj_server_msg(struct cj_conn *j, const uint8_t *buf, size_t len)
     }
 }
 
-void cj_conn_end(struct cj_conn *j)
+void vfh_cj_conn_end(struct cj_conn *j)
 {
     for (unsigned i = 0; i < CJ_MAX_SRV_REQS; i++) {
         if (!j->sreq[i].used) continue;
-        cj_breach(j, CJ_REPLY_ANSWERED, "our %s of %llu bytes at 0x%llx (msg_id %u) was never answered",
+        vfh_cj_breach(j, CJ_REPLY_ANSWERED, "our %s of %llu bytes at 0x%llx (msg_id %u) was never answered",
                   vfu_cmd_name(j->sreq[i].cmd), (unsigned long long)j->sreq[i].count,
                   (unsigned long long)j->sreq[i].addr, j->sreq[i].msg_id);
         j->sreq[i].used = false;

@@ -4,7 +4,7 @@
  * client goes on with its own logic while the judge observes.
  *
  * One struct cj_conn per connection; all connections of a run add to one
- * tally, a counter per check (cj_checks[]): how often the check applied,
+ * tally, a counter per check (vfh_cj_checks[]): how often the check applied,
  * how often it was broken, and the first breach in words.  Both calls of a
  * connection come from the thread serving it (srv_loop's tap). */
 #ifndef VFU_CJUDGE_H
@@ -61,7 +61,7 @@ struct cj_check_desc {
     const char *rule;      /* the spec rule, in our words; beyond-the-spec ones say so */
     enum vfu_level level;  /* MUST only where the spec says must */
 };
-extern const struct cj_check_desc cj_checks[CJ__COUNT];
+extern const struct cj_check_desc vfh_cj_checks[CJ__COUNT];
 
 #define CJ_WHY_MAX 400
 
@@ -114,17 +114,17 @@ struct cj_conn {
     struct cj_srv_req sreq[CJ_MAX_SRV_REQS];
 };
 
-void cj_conn_init(struct cj_conn *j, struct cj_tally *t, const char *label, int timeout_ms);
+void vfh_cj_conn_init(struct cj_conn *j, struct cj_tally *t, const char *label, int timeout_ms);
 /* a message the client sent, with the number of fds it carried */
-void cj_client_msg(struct cj_conn *j, const uint8_t *buf, size_t len, unsigned nfds);
+void vfh_cj_client_msg(struct cj_conn *j, const uint8_t *buf, size_t len, unsigned nfds);
 /* a message the server sent (a reply, or a DMA_READ / DMA_WRITE) */
-void cj_server_msg(struct cj_conn *j, const uint8_t *buf, size_t len);
+void vfh_cj_server_msg(struct cj_conn *j, const uint8_t *buf, size_t len);
 /* the connection is over: our requests it never answered are breaches */
-void cj_conn_end(struct cj_conn *j);
+void vfh_cj_conn_end(struct cj_conn *j);
 
 /* a breach of check c, outside the message flow (a personality's verdict
  * is kept elsewhere: this is for the checks only) */
-void cj_breach(struct cj_conn *j, enum cj_check c, const char *fmt, ...)
+void vfh_cj_breach(struct cj_conn *j, enum cj_check c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -7,7 +7,7 @@
 #define MUST VFU_LEVEL_MUST
 #define SHOULD VFU_LEVEL_SHOULD
 
-const struct cj_check_desc cj_checks[CJ__COUNT] = {
+const struct cj_check_desc vfh_cj_checks[CJ__COUNT] = {
     [CJ_VERSION_FIRST] = {"client.VERSION.first", "VFIO_USER_VERSION", "VERSION is the first message on a connection",
                           "on a new connection the client's first message is VFIO_USER_VERSION", MUST},
     [CJ_VERSION_ONCE] = {"client.VERSION.once", "VFIO_USER_VERSION", "VERSION is not sent again on a connection",

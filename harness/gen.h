@@ -35,7 +35,7 @@ struct gen_device {
         uint32_t flags;     /* VFU_REGION_INFO_FLAGS_* */
         uint32_t width;     /* a read of this many bytes at offset 0 succeeded; 0: none did */
         /* what reads of that width found at offset 0 and at the last
-         * offset of that alignment (gen_last_valid), for writes that put
+         * offset of that alignment (vfh_gen_last_valid), for writes that put
          * the same bytes back; has_last: that read succeeded too */
         uint8_t first[8], last[8];
         bool has_last;
@@ -58,7 +58,7 @@ struct gen_kind {
     const char *flags;  /* dma_map_flags names */
 };
 #define GEN_NKINDS 4
-extern const struct gen_kind gen_kinds[GEN_NKINDS];
+extern const struct gen_kind vfh_gen_kinds[GEN_NKINDS];
 
 /* Growing text of the generated scenarios. */
 struct gen_buf {
@@ -67,42 +67,42 @@ struct gen_buf {
     bool oom;
 };
 
-void gen_printf(struct gen_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void gen_buf_free(struct gen_buf *b);
+void vfh_gen_printf(struct gen_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vfh_gen_buf_free(struct gen_buf *b);
 
 /* One generated scenario's header (scenario .. title); the caller adds the
- * steps and gen_end. */
-void gen_begin(struct gen_buf *b, const char *id, const char *level, const char *rule, const char *title);
-void gen_end(struct gen_buf *b);
+ * steps and vfh_gen_end. */
+void vfh_gen_begin(struct gen_buf *b, const char *id, const char *level, const char *rule, const char *title);
+void vfh_gen_end(struct gen_buf *b);
 
 /* The boundary scenarios of every (offset, length) pair and index field in
  * the spec's client commands, for this device.  False only on lack of
  * memory. */
-bool gen_bounds(const struct gen_device *d, struct gen_buf *out);
+bool vfh_gen_bounds(const struct gen_device *d, struct gen_buf *out);
 
 /* one family each (gen_region.c, gen_irq.c, gen_dma.c, gen_index.c):
  * cmd and the pair's fields are table ids (struct vfu_cmd_desc index,
  * struct vfu_field_desc index) */
-void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
+void vfh_gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 /* a region pair inside the elements of the request's array `array`
  * (REGION_WRITE_MULTI) */
-void gen_region_elem_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int array, int off, int len);
-void gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
-void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
+void vfh_gen_region_elem_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int array, int off, int len);
+void vfh_gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
+void vfh_gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 /* an offset into the file the message sends (space=fd: DMA_MAP's): the
  * file is the scenario's own memfd, so its end is known (gen_dma.c) */
-void gen_fd_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
+void vfh_gen_fd_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 /* count against payload where the pair's length counts the request's
  * bytes (gen_payload.c); ids COMMAND.bounds.r<region>.count-above-data and .data-above-count */
-void gen_payload_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
+void vfh_gen_payload_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len);
 /* the dirty-page report's (iova, length) inside the arms of the request's
  * variant `variant` (gen_dirty.c); ids COMMAND.bounds.dirty.FORM */
-void gen_dirty_variant(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int variant);
-void gen_index_field(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int field);
+void vfh_gen_dirty_variant(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int variant);
+void vfh_gen_index_field(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int field);
 
 /* the last offset of a region of `size` bytes where an access of `width`
  * bytes, aligned to it, fits; 0 when none but offset 0 does */
-uint64_t gen_last_valid(uint64_t size, uint32_t width);
+uint64_t vfh_gen_last_valid(uint64_t size, uint32_t width);
 
 /* DEVICE_SET_IRQS's flags in every generated request: DATA_NONE carries
  * nothing (no bools, no eventfds), so the range alone decides the answer,
@@ -112,6 +112,6 @@ uint64_t gen_last_valid(uint64_t size, uint32_t width);
 
 /* 2^bits - v, for a field `bits` wide (64 included): the wrap-around
  * values of the tables' widths */
-uint64_t gen_wrap(unsigned bits, uint64_t v);
+uint64_t vfh_gen_wrap(unsigned bits, uint64_t v);
 
 #endif

@@ -74,24 +74,24 @@ static void one(struct gen_buf *b, const struct ctx *x, const struct gen_kind *k
     snprintf(id, sizeof id, "%s.bounds.dirty.%s.%s", x->cmd, k->name, form);
     snprintf(title, sizeof title, "%s report of %s=0x%" PRIx64 " %s=0x%" PRIx64 " while logging a %s window 0x%" PRIx64 "+0x%" PRIx64
              ": %s", x->cmd, x->r_addr, iova, x->r_len, length, k->name, x->base, x->size, what);
-    gen_begin(b, id, level, rule, title);
+    vfh_gen_begin(b, id, level, rule, title);
     /* logging must be on for a report to mean anything (the spec: only
      * valid after DMA_LOGGING_START) */
-    gen_printf(b, "  requires dma-logging\n");
-    gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n", x->base, x->size, k->memfd ? "memfd" : "message", k->flags);
-    gen_printf(b, "  send %s flags=%s %s=%" PRIu64 " +%s %s=0x%" PRIx64 " %s=0x%" PRIx64 " %s=64\n  expect ok\n", x->cmd, x->start,
+    vfh_gen_printf(b, "  requires dma-logging\n");
+    vfh_gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n", x->base, x->size, k->memfd ? "memfd" : "message", k->flags);
+    vfh_gen_printf(b, "  send %s flags=%s %s=%" PRIu64 " +%s %s=0x%" PRIx64 " %s=0x%" PRIx64 " %s=64\n  expect ok\n", x->cmd, x->start,
                x->s_pg, x->pg, x->s_arr, x->s_addr, x->base, x->s_len, x->size, x->argsz);
     /* argsz says the client takes any reply: only the range decides */
-    gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 " %s=%" PRIu64 " %s=0xffffffff\n  expect %s\n", x->cmd,
+    vfh_gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 " %s=%" PRIu64 " %s=0xffffffff\n  expect %s\n", x->cmd,
                x->report, x->r_addr, iova, x->r_len, length, x->r_pg, x->pg, x->argsz, in ? "ok" : "error EINVAL? E2BIG? ENOENT?");
-    gen_printf(b, "  send %s flags=%s %s=64\n  expect ok\n", x->cmd, x->stop, x->argsz);
-    gen_end(b);
+    vfh_gen_printf(b, "  send %s flags=%s %s=64\n  expect ok\n", x->cmd, x->stop, x->argsz);
+    vfh_gen_end(b);
 }
 
 static void forms(struct gen_buf *b, const struct gen_device *d, const struct ctx *xc, const struct gen_kind *k, unsigned abits,
                   const struct vfu_field_desc *flen);
 
-void gen_dirty_variant(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int variant)
+void vfh_gen_dirty_variant(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int variant)
 {
     const struct vfu_cmd_desc *c = vfu_cmd(cmd);
     const struct vfu_field_desc *v = vfu_field(variant);
@@ -144,7 +144,7 @@ void gen_dirty_variant(struct gen_buf *b, const struct gen_device *d, unsigned c
     x.base = LOG_BASE;
     x.size = LOG_PAGES * x.pg;
     unsigned abits = 8u * vfu_field(rep_addr)->width;
-    for (size_t i = 0; i < GEN_NKINDS; i++) forms(b, d, &x, &gen_kinds[i], abits, flen);
+    for (size_t i = 0; i < GEN_NKINDS; i++) forms(b, d, &x, &vfh_gen_kinds[i], abits, flen);
 }
 
 static void forms(struct gen_buf *b, const struct gen_device *d, const struct ctx *xc, const struct gen_kind *k, unsigned abits,
@@ -156,7 +156,7 @@ static void forms(struct gen_buf *b, const struct gen_device *d, const struct ct
     char form[64], what[160];
     snprintf(form, sizeof form, "wrap%u", abits);
     snprintf(what, sizeof what, "iova+length is 2^%u + a page (wraps), refused", abits);
-    one(b, &x, k, form, "SHOULD", RULE_WRAP, x.base, gen_wrap(abits, x.base) + x.pg, false, what);
+    one(b, &x, k, form, "SHOULD", RULE_WRAP, x.base, vfh_gen_wrap(abits, x.base) + x.pg, false, what);
     /* a bitmap one word above the stated limit on the length */
     if (flen->bound_cap >= 0) {
         uint64_t max = d->cap[flen->bound_cap], pages = max * 8 + 64;

@@ -38,8 +38,8 @@ static void head(struct gen_buf *b, const struct pair *p, const struct gen_kind 
     snprintf(id, sizeof id, "%s.bounds.%s.%s", p->cmd, k->name, form);
     snprintf(title, sizeof title, "%s next to a %s window at 0x%" PRIx64 " of 0x%" PRIx64 " bytes: %s", p->cmd, k->name,
              p->base, p->size, what);
-    gen_begin(b, id, level, rule, title);
-    gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n", p->base, p->size, k->memfd ? "memfd" : "message", k->flags);
+    vfh_gen_begin(b, id, level, rule, title);
+    vfh_gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n", p->base, p->size, k->memfd ? "memfd" : "message", k->flags);
 }
 
 /* a new window of the same kind at [addr, addr+size) */
@@ -47,10 +47,10 @@ static void map(struct gen_buf *b, const struct pair *p, const struct gen_kind *
                 uint64_t size, const char *level, const char *rule, const char *expect, const char *what)
 {
     head(b, p, k, form, level, rule, what);
-    gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 "%s\n", p->cmd, k->flags, p->addr, addr, p->len, size,
+    vfh_gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 "%s\n", p->cmd, k->flags, p->addr, addr, p->len, size,
                k->memfd ? " fd=memfd" : "");
-    gen_printf(b, "  expect %s\n", expect);
-    gen_end(b);
+    vfh_gen_printf(b, "  expect %s\n", expect);
+    vfh_gen_end(b);
 }
 
 static void maps(struct gen_buf *b, const struct pair *p, const struct gen_kind *k)
@@ -66,7 +66,7 @@ static void maps(struct gen_buf *b, const struct pair *p, const struct gen_kind 
     char form[64], what[128];
     snprintf(form, sizeof form, "wrap%u", p->abits);
     snprintf(what, sizeof what, "a window from 2^%u - a page, two pages long (wraps), refused", p->abits);
-    map(b, p, k, form, gen_wrap(p->abits, pg), 2 * pg, "SHOULD", RULE_WRAP, "error EINVAL?", what);
+    map(b, p, k, form, vfh_gen_wrap(p->abits, pg), 2 * pg, "SHOULD", RULE_WRAP, "error EINVAL?", what);
     /* what the server keeps when its client goes away: the spec's Client
      * Disconnection unmaps every client window (a should), so the same
      * window maps again in the next session */
@@ -74,29 +74,29 @@ static void maps(struct gen_buf *b, const struct pair *p, const struct gen_kind 
     snprintf(id, sizeof id, "SESSION.disconnect.%s.window-dropped", k->name);
     snprintf(title, sizeof title, "a %s window at 0x%" PRIx64 " is gone after the client reconnects: the same map is taken again", k->name,
              p->base);
-    gen_begin(b, id, "SHOULD", "on a client's disconnection the server should unmap and clean up all its memory regions; the next "
+    vfh_gen_begin(b, id, "SHOULD", "on a client's disconnection the server should unmap and clean up all its memory regions; the next "
               "client maps them anew", title);
-    gen_printf(b, "  section Client Disconnection\n");
-    gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n  reconnect\n", p->base, p->size, k->memfd ? "memfd" : "message", k->flags);
-    gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 "%s\n  expect ok\n", p->cmd, k->flags, p->addr, p->base, p->len,
+    vfh_gen_printf(b, "  section Client Disconnection\n");
+    vfh_gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n  reconnect\n", p->base, p->size, k->memfd ? "memfd" : "message", k->flags);
+    vfh_gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 "%s\n  expect ok\n", p->cmd, k->flags, p->addr, p->base, p->len,
                p->size, k->memfd ? " fd=memfd" : "");
-    gen_end(b);
+    vfh_gen_end(b);
     /* a second client meanwhile: served, refused or left waiting, it must
      * not cost the first client its window */
     snprintf(id, sizeof id, "SESSION.second-client.%s.window-kept", k->name);
     snprintf(title, sizeof title, "a second client connecting while a %s window at 0x%" PRIx64 " is mapped leaves the first "
              "session and its window intact", k->name, p->base);
-    gen_begin(b, id, "SHOULD", "stricter than the spec: a server serves one client or several (Socket), and a client's windows "
+    vfh_gen_begin(b, id, "SHOULD", "stricter than the spec: a server serves one client or several (Socket), and a client's windows "
               "are its own until it unmaps them or leaves; another client connecting must not cost it its session or windows", title);
-    gen_printf(b, "  section Socket\n");
-    gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n  second-client\n", p->base, p->size, k->memfd ? "memfd" : "message",
+    vfh_gen_printf(b, "  section Socket\n");
+    vfh_gen_printf(b, "  map w 0x%" PRIx64 " 0x%" PRIx64 " %s %s\n  second-client\n", p->base, p->size, k->memfd ? "memfd" : "message",
                k->flags);
     /* the first session answers, and its exact unmap finds the window */
-    gen_printf(b, "  send DEVICE_GET_INFO\n  expect ok\n  unmap w\n");
-    gen_end(b);
+    vfh_gen_printf(b, "  send DEVICE_GET_INFO\n  expect ok\n  unmap w\n");
+    vfh_gen_end(b);
     snprintf(form, sizeof form, "top%u", p->abits);
     snprintf(what, sizeof what, "the last page below 2^%u, taken", p->abits);
-    map(b, p, k, form, gen_wrap(p->abits, pg), pg, "INFO", RULE_TOP, "ok", what);
+    map(b, p, k, form, vfh_gen_wrap(p->abits, pg), pg, "INFO", RULE_TOP, "ok", what);
 }
 
 /* an unmap of [addr, addr+size): refused, and the window still there */
@@ -104,27 +104,27 @@ static void unmap_off(struct gen_buf *b, const struct pair *p, const struct gen_
                       uint64_t size, const char *what)
 {
     head(b, p, k, form, "SHOULD", RULE_INEXACT, what);
-    gen_printf(b, "  send %s %s=0x%" PRIx64 " %s=0x%" PRIx64 "\n  expect error\n  unmap w\n", p->cmd, p->addr, addr, p->len, size);
-    gen_end(b);
+    vfh_gen_printf(b, "  send %s %s=0x%" PRIx64 " %s=0x%" PRIx64 "\n  expect error\n  unmap w\n", p->cmd, p->addr, addr, p->len, size);
+    vfh_gen_end(b);
 }
 
 static void unmaps(struct gen_buf *b, const struct pair *p, const struct gen_kind *k)
 {
     uint64_t pg = p->pg, a = p->base, s = p->size;
     head(b, p, k, "exact", "MUST", RULE_UNMAP, "the window itself, removed");
-    gen_printf(b, "  send %s %s=0x%" PRIx64 " %s=0x%" PRIx64 "\n  expect ok\n", p->cmd, p->addr, a, p->len, s);
-    gen_end(b);
+    vfh_gen_printf(b, "  send %s %s=0x%" PRIx64 " %s=0x%" PRIx64 "\n  expect ok\n", p->cmd, p->addr, a, p->len, s);
+    vfh_gen_end(b);
     unmap_off(b, p, k, "past-end", a, s + pg, "one page more than the window, refused");
     unmap_off(b, p, k, "short-end", a, s - pg, "one page less than the window, refused");
     unmap_off(b, p, k, "shifted", a + pg, s, "the window's size a page higher, refused");
     char form[64], what[128];
     snprintf(form, sizeof form, "wrap%u", p->abits);
     snprintf(what, sizeof what, "from the window to 2^%u (address+size wraps to 0), refused", p->abits);
-    unmap_off(b, p, k, form, a, gen_wrap(p->abits, a), what);
+    unmap_off(b, p, k, form, a, vfh_gen_wrap(p->abits, a), what);
     if (p->abits > 32) unmap_off(b, p, k, "alias32", a + ((uint64_t)1 << 32), s, "the window + 2^32, refused");
 }
 
-void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
+void vfh_gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
 {
     const struct vfu_cmd_desc *c = vfu_cmd(cmd);
     const struct vfu_field_desc *fa = vfu_field(off), *fl = vfu_field(len);
@@ -133,8 +133,8 @@ void gen_dma_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, i
     struct pair p = {c->name, fa->name, fl->name, 8u * fa->width, pg, WIN_BASE, WIN_PAGES * pg};
     bool adds = c->fds[0].rule == VFU_FDS_OPTIONAL;
     for (size_t i = 0; i < GEN_NKINDS; i++) {
-        if (adds) maps(b, &p, &gen_kinds[i]);
-        else unmaps(b, &p, &gen_kinds[i]);
+        if (adds) maps(b, &p, &vfh_gen_kinds[i]);
+        else unmaps(b, &p, &vfh_gen_kinds[i]);
     }
 }
 
@@ -153,15 +153,15 @@ static void fd_one(struct gen_buf *b, const struct pair *p, const struct gen_kin
     snprintf(id, sizeof id, "%s.bounds.%s.%s", p->cmd, k->name, form);
     snprintf(title, sizeof title, "%s of 0x%" PRIx64 " bytes at %s 0x%" PRIx64 " of %s: %s", p->cmd, size, off, offset,
              k->memfd ? "a memfd of " : "no file", what);
-    gen_begin(b, id, level, rule, title);
-    gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 " %s=0x%" PRIx64, p->cmd, k->flags, off, offset, p->addr,
+    vfh_gen_begin(b, id, level, rule, title);
+    vfh_gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 " %s=0x%" PRIx64, p->cmd, k->flags, off, offset, p->addr,
                p->base, p->len, size);
-    if (k->memfd) gen_printf(b, " fd=memfd:0x%" PRIx64, (uint64_t)FD_PAGES * p->pg);
-    gen_printf(b, "\n  expect %s\n", ok ? "ok" : "error EINVAL?");
-    gen_end(b);
+    if (k->memfd) vfh_gen_printf(b, " fd=memfd:0x%" PRIx64, (uint64_t)FD_PAGES * p->pg);
+    vfh_gen_printf(b, "\n  expect %s\n", ok ? "ok" : "error EINVAL?");
+    vfh_gen_end(b);
 }
 
-void gen_fd_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
+void vfh_gen_fd_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
 {
     const struct vfu_cmd_desc *c = vfu_cmd(cmd);
     const struct vfu_struct_desc *st = vfu_struct(c->sid[0]);
@@ -179,7 +179,7 @@ void gen_fd_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, in
     uint64_t fsize = FD_PAGES * pg, last = fsize - p.size;
     char form[64], what[200];
     for (size_t i = 0; i < GEN_NKINDS; i++) {
-        const struct gen_kind *k = &gen_kinds[i];
+        const struct gen_kind *k = &vfh_gen_kinds[i];
         if (!k->memfd) {
             fd_one(b, &p, k, fo->name, "offset-without-fd", "SHOULD", RULE_FD_MSG, pg, p.size, false, "an offset with nothing to map, refused");
             continue;
@@ -192,7 +192,7 @@ void gen_fd_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, in
         fd_one(b, &p, k, fo->name, "offset-at-end", "SHOULD", RULE_FD_OUT, fsize, p.size, false, what);
         snprintf(form, sizeof form, "offset-wrap%u", p.abits);
         snprintf(what, sizeof what, "0x%" PRIx64 " bytes: offset+size wraps past 2^%u, refused", fsize, p.abits);
-        fd_one(b, &p, k, fo->name, form, "SHOULD", RULE_FD_OUT, gen_wrap(p.abits, pg), 2 * pg, false, what);
+        fd_one(b, &p, k, fo->name, form, "SHOULD", RULE_FD_OUT, vfh_gen_wrap(p.abits, pg), 2 * pg, false, what);
         if (p.abits > 32) {
             snprintf(what, sizeof what, "0x%" PRIx64 " bytes: 2^32 above the last valid offset, refused", fsize);
             fd_one(b, &p, k, fo->name, "offset-alias32", "SHOULD", RULE_FD_OUT, ((uint64_t)1 << 32) + last, p.size, false, what);

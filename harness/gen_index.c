@@ -21,12 +21,12 @@ static void rest(struct gen_buf *b, int sid, int field)
         int f = st->first_field + (int)i;
         const struct vfu_field_desc *fd = vfu_field(f);
         if (fd->kind != VFU_K_UINT || fd->space_field != field) continue;
-        if (fd->space == VFU_SP_IRQ && fd->role == VFU_M_OFFSET) gen_printf(b, " flags=" GEN_IRQ_FLAGS);
-        if (fd->role == VFU_M_OFFSET) gen_printf(b, " %s=0", fd->name);
+        if (fd->space == VFU_SP_IRQ && fd->role == VFU_M_OFFSET) vfh_gen_printf(b, " flags=" GEN_IRQ_FLAGS);
+        if (fd->role == VFU_M_OFFSET) vfh_gen_printf(b, " %s=0", fd->name);
         if (fd->role == VFU_M_COUNT) {
-            gen_printf(b, " %s=1", fd->name);
+            vfh_gen_printf(b, " %s=1", fd->name);
             if (st->tail >= 0 && vfu_field(st->tail)->kind == VFU_K_DATA && vfu_field(st->tail)->len_field == f)
-                gen_printf(b, " %s=zero:1", vfu_field(st->tail)->name);
+                vfh_gen_printf(b, " %s=zero:1", vfu_field(st->tail)->name);
         }
     }
 }
@@ -37,19 +37,19 @@ static void one(struct gen_buf *b, const char *cmd, int sid, int field, const ch
     char id[160], title[300];
     snprintf(id, sizeof id, "%s.bounds.%s.%s", cmd, fd->name, form);
     snprintf(title, sizeof title, "%s with %s 0x%" PRIx64 " (%s) is refused", cmd, fd->name, index, why);
-    gen_begin(b, id, "MUST", RULE, title);
-    gen_printf(b, "  send %s %s=0x%" PRIx64, cmd, fd->name, index);
+    vfh_gen_begin(b, id, "MUST", RULE, title);
+    vfh_gen_printf(b, "  send %s %s=0x%" PRIx64, cmd, fd->name, index);
     rest(b, sid, field);
-    gen_printf(b, "\n  expect error EINVAL?\n");
-    gen_end(b);
+    vfh_gen_printf(b, "\n  expect error EINVAL?\n");
+    vfh_gen_end(b);
 }
 
-void gen_index_field(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int field)
+void vfh_gen_index_field(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int field)
 {
     const struct vfu_cmd_desc *c = vfu_cmd(cmd);
     const struct vfu_field_desc *fd = vfu_field(field);
     unsigned n = fd->space == VFU_SP_REGIONS ? d->nregions : d->nirqs;
     unsigned bits = 8u * fd->width;
     one(b, c->name, c->sid[0], field, "one-past-last", n, fd->space == VFU_SP_REGIONS ? "the number of regions" : "the number of IRQ indexes");
-    if (gen_wrap(bits, 1) > n) one(b, c->name, c->sid[0], field, "max", gen_wrap(bits, 1), "the field's largest value");
+    if (vfh_gen_wrap(bits, 1) > n) one(b, c->name, c->sid[0], field, "max", vfh_gen_wrap(bits, 1), "the field's largest value");
 }

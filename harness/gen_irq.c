@@ -29,11 +29,11 @@ static void one(struct gen_buf *b, const struct pair *p, unsigned i, uint32_t n,
     snprintf(rule, sizeof rule, "stricter than the spec: index %u has %u vectors (its interrupt info); DATA_NONE|ACTION_TRIGGER "
              "of a range inside them is defined for every index, so refusing it is flagged (not MUST: the spec does not list what a device must implement)",
              i, n);
-    gen_begin(b, id, in ? "SHOULD" : "MUST", in ? rule : RULE_OUT, title);
-    gen_printf(b, "  send %s flags=" GEN_IRQ_FLAGS " %s=%u %s=0x%" PRIx64 " %s=0x%" PRIx64 " unchecked\n", p->cmd, p->idx, i,
+    vfh_gen_begin(b, id, in ? "SHOULD" : "MUST", in ? rule : RULE_OUT, title);
+    vfh_gen_printf(b, "  send %s flags=" GEN_IRQ_FLAGS " %s=%u %s=0x%" PRIx64 " %s=0x%" PRIx64 " unchecked\n", p->cmd, p->idx, i,
                p->off, start, p->len, count);
-    gen_printf(b, in ? "  expect ok\n" : "  expect error EINVAL?\n");
-    gen_end(b);
+    vfh_gen_printf(b, in ? "  expect ok\n" : "  expect error EINVAL?\n");
+    vfh_gen_end(b);
 }
 
 /* Eventfds for the vectors that end the index, as many in one message as
@@ -54,22 +54,22 @@ static void eventfds(struct gen_buf *b, const struct gen_device *d, const struct
     snprintf(id, sizeof id, "%s.bounds.i%u.eventfds-to-end", p->cmd, i);
     snprintf(title, sizeof title, "%s DATA_EVENTFD for the last %" PRIu64 " vectors of index %u (%u vectors; %s) in one message, "
              "then a trigger of the last fires its eventfd", p->cmd, k, i, n, bound);
-    gen_begin(b, id, "MUST", "DATA_EVENTFD|ACTION_TRIGGER ties each eventfd sent to its vector of the range (as many in one message as "
+    vfh_gen_begin(b, id, "MUST", "DATA_EVENTFD|ACTION_TRIGGER ties each eventfd sent to its vector of the range (as many in one message as "
               "max_msg_fds allows); ACTION_TRIGGER with DATA_NONE then signals the vector's eventfd", title);
-    gen_printf(b, "  send %s flags=DATA_EVENTFD|ACTION_TRIGGER %s=%u %s=%" PRIu64 " %s=%" PRIu64, p->cmd, p->idx, i, p->off,
+    vfh_gen_printf(b, "  send %s flags=DATA_EVENTFD|ACTION_TRIGGER %s=%u %s=%" PRIu64 " %s=%" PRIu64, p->cmd, p->idx, i, p->off,
                n - k, p->len, k);
-    for (uint64_t e = 0; e < k; e++) gen_printf(b, " fd=eventfd:e%" PRIu64, e);
-    gen_printf(b, "\n  expect ok\n");
+    for (uint64_t e = 0; e < k; e++) vfh_gen_printf(b, " fd=eventfd:e%" PRIu64, e);
+    vfh_gen_printf(b, "\n  expect ok\n");
     /* a maskable vector may have been left masked (INTx masks itself when
      * it fires: AUTOMASKED); unmasked first, the trigger reaches it */
     if (d->irq[i].flags & VFU_IRQ_INFO_FLAGS_MASKABLE)
-        gen_printf(b, "  send %s flags=DATA_NONE|ACTION_UNMASK %s=%u %s=%u %s=1\n  expect ok\n", p->cmd, p->idx, i, p->off, n - 1, p->len);
-    gen_printf(b, "  send %s flags=" GEN_IRQ_FLAGS " %s=%u %s=%u %s=1\n  expect ok\n", p->cmd, p->idx, i, p->off, n - 1, p->len);
-    gen_printf(b, "  expect interrupt e%" PRIu64 "\n", k - 1);
-    gen_end(b);
+        vfh_gen_printf(b, "  send %s flags=DATA_NONE|ACTION_UNMASK %s=%u %s=%u %s=1\n  expect ok\n", p->cmd, p->idx, i, p->off, n - 1, p->len);
+    vfh_gen_printf(b, "  send %s flags=" GEN_IRQ_FLAGS " %s=%u %s=%u %s=1\n  expect ok\n", p->cmd, p->idx, i, p->off, n - 1, p->len);
+    vfh_gen_printf(b, "  expect interrupt e%" PRIu64 "\n", k - 1);
+    vfh_gen_end(b);
 }
 
-void gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
+void vfh_gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
 {
     const struct vfu_field_desc *fo = vfu_field(off), *fl = vfu_field(len);
     struct pair p = {vfu_cmd(cmd)->name, fo->name, fl->name, vfu_field(fo->space_field)->name,
@@ -91,11 +91,11 @@ void gen_irq_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, i
         /* start+count past 2^width: 0 or 1 to a server that adds in the
          * fields' own width, inside the index */
         snprintf(form, sizeof form, "wrap%u-to-zero", p.obits);
-        one(b, &p, i, n, form, gen_wrap(p.obits, 1), 1, false, "start+count is 2^start-width");
+        one(b, &p, i, n, form, vfh_gen_wrap(p.obits, 1), 1, false, "start+count is 2^start-width");
         snprintf(form, sizeof form, "wrap%u-to-one", p.obits);
-        one(b, &p, i, n, form, gen_wrap(p.obits, 1), 2, false, "start+count is 2^start-width + 1");
+        one(b, &p, i, n, form, vfh_gen_wrap(p.obits, 1), 2, false, "start+count is 2^start-width + 1");
         snprintf(form, sizeof form, "count-wrap%u", p.lbits);
-        one(b, &p, i, n, form, 1, gen_wrap(p.lbits, 1), false, "start+count is 2^count-width");
+        one(b, &p, i, n, form, 1, vfh_gen_wrap(p.lbits, 1), false, "start+count is 2^count-width");
         eventfds(b, d, &p, i, n, len);
     }
 }

@@ -13,7 +13,7 @@
 #define RULE_LONG "a write whose count says more bytes than it carries cannot be carried out as asked; only an error answers truthfully (any errno)"
 #define RULE_SHORT "stricter than the spec: count is the size of the data; a payload that carries more bytes than count is malformed, and refusing it (or closing) is what we ask, here where the extra bytes would run past the region's end"
 
-void gen_payload_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
+void vfh_gen_payload_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
 {
     const struct vfu_cmd_desc *c = vfu_cmd(cmd);
     const struct vfu_struct_desc *rq = vfu_struct(c->sid[0]);
@@ -31,17 +31,17 @@ void gen_payload_pair(struct gen_buf *b, const struct gen_device *d, unsigned cm
         snprintf(id, sizeof id, "%s.bounds.r%u.count-above-data", c->name, r);
         snprintf(title, sizeof title, "%s at %s 0x%" PRIx64 " of region %u (0x%" PRIx64 " bytes): %s %u, %u bytes of %s; refused",
                  c->name, fo->name, at, r, size, fl->name, 2 * w, w, data);
-        gen_begin(b, id, "MUST", RULE_LONG, title);
-        gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u %s=zero:%u\n  expect error EINVAL?\n", c->name, idx, r, fo->name, at,
+        vfh_gen_begin(b, id, "MUST", RULE_LONG, title);
+        vfh_gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u %s=zero:%u\n  expect error EINVAL?\n", c->name, idx, r, fo->name, at,
                    fl->name, 2 * w, data, w);
-        gen_end(b);
+        vfh_gen_end(b);
         /* count inside, bytes past the end */
         snprintf(id, sizeof id, "%s.bounds.r%u.data-above-count", c->name, r);
         snprintf(title, sizeof title, "%s at %s 0x%" PRIx64 " of region %u (0x%" PRIx64 " bytes): %s %u, %u bytes of %s; refused or closed",
                  c->name, fo->name, at, r, size, fl->name, w, 2 * w, data);
-        gen_begin(b, id, "SHOULD", RULE_SHORT, title);
-        gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u %s=zero:%u\n  expect error-or-close EINVAL?\n", c->name, idx, r, fo->name,
+        vfh_gen_begin(b, id, "SHOULD", RULE_SHORT, title);
+        vfh_gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=%u %s=zero:%u\n  expect error-or-close EINVAL?\n", c->name, idx, r, fo->name,
                    at, fl->name, w, data, 2 * w);
-        gen_end(b);
+        vfh_gen_end(b);
     }
 }

@@ -31,30 +31,30 @@ static void head(struct gen_buf *b, const struct pair *p, unsigned r, const char
 {
     char id[160];
     snprintf(id, sizeof id, "%s.bounds.r%u.%s", p->cmd, r, form);
-    gen_begin(b, id, level, rule, title);
+    vfh_gen_begin(b, id, level, rule, title);
     /* the capability is the server's to grant and ours to propose */
-    if (p->requires) gen_printf(b, "  requires %s\n  negotiate caps.%s=true\n", p->requires, p->requires);
+    if (p->requires) vfh_gen_printf(b, "  requires %s\n  negotiate caps.%s=true\n", p->requires, p->requires);
 }
 
 /* the send of an access of count bytes at offset of region r: bytes NULL
  * sends zeros (a write), else those count bytes */
 static void send(struct gen_buf *b, const struct pair *p, unsigned r, uint64_t offset, uint64_t count, const uint8_t *bytes)
 {
-    gen_printf(b, "  send %s", p->cmd);
-    if (p->elem) gen_printf(b, " +%s", p->elem);
-    gen_printf(b, " %s=%u %s=0x%" PRIx64 " %s=%" PRIu64, p->idx, r, p->off, offset, p->len, count);
+    vfh_gen_printf(b, "  send %s", p->cmd);
+    if (p->elem) vfh_gen_printf(b, " +%s", p->elem);
+    vfh_gen_printf(b, " %s=%u %s=0x%" PRIx64 " %s=%" PRIu64, p->idx, r, p->off, offset, p->len, count);
     if (!p->write) {
-        gen_printf(b, "\n");
+        vfh_gen_printf(b, "\n");
         return;
     }
     uint64_t n = p->elem ? p->elem_bytes : count;
     if (!bytes) {
-        gen_printf(b, " %s=zero:%" PRIu64 "\n", p->data, n);
+        vfh_gen_printf(b, " %s=zero:%" PRIu64 "\n", p->data, n);
         return;
     }
-    gen_printf(b, " %s=hex:", p->data);
-    for (uint64_t k = 0; k < n; k++) gen_printf(b, "%02x", k < count ? bytes[k] : 0);
-    gen_printf(b, "\n");
+    vfh_gen_printf(b, " %s=hex:", p->data);
+    for (uint64_t k = 0; k < n; k++) vfh_gen_printf(b, "%02x", k < count ? bytes[k] : 0);
+    vfh_gen_printf(b, "\n");
 }
 
 /* one access outside the region: refused with an error */
@@ -67,8 +67,8 @@ static void outside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_
              " bytes): %s, refused", p->cmd, count, p->off, offset, r, size, why);
     head(b, p, r, form, "MUST", RULE_OUT, title);
     send(b, p, r, offset, count, NULL);
-    gen_printf(b, "  expect error EINVAL?\n");
-    gen_end(b);
+    vfh_gen_printf(b, "  expect error EINVAL?\n");
+    vfh_gen_end(b);
 }
 
 /* one access inside, of the width the probe saw a read accepted: a read
@@ -86,8 +86,8 @@ static void inside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_t
                  " bytes): inside, answered well-formed", p->cmd, w, p->off, offset, r, size);
         head(b, p, r, form, "MUST", RULE_IN_WRITE, title);
         send(b, p, r, offset, w, bytes);
-        gen_printf(b, "  expect reply\n");
-        gen_end(b);
+        vfh_gen_printf(b, "  expect reply\n");
+        vfh_gen_end(b);
         return;
     }
     snprintf(title, sizeof title, "%s of %u bytes at %s 0x%" PRIx64 " of region %u (0x%" PRIx64 " bytes): inside, answered",
@@ -97,10 +97,10 @@ static void inside(struct gen_buf *b, const struct pair *p, unsigned r, uint64_t
              "and the reply names the place and count it served (a device may refuse sizes it lacks, so not MUST)", r, size, w);
     head(b, p, r, form, "SHOULD", rule, title);
     send(b, p, r, offset, w, NULL);
-    gen_printf(b, "  expect ok %s=%u %s=0x%" PRIx64 " %s=%u", p->idx, r, p->off, offset, p->len, w);
-    if (p->reply_data) gen_printf(b, " len(%s)=%u", p->reply_data, w);
-    gen_printf(b, "\n");
-    gen_end(b);
+    vfh_gen_printf(b, "  expect ok %s=%u %s=0x%" PRIx64 " %s=%u", p->idx, r, p->off, offset, p->len, w);
+    if (p->reply_data) vfh_gen_printf(b, " len(%s)=%u", p->reply_data, w);
+    vfh_gen_printf(b, "\n");
+    vfh_gen_end(b);
 }
 
 static void one_region(struct gen_buf *b, const struct gen_device *d, const struct pair *p, unsigned r)
@@ -110,7 +110,7 @@ static void one_region(struct gen_buf *b, const struct gen_device *d, const stru
     /* outside, the width matters less: the one the device takes, else 4 */
     uint64_t wo = w ? w : size < 4 ? size : 4;
     bool readable = d->region[r].flags & VFU_REGION_INFO_FLAGS_READ;
-    uint64_t last = gen_last_valid(size, w);
+    uint64_t last = vfh_gen_last_valid(size, w);
     if (w && readable) {
         inside(b, p, r, size, w, "first", 0, d->region[r].first);
         /* a write needs the bytes the probe found there */
@@ -122,27 +122,27 @@ static void one_region(struct gen_buf *b, const struct gen_device *d, const stru
     if (half > size) outside(b, p, r, size, "far-past", half, wo, "half the offset's range away");
     char form[64];
     snprintf(form, sizeof form, "wrap%u-to-zero", p->obits);
-    outside(b, p, r, size, form, gen_wrap(p->obits, wo), wo, "offset+count is 2^offset-width, 0 when it wraps");
+    outside(b, p, r, size, form, vfh_gen_wrap(p->obits, wo), wo, "offset+count is 2^offset-width, 0 when it wraps");
     snprintf(form, sizeof form, "wrap%u-max", p->obits);
-    outside(b, p, r, size, form, gen_wrap(p->obits, 1), wo, "the offset's largest value: offset+count wraps to count-1");
+    outside(b, p, r, size, form, vfh_gen_wrap(p->obits, 1), wo, "the offset's largest value: offset+count wraps to count-1");
     /* a server that keeps the offset in 32 bits sees these inside */
     if (p->obits > 32 && size + wo < ((uint64_t)1 << 32)) {
         outside(b, p, r, size, "alias32-start", (uint64_t)1 << 32, wo, "2^32, offset 0 when cut to 32 bits");
         outside(b, p, r, size, "alias32-last", ((uint64_t)1 << 32) + last, wo, "2^32 above the last valid offset");
-        outside(b, p, r, size, "wrap32-sum", gen_wrap(32, wo), wo, "offset+count is 2^32, 0 in 32-bit arithmetic");
+        outside(b, p, r, size, "wrap32-sum", vfh_gen_wrap(32, wo), wo, "offset+count is 2^32, 0 in 32-bit arithmetic");
     }
     /* the count's own wrap: only a read, whose bytes come back (a write
      * would have to send them) */
     if (!p->write && (p->lbits >= 64 || wo < ((uint64_t)1 << p->lbits))) {
-        uint64_t count = gen_wrap(p->lbits, wo);
+        uint64_t count = vfh_gen_wrap(p->lbits, wo);
         char title[400];
         snprintf(form, sizeof form, "count-wrap%u", p->lbits);
         snprintf(title, sizeof title, "%s of 0x%" PRIx64 " bytes at %s 0x%" PRIx64 " of region %u: offset+count is 2^%u, refused or closed",
                  p->cmd, count, p->off, wo, r, p->lbits);
         head(b, p, r, form, "MUST", RULE_COUNT_WRAP, title);
-        gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=0x%" PRIx64 " unchecked\n", p->cmd, p->idx, r, p->off, wo, p->len, count);
-        gen_printf(b, "  expect error-or-close EINVAL? E2BIG?\n");
-        gen_end(b);
+        vfh_gen_printf(b, "  send %s %s=%u %s=0x%" PRIx64 " %s=0x%" PRIx64 " unchecked\n", p->cmd, p->idx, r, p->off, wo, p->len, count);
+        vfh_gen_printf(b, "  expect error-or-close EINVAL? E2BIG?\n");
+        vfh_gen_end(b);
     }
 }
 
@@ -169,7 +169,7 @@ static struct pair make_pair(unsigned cmd, int off, int len)
     return p;
 }
 
-void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
+void vfh_gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int off, int len)
 {
     const struct vfu_cmd_desc *c = vfu_cmd(cmd);
     const struct vfu_struct_desc *rq = vfu_struct(c->sid[0]);
@@ -187,7 +187,7 @@ void gen_region_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd
     all_regions(b, d, &p);
 }
 
-void gen_region_elem_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int array, int off, int len)
+void vfh_gen_region_elem_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd, int array, int off, int len)
 {
     struct pair p = make_pair(cmd, off, len);
     const struct vfu_struct_desc *el = vfu_struct(vfu_field(array)->elem_sid);

@@ -47,18 +47,18 @@ struct vfu_replay_opts {
 };
 
 /* "same", "diverged", ... */
-const char *vfu_replay_outcome_name(enum vfu_replay_outcome o);
+const char *vfr_replay_outcome_name(enum vfu_replay_outcome o);
 /* 0 same; 1 the server behaved differently (diverged, closed, timeout);
  * 2 could not replay (bad trace, our own failure) */
-int vfu_replay_exit_status(enum vfu_replay_outcome o);
+int vfr_replay_exit_status(enum vfu_replay_outcome o);
 
 /* Dumps the trace: metadata, then one line per event with its time, the
  * gap since the event before, direction, channel, a one-line summary
  * (vfu_summarize), fds and failure; the truncation marker last.  Every
  * string from the file is escaped for a terminal.  0, or -1 with why
  * filled when the trace cannot be read. */
-int vfu_replay_print(const char *path, FILE *out, char *why, size_t whyn);
-void vfu_replay_print_trace(FILE *out, const struct vfu_trace *t);
+int vfr_replay_print(const char *path, FILE *out, char *why, size_t whyn);
+void vfr_replay_print_trace(FILE *out, const struct vfu_trace *t);
 
 /* Replays path over c, a connection to the server on which nothing has
  * been sent yet.  c's limits are raised, if needed, to take the largest
@@ -66,14 +66,14 @@ void vfu_replay_print_trace(FILE *out, const struct vfu_trace *t);
  * divergence with both messages, the verdict) goes to out; o may be NULL.
  * With o->proc, a server that closes or goes silent is said to have
  * crashed, exited or to be still running. */
-enum vfu_replay_outcome vfu_replay_file(const char *path, struct vfu_conn *c, FILE *out,
+enum vfu_replay_outcome vfr_replay_file(const char *path, struct vfu_conn *c, FILE *out,
                                         const struct vfu_replay_opts *o);
-enum vfu_replay_outcome vfu_replay_trace(const struct vfu_trace *t, struct vfu_conn *c, FILE *out,
+enum vfu_replay_outcome vfr_replay_trace(const struct vfu_trace *t, struct vfu_conn *c, FILE *out,
                                          const struct vfu_replay_opts *o);
-/* vfu_replay_file without a process: 0 the server answered as recorded,
+/* vfr_replay_file without a process: 0 the server answered as recorded,
  * 1 it did not (diverged, closed, timed out), -1 with why filled when
  * replay could not proceed (unreadable trace, our own failure). */
-int vfu_replay_run(const char *path, struct vfu_conn *c, FILE *out, int timeout_ms, char *why,
+int vfr_replay_run(const char *path, struct vfu_conn *c, FILE *out, int timeout_ms, char *why,
                    size_t whyn);
 
 #endif

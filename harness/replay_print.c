@@ -7,7 +7,7 @@
 #include "vfu_dissect.h"
 #include "report_text.h"
 
-static void text(FILE *out, const char *s) { rp_each_str(out, s, rp_put_term); }
+static void text(FILE *out, const char *s) { vfr_each_str(out, s, vfr_put_term); }
 
 /* "memfd(16384) eventfd" */
 static void fds(FILE *out, const struct vfu_trace_fd *f, unsigned n)
@@ -19,7 +19,7 @@ static void fds(FILE *out, const struct vfu_trace_fd *f, unsigned n)
     }
 }
 
-void vfu_replay_print_trace(FILE *out, const struct vfu_trace *t)
+void vfr_replay_print_trace(FILE *out, const struct vfu_trace *t)
 {
     fputs("trace", out);
     if (t->scenario) { fputs(" of ", out); text(out, t->scenario); }
@@ -65,11 +65,11 @@ void vfu_replay_print_trace(FILE *out, const struct vfu_trace *t)
                 (double)t->trunc_t / 1e9);
 }
 
-int vfu_replay_print(const char *path, FILE *out, char *why, size_t whyn)
+int vfr_replay_print(const char *path, FILE *out, char *why, size_t whyn)
 {
     struct vfu_trace t;
     if (!vfu_trace_load(path, &t, why, whyn)) return -1;
-    vfu_replay_print_trace(out, &t);
+    vfr_replay_print_trace(out, &t);
     vfu_trace_release(&t);
     return 0;
 }

@@ -25,12 +25,12 @@ static const char *const outcome_names[] = {
     [VFU_REPLAY_BAD_TRACE] = "bad trace", [VFU_REPLAY_LOCAL] = "local failure",
 };
 
-const char *vfu_replay_outcome_name(enum vfu_replay_outcome o)
+const char *vfr_replay_outcome_name(enum vfu_replay_outcome o)
 {
     return (unsigned)o < sizeof outcome_names / sizeof *outcome_names ? outcome_names[o] : "?";
 }
 
-int vfu_replay_exit_status(enum vfu_replay_outcome o)
+int vfr_replay_exit_status(enum vfu_replay_outcome o)
 {
     switch (o) {
     case VFU_REPLAY_SAME: return 0;
@@ -74,7 +74,7 @@ static void cannot(struct rp *r, size_t i, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (i != (size_t)-1) where(r, i);
-    rp_each_str(r->out, msg, rp_put_term);
+    vfr_each_str(r->out, msg, vfr_put_term);
     fputc('\n', r->out);
     if (r->whyn) {
         if (i != (size_t)-1) snprintf(r->why, r->whyn, "event %zu: %s", i, msg);
@@ -86,7 +86,7 @@ static void err_text(FILE *out, const struct vfu_error *e)
 {
     char s[256];
     vfu_error_str(e, s, sizeof s);
-    rp_each_str(out, s, rp_put_term);
+    vfr_each_str(out, s, vfr_put_term);
 }
 
 /* ---------------------------------------------------------------- fds --- */
@@ -171,7 +171,7 @@ static enum vfu_replay_outcome send_event(struct rp *r, size_t i)
             else {
                 where(r, i);
                 fputs("the server closed the connection (send failed: ", r->out);
-                rp_each_str(r->out, es, rp_put_term);
+                vfr_each_str(r->out, es, vfr_put_term);
                 fputs(")\n", r->out);
             }
         }
@@ -206,7 +206,7 @@ static void dissect_indented(FILE *out, const char *label, const uint8_t *buf, s
         char *nl = strchr(line, '\n');
         size_t k = nl ? (size_t)(nl - line) : strlen(line);
         fputs("    ", out);
-        rp_each(out, line, k, rp_put_term);
+        vfr_each(out, line, k, vfr_put_term);
         fputc('\n', out);
         line = nl ? nl + 1 : NULL;
     }
@@ -408,11 +408,11 @@ static enum vfu_replay_outcome replay(const struct vfu_trace *t, struct vfu_conn
             fprintf(out, "note: the trace was truncated (%s); %llu later events were not recorded\n",
                     t->trunc_reason, (unsigned long long)t->dropped_events);
     } else
-        fprintf(out, "replay stopped at event %zu of %zu: %s\n", i, t->n, vfu_replay_outcome_name(res));
+        fprintf(out, "replay stopped at event %zu of %zu: %s\n", i, t->n, vfr_replay_outcome_name(res));
     return res;
 }
 
-enum vfu_replay_outcome vfu_replay_trace(const struct vfu_trace *t, struct vfu_conn *c, FILE *out,
+enum vfu_replay_outcome vfr_replay_trace(const struct vfu_trace *t, struct vfu_conn *c, FILE *out,
                                          const struct vfu_replay_opts *o)
 {
     return replay(t, c, out, o, NULL, 0);
@@ -425,7 +425,7 @@ static enum vfu_replay_outcome replay_path(const char *path, struct vfu_conn *c,
     char rwhy[512];
     if (!vfu_trace_load(path, &t, rwhy, sizeof rwhy)) {
         fputs("cannot read the trace: ", out);
-        rp_each_str(out, rwhy, rp_put_term);
+        vfr_each_str(out, rwhy, vfr_put_term);
         fputc('\n', out);
         if (whyn) snprintf(why, whyn, "%s", rwhy);
         return VFU_REPLAY_BAD_TRACE;
@@ -435,17 +435,17 @@ static enum vfu_replay_outcome replay_path(const char *path, struct vfu_conn *c,
     return res;
 }
 
-enum vfu_replay_outcome vfu_replay_file(const char *path, struct vfu_conn *c, FILE *out,
+enum vfu_replay_outcome vfr_replay_file(const char *path, struct vfu_conn *c, FILE *out,
                                         const struct vfu_replay_opts *o)
 {
     return replay_path(path, c, out, o, NULL, 0);
 }
 
-int vfu_replay_run(const char *path, struct vfu_conn *c, FILE *out, int timeout_ms, char *why,
+int vfr_replay_run(const char *path, struct vfu_conn *c, FILE *out, int timeout_ms, char *why,
                    size_t whyn)
 {
     if (whyn) why[0] = '\0';
     struct vfu_replay_opts o = {.timeout_ms = timeout_ms};
-    int st = vfu_replay_exit_status(replay_path(path, c, out, &o, why, whyn));
+    int st = vfr_replay_exit_status(replay_path(path, c, out, &o, why, whyn));
     return st == 2 ? -1 : st;
 }

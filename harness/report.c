@@ -10,7 +10,7 @@ static const char *const names[] = {
     [VFU_REPORT_HTML] = "html",
 };
 
-bool vfu_report_format_parse(const char *s, enum vfu_report_format *f)
+bool vfr_report_format_parse(const char *s, enum vfu_report_format *f)
 {
     for (unsigned i = 0; s && i < sizeof names / sizeof *names; i++)
         if (strcmp(s, names[i]) == 0) {
@@ -20,20 +20,20 @@ bool vfu_report_format_parse(const char *s, enum vfu_report_format *f)
     return false;
 }
 
-const char *vfu_report_format_name(enum vfu_report_format f)
+const char *vfr_report_format_name(enum vfu_report_format f)
 {
     return (unsigned)f < sizeof names / sizeof *names ? names[f] : "?";
 }
 
-int vfu_report_write(enum vfu_report_format f, FILE *out, const struct vfu_run *run,
+int vfr_report_write(enum vfu_report_format f, FILE *out, const struct vfu_run *run,
                      const struct vfu_report_opts *opts)
 {
     switch (f) {
-    case VFU_REPORT_HUMAN: return vfu_report_human(out, run, opts);
-    case VFU_REPORT_TAP: return vfu_report_tap(out, run);
-    case VFU_REPORT_JUNIT: return vfu_report_junit(out, run);
-    case VFU_REPORT_JSON: return vfu_report_json(out, run);
-    case VFU_REPORT_HTML: return vfu_report_html(out, run, opts ? opts->html : NULL);
+    case VFU_REPORT_HUMAN: return vfr_report_human(out, run, opts);
+    case VFU_REPORT_TAP: return vfr_report_tap(out, run);
+    case VFU_REPORT_JUNIT: return vfr_report_junit(out, run);
+    case VFU_REPORT_JSON: return vfr_report_json(out, run);
+    case VFU_REPORT_HTML: return vfr_report_html(out, run, opts ? opts->html : NULL);
     }
     errno = EINVAL;
     return -1;

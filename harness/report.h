@@ -70,36 +70,36 @@ struct vfu_report_opts {
 };
 
 /* "human", "tap", "junit", "json", "html" (exactly); false for anything else */
-bool vfu_report_format_parse(const char *s, enum vfu_report_format *f);
-const char *vfu_report_format_name(enum vfu_report_format f);
+bool vfr_report_format_parse(const char *s, enum vfu_report_format *f);
+const char *vfr_report_format_name(enum vfu_report_format f);
 
 /* Writes the report; opts may be NULL.  0, or -1 when out failed (errno). */
-int vfu_report_write(enum vfu_report_format f, FILE *out, const struct vfu_run *run,
+int vfr_report_write(enum vfu_report_format f, FILE *out, const struct vfu_run *run,
                      const struct vfu_report_opts *opts);
 
-int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_report_opts *opts);
-int vfu_report_tap(FILE *out, const struct vfu_run *run);
-int vfu_report_junit(FILE *out, const struct vfu_run *run);
-int vfu_report_json(FILE *out, const struct vfu_run *run);
-int vfu_report_html(FILE *out, const struct vfu_run *run, const struct vfu_html_extra *x);
+int vfr_report_human(FILE *out, const struct vfu_run *run, const struct vfu_report_opts *opts);
+int vfr_report_tap(FILE *out, const struct vfu_run *run);
+int vfr_report_junit(FILE *out, const struct vfu_run *run);
+int vfr_report_json(FILE *out, const struct vfu_run *run);
+int vfr_report_html(FILE *out, const struct vfu_run *run, const struct vfu_html_extra *x);
 
 /* Reads a JSON report back (for `vfu-conform report`): run's strings
- * live in *keep until vfu_report_json_release.  false with why filled
+ * live in *keep until vfr_report_json_release.  false with why filled
  * when the file is not a vfu-conform JSON report. */
-bool vfu_report_json_read(const char *path, struct vfu_run *run, void **keep, char *why, size_t whyn);
-void vfu_report_json_release(struct vfu_run *run, void *keep);
+bool vfr_report_json_read(const char *path, struct vfu_run *run, void **keep, char *why, size_t whyn);
+void vfr_report_json_release(struct vfu_run *run, void *keep);
 
 /* The spec coverage of every trace the run kept (sc initialized here;
  * vfu_speccov_free it).  A trace that cannot be read is named on stderr. */
-bool vfu_report_speccov(const struct vfu_run *run, struct vfu_speccov *sc);
+bool vfr_report_speccov(const struct vfu_run *run, struct vfu_speccov *sc);
 /* a report, or the spec coverage as JSON, into a file: 0, or -1 said on stderr */
-int vfu_report_write_file(const char *path, enum vfu_report_format f, const struct vfu_run *run,
+int vfr_report_write_file(const char *path, enum vfu_report_format f, const struct vfu_run *run,
                           const struct vfu_report_opts *o);
-int vfu_speccov_write_file(const char *path, const struct vfu_speccov *sc);
+int vfr_speccov_write_file(const char *path, const struct vfu_speccov *sc);
 /* `vfu-conform report JSON --html FILE ...` (argv[1] is "report") */
-int vfu_report_main(int argc, char **argv);
+int vfr_report_main(int argc, char **argv);
 
 /* whether the human report would colour on out with this setting */
-bool vfu_report_use_color(FILE *out, enum vfu_color c);
+bool vfr_report_use_color(FILE *out, enum vfu_color c);
 
 #endif

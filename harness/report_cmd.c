@@ -12,7 +12,7 @@
 #include "report.h"
 #include "speccov.h"
 
-bool vfu_report_speccov(const struct vfu_run *run, struct vfu_speccov *sc)
+bool vfr_report_speccov(const struct vfu_run *run, struct vfu_speccov *sc)
 {
     if (!vfu_speccov_init(sc)) return false;
     for (size_t i = 0; i < run->n; i++) {
@@ -24,7 +24,7 @@ bool vfu_report_speccov(const struct vfu_run *run, struct vfu_speccov *sc)
     return true;
 }
 
-int vfu_report_write_file(const char *path, enum vfu_report_format f, const struct vfu_run *run,
+int vfr_report_write_file(const char *path, enum vfu_report_format f, const struct vfu_run *run,
                           const struct vfu_report_opts *o)
 {
     FILE *out = fopen(path, "we");
@@ -32,13 +32,13 @@ int vfu_report_write_file(const char *path, enum vfu_report_format f, const stru
         fprintf(stderr, "vfu-conform: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    int w = vfu_report_write(f, out, run, o);
+    int w = vfr_report_write(f, out, run, o);
     if (fclose(out) != 0) w = -1;
     if (w < 0) fprintf(stderr, "vfu-conform: writing %s: %s\n", path, strerror(errno));
     return w;
 }
 
-int vfu_speccov_write_file(const char *path, const struct vfu_speccov *sc)
+int vfr_speccov_write_file(const char *path, const struct vfu_speccov *sc)
 {
     char *txt = vfu_speccov_json(sc);
     FILE *out = txt ? fopen(path, "we") : NULL;
@@ -71,7 +71,7 @@ static const char usage[] =
     "\n"
     "exit status: 0 written; 2 bad command line, unreadable report, write error\n";
 
-int vfu_report_main(int argc, char **argv)
+int vfr_report_main(int argc, char **argv)
 {
     enum { O_HTML = 256, O_SPECCOV, O_LCOV, O_PREFIX, O_GENHTML, O_NOTE, O_LABEL, O_LSUITE };
     static const struct option lo[] = {
@@ -110,21 +110,21 @@ int vfu_report_main(int argc, char **argv)
     struct vfu_run run;
     void *keep;
     char why[512];
-    if (!vfu_report_json_read(argv[optind], &run, &keep, why, sizeof why)) {
+    if (!vfr_report_json_read(argv[optind], &run, &keep, why, sizeof why)) {
         fprintf(stderr, "vfu-conform report: %s\n", why);
         return 2;
     }
     struct vfu_speccov sc;
     int rc = 2;
-    if (vfu_report_speccov(&run, &sc)) {
+    if (vfr_report_speccov(&run, &sc)) {
         x.speccov = &sc;
         struct vfu_report_opts o = {.html = &x};
         rc = 0;
-        if (html && vfu_report_write_file(html, VFU_REPORT_HTML, &run, &o) < 0) rc = 2;
-        if (speccov && vfu_speccov_write_file(speccov, &sc) < 0) rc = 2;
+        if (html && vfr_report_write_file(html, VFU_REPORT_HTML, &run, &o) < 0) rc = 2;
+        if (speccov && vfr_speccov_write_file(speccov, &sc) < 0) rc = 2;
         vfu_speccov_free(&sc);
     } else
         fprintf(stderr, "vfu-conform report: out of memory\n");
-    vfu_report_json_release(&run, keep);
+    vfr_report_json_release(&run, keep);
     return rc;
 }

@@ -22,8 +22,8 @@
 #define TRACE_EVENTS_SHOWN 200
 #define STDERR_LINES_SHOWN 200
 
-void rh_text(FILE *out, const char *s) { rp_each_str(out, s, rp_put_html); }
-void rh_textn(FILE *out, const char *s, size_t n) { rp_each(out, s, n, rp_put_html); }
+void vfr_html_text(FILE *out, const char *s) { vfr_each_str(out, s, vfr_put_html); }
+void vfr_html_textn(FILE *out, const char *s, size_t n) { vfr_each(out, s, n, vfr_put_html); }
 
 static const char css[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"
@@ -81,7 +81,7 @@ static void trace_event(FILE *out, const struct vfu_trace_event *e, size_t i, ui
     if (e->len) {
         char s[512];
         vfu_summarize(e->bytes, e->len, &o, s, sizeof s, NULL);
-        rh_text(out, s);
+        vfr_html_text(out, s);
     } else
         fputs("(no bytes)", out);
     for (unsigned k = 0; k < e->nfds; k++) {
@@ -93,7 +93,7 @@ static void trace_event(FILE *out, const struct vfu_trace_event *e, size_t i, ui
         char es[256];
         vfu_error_str(&e->err, es, sizeof es);
         fprintf(out, " <b>failed after %zu bytes: ", e->len);
-        rh_text(out, es);
+        vfr_html_text(out, es);
         fputs("</b>", out);
     }
     fputs("</summary><pre>", out);
@@ -104,7 +104,7 @@ static void trace_event(FILE *out, const struct vfu_trace_event *e, size_t i, ui
         if (m) {
             vfu_dissect(m, e->bytes, e->len, &o, NULL);
             fclose(m);
-            rh_textn(out, buf, n);
+            vfr_html_textn(out, buf, n);
         }
         free(buf);
     }
@@ -116,11 +116,11 @@ static void trace_section(FILE *out, const char *path)
     struct vfu_trace t;
     char why[256];
     fputs("<div class=\"trace\"><b>wire trace</b> <code>", out);
-    rh_text(out, path);
+    vfr_html_text(out, path);
     fputs("</code>", out);
     if (!vfu_trace_load(path, &t, why, sizeof why)) {
         fputs(": <b>cannot be read: ", out);
-        rh_text(out, why);
+        vfr_html_text(out, why);
         fputs("</b></div>\n", out);
         return;
     }
@@ -139,37 +139,37 @@ static void trace_section(FILE *out, const char *path)
 
 static void stderr_section(FILE *out, const char *s)
 {
-    struct rp_tail t;
-    rp_tail(s, STDERR_LINES_SHOWN, &t);
+    struct vfr_tail t;
+    vfr_tail(s, STDERR_LINES_SHOWN, &t);
     if (!t.len) return;
     fputs("<div><b>server stderr</b>", out);
     if (t.shown < t.total) fprintf(out, " (last %u of %u lines)", t.shown, t.total);
     fputs("<pre class=\"stderr\">", out);
-    rh_textn(out, t.start, t.len);
+    vfr_html_textn(out, t.start, t.len);
     fputs("</pre></div>\n", out);
 }
 
 /* the details of one result that needs attention: id "r<index>" */
 static void failure(FILE *out, const struct vfu_result *r, size_t i)
 {
-    const char *v = vfu_verdict_name(r->verdict);
+    const char *v = vfr_verdict_name(r->verdict);
     fprintf(out, "<details class=\"failure\" id=\"r%zu\"><summary><span class=\"%s\">%s</span> <b>", i, v, v);
-    rh_text(out, rp_str(r->id, "(no id)"));
-    fprintf(out, "</b> %s ", vfu_level_name(r->level));
-    rh_text(out, rp_str(r->section, ""));
+    vfr_html_text(out, vfr_str(r->id, "(no id)"));
+    fprintf(out, "</b> %s ", vfr_level_name(r->level));
+    vfr_html_text(out, vfr_str(r->section, ""));
     fputs("</summary>\n<table>", out);
-    if (r->title) { fputs("<tr><th>title</th><td>", out); rh_text(out, r->title); fputs("</td></tr>", out); }
-    if (r->rule) { fputs("<tr><th>rule</th><td>", out); rh_text(out, r->rule); fputs("</td></tr>", out); }
+    if (r->title) { fputs("<tr><th>title</th><td>", out); vfr_html_text(out, r->title); fputs("</td></tr>", out); }
+    if (r->rule) { fputs("<tr><th>rule</th><td>", out); vfr_html_text(out, r->rule); fputs("</td></tr>", out); }
     fputs("<tr><th>reason</th><td class=\"reason\">", out);
     if (r->verdict == VFU_XPASS) fputs("listed in --xfail, but passed: the list is out of date", out);
-    else rh_text(out, r->reason[0] ? r->reason : "(no reason given)");
-    if (r->kind != VFU_FK_NONE) fprintf(out, " [%s]", vfu_failure_kind_name(r->kind));
+    else vfr_html_text(out, r->reason[0] ? r->reason : "(no reason given)");
+    if (r->kind != VFU_FK_NONE) fprintf(out, " [%s]", vfr_failure_kind_name(r->kind));
     fputs("</td></tr>", out);
     if (r->level == VFU_LEVEL_INFO && r->verdict == VFU_FAIL)
         fputs("<tr><th>level</th><td>INFO: reported, does not fail the run</td></tr>", out);
     if (r->file) {
         fputs("<tr><th>scenario</th><td>", out);
-        rh_text(out, r->file);
+        vfr_html_text(out, r->file);
         if (r->line > 0) fprintf(out, ":%d", r->line);
         fputs("</td></tr>", out);
     }
@@ -183,7 +183,7 @@ static void failure(FILE *out, const struct vfu_result *r, size_t i)
 static int cmp_section(const void *a, const void *b)
 {
     const struct vfu_result *x = *(const struct vfu_result *const *)a, *y = *(const struct vfu_result *const *)b;
-    int c = strcmp(rp_str(x->section, ""), rp_str(y->section, ""));
+    int c = strcmp(vfr_str(x->section, ""), vfr_str(y->section, ""));
     if (c) return c;
     if (x->scenario_level != y->scenario_level) return (int)x->scenario_level - (int)y->scenario_level;
     return x < y ? -1 : x > y;
@@ -201,12 +201,12 @@ static void by_section(FILE *out, const struct vfu_run *run)
           "(<span id=\"rows-shown\"></span> results)</p>\n",
           out);
     for (size_t i = 0; i < run->n;) {
-        const char *sec = rp_str(v[i]->section, "");
+        const char *sec = vfr_str(v[i]->section, "");
         size_t j = i;
         unsigned c[VFU_ERROR + 1] = {0};
-        while (j < run->n && !strcmp(rp_str(v[j]->section, ""), sec)) c[v[j++]->verdict]++;
+        while (j < run->n && !strcmp(vfr_str(v[j]->section, ""), sec)) c[v[j++]->verdict]++;
         fputs("<h3 class=\"section\">", out);
-        rh_text(out, *sec ? sec : "(no section)");
+        vfr_html_text(out, *sec ? sec : "(no section)");
         fprintf(out, " <small>%zu: %u pass, %u fail", j - i, c[VFU_PASS], c[VFU_FAIL]);
         if (c[VFU_SKIP]) fprintf(out, ", %u skip", c[VFU_SKIP]);
         if (c[VFU_ERROR]) fprintf(out, ", %u error", c[VFU_ERROR]);
@@ -214,17 +214,17 @@ static void by_section(FILE *out, const struct vfu_run *run)
         for (; i < j; i++) {
             const struct vfu_result *r = v[i];
             size_t idx = (size_t)(r - run->results);
-            const char *vn = vfu_verdict_name(r->verdict);
+            const char *vn = vfr_verdict_name(r->verdict);
             fprintf(out, "<tr class=\"result verdict-%s\"><td class=\"%s\">%s</td><td>", vn,
-                    vfu_level_name(r->level), vfu_level_name(r->level));
-            rh_text(out, rp_str(r->id, "(no id)"));
-            if (r->title) { fputs("<br><small>", out); rh_text(out, r->title); fputs("</small>", out); }
+                    vfr_level_name(r->level), vfr_level_name(r->level));
+            vfr_html_text(out, vfr_str(r->id, "(no id)"));
+            if (r->title) { fputs("<br><small>", out); vfr_html_text(out, r->title); fputs("</small>", out); }
             fprintf(out, "</td><td class=\"%s\">", vn);
             if (needs_attention(r)) fprintf(out, "<a class=\"to-trace\" href=\"#r%zu\">%s</a>", idx, vn);
             else fputs(vn, out);
             fputs("</td><td>", out);
-            if (r->verdict != VFU_PASS) rh_text(out, r->reason);
-            fprintf(out, "</td><td>%.3f</td></tr>\n", rp_secs(r->seconds));
+            if (r->verdict != VFU_PASS) vfr_html_text(out, r->reason);
+            fprintf(out, "</td><td>%.3f</td></tr>\n", vfr_secs(r->seconds));
         }
         fputs("</table>\n", out);
     }
@@ -234,25 +234,25 @@ static void by_section(FILE *out, const struct vfu_run *run)
 static void meta_row(FILE *out, const char *k, const char *v)
 {
     fprintf(out, "<tr><th>%s</th><td>", k);
-    rh_text(out, v);
+    vfr_html_text(out, v);
     fputs("</td></tr>\n", out);
 }
 
-int vfu_report_html(FILE *out, const struct vfu_run *run, const struct vfu_html_extra *x)
+int vfr_report_html(FILE *out, const struct vfu_run *run, const struct vfu_html_extra *x)
 {
     unsigned c[VFU_ERROR + 1], info = 0, failing = 0;
-    vfu_run_count(run, c);
+    vfr_run_count(run, c);
     for (size_t i = 0; i < run->n; i++) {
         info += run->results[i].verdict == VFU_FAIL && run->results[i].level == VFU_LEVEL_INFO;
-        failing += vfu_result_fails_run(&run->results[i]);
+        failing += vfr_result_fails_run(&run->results[i]);
     }
-    int st = vfu_run_exit_status(run);
+    int st = vfr_run_exit_status(run);
     static const char *const verdict[] = {"PASS", "FAIL", "ERROR"};
     fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
                  "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n<title>");
     fprintf(out, "vfu-conform report: %s: ", verdict[st]);
-    rh_text(out, rp_str(run->server, ""));
+    vfr_html_text(out, vfr_str(run->server, ""));
     fprintf(out, "</title>\n<style>%s</style>\n<script>%s</script>\n</head><body>\n", css, js);
     fputs("<pre id=\"script-errors\"></pre>\n", out);
     fprintf(out, "<h1>vfu-conform report: <span id=\"result\" class=\"status-%d\">%s</span> (exit status %d)</h1>\n",
@@ -270,22 +270,22 @@ int vfu_report_html(FILE *out, const struct vfu_run *run, const struct vfu_html_
             run->n, c[VFU_PASS], c[VFU_FAIL], c[VFU_SKIP], c[VFU_XFAIL], c[VFU_XPASS], c[VFU_ERROR], info, failing);
 
     fputs("<h2 id=\"run\">Run</h2>\n<table>\n", out);
-    meta_row(out, "tool", rp_str(run->tool_version, "vfu-conform"));
+    meta_row(out, "tool", vfr_str(run->tool_version, "vfu-conform"));
     if (x && x->server_label) {
         meta_row(out, "server", x->server_label);
-        meta_row(out, "run as", rp_str(run->server, "(unknown)"));
+        meta_row(out, "run as", vfr_str(run->server, "(unknown)"));
     } else
-        meta_row(out, "server", rp_str(run->server, "(unknown)"));
+        meta_row(out, "server", vfr_str(run->server, "(unknown)"));
     char ts[32];
-    rp_timestamp(run->started, true, ts, sizeof ts);
+    vfr_timestamp(run->started, true, ts, sizeof ts);
     meta_row(out, "started", ts[0] ? ts : "(unknown)");
     char d[32];
-    snprintf(d, sizeof d, "%.2f s", rp_secs(run->seconds));
+    snprintf(d, sizeof d, "%.2f s", vfr_secs(run->seconds));
     meta_row(out, "duration", d);
     meta_row(out, "capabilities negotiated", run->caps[0] ? run->caps : "(not known: the probe's VERSION failed)");
     if (run->stop != VFU_RUN_COMPLETE) {
-        fprintf(out, "<tr><th>run stopped</th><td class=\"ERROR\">%s: ", vfu_run_stop_name(run->stop));
-        rh_text(out, run->stop_reason);
+        fprintf(out, "<tr><th>run stopped</th><td class=\"ERROR\">%s: ", vfr_run_stop_name(run->stop));
+        vfr_html_text(out, run->stop_reason);
         fputs("</td></tr>\n", out);
     }
     if (run->fd_checks_off[0]) meta_row(out, "server fd checks off", run->fd_checks_off);
@@ -307,8 +307,8 @@ int vfu_report_html(FILE *out, const struct vfu_run *run, const struct vfu_html_
     if (!shown) fputs("<p>Nothing: no failure, error or stale expected failure.</p>\n", out);
 
     by_section(out, run);
-    rh_speccov(out, x ? x->speccov : NULL);
-    rh_codecov(out, x);
+    vfr_html_speccov(out, x ? x->speccov : NULL);
+    vfr_html_codecov(out, x);
     fputs("</body></html>\n", out);
-    return rp_finish(out);
+    return vfr_finish(out);
 }

@@ -27,7 +27,7 @@ static void name_list(FILE *out, const char *label, uint64_t seen, unsigned n, c
     for (unsigned i = 0; i < n && i < 64; i++)
         if (!(seen >> i & 1)) {
             fprintf(out, "%s", any ? ", " : label);
-            rh_text(out, name(base, i));
+            vfr_html_text(out, name(base, i));
             any = true;
         }
     if (any) fputs("<br>", out);
@@ -40,9 +40,9 @@ static void field_row(FILE *out, const struct vfu_sc_dir *d, unsigned f)
 {
     const struct vfu_field_desc *fd = vfu_field(f);
     fprintf(out, "<tr class=\"%s\"><td>", d->cls[f] ? "field" : "field gap");
-    rh_text(out, vfu_struct(fd->sid)->name);
+    vfr_html_text(out, vfu_struct(fd->sid)->name);
     fputs(".", out);
-    rh_text(out, fd->name);
+    vfr_html_text(out, fd->name);
     fputs("</td>", out);
     for (size_t k = 0; k < sizeof classes / sizeof *classes; k++) {
         bool hit = d->cls[f] & classes[k];
@@ -60,7 +60,7 @@ static void field_row(FILE *out, const struct vfu_sc_dir *d, unsigned f)
     fputs("</td></tr>\n", out);
 }
 
-void rh_speccov(FILE *out, const struct vfu_speccov *sc)
+void vfr_html_speccov(FILE *out, const struct vfu_speccov *sc)
 {
     fputs("<h2 id=\"spec-coverage\">Spec coverage</h2>\n", out);
     if (!sc) {
@@ -124,7 +124,7 @@ void rh_speccov(FILE *out, const struct vfu_speccov *sc)
     fputs("<h3>VERSION capabilities</h3>\n<table id=\"speccov-caps\"><tr><th>capability</th><th>proposed as</th><th>replied as</th></tr>\n", out);
     for (int k = 0; k < VFU_CAP__COUNT && k < 64; k++) {
         fputs("<tr><td>", out);
-        rh_text(out, vfu_cap_name(k));   /* dotted: twin_socket.supported */
+        vfr_html_text(out, vfu_cap_name(k));   /* dotted: twin_socket.supported */
         fputs("</td>", out);
         for (int side = 0; side < 2; side++) {
             unsigned cl = sc->cap_cls[side][k];
@@ -145,7 +145,7 @@ void rh_speccov(FILE *out, const struct vfu_speccov *sc)
         if (!vfu_speccov_dir_exists(c, false)) continue;
         const struct vfu_cmd_desc *cd = vfu_cmd(c);
         fprintf(out, "<details class=\"speccov-cmd\" id=\"sc-%s\"><summary>%s <small>(", cd->name, cd->name);
-        rh_text(out, cd->section);
+        vfr_html_text(out, cd->section);
         fputs(")</small></summary>\n", out);
         for (int r = 0; r < 2; r++) {
             const struct vfu_sc_dir *d = vfu_speccov_dir(sc, c, r);
@@ -158,7 +158,7 @@ void rh_speccov(FILE *out, const struct vfu_speccov *sc)
                 fputs("<p><small>verdicts resting on it: ", out);
                 for (size_t k = 0; k < d->nscn; k++) {
                     if (k) fputs(", ", out);
-                    rh_text(out, d->scenarios[k]);
+                    vfr_html_text(out, d->scenarios[k]);
                 }
                 fputs("</small></p>\n", out);
             }
@@ -259,7 +259,7 @@ static void suite_cols(FILE *out, const struct cov_file *s, bool have)
     pct(out, s->brh, s->brf);
 }
 
-void rh_codecov(FILE *out, const struct vfu_html_extra *x)
+void vfr_html_codecov(FILE *out, const struct vfu_html_extra *x)
 {
     fputs("<h2 id=\"code-coverage\">Code coverage of the server</h2>\n", out);
     if (!x || !x->lcov_info) {
@@ -270,7 +270,7 @@ void rh_codecov(FILE *out, const struct vfu_html_extra *x)
     size_t n = 0, sn = 0;
     if (!read_info(x->lcov_info, &v, &n)) {
         fputs("<p class=\"FAIL\">lcov tracefile ", out);
-        rh_text(out, x->lcov_info);
+        vfr_html_text(out, x->lcov_info);
         fputs(" cannot be read.</p>\n", out);
         return;
     }
@@ -278,7 +278,7 @@ void rh_codecov(FILE *out, const struct vfu_html_extra *x)
     struct cov_file t = total(v, n), st = total(sv, sn);
     if (x->coverage_note) {
         fputs("<p id=\"coverage-note\">", out);
-        rh_text(out, x->coverage_note);
+        vfr_html_text(out, x->coverage_note);
         fputs("</p>\n", out);
     }
     fputs("<table id=\"coverage\"><tr><th>file</th><th>lines</th><th>branches</th>", out);
@@ -286,7 +286,7 @@ void rh_codecov(FILE *out, const struct vfu_html_extra *x)
     fputs("</tr>\n<tr><th>", out);
     if (x->genhtml_dir) {
         fputs("<a href=\"", out);
-        rh_text(out, x->genhtml_dir);
+        vfr_html_text(out, x->genhtml_dir);
         fputs("/index.html\">total</a>", out);
     } else
         fputs("total", out);
@@ -304,14 +304,14 @@ void rh_codecov(FILE *out, const struct vfu_html_extra *x)
         /* genhtml's page of a file: its path under the prefix, .gcov.html */
         if (x->genhtml_dir && rel != p) {
             fputs("<a href=\"", out);
-            rh_text(out, x->genhtml_dir);
+            vfr_html_text(out, x->genhtml_dir);
             fputc('/', out);
-            rh_text(out, rel);
+            vfr_html_text(out, rel);
             fputs(".gcov.html\">", out);
-            rh_text(out, rel);
+            vfr_html_text(out, rel);
             fputs("</a>", out);
         } else
-            rh_text(out, rel);
+            vfr_html_text(out, rel);
         fputs("</td>", out);
         pct(out, v[i].lh, v[i].lf);
         pct(out, v[i].brh, v[i].brf);

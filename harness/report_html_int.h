@@ -9,13 +9,13 @@
 #include "report.h"
 
 /* s HTML-escaped (text or a "..." attribute); NULL writes nothing */
-void rh_text(FILE *out, const char *s);
-void rh_textn(FILE *out, const char *s, size_t n);
+void vfr_html_text(FILE *out, const char *s);
+void vfr_html_textn(FILE *out, const char *s, size_t n);
 
 /* the spec-coverage matrix section (id "spec-coverage") */
-void rh_speccov(FILE *out, const struct vfu_speccov *sc);
+void vfr_html_speccov(FILE *out, const struct vfu_speccov *sc);
 /* the code-coverage section (id "code-coverage"): totals and file by file
  * from an lcov tracefile, linked into genhtml's pages */
-void rh_codecov(FILE *out, const struct vfu_html_extra *x);
+void vfr_html_codecov(FILE *out, const struct vfu_html_extra *x);
 
 #endif

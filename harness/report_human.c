@@ -1,7 +1,7 @@
 /* The report for people: what needs attention first (failures that fail
  * the run, errors, stale --xfail entries, INFO findings), one line each for
  * expected failures and skips, then the counts and the time.  Everything a
- * server or a scenario wrote goes through rp_put_term, so no escape
+ * server or a scenario wrote goes through vfr_put_term, so no escape
  * sequence of theirs reaches the terminal. */
 #include <limits.h>
 #include <stdlib.h>
@@ -29,9 +29,9 @@ static const char *const paints[] = {
 
 static void on(struct hr *h, enum paint p) { if (h->color) fputs(paints[p], h->out); }
 static void off(struct hr *h) { if (h->color) fputs("\033[0m", h->out); }
-static void text(struct hr *h, const char *s) { rp_each_str(h->out, s, rp_put_term); }
+static void text(struct hr *h, const char *s) { vfr_each_str(h->out, s, vfr_put_term); }
 
-bool vfu_report_use_color(FILE *out, enum vfu_color c)
+bool vfr_report_use_color(FILE *out, enum vfu_color c)
 {
     if (c != VFU_COLOR_AUTO) return c == VFU_COLOR_ALWAYS;
     const char *nc = getenv("NO_COLOR");
@@ -65,9 +65,9 @@ static const struct {
 
 static void stderr_tail(struct hr *h, const char *s, const char *who)
 {
-    struct rp_tail t;
+    struct vfr_tail t;
     unsigned want = h->o && h->o->stderr_lines ? h->o->stderr_lines : 10;
-    rp_tail(s, want, &t);
+    vfr_tail(s, want, &t);
     if (!t.shown || (t.total == 1 && t.len == 0)) return;
     if (t.shown < t.total) fprintf(h->out, INDENT "%s stderr (last %u of %u lines):\n", who, t.shown, t.total);
     else fprintf(h->out, INDENT "%s stderr:\n", who);
@@ -83,7 +83,7 @@ static void stderr_tail(struct hr *h, const char *s, const char *who)
         }
         fputs(INDENT "  | ", h->out);
         on(h, P_DIM);
-        rp_each(h->out, p, show, rp_put_term);
+        vfr_each(h->out, p, show, vfr_put_term);
         off(h);
         if (show < len) fprintf(h->out, " [... %zu more bytes]", len - show);
         fputc('\n', h->out);
@@ -99,10 +99,10 @@ static void entry(struct hr *h, const struct vfu_result *r, enum group g)
     fprintf(h->out, "%-6s ", groups[g].tag);
     off(h);
     on(h, P_BOLD);
-    text(h, rp_str(r->id, "(no id)"));
+    text(h, vfr_str(r->id, "(no id)"));
     off(h);
-    fprintf(h->out, "  %s  ", vfu_level_name(r->level));
-    text(h, rp_str(r->section, "(no section)"));
+    fprintf(h->out, "  %s  ", vfr_level_name(r->level));
+    text(h, vfr_str(r->section, "(no section)"));
     fputc('\n', h->out);
     if (r->title && *r->title) {
         fputs(INDENT, h->out);
@@ -118,7 +118,7 @@ static void entry(struct hr *h, const struct vfu_result *r, enum group g)
     fputs(INDENT, h->out);
     if (g == G_XPASS) fputs("listed in --xfail, but passed: the list is out of date", h->out);
     else text(h, r->reason[0] ? r->reason : "(no reason given)");
-    if (r->kind != VFU_FK_NONE && g != G_XPASS) fprintf(h->out, " [%s]", vfu_failure_kind_name(r->kind));
+    if (r->kind != VFU_FK_NONE && g != G_XPASS) fprintf(h->out, " [%s]", vfr_failure_kind_name(r->kind));
     fputc('\n', h->out);
     if (g == G_INFO) fputs(INDENT "(INFO level: reported, does not fail the run)\n", h->out);
     /* the location once: most reasons name it already ("step 4 (f.scn:31)") */
@@ -145,7 +145,7 @@ static void brief(struct hr *h, const struct vfu_result *r, enum group g)
     on(h, groups[g].paint);
     fprintf(h->out, "%-6s ", groups[g].tag);
     off(h);
-    text(h, rp_str(r->id, "(no id)"));
+    text(h, vfr_str(r->id, "(no id)"));
     if (g != G_PASS && r->reason[0]) {
         fputs(": ", h->out);
         text(h, r->reason);
@@ -162,12 +162,12 @@ static void count(struct hr *h, bool *first, unsigned n, const char *what, enum 
     if (n) off(h);
 }
 
-int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_report_opts *o)
+int vfr_report_human(FILE *out, const struct vfu_run *run, const struct vfu_report_opts *o)
 {
-    struct hr h = {out, vfu_report_use_color(out, o ? o->color : VFU_COLOR_AUTO), o,
+    struct hr h = {out, vfr_report_use_color(out, o ? o->color : VFU_COLOR_AUTO), o,
                    run->judged_client ? "client" : "server"};
     if (run->tool_version || run->server) {
-        text(&h, rp_str(run->tool_version, "vfu-conform"));
+        text(&h, vfr_str(run->tool_version, "vfu-conform"));
         if (run->server) {
             fputs(": ", out);
             text(&h, run->server);
@@ -176,7 +176,7 @@ int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_repo
     }
     if (run->stop != VFU_RUN_COMPLETE) {
         on(&h, P_ERROR);
-        fprintf(out, "run stopped (%s): ", vfu_run_stop_name(run->stop));
+        fprintf(out, "run stopped (%s): ", vfr_run_stop_name(run->stop));
         off(&h);
         text(&h, run->stop_reason);
         fputs("\n\n", out);
@@ -202,8 +202,8 @@ int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_repo
         fputc('\n', out);
 
     unsigned c[VFU_ERROR + 1];
-    vfu_run_count(run, c);
-    fprintf(out, "%zu scenario%s in %.2f s", run->n, run->n == 1 ? "" : "s", rp_secs(run->seconds));
+    vfr_run_count(run, c);
+    fprintf(out, "%zu scenario%s in %.2f s", run->n, run->n == 1 ? "" : "s", vfr_secs(run->seconds));
     bool first = true;
     count(&h, &first, c[VFU_PASS], "passed", P_PASS);
     if (in[G_FAIL]) count(&h, &first, in[G_FAIL], "failed", P_FAIL);
@@ -214,7 +214,7 @@ int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_repo
     if (c[VFU_XPASS]) count(&h, &first, c[VFU_XPASS], "xpass", P_WARN);
     fputc('\n', out);
 
-    int st = vfu_run_exit_status(run);
+    int st = vfr_run_exit_status(run);
     static const char *const verdict[] = {"PASS", "FAIL", "ERROR"};
     static const enum paint vp[] = {P_PASS, P_FAIL, P_ERROR};
     fputs("result: ", out);
@@ -223,5 +223,5 @@ int vfu_report_human(FILE *out, const struct vfu_run *run, const struct vfu_repo
     off(&h);
     if (st == 2 && !c[VFU_ERROR]) fputs(": no scenario ran", out);
     fprintf(out, " (exit status %d)\n", st);
-    return rp_finish(out);
+    return vfr_finish(out);
 }

@@ -55,7 +55,7 @@ static struct json_object *str(struct jb *b, const char *s)
 static struct json_object *secs(struct jb *b, double s)
 {
     char txt[32];
-    s = rp_secs(s);
+    s = vfr_secs(s);
     snprintf(txt, sizeof txt, "%.3f", s);
     return chk(b, json_object_new_double_s(s, txt));
 }
@@ -70,9 +70,9 @@ static struct json_object *result(struct jb *b, const struct vfu_result *r)
     add(b, o, "rule", str(b, r->rule));
     add(b, o, "file", str(b, r->file));
     add(b, o, "line", r->line > 0 ? chk(b, json_object_new_int(r->line)) : NULL);
-    add(b, o, "level", str(b, vfu_level_name(r->level)));
-    add(b, o, "verdict", str(b, vfu_verdict_name(r->verdict)));
-    add(b, o, "kind", r->kind == VFU_FK_NONE ? NULL : str(b, vfu_failure_kind_name(r->kind)));
+    add(b, o, "level", str(b, vfr_level_name(r->level)));
+    add(b, o, "verdict", str(b, vfr_verdict_name(r->verdict)));
+    add(b, o, "kind", r->kind == VFU_FK_NONE ? NULL : str(b, vfr_failure_kind_name(r->kind)));
     /* reason is a fixed array: never read past it, even if unterminated */
     char reason[sizeof r->reason + 1];
     memcpy(reason, r->reason, sizeof r->reason);
@@ -81,7 +81,7 @@ static struct json_object *result(struct jb *b, const struct vfu_result *r)
     add(b, o, "server_stderr", str(b, r->server_stderr));
     add(b, o, "trace", str(b, r->trace_path));
     add(b, o, "seconds", secs(b, r->seconds));
-    add(b, o, "fails_run", chk(b, json_object_new_boolean(vfu_result_fails_run(r))));
+    add(b, o, "fails_run", chk(b, json_object_new_boolean(vfr_result_fails_run(r))));
     return o;
 }
 
@@ -92,11 +92,11 @@ static struct json_object *counts(struct jb *b, const struct vfu_run *run)
         [VFU_XFAIL] = "xfail", [VFU_XPASS] = "xpass", [VFU_ERROR] = "error",
     };
     unsigned c[VFU_ERROR + 1], info = 0, failing = 0;
-    vfu_run_count(run, c);
+    vfr_run_count(run, c);
     for (size_t i = 0; i < run->n; i++) {
         const struct vfu_result *r = &run->results[i];
         info += r->verdict == VFU_FAIL && r->level == VFU_LEVEL_INFO;
-        failing += vfu_result_fails_run(r);
+        failing += vfr_result_fails_run(r);
     }
     struct json_object *o = chk(b, json_object_new_object());
     if (!o) return NULL;
@@ -107,7 +107,7 @@ static struct json_object *counts(struct jb *b, const struct vfu_run *run)
     return o;
 }
 
-int vfu_report_json(FILE *out, const struct vfu_run *run)
+int vfr_report_json(FILE *out, const struct vfu_run *run)
 {
     struct jb b = {false};
     struct json_object *root = chk(&b, json_object_new_object());
@@ -117,14 +117,14 @@ int vfu_report_json(FILE *out, const struct vfu_run *run)
     add(&b, root, "tool", str(&b, run->tool_version));
     add(&b, root, "server", str(&b, run->server));
     char ts[32];
-    rp_timestamp(run->started, true, ts, sizeof ts);
+    vfr_timestamp(run->started, true, ts, sizeof ts);
     add(&b, root, "started", ts[0] ? str(&b, ts) : NULL);
     add(&b, root, "seconds", secs(&b, run->seconds));
-    add(&b, root, "exit_status", chk(&b, json_object_new_int(vfu_run_exit_status(run))));
+    add(&b, root, "exit_status", chk(&b, json_object_new_int(vfr_run_exit_status(run))));
     /* null when the run reached its last scenario */
     struct json_object *stop = NULL;
     if (run->stop != VFU_RUN_COMPLETE && (stop = chk(&b, json_object_new_object()))) {
-        add(&b, stop, "why", str(&b, vfu_run_stop_name(run->stop)));
+        add(&b, stop, "why", str(&b, vfr_run_stop_name(run->stop)));
         add(&b, stop, "reason", str(&b, run->stop_reason));
     }
     add(&b, root, "stopped", stop);
@@ -143,7 +143,7 @@ int vfu_report_json(FILE *out, const struct vfu_run *run)
         if (txt) {
             fputs(txt, out);
             fputc('\n', out);
-            rc = rp_finish(out);
+            rc = vfr_finish(out);
         } else
             b.oom = true;
     }

@@ -19,21 +19,21 @@ static const char *sget(struct json_object *o, const char *k)
 static bool parse_level(const char *s, enum vfu_level *l)
 {
     for (int i = VFU_LEVEL_MUST; i <= VFU_LEVEL_INFO; i++)
-        if (s && !strcmp(s, vfu_level_name((enum vfu_level)i))) { *l = (enum vfu_level)i; return true; }
+        if (s && !strcmp(s, vfr_level_name((enum vfu_level)i))) { *l = (enum vfu_level)i; return true; }
     return false;
 }
 
 static bool parse_verdict(const char *s, enum vfu_verdict *v)
 {
     for (int i = VFU_PASS; i <= VFU_ERROR; i++)
-        if (s && !strcmp(s, vfu_verdict_name((enum vfu_verdict)i))) { *v = (enum vfu_verdict)i; return true; }
+        if (s && !strcmp(s, vfr_verdict_name((enum vfu_verdict)i))) { *v = (enum vfu_verdict)i; return true; }
     return false;
 }
 
 static enum vfu_failure_kind parse_kind(const char *s)
 {
     for (int i = VFU_FK_MISMATCH; s && i <= VFU_FK_HANG; i++)
-        if (!strcmp(s, vfu_failure_kind_name((enum vfu_failure_kind)i))) return (enum vfu_failure_kind)i;
+        if (!strcmp(s, vfr_failure_kind_name((enum vfu_failure_kind)i))) return (enum vfu_failure_kind)i;
     return VFU_FK_NONE;
 }
 
@@ -51,7 +51,7 @@ static double parse_started(const char *s)
     return (double)timegm(&tm);
 }
 
-bool vfu_report_json_read(const char *path, struct vfu_run *run, void **keep, char *why, size_t whyn)
+bool vfr_report_json_read(const char *path, struct vfu_run *run, void **keep, char *why, size_t whyn)
 {
     memset(run, 0, sizeof *run);
     *keep = NULL;
@@ -87,7 +87,7 @@ bool vfu_report_json_read(const char *path, struct vfu_run *run, void **keep, ch
         const char *w = sget(stop, "why"), *r = sget(stop, "reason");
         run->stop = VFU_RUN_INTERRUPTED;
         for (int s = VFU_RUN_HOPELESS; w && s <= VFU_RUN_INTERRUPTED; s++)
-            if (!strcmp(w, vfu_run_stop_name((enum vfu_run_stop)s))) run->stop = (enum vfu_run_stop)s;
+            if (!strcmp(w, vfr_run_stop_name((enum vfu_run_stop)s))) run->stop = (enum vfu_run_stop)s;
         snprintf(run->stop_reason, sizeof run->stop_reason, "%s", r ? r : "");
     }
     for (size_t i = 0; i < n; i++) {
@@ -97,7 +97,7 @@ bool vfu_report_json_read(const char *path, struct vfu_run *run, void **keep, ch
             !parse_verdict(sget(o, "verdict"), &r->verdict)) {
             snprintf(why, whyn, "%s: results[%zu]: needs an id, a level and a verdict", path, i);
             run->n = i;
-            vfu_report_json_release(run, root);
+            vfr_report_json_release(run, root);
             return false;
         }
         r->id = sget(o, "id");
@@ -116,14 +116,14 @@ bool vfu_report_json_read(const char *path, struct vfu_run *run, void **keep, ch
         r->seconds = dget(o, "seconds");
         run->n = i + 1;
     }
-    vfu_run_tally(run);
+    vfr_run_tally(run);
     *keep = root;
     return true;
 }
 
-void vfu_report_json_release(struct vfu_run *run, void *keep)
+void vfr_report_json_release(struct vfu_run *run, void *keep)
 {
-    for (size_t i = 0; run->results && i < run->n; i++) vfu_result_release(&run->results[i]);
+    for (size_t i = 0; run->results && i < run->n; i++) vfr_result_release(&run->results[i]);
     free(run->results);
     run->results = NULL;
     run->n = 0;

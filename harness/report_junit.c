@@ -24,19 +24,19 @@ static enum element element_of(const struct vfu_result *r)
 static void attr(FILE *out, const char *name, const char *v)
 {
     fprintf(out, " %s=\"", name);
-    rp_each_str(out, v, rp_put_xml_attr);
+    vfr_each_str(out, v, vfr_put_xml_attr);
     fputc('"', out);
 }
 
-static void xtext(FILE *out, const char *s) { rp_each_str(out, s, rp_put_xml_text); }
+static void xtext(FILE *out, const char *s) { vfr_each_str(out, s, vfr_put_xml_text); }
 
 /* the body of a <failure> or <error>: everything a person needs to find it */
 static void details(FILE *out, const struct vfu_result *r)
 {
     fputc('\n', out);
     xtext(out, r->reason);
-    fprintf(out, "\nlevel: %s\n", vfu_level_name(r->level));
-    if (r->kind != VFU_FK_NONE) fprintf(out, "kind: %s\n", vfu_failure_kind_name(r->kind));
+    fprintf(out, "\nlevel: %s\n", vfr_level_name(r->level));
+    if (r->kind != VFU_FK_NONE) fprintf(out, "kind: %s\n", vfr_failure_kind_name(r->kind));
     if (r->section) { fputs("section: ", out); xtext(out, r->section); fputc('\n', out); }
     if (r->title) { fputs("title: ", out); xtext(out, r->title); fputc('\n', out); }
     if (r->file) {
@@ -51,9 +51,9 @@ static void details(FILE *out, const struct vfu_result *r)
 static void testcase(FILE *out, const struct vfu_result *r)
 {
     fputs("  <testcase", out);
-    attr(out, "classname", rp_str(r->section, "vfio-user"));
-    attr(out, "name", rp_str(r->id, "(no id)"));
-    fprintf(out, " time=\"%.3f\"", rp_secs(r->seconds));
+    attr(out, "classname", vfr_str(r->section, "vfio-user"));
+    attr(out, "name", vfr_str(r->id, "(no id)"));
+    fprintf(out, " time=\"%.3f\"", vfr_secs(r->seconds));
     if (r->file) attr(out, "file", r->file);
     if (r->file && r->line > 0) fprintf(out, " line=\"%d\"", r->line);
     fputs(">\n", out);
@@ -65,7 +65,7 @@ static void testcase(FILE *out, const struct vfu_result *r)
         const char *el = element_of(r) == E_FAILURE ? "failure" : "error";
         fprintf(out, "    <%s", el);
         attr(out, "message", why);
-        attr(out, "type", r->verdict == VFU_ERROR ? "error" : vfu_failure_kind_name(r->kind));
+        attr(out, "type", r->verdict == VFU_ERROR ? "error" : vfr_failure_kind_name(r->kind));
         fputc('>', out);
         details(out, r);
         fprintf(out, "</%s>\n", el);
@@ -75,7 +75,7 @@ static void testcase(FILE *out, const struct vfu_result *r)
         fputs("    <skipped", out);
         if (r->verdict == VFU_XFAIL) {
             fputs(" message=\"expected failure (--xfail): ", out);
-            rp_each_str(out, why, rp_put_xml_attr);
+            vfr_each_str(out, why, vfr_put_xml_attr);
             fputs("\"", out);
         } else
             attr(out, "message", why);
@@ -99,22 +99,22 @@ static void testcase(FILE *out, const struct vfu_result *r)
     fputs("  </testcase>\n", out);
 }
 
-int vfu_report_junit(FILE *out, const struct vfu_run *run)
+int vfr_report_junit(FILE *out, const struct vfu_run *run)
 {
     unsigned n[E_SKIPPED + 1] = {0};
     for (size_t i = 0; i < run->n; i++) n[element_of(&run->results[i])]++;
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"vfu-conform\"", out);
     fprintf(out, " tests=\"%zu\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.3f\"", run->n,
-            n[E_FAILURE], n[E_ERROR], n[E_SKIPPED], rp_secs(run->seconds));
+            n[E_FAILURE], n[E_ERROR], n[E_SKIPPED], vfr_secs(run->seconds));
     char ts[32];
-    rp_timestamp(run->started, false, ts, sizeof ts);
+    vfr_timestamp(run->started, false, ts, sizeof ts);
     if (ts[0]) fprintf(out, " timestamp=\"%s\"", ts);
     fputs(">\n", out);
     if (run->server || run->tool_version || run->stop != VFU_RUN_COMPLETE || run->fd_checks_off[0]) {
         fputs("  <properties>\n", out);
         if (run->stop != VFU_RUN_COMPLETE) {
             fputs("    <property name=\"stopped\"", out);
-            attr(out, "value", vfu_run_stop_name(run->stop));
+            attr(out, "value", vfr_run_stop_name(run->stop));
             fputs("/>\n    <property name=\"stop_reason\"", out);
             attr(out, "value", run->stop_reason);
             fputs("/>\n", out);
@@ -138,5 +138,5 @@ int vfu_report_junit(FILE *out, const struct vfu_run *run)
     }
     for (size_t i = 0; i < run->n; i++) testcase(out, &run->results[i]);
     fputs("</testsuite>\n", out);
-    return rp_finish(out);
+    return vfr_finish(out);
 }

@@ -12,7 +12,7 @@
 static void yaml_str(FILE *out, const char *key, const char *s, size_t n)
 {
     fprintf(out, "  %s: \"", key);
-    rp_each(out, s, n, rp_put_yaml_dq);
+    vfr_each(out, s, n, vfr_put_yaml_dq);
     fputs("\"\n", out);
 }
 
@@ -34,27 +34,27 @@ static void yaml_block(FILE *out, const struct vfu_result *r)
         yaml_s(out, "message", r->reason[0] ? r->reason : "(no reason given)");
     unsigned v = r->verdict <= VFU_ERROR ? r->verdict : VFU_ERROR;
     fprintf(out, "  severity: %s\n", r->verdict == VFU_FAIL && r->level == VFU_LEVEL_INFO ? "info" : severity[v]);
-    fprintf(out, "  verdict: %s\n", vfu_verdict_name(r->verdict));
-    fprintf(out, "  level: %s\n", vfu_level_name(r->level));
-    if (r->kind != VFU_FK_NONE) fprintf(out, "  kind: %s\n", vfu_failure_kind_name(r->kind));
+    fprintf(out, "  verdict: %s\n", vfr_verdict_name(r->verdict));
+    fprintf(out, "  level: %s\n", vfr_level_name(r->level));
+    if (r->kind != VFU_FK_NONE) fprintf(out, "  kind: %s\n", vfr_failure_kind_name(r->kind));
     yaml_s(out, "section", r->section);
     yaml_s(out, "title", r->title);
     yaml_s(out, "file", r->file);
     if (r->line > 0) fprintf(out, "  line: %d\n", r->line);
-    fprintf(out, "  seconds: %.3f\n", rp_secs(r->seconds));
+    fprintf(out, "  seconds: %.3f\n", vfr_secs(r->seconds));
     yaml_s(out, "trace", r->trace_path);
     if (r->server_stderr) {
-        struct rp_tail t;
-        rp_tail(r->server_stderr, TAP_STDERR_LINES, &t);
+        struct vfr_tail t;
+        vfr_tail(r->server_stderr, TAP_STDERR_LINES, &t);
         yaml_str(out, "stderr", t.start, t.len);
         if (t.shown < t.total) fprintf(out, "  stderr_lines: \"last %u of %u\"\n", t.shown, t.total);
     }
     fputs("  ...\n", out);
 }
 
-static void reason(FILE *out, const char *s) { rp_each_str(out, s, rp_put_tap_line); }
+static void reason(FILE *out, const char *s) { vfr_each_str(out, s, vfr_put_tap_line); }
 
-int vfu_report_tap(FILE *out, const struct vfu_run *run)
+int vfr_report_tap(FILE *out, const struct vfu_run *run)
 {
     fputs("TAP version 13\n", out);
     if (run->n == 0) fputs("1..0 # SKIP no scenarios\n", out);
@@ -64,7 +64,7 @@ int vfu_report_tap(FILE *out, const struct vfu_run *run)
         bool info = r->verdict == VFU_FAIL && r->level == VFU_LEVEL_INFO;
         bool ok = r->verdict == VFU_PASS || r->verdict == VFU_SKIP || r->verdict == VFU_XPASS;
         fprintf(out, "%s %zu - ", ok ? "ok" : "not ok", i + 1);
-        reason(out, rp_str(r->id, "(no id)"));
+        reason(out, vfr_str(r->id, "(no id)"));
         switch (r->verdict) {
         case VFU_SKIP: fputs(" # SKIP ", out); reason(out, r->reason); break;
         case VFU_XFAIL: fputs(" # TODO xfail: ", out); reason(out, r->reason); break;
@@ -78,7 +78,7 @@ int vfu_report_tap(FILE *out, const struct vfu_run *run)
         if (r->verdict != VFU_PASS && r->verdict != VFU_SKIP) yaml_block(out, r);
     }
     if (run->stop != VFU_RUN_COMPLETE) {
-        fprintf(out, "# run stopped (%s): ", vfu_run_stop_name(run->stop));
+        fprintf(out, "# run stopped (%s): ", vfr_run_stop_name(run->stop));
         reason(out, run->stop_reason);
         fputc('\n', out);
     }
@@ -88,10 +88,10 @@ int vfu_report_tap(FILE *out, const struct vfu_run *run)
         fputc('\n', out);
     }
     unsigned c[VFU_ERROR + 1];
-    vfu_run_count(run, c);
+    vfr_run_count(run, c);
     fprintf(out, "# %zu scenario%s in %.2f s: %u passed, %u failed, %u skipped, %u xfail, %u xpass, "
-            "%u errors; exit status %d\n", run->n, run->n == 1 ? "" : "s", rp_secs(run->seconds),
+            "%u errors; exit status %d\n", run->n, run->n == 1 ? "" : "s", vfr_secs(run->seconds),
             c[VFU_PASS], c[VFU_FAIL], c[VFU_SKIP], c[VFU_XFAIL], c[VFU_XPASS], c[VFU_ERROR],
-            vfu_run_exit_status(run));
-    return rp_finish(out);
+            vfr_run_exit_status(run));
+    return vfr_finish(out);
 }

@@ -7,7 +7,7 @@
 
 #include "utf8.h"
 
-void rp_each(FILE *out, const char *s, size_t n, rp_put_fn fn)
+void vfr_each(FILE *out, const char *s, size_t n, rp_put_fn fn)
 {
     static const char repl[] = "\xef\xbf\xbd";
     const uint8_t *p = (const uint8_t *)s;
@@ -20,28 +20,28 @@ void rp_each(FILE *out, const char *s, size_t n, rp_put_fn fn)
     }
 }
 
-void rp_each_str(FILE *out, const char *s, rp_put_fn fn)
+void vfr_each_str(FILE *out, const char *s, rp_put_fn fn)
 {
-    if (s) rp_each(out, s, strlen(s), fn);
+    if (s) vfr_each(out, s, strlen(s), fn);
 }
 
 static bool c1_or_del(uint32_t cp) { return cp == 0x7f || (cp >= 0x80 && cp < 0xa0); }
 
-void rp_put_term(FILE *out, uint32_t cp, const char *b, size_t n)
+void vfr_put_term(FILE *out, uint32_t cp, const char *b, size_t n)
 {
     /* a server's output must not drive the terminal (escape sequences) */
     if ((cp < 0x20 && cp != '\t') || c1_or_del(cp)) fprintf(out, "\\x%02x", (unsigned)cp);
     else fwrite(b, 1, n, out);
 }
 
-void rp_put_tap_line(FILE *out, uint32_t cp, const char *b, size_t n)
+void vfr_put_tap_line(FILE *out, uint32_t cp, const char *b, size_t n)
 {
     if (cp == '#' || cp == '\\') fprintf(out, "\\%c", (char)cp);
     else if (cp == '\n' || cp == '\r' || cp == '\t') fputc(' ', out);
-    else rp_put_term(out, cp, b, n);
+    else vfr_put_term(out, cp, b, n);
 }
 
-void rp_put_yaml_dq(FILE *out, uint32_t cp, const char *b, size_t n)
+void vfr_put_yaml_dq(FILE *out, uint32_t cp, const char *b, size_t n)
 {
     switch (cp) {
     case '"': fputs("\\\"", out); return;
@@ -63,7 +63,7 @@ static bool xml_forbidden(uint32_t cp)
     return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xfffe || cp == 0xffff;
 }
 
-void rp_put_xml_text(FILE *out, uint32_t cp, const char *b, size_t n)
+void vfr_put_xml_text(FILE *out, uint32_t cp, const char *b, size_t n)
 {
     switch (cp) {
     case '<': fputs("&lt;", out); return;
@@ -78,7 +78,7 @@ void rp_put_xml_text(FILE *out, uint32_t cp, const char *b, size_t n)
     else fwrite(b, 1, n, out);
 }
 
-void rp_put_html(FILE *out, uint32_t cp, const char *b, size_t n)
+void vfr_put_html(FILE *out, uint32_t cp, const char *b, size_t n)
 {
     switch (cp) {
     case '<': fputs("&lt;", out); return;
@@ -93,7 +93,7 @@ void rp_put_html(FILE *out, uint32_t cp, const char *b, size_t n)
     else fwrite(b, 1, n, out);
 }
 
-void rp_put_xml_attr(FILE *out, uint32_t cp, const char *b, size_t n)
+void vfr_put_xml_attr(FILE *out, uint32_t cp, const char *b, size_t n)
 {
     switch (cp) {
     case '"': fputs("&quot;", out); return;
@@ -101,13 +101,13 @@ void rp_put_xml_attr(FILE *out, uint32_t cp, const char *b, size_t n)
     /* attribute value normalization would turn these into spaces */
     case '\n': fputs("&#10;", out); return;
     case '\t': fputs("&#9;", out); return;
-    default: rp_put_xml_text(out, cp, b, n); return;
+    default: vfr_put_xml_text(out, cp, b, n); return;
     }
 }
 
-void rp_tail(const char *s, unsigned max_lines, struct rp_tail *t)
+void vfr_tail(const char *s, unsigned max_lines, struct vfr_tail *t)
 {
-    *t = (struct rp_tail){s, 0, 0, 0};
+    *t = (struct vfr_tail){s, 0, 0, 0};
     if (!s || !*s) return;
     size_t len = strlen(s);
     size_t end = len;
@@ -130,11 +130,11 @@ void rp_tail(const char *s, unsigned max_lines, struct rp_tail *t)
     t->total = total;
 }
 
-const char *rp_str(const char *s, const char *dflt) { return s ? s : dflt; }
+const char *vfr_str(const char *s, const char *dflt) { return s ? s : dflt; }
 
-double rp_secs(double s) { return isfinite(s) && s > 0 ? s : 0; }
+double vfr_secs(double s) { return isfinite(s) && s > 0 ? s : 0; }
 
-void rp_timestamp(double t, bool z, char *buf, size_t n)
+void vfr_timestamp(double t, bool z, char *buf, size_t n)
 {
     if (n) buf[0] = '\0';
     if (!isfinite(t) || t <= 0 || t > 253402300799.0) return;   /* up to year 9999 */
@@ -144,7 +144,7 @@ void rp_timestamp(double t, bool z, char *buf, size_t n)
     strftime(buf, n, z ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
-int rp_finish(FILE *out)
+int vfr_finish(FILE *out)
 {
     if (fflush(out) != 0 || ferror(out)) {
         if (!errno) errno = EIO;

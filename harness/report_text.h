@@ -12,32 +12,32 @@
 /* one scalar: its value and the well-formed bytes that encode it */
 typedef void (*rp_put_fn)(FILE *out, uint32_t cp, const char *bytes, size_t n);
 
-void rp_each(FILE *out, const char *s, size_t n, rp_put_fn fn);
+void vfr_each(FILE *out, const char *s, size_t n, rp_put_fn fn);
 /* NUL-terminated; NULL writes nothing */
-void rp_each_str(FILE *out, const char *s, rp_put_fn fn);
+void vfr_each_str(FILE *out, const char *s, rp_put_fn fn);
 
 /* escapers */
-void rp_put_term(FILE *out, uint32_t cp, const char *b, size_t n);       /* control chars visible */
-void rp_put_tap_line(FILE *out, uint32_t cp, const char *b, size_t n);   /* one line, # and \ escaped */
-void rp_put_yaml_dq(FILE *out, uint32_t cp, const char *b, size_t n);    /* inside "..." */
-void rp_put_xml_text(FILE *out, uint32_t cp, const char *b, size_t n);
-void rp_put_xml_attr(FILE *out, uint32_t cp, const char *b, size_t n);   /* inside "..." */
-void rp_put_html(FILE *out, uint32_t cp, const char *b, size_t n);       /* text and "..." attributes */
+void vfr_put_term(FILE *out, uint32_t cp, const char *b, size_t n);       /* control chars visible */
+void vfr_put_tap_line(FILE *out, uint32_t cp, const char *b, size_t n);   /* one line, # and \ escaped */
+void vfr_put_yaml_dq(FILE *out, uint32_t cp, const char *b, size_t n);    /* inside "..." */
+void vfr_put_xml_text(FILE *out, uint32_t cp, const char *b, size_t n);
+void vfr_put_xml_attr(FILE *out, uint32_t cp, const char *b, size_t n);   /* inside "..." */
+void vfr_put_html(FILE *out, uint32_t cp, const char *b, size_t n);       /* text and "..." attributes */
 
 /* The last max_lines lines of s (a final newline does not open another). */
-struct rp_tail {
+struct vfr_tail {
     const char *start;
     size_t len;
     unsigned shown, total;
 };
-void rp_tail(const char *s, unsigned max_lines, struct rp_tail *t);
+void vfr_tail(const char *s, unsigned max_lines, struct vfr_tail *t);
 
-const char *rp_str(const char *s, const char *dflt);
+const char *vfr_str(const char *s, const char *dflt);
 /* a time fit to print: negative and non-finite values become 0 */
-double rp_secs(double s);
+double vfr_secs(double s);
 /* wall clock as "2024-05-01T12:00:00" (UTC), with "Z" when z; "" for 0 */
-void rp_timestamp(double t, bool z, char *buf, size_t n);
+void vfr_timestamp(double t, bool z, char *buf, size_t n);
 /* flush and report the stream's state: 0, or -1 when it failed */
-int rp_finish(FILE *out);
+int vfr_finish(FILE *out);
 
 #endif

@@ -18,16 +18,16 @@ static const char *const kinds[] = {
 
 #define NAME(tab, i) ((unsigned)(i) < sizeof tab / sizeof *tab && tab[i] ? tab[i] : "?")
 
-const char *vfu_verdict_name(enum vfu_verdict v) { return NAME(verdicts, v); }
-const char *vfu_level_name(enum vfu_level l) { return NAME(levels, l); }
-const char *vfu_failure_kind_name(enum vfu_failure_kind k) { return NAME(kinds, k); }
+const char *vfr_verdict_name(enum vfu_verdict v) { return NAME(verdicts, v); }
+const char *vfr_level_name(enum vfu_level l) { return NAME(levels, l); }
+const char *vfr_failure_kind_name(enum vfu_failure_kind k) { return NAME(kinds, k); }
 
-bool vfu_result_fails_run(const struct vfu_result *r)
+bool vfr_result_fails_run(const struct vfu_result *r)
 {
     return r->verdict == VFU_FAIL && r->level != VFU_LEVEL_INFO;
 }
 
-void vfu_run_count(const struct vfu_run *run, unsigned counts[VFU_ERROR + 1])
+void vfr_run_count(const struct vfu_run *run, unsigned counts[VFU_ERROR + 1])
 {
     for (int v = 0; v <= VFU_ERROR; v++) counts[v] = 0;
     for (size_t i = 0; i < run->n; i++)
@@ -35,9 +35,9 @@ void vfu_run_count(const struct vfu_run *run, unsigned counts[VFU_ERROR + 1])
         counts[(unsigned)run->results[i].verdict <= VFU_ERROR ? run->results[i].verdict : VFU_ERROR]++;
 }
 
-void vfu_run_tally(struct vfu_run *run) { vfu_run_count(run, run->counts); }
+void vfr_run_tally(struct vfu_run *run) { vfr_run_count(run, run->counts); }
 
-const char *vfu_run_stop_name(enum vfu_run_stop s)
+const char *vfr_run_stop_name(enum vfu_run_stop s)
 {
     switch (s) {
     case VFU_RUN_COMPLETE: return "complete";
@@ -48,19 +48,19 @@ const char *vfu_run_stop_name(enum vfu_run_stop s)
     return "?";
 }
 
-int vfu_run_exit_status(const struct vfu_run *run)
+int vfr_run_exit_status(const struct vfu_run *run)
 {
     if (run->stop == VFU_RUN_HOPELESS) return 1;
     unsigned c[VFU_ERROR + 1];
-    vfu_run_count(run, c);
+    vfr_run_count(run, c);
     bool fails = false;
-    for (size_t i = 0; i < run->n; i++) fails |= vfu_result_fails_run(&run->results[i]);
+    for (size_t i = 0; i < run->n; i++) fails |= vfr_result_fails_run(&run->results[i]);
     if (c[VFU_ERROR] || run->n == c[VFU_SKIP]) return 2;
     if (fails) return 1;
     return run->stop == VFU_RUN_COMPLETE ? 0 : 2;
 }
 
-void vfu_result_release(struct vfu_result *r)
+void vfr_result_release(struct vfu_result *r)
 {
     free(r->server_stderr);
     free(r->trace_path);

@@ -74,38 +74,38 @@ struct vfu_run {
     size_t n;
     double seconds;           /* whole run */
     double started;           /* wall clock at the start, s since the epoch; 0: unknown */
-    unsigned counts[VFU_ERROR + 1];   /* vfu_run_tally fills them */
+    unsigned counts[VFU_ERROR + 1];   /* vfr_run_tally fills them */
 };
 
 /* "PASS", "FAIL", ...; "MUST", ...; "mismatch", ... ("?" out of range) */
-const char *vfu_verdict_name(enum vfu_verdict v);
-const char *vfu_level_name(enum vfu_level l);
-const char *vfu_failure_kind_name(enum vfu_failure_kind k);
+const char *vfr_verdict_name(enum vfu_verdict v);
+const char *vfr_level_name(enum vfu_level l);
+const char *vfr_failure_kind_name(enum vfu_failure_kind k);
 
 /* A FAIL at MUST or SHOULD level.  INFO results are reported and never fail
  * the run; an XPASS is flagged in every report but does not fail it either
  * (the --xfail list is stale, the server is not wrong). */
-bool vfu_result_fails_run(const struct vfu_result *r);
+bool vfr_result_fails_run(const struct vfu_result *r);
 
 /* counts by verdict from the results (the reporters use this, not
  * run->counts, so a report always agrees with its own lines) */
-void vfu_run_count(const struct vfu_run *run, unsigned counts[VFU_ERROR + 1]);
+void vfr_run_count(const struct vfu_run *run, unsigned counts[VFU_ERROR + 1]);
 /* fills run->counts */
-void vfu_run_tally(struct vfu_run *run);
+void vfr_run_tally(struct vfu_run *run);
 
 /* "complete", "server hopeless", "time limit", "interrupted" */
-const char *vfu_run_stop_name(enum vfu_run_stop s);
+const char *vfr_run_stop_name(enum vfu_run_stop s);
 
 /* The process exit status for a run (an interrupted one exits with the
  * signal's 128 + N instead, see lib/runtime/stopsig.h):
  *   1  the server was hopeless (VFU_RUN_HOPELESS), or a result fails the
- *      run (vfu_result_fails_run)
+ *      run (vfr_result_fails_run)
  *   2  it could not run: any ERROR, no scenario ran (none at all, or
  *      every one skipped), or the time limit cut it short with no failure
  *   0  otherwise: passes, skips, XFAILs, XPASSes and INFO failures */
-int vfu_run_exit_status(const struct vfu_run *run);
+int vfr_run_exit_status(const struct vfu_run *run);
 
 /* frees server_stderr and trace_path */
-void vfu_result_release(struct vfu_result *r);
+void vfr_result_release(struct vfu_result *r);
 
 #endif

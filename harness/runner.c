@@ -16,7 +16,7 @@
 #define DEAD_OPENS_MAX 3
 #define LOST_STREAK_MAX 3
 
-void runner_out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind k, const char *fmt, ...)
+void vfh_runner_out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind k, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -26,9 +26,9 @@ void runner_out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind
     o->kind = k;
 }
 
-void vfu_run_free(struct vfu_run *run)
+void vfh_run_free(struct vfu_run *run)
 {
-    for (size_t i = 0; i < run->n; i++) vfu_result_release(&run->results[i]);
+    for (size_t i = 0; i < run->n; i++) vfr_result_release(&run->results[i]);
     free(run->results);
     memset(run, 0, sizeof *run);
 }
@@ -40,7 +40,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-bool runner_xfail_listed(const struct vfu_runner_opts *o, const char *id)
+bool vfh_runner_xfail_listed(const struct vfu_runner_opts *o, const char *id)
 {
     for (size_t i = 0; i < o->nxfail; i++)
         if (!fnmatch(o->xfail[i], id, 0)) return true;
@@ -74,7 +74,7 @@ static void step_reason(const struct scn_scenario *sc, int idx, struct outcome *
 
 static void apply_xfail(const struct vfu_runner_opts *o, struct vfu_result *res)
 {
-    if (!runner_xfail_listed(o, res->id)) return;
+    if (!vfh_runner_xfail_listed(o, res->id)) return;
     /* an ERROR is our problem, not the server's: never expected */
     if (res->verdict == VFU_FAIL) res->verdict = VFU_XFAIL;
     else if (res->verdict == VFU_PASS) res->verdict = VFU_XPASS;
@@ -88,7 +88,7 @@ static void blame_violation(struct sess *s, struct outcome *o)
         o->kind == VFU_FK_EXIT || o->kind == VFU_FK_HANG)
         return;
     struct outcome v = {VFU_PASS, VFU_FK_NONE, "", 0};
-    if (runner_sess_check_violations(s, &v)) return;
+    if (vfh_runner_sess_check_violations(s, &v)) return;
     char then[sizeof o->reason];
     memcpy(then, o->reason, sizeof then);
     *o = v;
@@ -147,36 +147,36 @@ static bool open_session(struct runner *R, struct sess *s, struct outcome *o)
     const struct scn_scenario *sc = s->sc;
     for (int attempt = 0;; attempt++) {
         *o = (struct outcome){VFU_PASS, VFU_FK_NONE, "", 0};
-        if (!runner_target_ready(R, o)) return false;
+        if (!vfh_runner_target_ready(R, o)) return false;
         bool own_neg = sc->neg.mode != SCN_NEG_DEFAULT;
         if (R->server && !R->one_shot && !R->fresh && own_neg) {
             bool lost = false;
-            if (!runner_sess_fence_session(R, o, &lost)) {
-                if (lost && attempt == 0 && runner_target_open_lost(R)) continue;
-                if (lost) runner_target_judge(R, o, false);
+            if (!vfh_runner_sess_fence_session(R, o, &lost)) {
+                if (lost && attempt == 0 && vfh_runner_target_open_lost(R)) continue;
+                if (lost) vfh_runner_target_judge(R, o, false);
                 prefix(o, "before the scenario, a session with the default VERSION: ");
                 if (lost_kind(o->kind) && ++R->dead_opens >= DEAD_OPENS_MAX)
-                    runner_stop(R, VFU_RUN_HOPELESS, "the server could not complete VERSION in %u sessions in a row; the last: %s",
+                    vfh_runner_stop(R, VFU_RUN_HOPELESS, "the server could not complete VERSION in %u sessions in a row; the last: %s",
                                 R->dead_opens, o->reason);
                 return false;
             }
         }
-        runner_fdcheck_begin(R);
+        vfh_runner_fdcheck_begin(R);
         s->may_retry = attempt == 0 && R->server;
-        if (runner_sess_open(s, &sc->neg, o)) {
+        if (vfh_runner_sess_open(s, &sc->neg, o)) {
             if (!own_neg) R->dead_opens = 0;
             return true;
         }
         if (s->lost_early) {
-            runner_sess_close(s);
-            if (runner_target_open_lost(R)) continue;
-            runner_target_judge(R, o, false);
+            vfh_runner_sess_close(s);
+            if (vfh_runner_target_open_lost(R)) continue;
+            vfh_runner_target_judge(R, o, false);
         }
         int line = sc->neg.line ? sc->neg.line : sc->line;
         prefix(o, "%s (%s:%d): ", sc->neg.mode == SCN_NEG_NONE ? "connect" : "negotiation", sc->file, line);
         o->line = line;
         if (!own_neg && lost_kind(o->kind) && ++R->dead_opens >= DEAD_OPENS_MAX)
-            runner_stop(R, VFU_RUN_HOPELESS, "the server could not complete VERSION in %u sessions in a row; the last: %s",
+            vfh_runner_stop(R, VFU_RUN_HOPELESS, "the server could not complete VERSION in %u sessions in a row; the last: %s",
                         R->dead_opens, o->reason);
         return false;
     }
@@ -193,7 +193,7 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     struct vfu_tracer *tr = NULL;
     bool opened = false;
     R->talked = R->waited_out = false;
-    if (!runner_probe_requires(R, sc, &o)) goto done;
+    if (!vfh_runner_probe_requires(R, sc, &o)) goto done;
     R->talked = true;
     if (R->o->trace_dir) {
         struct vfu_trace_meta meta = {R->o->tool ? R->o->tool : "vfu-conform", sc->id,
@@ -206,25 +206,25 @@ static void run_one(struct runner *R, const struct scn_scenario *sc, struct vfu_
     if (!(opened = open_session(R, &s, &o))) goto done;
     for (unsigned i = 0; i < sc->nsteps; i++) {
         s.step = (int)i;
-        if (!runner_step_run(&s, &sc->steps[i], &o)) {
+        if (!vfh_runner_step_run(&s, &sc->steps[i], &o)) {
             step_reason(sc, (int)i, &o);
             if (runner_waited_kind(o.kind)) R->waited_out = true;
             blame_violation(&s, &o);
             break;
         }
-        runner_sess_note_violations(&s);
+        vfh_runner_sess_note_violations(&s);
     }
-    if (o.verdict == VFU_PASS) runner_sess_check_violations(&s, &o);
+    if (o.verdict == VFU_PASS) vfh_runner_sess_check_violations(&s, &o);
     if (stalled_mid_message(&s)) R->waited_out = true;
 done:
-    runner_sess_close(&s);
+    vfh_runner_sess_close(&s);
     bool passed = o.verdict == VFU_PASS;
-    if (opened) runner_fdcheck_end(R, &o);
+    if (opened) vfh_runner_fdcheck_end(R, &o);
     R->fd_armed = false;
     /* descriptors kept after the client left break the spec's Client
      * Disconnection advice, a should: never more than SHOULD */
     if (passed && o.verdict == VFU_FAIL && res->level == VFU_LEVEL_MUST) res->level = VFU_LEVEL_SHOULD;
-    runner_rvars_clear(&s.vars);
+    vfh_runner_rvars_clear(&s.vars);
     /* only an errno other than the preferred went wrong: an INFO finding */
     if (o.verdict == VFU_PASS && s.preference_missed) {
         o = s.preference;
@@ -235,11 +235,11 @@ done:
     res->kind = o.kind;
     snprintf(res->reason, sizeof res->reason, "%s", o.reason);
     if (o.line) res->line = o.line;
-    if (o.kind == VFU_FK_CRASH || o.kind == VFU_FK_EXIT || o.kind == VFU_FK_HANG) res->server_stderr = runner_target_stderr_tail(R);
+    if (o.kind == VFU_FK_CRASH || o.kind == VFU_FK_EXIT || o.kind == VFU_FK_HANG) res->server_stderr = vfh_runner_target_stderr_tail(R);
     apply_xfail(R->o, res);
     /* a server that ends as its client leaves: its own session's doing */
     if (opened) {
-        runner_target_after_session(R, res);
+        vfh_runner_target_after_session(R, res);
         /* it has served a whole session: its fd count is a baseline now */
         if (!R->server_dead_seen) R->fresh = false;
     }
@@ -252,7 +252,7 @@ done:
 
 static void not_run(struct vfu_result *res, const struct scn_scenario *sc, const char *why)
 {
-    vfu_result_release(res);
+    vfr_result_release(res);
     res->id = sc->id;
     res->section = sc->section;
     res->title = sc->title;
@@ -270,13 +270,13 @@ static bool stop_asked(struct runner *R)
 {
     if (!vfu_stopsig_pending()) {
         if (R->deadline > 0 && now_s() >= R->deadline)
-            runner_stop(R, VFU_RUN_TIME_LIMIT, "the time limit of %u s (--max-seconds) was reached", R->o->max_seconds);
+            vfh_runner_stop(R, VFU_RUN_TIME_LIMIT, "the time limit of %u s (--max-seconds) was reached", R->o->max_seconds);
         return R->stop == VFU_RUN_TIME_LIMIT;
     }
     if (vfu_stopsig_deadline_hit())
-        runner_stop(R, VFU_RUN_TIME_LIMIT, "the time limit of %u s (--max-seconds) was reached", R->o->max_seconds);
+        vfh_runner_stop(R, VFU_RUN_TIME_LIMIT, "the time limit of %u s (--max-seconds) was reached", R->o->max_seconds);
     else
-        runner_stop(R, VFU_RUN_INTERRUPTED, "interrupted by %s", vfu_stopsig_name());
+        vfh_runner_stop(R, VFU_RUN_INTERRUPTED, "interrupted by %s", vfu_stopsig_name());
     return true;
 }
 
@@ -284,15 +284,15 @@ static bool stop_asked(struct runner *R)
  * of the run kept (why says it) */
 static bool abandon(struct runner *R, struct vfu_run *run)
 {
-    runner_target_stop(R);
-    runner_rvars_clear(&R->vars);
+    vfh_runner_target_stop(R);
+    vfh_runner_rvars_clear(&R->vars);
     free(R);
     free(run->results);
     run->results = NULL;
     return false;
 }
 
-bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
+bool vfh_runner_run(const struct scn_scenario *const *list, size_t n,
                     const struct vfu_runner_opts *o, struct vfu_run *run, char *why,
                     size_t whylen)
 {
@@ -319,7 +319,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
     if (R->timeout_ms > VFU_RUNNER_MAX_TIMEOUT_MS) R->timeout_ms = VFU_RUNNER_MAX_TIMEOUT_MS;
     R->server = o->server_cmd != NULL;
     run->server = R->server ? o->server_cmd : o->connect_path;
-    if (!runner_target_start(R, why, whylen)) {
+    if (!vfh_runner_target_start(R, why, whylen)) {
         free(run->results);
         run->results = NULL;
         free(R);
@@ -330,7 +330,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         /* waits inside a scenario end at the limit too */
         if (vfu_stopsig_fd() >= 0) vfu_stopsig_deadline(o->max_seconds);
     }
-    if (!stop_asked(R)) runner_probe_run(R);
+    if (!stop_asked(R)) vfh_runner_probe_run(R);
     /* the generated scenarios join the list once the device is known */
     const struct scn_scenario **all = NULL;
     if (o->generate && R->probe.ok && R->stop == VFU_RUN_COMPLETE) {
@@ -386,11 +386,11 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
             if (runner_waited_kind(res->kind) || R->waited_out) R->lost_streak++;
             else R->lost_streak = 0;
             if (R->lost_streak >= LOST_STREAK_MAX)
-                runner_stop(R, VFU_RUN_HOPELESS, "the server stopped answering in %u scenarios in a row (the last: %s)",
+                vfh_runner_stop(R, VFU_RUN_HOPELESS, "the server stopped answering in %u scenarios in a row (the last: %s)",
                             R->lost_streak, res->id);
         }
         if (o->progress) o->progress(o->progress_ctx, i, n, sc, res);
-        if (o->fail_fast && (vfu_result_fails_run(res) || res->verdict == VFU_ERROR)) {
+        if (o->fail_fast && (vfr_result_fails_run(res) || res->verdict == VFU_ERROR)) {
             i = n;
             break;
         }
@@ -401,7 +401,7 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
         !R->server_dead_seen) {
         struct outcome fo;
         bool lost = false;
-        if (!runner_sess_fence_session(R, &fo, &lost) && lost) runner_target_open_lost(R);
+        if (!vfh_runner_sess_fence_session(R, &fo, &lost) && lost) vfh_runner_target_open_lost(R);
     }
     if (R->stop != VFU_RUN_COMPLETE) {
         for (; i < n; i++) not_run(&run->results[i], list[i], R->stop_reason);
@@ -412,9 +412,9 @@ bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
     snprintf(run->caps, sizeof run->caps, "%s", R->caps);
     if (R->fd_off[0]) snprintf(run->fd_checks_off, sizeof run->fd_checks_off, "%s", R->fd_off);
     if (o->max_seconds && vfu_stopsig_fd() >= 0) vfu_stopsig_deadline(0);
-    vfu_run_tally(run);
-    runner_target_stop(R);
-    runner_rvars_clear(&R->vars);
+    vfr_run_tally(run);
+    vfh_runner_target_stop(R);
+    vfh_runner_rvars_clear(&R->vars);
     free(R);
     free(all);
     run->seconds = now_s() - t0;

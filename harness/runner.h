@@ -59,9 +59,9 @@ struct vfu_runner_opts {
  * A run cut short (run->stop: a hopeless server, the time limit, a signal
  * seen through lib/runtime/stopsig.h) still has n entries: those not reached are
  * SKIP, their reason "not run: " and the cause. */
-bool vfu_runner_run(const struct scn_scenario *const *list, size_t n,
+bool vfh_runner_run(const struct scn_scenario *const *list, size_t n,
                     const struct vfu_runner_opts *o, struct vfu_run *run, char *why,
                     size_t whylen);
-void vfu_run_free(struct vfu_run *run);
+void vfh_run_free(struct vfu_run *run);
 
 #endif

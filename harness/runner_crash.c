@@ -16,7 +16,7 @@ static const char *const fault_marks[] = {
     "' panicked at ", "panicked at '", "\npanic: ", "terminate called after throwing",
 };
 
-const char *runner_target_fault_mark(const char *out)
+const char *vfh_runner_target_fault_mark(const char *out)
 {
     if (!out) return NULL;
     for (size_t i = 0; i < sizeof fault_marks / sizeof fault_marks[0]; i++)
@@ -24,7 +24,7 @@ const char *runner_target_fault_mark(const char *out)
     return NULL;
 }
 
-bool runner_target_broke_down(struct runner *R, int wait_ms, char *what, size_t n)
+bool vfh_runner_target_broke_down(struct runner *R, int wait_ms, char *what, size_t n)
 {
     if (!R->server || !R->proc.active || R->server_dead_seen) return false;
     enum vfu_proc_state state = vfu_proc_poll(&R->proc);
@@ -39,7 +39,7 @@ bool runner_target_broke_down(struct runner *R, int wait_ms, char *what, size_t 
     const char *mark = NULL;
     if (state == VFU_PROC_EXITED) {
         size_t len;
-        mark = runner_target_fault_mark(vfu_proc_stderr(&R->proc, &len));
+        mark = vfh_runner_target_fault_mark(vfu_proc_stderr(&R->proc, &len));
         /* a plain exit is the server's way of closing; the spec allows it */
         if (!mark) return false;
     }

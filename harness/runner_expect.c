@@ -10,12 +10,12 @@
 
 static void errno_text(uint32_t e, char *buf, size_t n)
 {
-    const char *name = scn_errno_name(e);
+    const char *name = vfh_scn_errno_name(e);
     if (name) snprintf(buf, n, "%s", name);
     else snprintf(buf, n, "errno %u", e);
 }
 
-bool runner_is_closed(enum vfu_call_status st, const struct vfu_reply *r)
+bool vfh_runner_is_closed(enum vfu_call_status st, const struct vfu_reply *r)
 {
     if (st == VFU_CALL_EOF) return true;
     if (st != VFU_CALL_ERROR) return false;
@@ -23,19 +23,19 @@ bool runner_is_closed(enum vfu_call_status st, const struct vfu_reply *r)
            (r->err.code == VFU_E_IO && (r->err.sys_errno == ECONNRESET || r->err.sys_errno == EPIPE));
 }
 
-enum vfu_failure_kind runner_status_kind(enum vfu_call_status st, const struct vfu_reply *r)
+enum vfu_failure_kind vfh_runner_status_kind(enum vfu_call_status st, const struct vfu_reply *r)
 {
     switch (st) {
     case VFU_CALL_REPLY: return VFU_FK_MISMATCH;
     case VFU_CALL_BAD_REPLY: return VFU_FK_VIOLATION;
     case VFU_CALL_TIMEOUT: return VFU_FK_TIMEOUT;
     case VFU_CALL_EOF: return VFU_FK_CLOSED;
-    case VFU_CALL_ERROR: return runner_is_closed(st, r) || r->err.code == VFU_E_IO ? VFU_FK_CLOSED : VFU_FK_VIOLATION;
+    case VFU_CALL_ERROR: return vfh_runner_is_closed(st, r) || r->err.code == VFU_E_IO ? VFU_FK_CLOSED : VFU_FK_VIOLATION;
     }
     return VFU_FK_MISMATCH;
 }
 
-void runner_describe_reply(const struct vfu_reply *r, enum vfu_call_status st, int timeout_ms, char *buf,
+void vfh_runner_describe_reply(const struct vfu_reply *r, enum vfu_call_status st, int timeout_ms, char *buf,
                     size_t n)
 {
     char e[300];
@@ -60,21 +60,21 @@ void runner_describe_reply(const struct vfu_reply *r, enum vfu_call_status st, i
         return;
     case VFU_CALL_ERROR:
         vfu_error_str(&r->err, e, sizeof e);
-        if (runner_is_closed(st, r)) snprintf(buf, n, "the connection closed (%s)", e);
+        if (vfh_runner_is_closed(st, r)) snprintf(buf, n, "the connection closed (%s)", e);
         else if (r->err.code == VFU_E_IO && !r->err.sys_errno) snprintf(buf, n, "a message stream that broke");
         else snprintf(buf, n, "a broken message stream: %s", e);
         return;
     }
 }
 
-bool runner_expect_success(struct sess *s, const char *what, enum vfu_call_status st,
+bool vfh_runner_expect_success(struct sess *s, const char *what, enum vfu_call_status st,
                     const struct vfu_reply *r, struct outcome *o)
 {
     if (st == VFU_CALL_REPLY && !r->msg.is_error) return true;
     char got[400];
-    runner_describe_reply(r, st, s->R->timeout_ms, got, sizeof got);
-    runner_out_set(o, VFU_FAIL, runner_status_kind(st, r), "%s: expected success, got %s", what, got);
-    if (st != VFU_CALL_REPLY && st != VFU_CALL_BAD_REPLY) runner_target_judge(s->R, o, st == VFU_CALL_TIMEOUT);
+    vfh_runner_describe_reply(r, st, s->R->timeout_ms, got, sizeof got);
+    vfh_runner_out_set(o, VFU_FAIL, vfh_runner_status_kind(st, r), "%s: expected success, got %s", what, got);
+    if (st != VFU_CALL_REPLY && st != VFU_CALL_BAD_REPLY) vfh_runner_target_judge(s->R, o, st == VFU_CALL_TIMEOUT);
     return false;
 }
 
@@ -109,7 +109,7 @@ static bool compare(enum scn_op op, uint64_t a, uint64_t b)
     }
     return false;
 }
-bool runner_compare(enum scn_op op, uint64_t a, uint64_t b) { return compare(op, a, b); }
+bool vfh_runner_compare(enum scn_op op, uint64_t a, uint64_t b) { return compare(op, a, b); }
 
 static bool all_zero(const uint8_t *p, uint32_t n)
 {
@@ -176,32 +176,32 @@ static bool checks(struct sess *s, const struct scn_step *st, const struct vfu_r
         if (k->loc.kind == SCN_L_BYTES) {
             const uint8_t *p = NULL, *want;
             uint32_t n = 0, wn;
-            if (!runner_eval_bytes(s, &k->bytes, &want, &wn, o)) return false;
+            if (!vfh_runner_eval_bytes(s, &k->bytes, &want, &wn, o)) return false;
             if (!loc_bytes(&r->msg, k->loc.field, &p, &n)) {
-                runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s is absent from the reply", k->loc.text);
+                vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s is absent from the reply", k->loc.text);
                 return false;
             }
             bool same = n == wn && (!n || (want ? !memcmp(p, want, n) : all_zero(p, n)));
             if (same != (k->op == SCN_OP_EQ)) {
                 hex_text(want, wn, gb, sizeof gb);
                 hex_text(p, n, ga, sizeof ga);
-                runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s: expected %s%s, got %s", k->loc.text,
+                vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s: expected %s%s, got %s", k->loc.text,
                         k->op == SCN_OP_EQ ? "" : "anything but ", gb, ga);
                 return false;
             }
             continue;
         }
         uint64_t got, want;
-        if (!runner_eval(s, &k->val, &want, o)) return false;
+        if (!vfh_runner_eval(s, &k->val, &want, o)) return false;
         if (!loc_value(r, &k->loc, &got, why, sizeof why)) {
-            runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s", why);
+            vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s", why);
             return false;
         }
         if (!compare((enum scn_op)k->op, got, want)) {
             num_text(want, a, sizeof a);
             num_text(got, b, sizeof b);
-            const char *op = scn_op_name((enum scn_op)k->op);
-            runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s: expected %s%s%s, got %s", k->loc.text,
+            const char *op = vfh_scn_op_name((enum scn_op)k->op);
+            vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s: expected %s%s%s, got %s", k->loc.text,
                     k->op == SCN_OP_EQ ? "" : op, k->op == SCN_OP_EQ ? "" : " ", a, b);
             return false;
         }
@@ -213,20 +213,20 @@ static bool checks(struct sess *s, const struct scn_step *st, const struct vfu_r
             const uint8_t *p;
             uint32_t n;
             if (!loc_bytes(&r->msg, sv->loc.field, &p, &n)) {
-                runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "save %s: %s is absent from the reply", sv->var, sv->loc.text);
+                vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "save %s: %s is absent from the reply", sv->var, sv->loc.text);
                 return false;
             }
-            ok = runner_rvars_set(&s->vars, sv->var, 0, p ? p : (const uint8_t *)"", n);
+            ok = vfh_runner_rvars_set(&s->vars, sv->var, 0, p ? p : (const uint8_t *)"", n);
         } else {
             uint64_t v;
             if (!loc_value(r, &sv->loc, &v, why, sizeof why)) {
-                runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "save %s: %s", sv->var, why);
+                vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "save %s: %s", sv->var, why);
                 return false;
             }
-            ok = runner_rvars_set(&s->vars, sv->var, v, NULL, 0);
+            ok = vfh_runner_rvars_set(&s->vars, sv->var, v, NULL, 0);
         }
         if (!ok) {
-            runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "save %s: out of memory", sv->var);
+            vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "save %s: out of memory", sv->var);
             return false;
         }
     }
@@ -278,7 +278,7 @@ static void note_preference(struct sess *s, const struct scn_step *st, uint32_t 
     }
     errno_text(got, e, sizeof e);
     struct outcome *p = &s->preference;
-    runner_out_set(p, VFU_FAIL, VFU_FK_MISMATCH,
+    vfh_runner_out_set(p, VFU_FAIL, VFU_FK_MISMATCH,
             "step %d (%s:%d%s%s): the error reply carries %s where %s was preferred; the spec asks only that "
             "the request fail (the Error field is optional), so this is an INFO finding, not a failure",
             s->step + 1, s->sc->file, st->line, st->origin ? ", " : "", st->origin ? st->origin : "", e, want);
@@ -314,15 +314,15 @@ static bool wait_close(struct sess *s, struct outcome *o)
         }
         left -= step;
     }
-    runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "expected the connection closed, still open after %d ms", s->R->timeout_ms);
+    vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "expected the connection closed, still open after %d ms", s->R->timeout_ms);
     return false;
 }
 
-bool runner_step_expect(struct sess *s, const struct scn_step *st, struct outcome *o)
+bool vfh_runner_step_expect(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     if (st->kind == SCN_S_EXPECT_CLOSE && st->u.expect.send_step < 0) return wait_close(s, o);
     if (!s->nq) {
-        runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "no send is waiting");
+        vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "no send is waiting");
         return false;
     }
     struct tick t = s->q[0];
@@ -330,13 +330,13 @@ bool runner_step_expect(struct sess *s, const struct scn_step *st, struct outcom
     int wait = s->R->timeout_ms;
     uint64_t ms;
     if (st->kind == SCN_S_EXPECT_NONE) {
-        if (!runner_eval(s, &st->u.expect.ms, &ms, o)) return false;
+        if (!vfh_runner_eval(s, &st->u.expect.ms, &ms, o)) return false;
         wait = (int)(ms > SCN_MAX_WAIT_MS ? SCN_MAX_WAIT_MS : ms);
     }
     struct vfu_reply r;
     vfu_reply_init(&r);
-    enum vfu_call_status cs = st->kind == SCN_S_EXPECT_NONE ? runner_collect_none(s, &t, wait, &r) : collect(s, &t, wait, &r);
-    bool closed = runner_is_closed(cs, &r);
+    enum vfu_call_status cs = st->kind == SCN_S_EXPECT_NONE ? vfh_runner_collect_none(s, &t, wait, &r) : collect(s, &t, wait, &r);
+    bool closed = vfh_runner_is_closed(cs, &r);
     bool ok;
     if (closed) s->saw_close = true;
     switch (st->kind) {
@@ -353,12 +353,12 @@ bool runner_step_expect(struct sess *s, const struct scn_step *st, struct outcom
     default: ok = false; break;
     }
     char how[300];
-    if (ok && closed && runner_target_broke_down(s->R, BREAKDOWN_WAIT_MS, how, sizeof how)) {
+    if (ok && closed && vfh_runner_target_broke_down(s->R, BREAKDOWN_WAIT_MS, how, sizeof how)) {
         /* the connection closed because the server broke down: a failure of
          * its own kind, whatever the scenario accepted */
         char want[200];
         wanted(st, want, sizeof want);
-        runner_out_set(o, VFU_FAIL, VFU_FK_CRASH, "expected %s; the connection closed, but because the server %s%s: a "
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_CRASH, "expected %s; the connection closed, but because the server %s%s: a "
                 "crash never meets an expectation", want, strncmp(how, "killed", 6) ? "" : "was ", how);
         ok = false;
     } else if (ok && st->kind == SCN_S_EXPECT_OK) {
@@ -366,14 +366,14 @@ bool runner_step_expect(struct sess *s, const struct scn_step *st, struct outcom
     } else if (!ok) {
         char want[200], got[400];
         wanted(st, want, sizeof want);
-        runner_describe_reply(&r, cs, wait, got, sizeof got);
-        enum vfu_failure_kind k = runner_status_kind(cs, &r);
+        vfh_runner_describe_reply(&r, cs, wait, got, sizeof got);
+        enum vfu_failure_kind k = vfh_runner_status_kind(cs, &r);
         /* the answer came, it was the wrong one */
         if (cs == VFU_CALL_REPLY || (closed && st->kind != SCN_S_EXPECT_OK && st->kind != SCN_S_EXPECT_REPLY &&
                                      st->kind != SCN_S_EXPECT_ERROR))
             k = VFU_FK_MISMATCH;
-        runner_out_set(o, VFU_FAIL, k, "expected %s, got %s", want, got);
-        if (k == VFU_FK_TIMEOUT || k == VFU_FK_CLOSED) runner_target_judge(s->R, o, k == VFU_FK_TIMEOUT);
+        vfh_runner_out_set(o, VFU_FAIL, k, "expected %s, got %s", want, got);
+        if (k == VFU_FK_TIMEOUT || k == VFU_FK_CLOSED) vfh_runner_target_judge(s->R, o, k == VFU_FK_TIMEOUT);
     }
     vfu_reply_release(&r);
     return ok;

@@ -43,7 +43,7 @@ static int count(struct runner *R)
     return R->peer_pid > 0 ? vfu_proc_pid_fd_count(R->peer_pid) : -1;
 }
 
-void runner_fdcheck_peer(struct runner *R, int sock)
+void vfh_runner_fdcheck_peer(struct runner *R, int sock)
 {
     if (R->server || R->peer_pid || R->fd_off[0]) return;
     struct ucred cr;
@@ -61,7 +61,7 @@ void runner_fdcheck_peer(struct runner *R, int sock)
     fprintf(stderr, "vfu-conform: server fd checks off: %s\n", R->fd_off);
 }
 
-void runner_fdcheck_begin(struct runner *R)
+void vfh_runner_fdcheck_begin(struct runner *R)
 {
     R->fd_armed = false;
     /* a server that exits after each client, or one not yet through a
@@ -69,7 +69,7 @@ void runner_fdcheck_begin(struct runner *R)
     if (R->one_shot || R->fresh) return;
     int n = count(R);
     if (n < 0) return;
-    pid_t pid = runner_target_pid(R);
+    pid_t pid = vfh_runner_target_pid(R);
     /* the lower of what the last scenario left and what is open now: a
      * close still under way when we count must not raise the bar */
     if (pid != R->fd_pid || R->fd_base < 0 || n < R->fd_base) R->fd_base = n;
@@ -77,16 +77,16 @@ void runner_fdcheck_begin(struct runner *R)
     R->fd_armed = true;
 }
 
-void runner_fdcheck_end(struct runner *R, struct outcome *o)
+void vfh_runner_fdcheck_end(struct runner *R, struct outcome *o)
 {
     if (!R->fd_armed) return;
     R->fd_armed = false;
-    if (runner_target_pid(R) != R->fd_pid) return;
+    if (vfh_runner_target_pid(R) != R->fd_pid) return;
     int n = -1;
     /* the server has closed the connection (sess_close): what it still
      * holds above the bar is given a little while, with growing naps */
     for (int waited = 0, nap = 1;; waited += nap, nap = nap < 32 ? nap * 2 : nap) {
-        if (runner_target_pid(R) != R->fd_pid) return;
+        if (vfh_runner_target_pid(R) != R->fd_pid) return;
         n = count(R);
         if (n < 0 || n <= R->fd_base || waited >= settle_ms(R)) break;
         sleep_ms(nap);
@@ -95,7 +95,7 @@ void runner_fdcheck_end(struct runner *R, struct outcome *o)
     int base = R->fd_base;
     R->fd_base = n;
     if (n <= base || o->verdict != VFU_PASS) return;
-    runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH,
+    vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH,
             "after the session the server holds %d file descriptor%s more than before it (%d, was %d): "
             "the spec asks that a client's disconnection close what it passed (SHOULD)",
             n - base, n - base == 1 ? "" : "s", n, base);

@@ -25,10 +25,10 @@ struct rvars {
     struct rvar *v;
     size_t n, cap;
 };
-void runner_rvars_clear(struct rvars *vs);
-struct rvar *runner_rvars_find(const struct rvars *vs, const char *name);
+void vfh_runner_rvars_clear(struct rvars *vs);
+struct rvar *vfh_runner_rvars_find(const struct rvars *vs, const char *name);
 /* sets a number (bytes NULL) or bytes (num from their first 8, little end) */
-bool runner_rvars_set(struct rvars *vs, const char *name, uint64_t num, const uint8_t *bytes, uint32_t len);
+bool vfh_runner_rvars_set(struct rvars *vs, const char *name, uint64_t num, const uint8_t *bytes, uint32_t len);
 
 /* ------------------------------------------------------------- outcome */
 
@@ -39,7 +39,7 @@ struct outcome {
     char reason[512];
     int line;
 };
-void runner_out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind k, const char *fmt, ...)
+void vfh_runner_out_set(struct outcome *o, enum vfu_verdict v, enum vfu_failure_kind k, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* ---------------------------------------------------------------- probe */
@@ -135,101 +135,101 @@ struct sess {
 /* ---- fences (runner_fence.c) ---- */
 enum fence { FENCE_OK, FENCE_CLOSED, FENCE_NO_REPLY };
 /* a DEVICE_GET_INFO and its reply, whatever it says */
-enum fence runner_sess_fence(struct sess *s);
+enum fence vfh_runner_sess_fence(struct sess *s);
 /* expect none: t's reply if it came before a fence's, else TIMEOUT */
-enum vfu_call_status runner_collect_none(struct sess *s, const struct tick *t, int wait_ms, struct vfu_reply *r);
+enum vfu_call_status vfh_runner_collect_none(struct sess *s, const struct tick *t, int wait_ms, struct vfu_reply *r);
 
 /* ---- target (runner_target.c) ---- */
-bool runner_target_start(struct runner *R, char *why, size_t n);
-void runner_target_stop(struct runner *R);
+bool vfh_runner_target_start(struct runner *R, char *why, size_t n);
+void vfh_runner_target_stop(struct runner *R);
 /* the run ends early for this cause (the first one given stays) */
-void runner_stop(struct runner *R, enum vfu_run_stop k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void vfh_runner_stop(struct runner *R, enum vfu_run_stop k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* After a session was closed: a server that exits after each client is
  * waited for; one that died is blamed on res (the scenario whose session
  * it was; NULL: the probe). */
-void runner_target_after_session(struct runner *R, struct vfu_result *res);
+void vfh_runner_target_after_session(struct runner *R, struct vfu_result *res);
 /* A session could not connect, or lost the connection before VERSION was
  * answered.  true when the server had ended meanwhile for a reason not the
  * session's own: exited with status 0 after its last client (then it exits
  * after each client) or died after the previous session (blamed on it);
  * the session is then tried again on a restarted server. */
-bool runner_target_open_lost(struct runner *R);
+bool vfh_runner_target_open_lost(struct runner *R);
 /* Between two sessions of one scenario (disconnect, reconnect): waits
  * for a server that exits after each client (or that is dying, or when
  * `wait`), and fails o (false) when it died by a signal. */
-bool runner_target_between(struct runner *R, bool wait, struct outcome *o);
+bool vfh_runner_target_between(struct runner *R, bool wait, struct outcome *o);
 /* pid of the server (started or reached), 0 unknown */
-pid_t runner_target_pid(struct runner *R);
+pid_t vfh_runner_target_pid(struct runner *R);
 /* server mode: running, restarted if needed; false (o says why) if not */
-bool runner_target_ready(struct runner *R, struct outcome *o);
+bool vfh_runner_target_ready(struct runner *R, struct outcome *o);
 /* After a failure of kind CLOSED/TIMEOUT/ERROR in server mode: did the
  * server crash, exit or hang?  Rewrites o when it did; on a timeout it
  * stops the server (the next scenario starts a fresh one). */
-void runner_target_judge(struct runner *R, struct outcome *o, bool timed_out);
-bool runner_xfail_listed(const struct vfu_runner_opts *o, const char *id);
+void vfh_runner_target_judge(struct runner *R, struct outcome *o, bool timed_out);
+bool vfh_runner_xfail_listed(const struct vfu_runner_opts *o, const char *id);
 /* the server made us wait a whole timeout (no answer, or one it never
  * finished): what the stopped-answering streak counts */
 static inline bool runner_waited_kind(enum vfu_failure_kind k) { return k == VFU_FK_TIMEOUT || k == VFU_FK_HANG; }
-char *runner_target_stderr_tail(struct runner *R);
-bool runner_target_restart(struct runner *R, struct outcome *o);
+char *vfh_runner_target_stderr_tail(struct runner *R);
+bool vfh_runner_target_restart(struct runner *R, struct outcome *o);
 /* server mode: SIGTERM, as the backend program conventions have a server
  * honour it; false (o failed, kind HANG) when it had to be killed */
-bool runner_target_terminate(struct runner *R, struct outcome *o);
+bool vfh_runner_target_terminate(struct runner *R, struct outcome *o);
 
 /* ---- a server that broke down (runner_crash.c) ---- */
 /* The server ended by a signal, or exited after a sanitizer or runtime
  * reported a fault (within wait_ms); `what` says how.  Ends we caused
  * (SIGTERM, SIGKILL) and plain exits are not breakdowns. */
-bool runner_target_broke_down(struct runner *R, int wait_ms, char *what, size_t n);
+bool vfh_runner_target_broke_down(struct runner *R, int wait_ms, char *what, size_t n);
 /* the first sanitizer or runtime fault report in out, or NULL */
-const char *runner_target_fault_mark(const char *out);
+const char *vfh_runner_target_fault_mark(const char *out);
 
 /* ---- descriptors the server keeps after a session (runner_fdcheck.c) ---- */
-void runner_fdcheck_begin(struct runner *R);
+void vfh_runner_fdcheck_begin(struct runner *R);
 /* --connect: the server's pid from a connected socket (once) */
-void runner_fdcheck_peer(struct runner *R, int sock);
+void vfh_runner_fdcheck_peer(struct runner *R, int sock);
 /* fails a passing o when the server holds more fds than before the session */
-void runner_fdcheck_end(struct runner *R, struct outcome *o);
+void vfh_runner_fdcheck_end(struct runner *R, struct outcome *o);
 
 /* ---- sessions (runner_sess.c) ---- */
-bool runner_sess_open(struct sess *s, const struct scn_negotiate *neg, struct outcome *o);
+bool vfh_runner_sess_open(struct sess *s, const struct scn_negotiate *neg, struct outcome *o);
 /* half-closes, waits (bounded) for the server to close its end, closes */
-void runner_sess_close(struct sess *s);
+void vfh_runner_sess_close(struct sess *s);
 /* connect, default VERSION, close: a point the server must have passed;
  * false (o says why) when it could not */
-bool runner_sess_fence_session(struct runner *R, struct outcome *o, bool *lost_early);
+bool vfh_runner_sess_fence_session(struct runner *R, struct outcome *o, bool *lost_early);
 /* unaccounted violations: fails o with the first */
-bool runner_sess_check_violations(struct sess *s, struct outcome *o);
-void runner_sess_note_violations(struct sess *s);
+bool vfh_runner_sess_check_violations(struct sess *s, struct outcome *o);
+void vfh_runner_sess_note_violations(struct sess *s);
 
 /* ---- values (runner_vars.c) ---- */
 /* false: o says why (SKIP when the device lacks it, FAIL after a failed probe) */
-bool runner_eval(struct sess *s, const struct scn_value *v, uint64_t *out, struct outcome *o);
+bool vfh_runner_eval(struct sess *s, const struct scn_value *v, uint64_t *out, struct outcome *o);
 /* bytes of a value: points into the scenario or a variable, or *zero for zero:N */
-bool runner_eval_bytes(struct sess *s, const struct scn_bytes *b, const uint8_t **p, uint32_t *n,
+bool vfh_runner_eval_bytes(struct sess *s, const struct scn_bytes *b, const uint8_t **p, uint32_t *n,
                 struct outcome *o);
-const struct rvar *runner_lookup(struct sess *s, const char *name);
+const struct rvar *vfh_runner_lookup(struct sess *s, const char *name);
 
 /* ---- probe (runner_probe.c) ---- */
-void runner_probe_run(struct runner *R);
+void vfh_runner_probe_run(struct runner *R);
 /* false: o says why the scenario cannot run */
-bool runner_probe_requires(struct runner *R, const struct scn_scenario *sc, struct outcome *o);
+bool vfh_runner_probe_requires(struct runner *R, const struct scn_scenario *sc, struct outcome *o);
 
 /* ---- steps (runner_step.c, runner_send.c, runner_expect.c) ---- */
-bool runner_step_run(struct sess *s, const struct scn_step *st, struct outcome *o);
-bool runner_step_send(struct sess *s, const struct scn_step *st, struct outcome *o);
-bool runner_step_expect(struct sess *s, const struct scn_step *st, struct outcome *o);
+bool vfh_runner_step_run(struct sess *s, const struct scn_step *st, struct outcome *o);
+bool vfh_runner_step_send(struct sess *s, const struct scn_step *st, struct outcome *o);
+bool vfh_runner_step_expect(struct sess *s, const struct scn_step *st, struct outcome *o);
 /* runner_truncate.c */
-bool runner_step_truncate(struct sess *s, const struct scn_step *st, struct outcome *o);
+bool vfh_runner_step_truncate(struct sess *s, const struct scn_step *st, struct outcome *o);
 /* "got error reply EINVAL", "got no reply within 3000 ms", ... */
-void runner_describe_reply(const struct vfu_reply *r, enum vfu_call_status st, int timeout_ms, char *buf,
+void vfh_runner_describe_reply(const struct vfu_reply *r, enum vfu_call_status st, int timeout_ms, char *buf,
                     size_t n);
 /* the failure kind an unexpected call status stands for */
-enum vfu_failure_kind runner_status_kind(enum vfu_call_status st, const struct vfu_reply *r);
-bool runner_is_closed(enum vfu_call_status st, const struct vfu_reply *r);
-bool runner_compare(enum scn_op op, uint64_t a, uint64_t b);
+enum vfu_failure_kind vfh_runner_status_kind(enum vfu_call_status st, const struct vfu_reply *r);
+bool vfh_runner_is_closed(enum vfu_call_status st, const struct vfu_reply *r);
+bool vfh_runner_compare(enum scn_op op, uint64_t a, uint64_t b);
 /* REPLY without the Error bit, else o failed with `what` ("map a") */
-bool runner_expect_success(struct sess *s, const char *what, enum vfu_call_status st,
+bool vfh_runner_expect_success(struct sess *s, const char *what, enum vfu_call_status st,
                     const struct vfu_reply *r, struct outcome *o);
 
 #endif

@@ -19,7 +19,7 @@ static void setv(struct runner *R, const char *fmt, unsigned i, const char *fiel
 {
     char name[SCN_MAX_NAME];
     snprintf(name, sizeof name, fmt, i, field);
-    runner_rvars_set(&R->vars, name, v, NULL, 0);
+    vfh_runner_rvars_set(&R->vars, name, v, NULL, 0);
 }
 
 static bool probe_fail(struct probe *p, enum vfu_failure_kind k, const char *fmt, ...)
@@ -48,10 +48,10 @@ static bool call(struct sess *s, struct vfu_enc *e, struct vfu_reply *r, const c
     enum vfu_call_status cs = vfu_client_call(s->c, e, NULL, s->R->timeout_ms, r);
     if (cs == VFU_CALL_REPLY && !r->msg.is_error) return true;
     char got[400];
-    runner_describe_reply(r, cs, s->R->timeout_ms, got, sizeof got);
+    vfh_runner_describe_reply(r, cs, s->R->timeout_ms, got, sizeof got);
     struct outcome o = {0};
-    runner_out_set(&o, VFU_FAIL, runner_status_kind(cs, r), "%s", got);
-    if (cs != VFU_CALL_REPLY && cs != VFU_CALL_BAD_REPLY) runner_target_judge(s->R, &o, cs == VFU_CALL_TIMEOUT);
+    vfh_runner_out_set(&o, VFU_FAIL, vfh_runner_status_kind(cs, r), "%s", got);
+    if (cs != VFU_CALL_REPLY && cs != VFU_CALL_BAD_REPLY) vfh_runner_target_judge(s->R, &o, cs == VFU_CALL_TIMEOUT);
     return probe_fail(p, o.kind, "%s: %s", what, o.reason);
 }
 
@@ -71,10 +71,10 @@ static void negotiation_vars(struct runner *R, const struct vfu_version_result *
     for (int cap = 0; cap < VFU_CAP__COUNT; cap++) {
         char name[SCN_MAX_NAME];
         snprintf(name, sizeof name, "server.%s", vfu_cap_name(cap));
-        runner_rvars_set(&R->vars, name, vfu_caps_get(&res->caps, cap), NULL, 0);
+        vfh_runner_rvars_set(&R->vars, name, vfu_caps_get(&res->caps, cap), NULL, 0);
     }
     uint64_t pg = vfu_caps_get(&res->caps, VFU_CAP_PGSIZES);
-    if (pg) runner_rvars_set(&R->vars, "server.pgsize", pg & -pg, NULL, 0);
+    if (pg) vfh_runner_rvars_set(&R->vars, "server.pgsize", pg & -pg, NULL, 0);
     R->probe.dev.pgsize = pg & -pg;
     for (int cap = 0; cap < VFU_CAP__COUNT; cap++) R->probe.dev.cap[cap] = vfu_caps_get(&res->caps, cap);
     R->probe.dev.max_xfer = vfu_caps_get(&res->caps, VFU_CAP_MAX_DATA_XFER_SIZE);
@@ -120,7 +120,7 @@ static void learn_widths(struct sess *s, struct gen_device *dev)
         for (size_t k = 0; k < sizeof widths / sizeof widths[0] && !dev->region[i].width; k++)
             if (widths[k] <= dev->region[i].size && read_bytes(s, i, 0, widths[k], dev->region[i].first))
                 dev->region[i].width = widths[k];
-        uint64_t last = gen_last_valid(dev->region[i].size, dev->region[i].width);
+        uint64_t last = vfh_gen_last_valid(dev->region[i].size, dev->region[i].width);
         if (last) dev->region[i].has_last = read_bytes(s, i, last, dev->region[i].width, dev->region[i].last);
     }
 }
@@ -137,9 +137,9 @@ static bool device(struct sess *s)
     uint64_t nreg = vfu_get(&r.msg, VFU_F_DEVICE_INFO_NUM_REGIONS);
     uint64_t nirq = vfu_get(&r.msg, VFU_F_DEVICE_INFO_NUM_IRQS);
     uint64_t flags = vfu_get(&r.msg, VFU_F_DEVICE_INFO_FLAGS);
-    runner_rvars_set(&R->vars, "num_regions", nreg, NULL, 0);
-    runner_rvars_set(&R->vars, "num_irqs", nirq, NULL, 0);
-    runner_rvars_set(&R->vars, "device_flags", flags, NULL, 0);
+    vfh_runner_rvars_set(&R->vars, "num_regions", nreg, NULL, 0);
+    vfh_runner_rvars_set(&R->vars, "num_irqs", nirq, NULL, 0);
+    vfh_runner_rvars_set(&R->vars, "device_flags", flags, NULL, 0);
     R->probe.reset = flags & VFU_DEVICE_INFO_FLAGS_RESET;
     bool have_mmap = false, have_rw = false;
     for (unsigned i = 0; i < nreg && i < PROBE_MAX_INDEX; i++) {
@@ -154,21 +154,21 @@ static bool device(struct sess *s)
         setv(R, "region.%u.%s", i, "flags", fl);
         setv(R, "region.%u.%s", i, "offset", vfu_get(&r.msg, VFU_F_REGION_INFO_OFFSET));
         setv(R, "region.%u.%s", i, "cap_offset", vfu_get(&r.msg, VFU_F_REGION_INFO_CAP_OFFSET));
-        if (i == VFU_PCI_REGION_CONFIG && size) runner_rvars_set(&R->vars, "config", i, NULL, 0);
+        if (i == VFU_PCI_REGION_CONFIG && size) vfh_runner_rvars_set(&R->vars, "config", i, NULL, 0);
         if (i < GEN_MAX_PLACES) {
             R->probe.dev.region[i].size = size;
             R->probe.dev.region[i].flags = (uint32_t)fl;
         }
         if (!have_mmap && size && (fl & VFU_REGION_INFO_FLAGS_MMAP)) {
             have_mmap = true;
-            runner_rvars_set(&R->vars, "mmap_region", i, NULL, 0);
-            runner_rvars_set(&R->vars, "mmap_region.size", size, NULL, 0);
+            vfh_runner_rvars_set(&R->vars, "mmap_region", i, NULL, 0);
+            vfh_runner_rvars_set(&R->vars, "mmap_region.size", size, NULL, 0);
         }
         uint64_t rw = VFU_REGION_INFO_FLAGS_READ | VFU_REGION_INFO_FLAGS_WRITE;
         if (!have_rw && size && (fl & rw) == rw && i != VFU_PCI_REGION_CONFIG) {
             have_rw = true;
-            runner_rvars_set(&R->vars, "rw_region", i, NULL, 0);
-            runner_rvars_set(&R->vars, "rw_region.size", size, NULL, 0);
+            vfh_runner_rvars_set(&R->vars, "rw_region", i, NULL, 0);
+            vfh_runner_rvars_set(&R->vars, "rw_region.size", size, NULL, 0);
         }
     }
     for (unsigned i = 0; i < nirq && i < PROBE_MAX_INDEX; i++) {
@@ -186,7 +186,7 @@ static bool device(struct sess *s)
     R->probe.dev.nirqs = nirq < PROBE_MAX_INDEX ? (unsigned)nirq : PROBE_MAX_INDEX;
     learn_widths(s, &R->probe.dev);
     /* the PCI ids, for scenarios about one device's registers */
-    const struct rvar *cfg = runner_rvars_find(&R->vars, "config");
+    const struct rvar *cfg = vfh_runner_rvars_find(&R->vars, "config");
     if (cfg) {
         vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_REGION_READ, false, 0);
         vfu_enc_set(&e, VFU_F_REGION_ACCESS_REGION, cfg->num);
@@ -199,8 +199,8 @@ static bool device(struct sess *s)
             !r.msg.is_error)
             d = vfu_data(&r.msg, VFU_F_REGION_ACCESS_DATA_DATA, &n);
         if (d && n == 4) {
-            runner_rvars_set(&R->vars, "pci.vendor", vfu_read_uint(d + PCI_VENDOR_ID, 2), NULL, 0);
-            runner_rvars_set(&R->vars, "pci.device", vfu_read_uint(d + PCI_DEVICE_ID - PCI_VENDOR_ID, 2), NULL, 0);
+            vfh_runner_rvars_set(&R->vars, "pci.vendor", vfu_read_uint(d + PCI_VENDOR_ID, 2), NULL, 0);
+            vfh_runner_rvars_set(&R->vars, "pci.device", vfu_read_uint(d + PCI_DEVICE_ID - PCI_VENDOR_ID, 2), NULL, 0);
         }
     }
     vfu_reply_release(&r);
@@ -216,7 +216,7 @@ static bool device(struct sess *s)
     for (unsigned i = 0; i < nreg && i < PROBE_MAX_INDEX && !R->probe.io_fds; i++) {
         char name[SCN_MAX_NAME];
         snprintf(name, sizeof name, "region.%u.size", i);
-        const struct rvar *v = runner_rvars_find(&R->vars, name);
+        const struct rvar *v = vfh_runner_rvars_find(&R->vars, name);
         if (!v || !v->num) continue;
         vfu_enc_begin(&e, buf, sizeof buf, VFU_CMD_DEVICE_GET_REGION_IO_FDS, false, 0);
         vfu_enc_set(&e, VFU_F_REGION_IO_FDS_REQ_INDEX, i);
@@ -247,9 +247,9 @@ static bool probe_once(struct runner *R, bool every_cap)
     struct probe *p = &R->probe;
     memset(p, 0, sizeof *p);
     p->ok = true;
-    runner_rvars_clear(&R->vars);
+    vfh_runner_rvars_clear(&R->vars);
     struct outcome o = {0};
-    if (!runner_target_ready(R, &o)) {
+    if (!vfh_runner_target_ready(R, &o)) {
         probe_fail(p, o.kind, "%s", o.reason);
         return false;
     }
@@ -280,12 +280,12 @@ static bool probe_once(struct runner *R, bool every_cap)
     if (!s.c) {
         char e[256];
         vfu_error_str(&err, e, sizeof e);
-        runner_out_set(&o, VFU_FAIL, err.code == VFU_E_TIMEOUT ? VFU_FK_TIMEOUT : VFU_FK_CLOSED, "%s", e);
-        runner_target_judge(R, &o, false);
+        vfh_runner_out_set(&o, VFU_FAIL, err.code == VFU_E_TIMEOUT ? VFU_FK_TIMEOUT : VFU_FK_CLOSED, "%s", e);
+        vfh_runner_target_judge(R, &o, false);
         probe_fail(p, o.kind, "cannot connect: %s", o.reason);
         return false;
     }
-    runner_fdcheck_peer(R, vfu_client_fd(s.c, VFU_SOCK_MAIN));
+    vfh_runner_fdcheck_peer(R, vfu_client_fd(s.c, VFU_SOCK_MAIN));
     struct vfu_version_result res;
     if (!vfu_client_negotiate(s.c, &prop, R->timeout_ms, &res)) {
         char e[256];
@@ -296,29 +296,29 @@ static bool probe_once(struct runner *R, bool every_cap)
                                   : res.status == VFU_CALL_ERROR && (res.err.code == VFU_E_EOF || res.err.code == VFU_E_IO) ? VFU_FK_CLOSED
                                   : VFU_FK_VIOLATION;
         if (k == VFU_FK_TIMEOUT)
-            runner_out_set(&o, VFU_FAIL, k, "VERSION: no reply within %d ms (the server may not be accepting connections)", R->timeout_ms);
+            vfh_runner_out_set(&o, VFU_FAIL, k, "VERSION: no reply within %d ms (the server may not be accepting connections)", R->timeout_ms);
         else if (k == VFU_FK_CLOSED)
-            runner_out_set(&o, VFU_FAIL, k, "VERSION: the server closed the connection instead of answering%s%s",
+            vfh_runner_out_set(&o, VFU_FAIL, k, "VERSION: the server closed the connection instead of answering%s%s",
                     res.status == VFU_CALL_ERROR ? " (" : "", res.status == VFU_CALL_ERROR ? e : "");
         else
-            runner_out_set(&o, VFU_FAIL, k, "VERSION: %s", res.error_reply ? "refused with an error reply" : e);
+            vfh_runner_out_set(&o, VFU_FAIL, k, "VERSION: %s", res.error_reply ? "refused with an error reply" : e);
         if (k == VFU_FK_CLOSED && res.status == VFU_CALL_ERROR) strncat(o.reason, ")", sizeof o.reason - strlen(o.reason) - 1);
-        runner_sess_close(&s);
-        runner_target_judge(R, &o, k == VFU_FK_TIMEOUT);
+        vfh_runner_sess_close(&s);
+        vfh_runner_target_judge(R, &o, k == VFU_FK_TIMEOUT);
         probe_fail(p, o.kind, "%s", o.reason);
         return false;
     }
     negotiation_vars(R, &res);
     device(&s);
-    runner_sess_close(&s);
+    vfh_runner_sess_close(&s);
     R->fresh = false;
     /* a server that dies as the probe leaves is restarted, not blamed on
      * the first scenario */
-    runner_target_after_session(R, NULL);
+    vfh_runner_target_after_session(R, NULL);
     return true;
 }
 
-void runner_probe_run(struct runner *R)
+void vfh_runner_probe_run(struct runner *R)
 {
     if (probe_once(R, true)) {
         if (!R->probe.ok && runner_waited_kind(R->probe.kind)) R->lost_streak = 1;
@@ -331,7 +331,7 @@ void runner_probe_run(struct runner *R)
     if ((R->probe.kind == VFU_FK_VIOLATION || R->probe.kind == VFU_FK_MISMATCH) && !vfu_stopsig_pending()) {
         struct outcome o = {0};
         enum vfu_failure_kind k = R->probe.kind;
-        if (runner_target_ready(R, &o) && probe_once(R, false)) {
+        if (vfh_runner_target_ready(R, &o) && probe_once(R, false)) {
             fprintf(stderr, "vfu-conform: the probe's VERSION proposing every capability failed (%s); probed with "
                     "the default proposal\n", first);
             R->probe.caps_kind = k;
@@ -339,19 +339,19 @@ void runner_probe_run(struct runner *R)
             return;
         }
     }
-    char *tail = runner_target_stderr_tail(R);
+    char *tail = vfh_runner_target_stderr_tail(R);
     /* once more on a fresh server: the first start may have met a stale
      * state outside it */
     if (R->server && vfu_stopsig_pending() == 0) {
         struct outcome o = {0};
-        if (runner_target_restart(R, &o)) {
+        if (vfh_runner_target_restart(R, &o)) {
             free(tail);
             if (probe_once(R, true)) {
                 fprintf(stderr, "vfu-conform: the opening VERSION failed once (%s); it worked after a restart\n", first);
                 if (!R->probe.ok && runner_waited_kind(R->probe.kind)) R->lost_streak = 1;
                 return;
             }
-            tail = runner_target_stderr_tail(R);
+            tail = vfh_runner_target_stderr_tail(R);
         } else {
             snprintf(R->probe.reason, sizeof R->probe.reason, "%.*s", (int)sizeof R->probe.reason - 1, o.reason);
             R->probe.kind = VFU_FK_NONE;
@@ -366,7 +366,7 @@ void runner_probe_run(struct runner *R)
         const char *nl = strchr(t, '\n');
         if (nl && nl[1]) t = nl + 1;
     }
-    runner_stop(R, VFU_RUN_HOPELESS, "the opening VERSION failed%s (%s): %s%s%s", R->server ? " twice, the server restarted in between" : "",
+    vfh_runner_stop(R, VFU_RUN_HOPELESS, "the opening VERSION failed%s (%s): %s%s%s", R->server ? " twice, the server restarted in between" : "",
                 cause_word(R->probe.kind), R->probe.reason, *t ? "; the server's output ends: " : "", t);
     free(tail);
 }
@@ -375,13 +375,13 @@ static bool have(struct runner *R, const char *fmt, uint64_t i, const char *fiel
 {
     char name[SCN_MAX_NAME];
     snprintf(name, sizeof name, fmt, (unsigned)i, field);
-    const struct rvar *x = runner_rvars_find(&R->vars, name);
+    const struct rvar *x = vfh_runner_rvars_find(&R->vars, name);
     if (!x) return false;
     *v = x->num;
     return true;
 }
 
-bool runner_probe_requires(struct runner *R, const struct scn_scenario *sc, struct outcome *o)
+bool vfh_runner_probe_requires(struct runner *R, const struct scn_scenario *sc, struct outcome *o)
 {
     static const char *const names[] = {
         [SCN_R_MIGRATION] = "migration", [SCN_R_DMA_LOGGING] = "dma-logging", [SCN_R_MMAP_REGION] = "mmap-region",
@@ -397,22 +397,22 @@ bool runner_probe_requires(struct runner *R, const struct scn_scenario *sc, stru
         char idx[32] = "";
         if (q->kind == SCN_R_SERVER) {
             if (R->server) continue;
-            runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "needs vfu-conform to start the server (--server)");
+            vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "needs vfu-conform to start the server (--server)");
             return false;
         }
         if (!p->ok) {
-            runner_out_set(o, VFU_FAIL, p->kind, "requires %s, but the device probe failed: %s", names[q->kind], p->reason);
+            vfh_runner_out_set(o, VFU_FAIL, p->kind, "requires %s, but the device probe failed: %s", names[q->kind], p->reason);
             return false;
         }
         if (p->caps_failed[0] && (q->kind == SCN_R_TWIN_SOCKET || q->kind == SCN_R_WRITE_MULTIPLE)) {
-            runner_out_set(o, VFU_FAIL, p->caps_kind, "requires %s, but the probe's VERSION proposing every capability failed: %s",
+            vfh_runner_out_set(o, VFU_FAIL, p->caps_kind, "requires %s, but the probe's VERSION proposing every capability failed: %s",
                     names[q->kind], p->caps_failed);
             return false;
         }
         switch (q->kind) {
         case SCN_R_MIGRATION: ok = p->migration; break;
         case SCN_R_DMA_LOGGING: ok = p->dma_logging; break;
-        case SCN_R_MMAP_REGION: ok = runner_rvars_find(&R->vars, "mmap_region") != NULL; break;
+        case SCN_R_MMAP_REGION: ok = vfh_runner_rvars_find(&R->vars, "mmap_region") != NULL; break;
         case SCN_R_WRITE_MULTIPLE: ok = p->write_multiple; break;
         case SCN_R_TWIN_SOCKET: ok = p->twin; break;
         case SCN_R_RESET: ok = p->reset; break;
@@ -426,7 +426,7 @@ bool runner_probe_requires(struct runner *R, const struct scn_scenario *sc, stru
         }
         case SCN_R_MAX_DMA_MAPS: {
             /* the probe keeps the spec's default for a capability not stated */
-            const struct rvar *x = runner_rvars_find(&R->vars, "server.max_dma_maps");
+            const struct rvar *x = vfh_runner_rvars_find(&R->vars, "server.max_dma_maps");
             snprintf(idx, sizeof idx, " of at most %llu", (unsigned long long)q->arg.num);
             ok = x && x->num <= q->arg.num;
             break;
@@ -436,12 +436,12 @@ bool runner_probe_requires(struct runner *R, const struct scn_scenario *sc, stru
             ok = have(R, "region.%u.%s", q->arg.num, "size", &v) && v;
             break;
         case SCN_R_DEVICE: {
-            const struct rvar *ven = runner_rvars_find(&R->vars, "pci.vendor"), *dev = runner_rvars_find(&R->vars, "pci.device");
+            const struct rvar *ven = vfh_runner_rvars_find(&R->vars, "pci.vendor"), *dev = vfh_runner_rvars_find(&R->vars, "pci.device");
             snprintf(idx, sizeof idx, " %04llx:%04llx", (unsigned long long)(q->arg.num >> 16),
                      (unsigned long long)(q->arg.num & 0xffff));
             ok = ven && dev && ven->num == q->arg.num >> 16 && dev->num == (q->arg.num & 0xffff);
             if (!ok) {
-                runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "the scenario is about PCI device%s; this one is %s", idx,
+                vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "the scenario is about PCI device%s; this one is %s", idx,
                         ven && dev ? "another" : "not a PCI device with config space");
                 return false;
             }
@@ -450,7 +450,7 @@ bool runner_probe_requires(struct runner *R, const struct scn_scenario *sc, stru
         default: ok = false; break;
         }
         if (!ok) {
-            runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "the server does not offer %s%s", names[q->kind], idx);
+            vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "the server does not offer %s%s", names[q->kind], idx);
             return false;
         }
     }

@@ -48,7 +48,7 @@ static int memfd_of(uint64_t size, struct outcome *o)
     int fd = memfd_create("vfu-conform", MFD_CLOEXEC);
     if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
         /* what this machine refuses says nothing of the server */
-        runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused a memfd of %llu bytes: %s", (unsigned long long)size,
+        vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused a memfd of %llu bytes: %s", (unsigned long long)size,
                 strerror(errno));
         if (fd >= 0) close(fd);
         return -1;
@@ -63,7 +63,7 @@ static uint64_t memfd_size(struct sess *s, const struct scn_step *st)
     struct outcome o = {0};
     for (unsigned i = 0; i < st->u.send.nitems; i++) {
         const struct scn_item *it = &st->u.send.items[i];
-        if (it->kind != SCN_I_SET || !runner_eval(s, &it->val, &v, &o)) continue;
+        if (it->kind != SCN_I_SET || !vfh_runner_eval(s, &it->val, &v, &o)) continue;
         if (it->field == VFU_F_DMA_MAP_OFFSET) off = v;
         if (it->field == VFU_F_DMA_MAP_SIZE) size = v;
     }
@@ -87,7 +87,7 @@ static int named_eventfd(struct sess *s, const char *name, struct outcome *o)
     if (fd < 0) {
         char e[200];
         vfu_error_str(&err, e, sizeof e);
-        runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused an eventfd: %s", e);
+        vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused an eventfd: %s", e);
         return -1;
     }
     if (name && s->nefds < sizeof s->efds / sizeof s->efds[0]) s->efds[s->nefds++] = (struct named_fd){name, fd};
@@ -101,7 +101,7 @@ static int named_eventfd(struct sess *s, const char *name, struct outcome *o)
 static bool fd_room(const struct build *b, uint64_t k, struct outcome *o)
 {
     if (k <= SCN_MAX_FDS && b->e.nfds + k <= SCN_MAX_FDS) return true;
-    runner_out_set(o, VFU_SKIP, VFU_FK_NONE,
+    vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE,
             "needs %llu file descriptors in one message; this system carries at most %d (SCM_MAX_FD)",
             (unsigned long long)(b->e.nfds + k), SCN_MAX_FDS);
     return false;
@@ -124,7 +124,7 @@ static bool items(struct sess *s, const struct scn_step *st, struct build *b, st
         int fd;
         switch (it->kind) {
         case SCN_I_SET:
-            if (!runner_eval(s, &it->val, &v, o)) return false;
+            if (!vfh_runner_eval(s, &it->val, &v, o)) return false;
             vfu_enc_set(&b->e, it->field, v);
             if (b->e.err.code == VFU_OK) {
                 long pos = field_pos(&b->e, it->field);
@@ -132,16 +132,16 @@ static bool items(struct sess *s, const struct scn_step *st, struct build *b, st
             }
             break;
         case SCN_I_BYTES:
-            if (!runner_eval_bytes(s, &it->bytes, &p, &n, o)) return false;
+            if (!vfh_runner_eval_bytes(s, &it->bytes, &p, &n, o)) return false;
             if (n > vfu_field(it->field)->width) {
-                runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "%s: %u bytes do not fit its %u", vfu_field_name(it->field), n,
+                vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "%s: %u bytes do not fit its %u", vfu_field_name(it->field), n,
                         vfu_field(it->field)->width);
                 return false;
             }
             if (p) vfu_enc_bytes(&b->e, it->field, p, n);
             break;
         case SCN_I_DATA: {
-            if (!runner_eval_bytes(s, &it->bytes, &p, &n, o)) return false;
+            if (!vfh_runner_eval_bytes(s, &it->bytes, &p, &n, o)) return false;
             uint8_t *d = vfu_enc_data(&b->e, it->field, p, n);
             if (d && it->nul) vfu_enc_data(&b->e, it->field, "", 1);
             break;
@@ -149,9 +149,9 @@ static bool items(struct sess *s, const struct scn_step *st, struct build *b, st
         case SCN_I_STRUCT: vfu_enc_struct(&b->e, it->sid); break;
         case SCN_I_ELEM: vfu_enc_elem(&b->e, it->field); break;
         case SCN_I_FD_MEMFD:
-            if (!runner_eval(s, &it->val, &v, o)) return false;
+            if (!vfh_runner_eval(s, &it->val, &v, o)) return false;
             if (v > MEMFD_MAX) {
-                runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "memfd size above 2^40");
+                vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "memfd size above 2^40");
                 return false;
             }
             if (!fd_room(b, 1, o)) return false;
@@ -166,11 +166,11 @@ static bool items(struct sess *s, const struct scn_step *st, struct build *b, st
         case SCN_I_FD_DEVNULL:
         case SCN_I_FDS: {
             uint64_t k = 1;
-            if (it->kind == SCN_I_FDS && !runner_eval(s, &it->val, &k, o)) return false;
+            if (it->kind == SCN_I_FDS && !vfh_runner_eval(s, &it->val, &k, o)) return false;
             if (!fd_room(b, k, o)) return false;
             for (uint64_t j = 0; j < k; j++) {
                 if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
-                    runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused to open /dev/null: %s", strerror(errno));
+                    vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused to open /dev/null: %s", strerror(errno));
                     return false;
                 }
                 add_fd(b, fd, true);
@@ -182,7 +182,7 @@ static bool items(struct sess *s, const struct scn_step *st, struct build *b, st
             if (!fd_room(b, 1, o)) return false;
             fd = m ? vfu_mem_fd(s->c, m->region) : -1;
             if (fd < 0) {
-                runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "fd=map:%s: %s", it->name, m ? "a message-based mapping has no fd" : "no such mapping");
+                vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "fd=map:%s: %s", it->name, m ? "a message-based mapping has no fd" : "no such mapping");
                 return false;
             }
             add_fd(b, fd, false);
@@ -215,25 +215,25 @@ static bool edits(struct sess *s, const struct scn_step *st, struct build *b, si
         uint32_t n;
         switch (it->kind) {
         case SCN_I_HDR:
-            if (!runner_eval(s, &it->val, &v, o)) return false;
+            if (!vfh_runner_eval(s, &it->val, &v, o)) return false;
             if (!put_hdr(b->buf, *len, it->field, v)) {
-                runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "@%s: the message is only %zu bytes", vfu_field_name(it->field), *len);
+                vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "@%s: the message is only %zu bytes", vfu_field_name(it->field), *len);
                 return false;
             }
             break;
         case SCN_I_TRUNCATE:
-            if (!runner_eval(s, &it->val, &v, o)) return false;
+            if (!vfh_runner_eval(s, &it->val, &v, o)) return false;
             if (v > *len) {
-                runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "@truncate=%llu: the message is only %zu bytes", (unsigned long long)v, *len);
+                vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "@truncate=%llu: the message is only %zu bytes", (unsigned long long)v, *len);
                 return false;
             }
             *len = (size_t)v;
             put_hdr(b->buf, *len, msg_size, v);
             break;
         case SCN_I_APPEND:
-            if (!runner_eval_bytes(s, &it->bytes, &p, &n, o)) return false;
+            if (!vfh_runner_eval_bytes(s, &it->bytes, &p, &n, o)) return false;
             if (n > b->cap - *len) {
-                runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "@append: no room");
+                vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "@append: no room");
                 return false;
             }
             if (p) memcpy(b->buf + *len, p, n);
@@ -242,9 +242,9 @@ static bool edits(struct sess *s, const struct scn_step *st, struct build *b, si
             put_hdr(b->buf, *len, msg_size, *len);
             break;
         case SCN_I_POKE:
-            if (!runner_eval(s, &it->val, &v, o) || !runner_eval_bytes(s, &it->bytes, &p, &n, o)) return false;
+            if (!vfh_runner_eval(s, &it->val, &v, o) || !vfh_runner_eval_bytes(s, &it->bytes, &p, &n, o)) return false;
             if (v > *len || n > *len - v) {
-                runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "@poke at %llu: the message is only %zu bytes", (unsigned long long)v, *len);
+                vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "@poke at %llu: the message is only %zu bytes", (unsigned long long)v, *len);
                 return false;
             }
             if (p) memcpy(b->buf + v, p, n);
@@ -265,7 +265,7 @@ static size_t capacity(struct sess *s, const struct scn_step *st, struct outcome
         if (it->kind != SCN_I_DATA && it->kind != SCN_I_APPEND && it->kind != SCN_I_BYTES) continue;
         const uint8_t *p;
         uint32_t n;
-        if (!runner_eval_bytes(s, &it->bytes, &p, &n, o)) return 0;
+        if (!vfh_runner_eval_bytes(s, &it->bytes, &p, &n, o)) return 0;
         cap += n + 1;
     }
     return cap;
@@ -287,25 +287,25 @@ static bool local_refusal(const struct vfu_error *err)
     }
 }
 
-bool runner_step_send(struct sess *s, const struct scn_step *st, struct outcome *o)
+bool vfh_runner_step_send(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     if (s->nq == SCN_MAX_PENDING) {
-        runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "too many sends waiting");
+        vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "too many sends waiting");
         return false;
     }
     struct build *b = calloc(1, sizeof *b);
-    if (!b) { runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory"); return false; }
+    if (!b) { vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory"); return false; }
     bool ok = false;
     struct vfu_error err;
     b->cap = capacity(s, st, o);
     if (!b->cap) goto out;
-    if (!(b->buf = malloc(b->cap))) { runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory"); goto out; }
+    if (!(b->buf = malloc(b->cap))) { vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory"); goto out; }
     vfu_enc_begin(&b->e, b->buf, b->cap, st->u.send.cmd, false, 0);
     if (!items(s, st, b, o)) goto out;
     if (!vfu_enc_finish(&b->e, &err)) {
         char e[256];
         vfu_error_str(&err, e, sizeof e);
-        runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "cannot encode the message: %s", e);
+        vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "cannot encode the message: %s", e);
         goto out;
     }
     /* what the scenario set wins over what finish filled in */
@@ -338,20 +338,20 @@ bool runner_step_send(struct sess *s, const struct scn_step *st, struct outcome 
         bool gone = err.code == VFU_E_EOF || (err.code == VFU_E_IO && (err.sys_errno == EPIPE || err.sys_errno == ECONNRESET));
         if (err.code == VFU_E_TIMEOUT) {
             /* the server stopped reading */
-            runner_out_set(o, VFU_FAIL, VFU_FK_TIMEOUT, "the server took nothing of the message within %d ms", s->R->timeout_ms);
-            runner_target_judge(s->R, o, true);
+            vfh_runner_out_set(o, VFU_FAIL, VFU_FK_TIMEOUT, "the server took nothing of the message within %d ms", s->R->timeout_ms);
+            vfh_runner_target_judge(s->R, o, true);
             goto out;
         }
         if (!gone && local_refusal(&err)) {
             char e[256];
             vfu_error_str(&err, e, sizeof e);
-            runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused to send the message: %s", e);
+            vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused to send the message: %s", e);
             goto out;
         }
         if (!gone) {
             char e[256];
             vfu_error_str(&err, e, sizeof e);
-            runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "cannot send: %s%s", e,
+            vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "cannot send: %s%s", e,
                     err.code == VFU_E_FDS || err.code == VFU_E_XFER_LIMIT ? " (add `unchecked` to send it anyway)" : "");
             goto out;
         }

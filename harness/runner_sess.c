@@ -53,32 +53,32 @@ static void negotiation_failed(struct sess *s, const struct vfu_version_result *
     switch (res->status) {
     case VFU_CALL_REPLY:
         if (res->error_reply) {
-            const char *n = scn_errno_name(res->errnum);
-            runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "the server refused VERSION with error %s%s%u%s",
+            const char *n = vfh_scn_errno_name(res->errnum);
+            vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "the server refused VERSION with error %s%s%u%s",
                     n ? n : "", n ? " (" : "", res->errnum, n ? ")" : "");
         } else {
-            runner_out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "VERSION reply not acceptable: %s", e);
+            vfh_runner_out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "VERSION reply not acceptable: %s", e);
         }
         break;
     case VFU_CALL_BAD_REPLY:
-        runner_out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "VERSION reply breaks the spec: %s", e);
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "VERSION reply breaks the spec: %s", e);
         break;
     case VFU_CALL_TIMEOUT:
-        runner_out_set(o, VFU_FAIL, VFU_FK_TIMEOUT, "no VERSION reply within %d ms", s->R->timeout_ms);
-        runner_target_judge(s->R, o, true);
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_TIMEOUT, "no VERSION reply within %d ms", s->R->timeout_ms);
+        vfh_runner_target_judge(s->R, o, true);
         return;
     case VFU_CALL_EOF:
-        runner_out_set(o, VFU_FAIL, VFU_FK_CLOSED, "the server closed the connection instead of answering VERSION");
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_CLOSED, "the server closed the connection instead of answering VERSION");
         break;
     case VFU_CALL_ERROR:
-        runner_out_set(o, VFU_FAIL, e[0] && res->err.code != VFU_E_EOF && res->err.code != VFU_E_IO ? VFU_FK_VIOLATION : VFU_FK_CLOSED,
+        vfh_runner_out_set(o, VFU_FAIL, e[0] && res->err.code != VFU_E_EOF && res->err.code != VFU_E_IO ? VFU_FK_VIOLATION : VFU_FK_CLOSED,
                 "VERSION failed: %s", e);
         break;
     }
-    runner_target_judge(s->R, o, false);
+    vfh_runner_target_judge(s->R, o, false);
 }
 
-bool runner_sess_open(struct sess *s, const struct scn_negotiate *neg, struct outcome *o)
+bool vfh_runner_sess_open(struct sess *s, const struct scn_negotiate *neg, struct outcome *o)
 {
     struct runner *R = s->R;
     struct vfu_client_opts co;
@@ -96,17 +96,17 @@ bool runner_sess_open(struct sess *s, const struct scn_negotiate *neg, struct ou
     if (!s->c) {
         char e[256];
         vfu_error_str(&err, e, sizeof e);
-        runner_out_set(o, VFU_FAIL, err.code == VFU_E_TIMEOUT ? VFU_FK_TIMEOUT : VFU_FK_CLOSED,
+        vfh_runner_out_set(o, VFU_FAIL, err.code == VFU_E_TIMEOUT ? VFU_FK_TIMEOUT : VFU_FK_CLOSED,
                 "cannot connect to %s: %s", R->path, e);
         /* a server that has gone meanwhile: runner.c asks why first */
         if (err.code != VFU_E_TIMEOUT && s->may_retry) {
             s->lost_early = true;
             return false;
         }
-        runner_target_judge(R, o, false);
+        vfh_runner_target_judge(R, o, false);
         return false;
     }
-    runner_fdcheck_peer(R, vfu_client_fd(s->c, VFU_SOCK_MAIN));
+    vfh_runner_fdcheck_peer(R, vfu_client_fd(s->c, VFU_SOCK_MAIN));
     if (neg && neg->mode == SCN_NEG_NONE) return true;
     struct vfu_version_proposal p;
     char json[4096];
@@ -122,7 +122,7 @@ bool runner_sess_open(struct sess *s, const struct scn_negotiate *neg, struct ou
          * everything else the suite could tell. */
         s->accounted[VFU_V_CAPS] = vfu_client_violation_count(s->c, VFU_V_CAPS);
     }
-    runner_sess_note_violations(s);
+    vfh_runner_sess_note_violations(s);
     s->step = step;
     if (ok) return true;
     /* closed before a default VERSION was answered: the server may have
@@ -130,7 +130,7 @@ bool runner_sess_open(struct sess *s, const struct scn_negotiate *neg, struct ou
     if (s->may_retry && (!neg || neg->mode == SCN_NEG_DEFAULT) &&
         (res.status == VFU_CALL_EOF ||
          (res.status == VFU_CALL_ERROR && (res.err.code == VFU_E_EOF || res.err.code == VFU_E_IO)))) {
-        runner_out_set(o, VFU_FAIL, VFU_FK_CLOSED, "the server closed the connection instead of answering VERSION");
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_CLOSED, "the server closed the connection instead of answering VERSION");
         s->lost_early = true;
         return false;
     }
@@ -145,7 +145,7 @@ static int half_close_ms(const struct runner *R)
     return R->timeout_ms < 250 ? R->timeout_ms : 250;
 }
 
-void runner_sess_close(struct sess *s)
+void vfh_runner_sess_close(struct sess *s)
 {
     if (s->c) {
         struct runner *R = s->R;
@@ -170,7 +170,7 @@ void runner_sess_close(struct sess *s)
     s->nq = s->nmaps = s->nefds = 0;
 }
 
-bool runner_sess_fence_session(struct runner *R, struct outcome *o, bool *lost_early)
+bool vfh_runner_sess_fence_session(struct runner *R, struct outcome *o, bool *lost_early)
 {
     bool s_lost = false;
     struct sess f;
@@ -180,8 +180,8 @@ bool runner_sess_fence_session(struct runner *R, struct outcome *o, bool *lost_e
     f.sc = &pseudo;
     f.step = -1;
     f.may_retry = true;
-    bool ok = runner_sess_open(&f, NULL, o);
-    runner_sess_close(&f);
+    bool ok = vfh_runner_sess_open(&f, NULL, o);
+    vfh_runner_sess_close(&f);
     /* one that dies as the fence leaves dies as every client leaves: the
      * session before it is blamed (target_open_lost on the next open) */
     s_lost = f.lost_early;
@@ -189,7 +189,7 @@ bool runner_sess_fence_session(struct runner *R, struct outcome *o, bool *lost_e
     return ok;
 }
 
-void runner_sess_note_violations(struct sess *s)
+void vfh_runner_sess_note_violations(struct sess *s)
 {
     if (!s->c) return;
     for (int k = 0; k < VFU_V__COUNT; k++)
@@ -197,10 +197,10 @@ void runner_sess_note_violations(struct sess *s)
             s->viol_first_step[k] = s->step;
 }
 
-bool runner_sess_check_violations(struct sess *s, struct outcome *o)
+bool vfh_runner_sess_check_violations(struct sess *s, struct outcome *o)
 {
     if (!s->c) return true;
-    runner_sess_note_violations(s);
+    vfh_runner_sess_note_violations(s);
     int kind = -1;
     for (int k = 0; k < VFU_V__COUNT; k++)
         if (s->viol_first_step[k] != NO_STEP && (kind < 0 || s->viol_first_step[k] < s->viol_first_step[kind])) kind = k;
@@ -220,13 +220,13 @@ bool runner_sess_check_violations(struct sess *s, struct outcome *o)
     int at = s->viol_first_step[kind];
     if (at < 0) {
         int line = s->sc->neg.line ? s->sc->neg.line : s->sc->line;
-        runner_out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "negotiation (%s:%d): the server broke a rule: %s", s->sc->file,
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "negotiation (%s:%d): the server broke a rule: %s", s->sc->file,
                 line, text);
         o->line = line;
         return false;
     }
     const struct scn_step *st = &s->sc->steps[at];
-    runner_out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "step %d (%s:%d): the server broke a rule: %s", at + 1,
+    vfh_runner_out_set(o, VFU_FAIL, VFU_FK_VIOLATION, "step %d (%s:%d): the server broke a rule: %s", at + 1,
             s->sc->file, st->line, text);
     o->line = st->line;
     return false;

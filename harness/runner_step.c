@@ -36,17 +36,17 @@ static bool local_error(struct outcome *o, const char *what, const struct vfu_er
     char e[256];
     vfu_error_str(err, e, sizeof e);
     if (err->code == VFU_E_IO && err->sys_errno)
-        runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused the %s: %s", what, e);
+        vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "this system refused the %s: %s", what, e);
     else
-        runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "%s: %s", what, e);
+        vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "%s: %s", what, e);
     return false;
 }
 
 static bool do_map(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     uint64_t addr, size, prot;
-    if (!runner_eval(s, &st->u.map.addr, &addr, o) || !runner_eval(s, &st->u.map.size, &size, o) ||
-        !runner_eval(s, &st->u.map.prot, &prot, o))
+    if (!vfh_runner_eval(s, &st->u.map.addr, &addr, o) || !vfh_runner_eval(s, &st->u.map.size, &size, o) ||
+        !vfh_runner_eval(s, &st->u.map.prot, &prot, o))
         return false;
     struct vfu_error err;
     int region = vfu_mem_add(s->c, addr, size, (uint32_t)prot, st->u.map.memfd ? VFU_MEM_MEMFD : VFU_MEM_MESSAGE, &err);
@@ -56,7 +56,7 @@ static bool do_map(struct sess *s, const struct scn_step *st, struct outcome *o)
     enum vfu_call_status cs = vfu_client_dma_map(s->c, region, s->R->timeout_ms, &r);
     char what[128];
     snprintf(what, sizeof what, "DMA_MAP of %s", st->u.map.name);
-    bool ok = runner_expect_success(s, what, cs, &r, o);
+    bool ok = vfh_runner_expect_success(s, what, cs, &r, o);
     vfu_reply_release(&r);
     if (!ok) {
         vfu_mem_remove(s->c, region);
@@ -70,7 +70,7 @@ static bool do_unmap(struct sess *s, const struct scn_step *st, struct outcome *
 {
     struct named_map *m = find_map(s, st->u.map.name);
     if (!m) {
-        runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "no mapping %s", st->u.map.name);
+        vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "no mapping %s", st->u.map.name);
         return false;
     }
     struct vfu_reply r;
@@ -78,7 +78,7 @@ static bool do_unmap(struct sess *s, const struct scn_step *st, struct outcome *
     enum vfu_call_status cs = vfu_client_dma_unmap(s->c, m->region, s->R->timeout_ms, &r);
     char what[128];
     snprintf(what, sizeof what, "DMA_UNMAP of %s", st->u.map.name);
-    bool ok = runner_expect_success(s, what, cs, &r, o);
+    bool ok = vfh_runner_expect_success(s, what, cs, &r, o);
     vfu_reply_release(&r);
     if (ok) {
         vfu_mem_remove(s->c, m->region);
@@ -90,7 +90,7 @@ static bool do_unmap(struct sess *s, const struct scn_step *st, struct outcome *
 static bool do_irq(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     uint64_t index, sub;
-    if (!runner_eval(s, &st->u.irq.index, &index, o) || !runner_eval(s, &st->u.irq.sub, &sub, o)) return false;
+    if (!vfh_runner_eval(s, &st->u.irq.index, &index, o) || !vfh_runner_eval(s, &st->u.irq.sub, &sub, o)) return false;
     struct vfu_error err;
     int fd = find_efd(s, st->u.irq.name);
     if (fd < 0) {
@@ -106,7 +106,7 @@ static bool do_irq(struct sess *s, const struct scn_step *st, struct outcome *o)
     enum vfu_call_status cs = vfu_client_call(s->c, &e, NULL, s->R->timeout_ms, &r);
     char what[128];
     snprintf(what, sizeof what, "SET_IRQS of %s", st->u.irq.name);
-    bool ok = runner_expect_success(s, what, cs, &r, o);
+    bool ok = vfh_runner_expect_success(s, what, cs, &r, o);
     vfu_reply_release(&r);
     return ok;
 }
@@ -117,22 +117,22 @@ static bool do_rw(struct sess *s, const struct scn_step *st, struct outcome *o)
     uint64_t region, offset, count = 0, value = 0;
     const uint8_t *bytes = NULL;
     uint32_t nbytes = 0;
-    if (!runner_eval(s, &st->u.rw.region, &region, o) || !runner_eval(s, &st->u.rw.offset, &offset, o)) return false;
+    if (!vfh_runner_eval(s, &st->u.rw.region, &region, o) || !vfh_runner_eval(s, &st->u.rw.offset, &offset, o)) return false;
     if (write && st->u.rw.has_bytes) {
-        if (!runner_eval_bytes(s, &st->u.rw.bytes, &bytes, &nbytes, o)) return false;
+        if (!vfh_runner_eval_bytes(s, &st->u.rw.bytes, &bytes, &nbytes, o)) return false;
         count = nbytes;
     } else {
-        if (!runner_eval(s, &st->u.rw.count, &count, o)) return false;
-        if (write && !runner_eval(s, &st->u.rw.value, &value, o)) return false;
+        if (!vfh_runner_eval(s, &st->u.rw.count, &count, o)) return false;
+        if (write && !vfh_runner_eval(s, &st->u.rw.value, &value, o)) return false;
     }
     if (count > VFU_CLIENT_RX_CAP || (write && !st->u.rw.has_bytes && (count < 1 || count > 8))) {
-        runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "%s of %llu bytes: out of range", write ? "write" : "read",
+        vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "%s of %llu bytes: out of range", write ? "write" : "read",
                 (unsigned long long)count);
         return false;
     }
     size_t cap = VFU_HDR_SIZE + 256 + (write ? count : 0);
     uint8_t *buf = malloc(cap);
-    if (!buf) { runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory"); return false; }
+    if (!buf) { vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory"); return false; }
     struct vfu_enc e;
     if (write) {
         vfu_enc_begin(&e, buf, cap, VFU_CMD_REGION_WRITE, false, 0);
@@ -158,18 +158,18 @@ static bool do_rw(struct sess *s, const struct scn_step *st, struct outcome *o)
     char what[128];
     snprintf(what, sizeof what, "%s of %llu bytes at region %llu offset 0x%llx", write ? "REGION_WRITE" : "REGION_READ",
              (unsigned long long)count, (unsigned long long)region, (unsigned long long)offset);
-    bool ok = runner_expect_success(s, what, cs, &r, o);
+    bool ok = vfh_runner_expect_success(s, what, cs, &r, o);
     if (ok) {
         int cf = write ? VFU_F_REGION_ACCESS_COUNT : VFU_F_REGION_ACCESS_DATA_COUNT;
         uint64_t got = vfu_get(&r.msg, cf);
         uint32_t n = 0;
         const uint8_t *d = write ? NULL : vfu_data(&r.msg, VFU_F_REGION_ACCESS_DATA_DATA, &n);
         if (got != count || (!write && n != count)) {
-            runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s: the reply's count is %llu%s", what, (unsigned long long)got,
+            vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s: the reply's count is %llu%s", what, (unsigned long long)got,
                     write ? "" : " or its data differs in length");
             ok = false;
-        } else if (!write && st->u.rw.as && !runner_rvars_set(&s->vars, st->u.rw.as, 0, d ? d : (const uint8_t *)"", n)) {
-            runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory");
+        } else if (!write && st->u.rw.as && !vfh_runner_rvars_set(&s->vars, st->u.rw.as, 0, d ? d : (const uint8_t *)"", n)) {
+            vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory");
             ok = false;
         }
     }
@@ -182,20 +182,20 @@ static bool do_memory(struct sess *s, const struct scn_step *st, struct outcome 
     uint64_t addr;
     const uint8_t *p;
     uint32_t n;
-    if (!runner_eval(s, &st->u.mem.addr, &addr, o) || !runner_eval_bytes(s, &st->u.mem.bytes, &p, &n, o)) return false;
+    if (!vfh_runner_eval(s, &st->u.mem.addr, &addr, o) || !vfh_runner_eval_bytes(s, &st->u.mem.bytes, &p, &n, o)) return false;
     uint8_t *buf = calloc(1, n ? n : 1);
-    if (!buf) { runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory"); return false; }
+    if (!buf) { vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory"); return false; }
     bool ok;
     if (st->kind == SCN_S_POKE) {
         if (p) memcpy(buf, p, n);
         ok = vfu_mem_write(s->c, addr, buf, n);
-        if (!ok) runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "poke 0x%llx: not guest memory", (unsigned long long)addr);
+        if (!ok) vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "poke 0x%llx: not guest memory", (unsigned long long)addr);
         free(buf);
         return ok;
     }
     if (!vfu_mem_read(s->c, addr, buf, n)) {
         free(buf);
-        runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "memory at 0x%llx: not guest memory", (unsigned long long)addr);
+        vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "memory at 0x%llx: not guest memory", (unsigned long long)addr);
         return false;
     }
     uint32_t i = 0;
@@ -208,7 +208,7 @@ static bool do_memory(struct sess *s, const struct scn_step *st, struct outcome 
             snprintf(want + 2 * k, 3, "%02x", p ? p[i + k] : 0);
             snprintf(got + 2 * k, 3, "%02x", buf[i + k]);
         }
-        runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "memory at 0x%llx: expected %s%s, got %s",
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "memory at 0x%llx: expected %s%s, got %s",
                 (unsigned long long)(addr + i), want, show < n - i ? "..." : "", got);
     }
     free(buf);
@@ -218,10 +218,10 @@ static bool do_memory(struct sess *s, const struct scn_step *st, struct outcome 
 static bool do_interrupt(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     uint64_t ms, count = 0;
-    if (!runner_eval(s, &st->u.intr.ms, &ms, o)) return false;
+    if (!vfh_runner_eval(s, &st->u.intr.ms, &ms, o)) return false;
     int fd = find_efd(s, st->u.intr.name);
     if (fd < 0) {
-        runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "no eventfd %s", st->u.intr.name);
+        vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "no eventfd %s", st->u.intr.name);
         return false;
     }
     struct vfu_error err;
@@ -229,25 +229,25 @@ static bool do_interrupt(struct sess *s, const struct scn_step *st, struct outco
     int wait = (int)(ms > SCN_MAX_WAIT_MS ? SCN_MAX_WAIT_MS : ms);
     /* no interrupt: none by the time the server answered a later request
      * (runner_fence.c); without that answer, none within MS */
-    if (!want && runner_sess_fence(s) == FENCE_OK) wait = 0;
+    if (!want && vfh_runner_sess_fence(s) == FENCE_OK) wait = 0;
     int r = vfu_client_irq_wait(s->c, fd, wait, &count, &err);
     if (r < 0) {
         char e[256];
         vfu_error_str(&err, e, sizeof e);
-        runner_out_set(o, VFU_FAIL, VFU_FK_CLOSED, "waiting for interrupt %s: %s", st->u.intr.name, e);
-        runner_target_judge(s->R, o, false);
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_CLOSED, "waiting for interrupt %s: %s", st->u.intr.name, e);
+        vfh_runner_target_judge(s->R, o, false);
         return false;
     }
     if ((r == 1) == want) return true;
-    if (want) runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "interrupt %s did not fire within %llu ms", st->u.intr.name, (unsigned long long)ms);
-    else runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "interrupt %s fired (%llu times)", st->u.intr.name, (unsigned long long)count);
+    if (want) vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "interrupt %s did not fire within %llu ms", st->u.intr.name, (unsigned long long)ms);
+    else vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "interrupt %s fired (%llu times)", st->u.intr.name, (unsigned long long)count);
     return false;
 }
 
 static bool do_served(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     uint64_t min;
-    if (!runner_eval(s, &st->u.served.min, &min, o)) return false;
+    if (!vfh_runner_eval(s, &st->u.served.min, &min, o)) return false;
     int64_t end = now_ms() + s->R->timeout_ms;
     for (;;) {
         const struct vfu_client_stats *cs = vfu_client_stats(s->c);
@@ -255,7 +255,7 @@ static bool do_served(struct sess *s, const struct scn_step *st, struct outcome 
         if (n >= min) return true;
         int64_t left = end - now_ms();
         if (left <= 0 || vfu_client_pump(s->c, left > 100 ? 100 : (int)left) < 0) {
-            runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "served %lu %s request%s, expected at least %llu", n,
+            vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "served %lu %s request%s, expected at least %llu", n,
                     st->u.served.write ? "DMA_WRITE" : "DMA_READ", n == 1 ? "" : "s", (unsigned long long)min);
             return false;
         }
@@ -271,7 +271,7 @@ static bool do_violation(struct sess *s, const struct scn_step *st, struct outco
         s->viol_first_step[k] = NO_STEP;
         return true;
     }
-    runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "expected the server to break a %s rule; it did not",
+    vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "expected the server to break a %s rule; it did not",
             vfu_viol_kind_name((enum vfu_viol_kind)k));
     return false;
 }
@@ -279,7 +279,7 @@ static bool do_violation(struct sess *s, const struct scn_step *st, struct outco
 static bool do_sleep(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     uint64_t ms;
-    if (!runner_eval(s, &st->u.sleep.ms, &ms, o)) return false;
+    if (!vfh_runner_eval(s, &st->u.sleep.ms, &ms, o)) return false;
     if (ms > SCN_MAX_WAIT_MS) ms = SCN_MAX_WAIT_MS;
     int64_t end = now_ms() + (int64_t)ms;
     /* server requests keep being answered meanwhile */
@@ -293,27 +293,27 @@ static bool do_sleep(struct sess *s, const struct scn_step *st, struct outcome *
 
 static bool do_session(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
-    if (!runner_sess_check_violations(s, o)) return false;
-    runner_sess_close(s);
+    if (!vfh_runner_sess_check_violations(s, o)) return false;
+    vfh_runner_sess_close(s);
     if (st->kind == SCN_S_DISCONNECT) return true;
     if (st->kind == SCN_S_RESTART) {
         if (!s->R->server) {
-            runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "restart needs --server");
+            vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "restart needs --server");
             return false;
         }
-        if (!runner_target_terminate(s->R, o) || !runner_target_restart(s->R, o)) return false;
-        return runner_sess_open(s, &s->sc->neg, o);
+        if (!vfh_runner_target_terminate(s->R, o) || !vfh_runner_target_restart(s->R, o)) return false;
+        return vfh_runner_sess_open(s, &s->sc->neg, o);
     }
     /* reconnect: a server that exits after each client is started again */
     for (int attempt = 0;; attempt++) {
-        if (!runner_target_between(s->R, attempt > 0, o) || !runner_target_ready(s->R, o)) return false;
+        if (!vfh_runner_target_between(s->R, attempt > 0, o) || !vfh_runner_target_ready(s->R, o)) return false;
         s->may_retry = s->R->server && attempt == 0;
-        if (runner_sess_open(s, &s->sc->neg, o)) return true;
+        if (vfh_runner_sess_open(s, &s->sc->neg, o)) return true;
         if (!s->lost_early) return false;
         /* closed before VERSION: gone after the last client? */
-        runner_sess_close(s);
+        vfh_runner_sess_close(s);
         if (attempt) {
-            runner_target_judge(s->R, o, false);
+            vfh_runner_target_judge(s->R, o, false);
             return false;
         }
     }
@@ -347,23 +347,23 @@ static bool do_second_client(struct sess *s, struct outcome *o)
     return true;
 }
 
-bool runner_step_run(struct sess *s, const struct scn_step *st, struct outcome *o)
+bool vfh_runner_step_run(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     uint64_t a, b;
     bool needs = st->kind != SCN_S_SET && st->kind != SCN_S_CHECK && st->kind != SCN_S_SLEEP &&
                  st->kind != SCN_S_RECONNECT && st->kind != SCN_S_RESTART && st->kind != SCN_S_EXPECT_VIOLATION;
     if (needs && !s->c) {
-        runner_out_set(o, VFU_FAIL, VFU_FK_CLOSED, "no connection (it closed earlier)");
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_CLOSED, "no connection (it closed earlier)");
         return false;
     }
     switch ((enum scn_step_kind)st->kind) {
-    case SCN_S_SEND: return runner_step_send(s, st, o);
+    case SCN_S_SEND: return vfh_runner_step_send(s, st, o);
     case SCN_S_EXPECT_OK:
     case SCN_S_EXPECT_ERROR:
     case SCN_S_EXPECT_REPLY:
     case SCN_S_EXPECT_CLOSE:
     case SCN_S_EXPECT_ERROR_OR_CLOSE:
-    case SCN_S_EXPECT_NONE: return runner_step_expect(s, st, o);
+    case SCN_S_EXPECT_NONE: return vfh_runner_step_expect(s, st, o);
     case SCN_S_EXPECT_INTERRUPT:
     case SCN_S_EXPECT_NO_INTERRUPT: return do_interrupt(s, st, o);
     case SCN_S_EXPECT_MEMORY:
@@ -376,25 +376,25 @@ bool runner_step_run(struct sess *s, const struct scn_step *st, struct outcome *
     case SCN_S_READ:
     case SCN_S_WRITE: return do_rw(s, st, o);
     case SCN_S_SET:
-        if (!runner_eval(s, &st->u.set.val, &a, o)) return false;
-        if (!runner_rvars_set(&s->vars, st->u.set.var, a, NULL, 0)) {
-            runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory");
+        if (!vfh_runner_eval(s, &st->u.set.val, &a, o)) return false;
+        if (!vfh_runner_rvars_set(&s->vars, st->u.set.var, a, NULL, 0)) {
+            vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "out of memory");
             return false;
         }
         return true;
     case SCN_S_CHECK:
-        if (!runner_eval(s, &st->u.check.a, &a, o) || !runner_eval(s, &st->u.check.b, &b, o)) return false;
-        if (runner_compare((enum scn_op)st->u.check.op, a, b)) return true;
-        runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "check failed: 0x%llx %s 0x%llx", (unsigned long long)a,
-                scn_op_name((enum scn_op)st->u.check.op), (unsigned long long)b);
+        if (!vfh_runner_eval(s, &st->u.check.a, &a, o) || !vfh_runner_eval(s, &st->u.check.b, &b, o)) return false;
+        if (vfh_runner_compare((enum scn_op)st->u.check.op, a, b)) return true;
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "check failed: 0x%llx %s 0x%llx", (unsigned long long)a,
+                vfh_scn_op_name((enum scn_op)st->u.check.op), (unsigned long long)b);
         return false;
     case SCN_S_DISCONNECT:
     case SCN_S_RECONNECT:
     case SCN_S_RESTART: return do_session(s, st, o);
     case SCN_S_SLEEP: return do_sleep(s, st, o);
-    case SCN_S_TRUNCATE: return runner_step_truncate(s, st, o);
+    case SCN_S_TRUNCATE: return vfh_runner_step_truncate(s, st, o);
     case SCN_S_SECOND_CLIENT: return do_second_client(s, o);
     }
-    runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "unknown step");
+    vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "unknown step");
     return false;
 }

@@ -26,7 +26,7 @@ static int grace_ms(const struct runner *R)
     return g < 200 ? 200 : g > 5000 ? 5000 : g;
 }
 
-void runner_stop(struct runner *R, enum vfu_run_stop k, const char *fmt, ...)
+void vfh_runner_stop(struct runner *R, enum vfu_run_stop k, const char *fmt, ...)
 {
     if (R->stop != VFU_RUN_COMPLETE) return;
     R->stop = k;
@@ -41,7 +41,7 @@ static void remove_dir(struct runner *R)
     vfu_sockdir_remove(&R->sd);
 }
 
-bool runner_target_start(struct runner *R, char *why, size_t n)
+bool vfh_runner_target_start(struct runner *R, char *why, size_t n)
 {
     if (!R->server) {
         /* looked at, not connected to: a connection would be a session */
@@ -75,7 +75,7 @@ bool runner_target_start(struct runner *R, char *why, size_t n)
         char st[200] = "";
         if (vfu_proc_status(&R->proc)->state != VFU_PROC_NONE)
             vfu_proc_status_str(vfu_proc_status(&R->proc), st, sizeof st);
-        char *tail = runner_target_stderr_tail(R);
+        char *tail = vfh_runner_target_stderr_tail(R);
         snprintf(why, n, "the server would not start: %s%s%s%s%s", vfu_proc_why(&R->proc), *st ? " (" : "", st,
                  *st ? ")" : "", tail ? "\n--- its output ---\n" : "");
         if (tail) {
@@ -91,7 +91,7 @@ bool runner_target_start(struct runner *R, char *why, size_t n)
     return true;
 }
 
-void runner_target_stop(struct runner *R)
+void vfh_runner_target_stop(struct runner *R)
 {
     if (!R->server) return;
     vfu_proc_stop(&R->proc, grace_ms(R));
@@ -99,13 +99,13 @@ void runner_target_stop(struct runner *R)
     remove_dir(R);
 }
 
-pid_t runner_target_pid(struct runner *R)
+pid_t vfh_runner_target_pid(struct runner *R)
 {
     if (!R->server) return R->peer_pid;
     return R->proc.active && vfu_proc_poll(&R->proc) == VFU_PROC_RUNNING ? vfu_proc_pid(&R->proc) : 0;
 }
 
-char *runner_target_stderr_tail(struct runner *R)
+char *vfh_runner_target_stderr_tail(struct runner *R)
 {
     if (!R->server) return NULL;
     size_t len;
@@ -120,17 +120,17 @@ char *runner_target_stderr_tail(struct runner *R)
     return strdup(t);
 }
 
-bool runner_target_restart(struct runner *R, struct outcome *o)
+bool vfh_runner_target_restart(struct runner *R, struct outcome *o)
 {
     if (R->failed_starts >= VFU_RUNNER_MAX_FAILED_STARTS) {
-        runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "the server did not start %d times in a row; not tried again",
+        vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "the server did not start %d times in a row; not tried again",
                 VFU_RUNNER_MAX_FAILED_STARTS);
         return false;
     }
     struct vfu_error err;
     if (!vfu_proc_restart(&R->proc, grace_ms(R), &err)) {
         R->failed_starts++;
-        runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "the server would not start again: %s", vfu_proc_why(&R->proc));
+        vfh_runner_out_set(o, VFU_ERROR, VFU_FK_NONE, "the server would not start again: %s", vfu_proc_why(&R->proc));
         return false;
     }
     R->failed_starts = 0;
@@ -139,23 +139,23 @@ bool runner_target_restart(struct runner *R, struct outcome *o)
     return true;
 }
 
-bool runner_target_terminate(struct runner *R, struct outcome *o)
+bool vfh_runner_target_terminate(struct runner *R, struct outcome *o)
 {
     if (!R->server || !R->proc.active || vfu_proc_poll(&R->proc) != VFU_PROC_RUNNING) return true;
     const struct vfu_proc_status *st = vfu_proc_stop(&R->proc, grace_ms(R));
     if (st->kill != VFU_PROC_KILL_HANG) return true;
     char what[256];
     vfu_proc_status_str(st, what, sizeof what);
-    runner_out_set(o, VFU_FAIL, VFU_FK_HANG, "the server must honour SIGTERM, but it %s", what);
+    vfh_runner_out_set(o, VFU_FAIL, VFU_FK_HANG, "the server must honour SIGTERM, but it %s", what);
     R->server_dead_seen = true;
     return false;
 }
 
-bool runner_target_ready(struct runner *R, struct outcome *o)
+bool vfh_runner_target_ready(struct runner *R, struct outcome *o)
 {
     if (!R->server) return true;
     if (R->proc.active && vfu_proc_poll(&R->proc) == VFU_PROC_RUNNING) return true;
-    return runner_target_restart(R, o);
+    return vfh_runner_target_restart(R, o);
 }
 
 
@@ -169,7 +169,7 @@ static void attach(struct runner *R, struct outcome *o, enum vfu_failure_kind k,
     R->server_dead_seen = true;
 }
 
-void runner_target_judge(struct runner *R, struct outcome *o, bool timed_out)
+void vfh_runner_target_judge(struct runner *R, struct outcome *o, bool timed_out)
 {
     if (!R->server || !R->proc.active || R->server_dead_seen) return;
     char what[256];
@@ -233,7 +233,7 @@ static bool judge_end(struct runner *R, struct vfu_result *res, const char *when
     char before[sizeof res->reason];
     memcpy(before, res->reason, sizeof before);
     bool had = res->verdict == VFU_FAIL || res->verdict == VFU_XFAIL || res->verdict == VFU_ERROR;
-    res->verdict = runner_xfail_listed(R->o, res->id) ? VFU_XFAIL : VFU_FAIL;
+    res->verdict = vfh_runner_xfail_listed(R->o, res->id) ? VFU_XFAIL : VFU_FAIL;
     res->kind = state == VFU_PROC_SIGNALED ? VFU_FK_CRASH : VFU_FK_EXIT;
     int k = snprintf(res->reason, sizeof res->reason, "the server %s%s %s", state == VFU_PROC_SIGNALED ? "was " : "",
                      what, when);
@@ -244,11 +244,11 @@ static bool judge_end(struct runner *R, struct vfu_result *res, const char *when
         res->reason[(size_t)k + 10 + (n < room ? n : room)] = 0;
     }
     free(res->server_stderr);
-    res->server_stderr = runner_target_stderr_tail(R);
+    res->server_stderr = vfh_runner_target_stderr_tail(R);
     return true;
 }
 
-void runner_target_after_session(struct runner *R, struct vfu_result *res)
+void vfh_runner_target_after_session(struct runner *R, struct vfu_result *res)
 {
     if (!R->server || !R->proc.active || R->server_dead_seen) return;
     /* one that exits after each client is waited for, so its end is its
@@ -257,7 +257,7 @@ void runner_target_after_session(struct runner *R, struct vfu_result *res)
     judge_end(R, res, "after the scenario's last step");
 }
 
-bool runner_target_open_lost(struct runner *R)
+bool vfh_runner_target_open_lost(struct runner *R)
 {
     if (!R->server || !R->proc.active || R->server_dead_seen || R->fresh) return false;
     /* not accepting, or gone at once: it is going away, or broken */
@@ -265,7 +265,7 @@ bool runner_target_open_lost(struct runner *R)
     return judge_end(R, R->prev, "after the scenario's last step");
 }
 
-bool runner_target_between(struct runner *R, bool wait, struct outcome *o)
+bool vfh_runner_target_between(struct runner *R, bool wait, struct outcome *o)
 {
     if (!R->server || !R->proc.active || R->server_dead_seen) return true;
     if (wait || R->one_shot || vfu_proc_exiting(&R->proc))
@@ -281,6 +281,6 @@ bool runner_target_between(struct runner *R, bool wait, struct outcome *o)
     if (st->term_sent || st->kill != VFU_PROC_KILL_NONE) return true;
     char what[256];
     vfu_proc_status_str(st, what, sizeof what);
-    runner_out_set(o, VFU_FAIL, VFU_FK_CRASH, "the server was %s when the client closed the session", what);
+    vfh_runner_out_set(o, VFU_FAIL, VFU_FK_CRASH, "the server was %s when the client closed the session", what);
     return false;
 }

@@ -29,20 +29,20 @@ static enum vfu_call_status region_info(struct sess *s, uint64_t region, uint32_
     return vfu_client_call(s->c, &e, NULL, s->R->timeout_ms, r);
 }
 
-bool runner_step_truncate(struct sess *s, const struct scn_step *st, struct outcome *o)
+bool vfh_runner_step_truncate(struct sess *s, const struct scn_step *st, struct outcome *o)
 {
     uint64_t region, size;
-    if (!runner_eval(s, &st->u.rw.region, &region, o) || !runner_eval(s, &st->u.rw.count, &size, o)) return false;
+    if (!vfh_runner_eval(s, &st->u.rw.region, &region, o) || !vfh_runner_eval(s, &st->u.rw.count, &size, o)) return false;
     char what[96];
     snprintf(what, sizeof what, "DEVICE_GET_REGION_INFO of region %llu", (unsigned long long)region);
     struct vfu_reply r;
     vfu_reply_init(&r);
     enum vfu_call_status cs = region_info(s, region, FIRST_ARGSZ, &r);
-    bool ok = runner_expect_success(s, what, cs, &r, o);
+    bool ok = vfh_runner_expect_success(s, what, cs, &r, o);
     uint64_t argsz = ok ? vfu_get(&r.msg, VFU_F_REGION_INFO_ARGSZ) : 0;
     if (ok && r.msg.truncated && argsz > FIRST_ARGSZ && argsz <= VFU_CLIENT_RX_CAP) {
         cs = region_info(s, region, (uint32_t)argsz, &r);
-        ok = runner_expect_success(s, what, cs, &r, o);
+        ok = vfh_runner_expect_success(s, what, cs, &r, o);
     }
     if (!ok) {
         vfu_reply_release(&r);
@@ -51,7 +51,7 @@ bool runner_step_truncate(struct sess *s, const struct scn_step *st, struct outc
     int fd = r.nfds ? vfu_reply_take_fd(&r, 0) : -1;
     vfu_reply_release(&r);
     if (fd < 0) {
-        runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s: no file descriptor came with the reply to truncate", what);
+        vfh_runner_out_set(o, VFU_FAIL, VFU_FK_MISMATCH, "%s: no file descriptor came with the reply to truncate", what);
         return false;
     }
     /* either outcome is fine here: refused (sealed) or done */

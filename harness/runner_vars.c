@@ -7,24 +7,24 @@
 
 #include "runner_int.h"
 
-void runner_rvars_clear(struct rvars *vs)
+void vfh_runner_rvars_clear(struct rvars *vs)
 {
     for (size_t i = 0; i < vs->n; i++) free(vs->v[i].bytes);
     free(vs->v);
     memset(vs, 0, sizeof *vs);
 }
 
-struct rvar *runner_rvars_find(const struct rvars *vs, const char *name)
+struct rvar *vfh_runner_rvars_find(const struct rvars *vs, const char *name)
 {
     for (size_t i = 0; i < vs->n; i++)
         if (!strcmp(vs->v[i].name, name)) return &vs->v[i];
     return NULL;
 }
 
-bool runner_rvars_set(struct rvars *vs, const char *name, uint64_t num, const uint8_t *bytes, uint32_t len)
+bool vfh_runner_rvars_set(struct rvars *vs, const char *name, uint64_t num, const uint8_t *bytes, uint32_t len)
 {
     if (strlen(name) >= SCN_MAX_NAME) return false;
-    struct rvar *v = runner_rvars_find(vs, name);
+    struct rvar *v = vfh_runner_rvars_find(vs, name);
     if (!v) {
         if (vs->n == RVARS_MAX) return false;
         if (vs->n == vs->cap) {
@@ -52,10 +52,10 @@ bool runner_rvars_set(struct rvars *vs, const char *name, uint64_t num, const ui
     return true;
 }
 
-const struct rvar *runner_lookup(struct sess *s, const char *name)
+const struct rvar *vfh_runner_lookup(struct sess *s, const char *name)
 {
-    const struct rvar *v = runner_rvars_find(&s->vars, name);
-    return v ? v : runner_rvars_find(&s->R->vars, name);
+    const struct rvar *v = vfh_runner_rvars_find(&s->vars, name);
+    return v ? v : vfh_runner_rvars_find(&s->R->vars, name);
 }
 
 /* why a variable has no value: the probe failed, or the device has no such thing */
@@ -63,17 +63,17 @@ static bool missing(struct sess *s, const char *name, struct outcome *o)
 {
     struct probe *p = &s->R->probe;
     if (!p->ok)
-        runner_out_set(o, VFU_FAIL, p->kind, "$%s unknown: the device probe failed: %s", name, p->reason);
+        vfh_runner_out_set(o, VFU_FAIL, p->kind, "$%s unknown: the device probe failed: %s", name, p->reason);
     else
-        runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "the device provides no $%s", name);
+        vfh_runner_out_set(o, VFU_SKIP, VFU_FK_NONE, "the device provides no $%s", name);
     return false;
 }
 
-bool runner_eval(struct sess *s, const struct scn_value *v, uint64_t *out, struct outcome *o)
+bool vfh_runner_eval(struct sess *s, const struct scn_value *v, uint64_t *out, struct outcome *o)
 {
     uint64_t r = v->num;
     for (unsigned i = 0; i < v->nvars; i++) {
-        const struct rvar *x = runner_lookup(s, v->vars[i].name);
+        const struct rvar *x = vfh_runner_lookup(s, v->vars[i].name);
         if (!x) return missing(s, v->vars[i].name, o);
         r |= x->num + (uint64_t)v->vars[i].add;
     }
@@ -81,12 +81,12 @@ bool runner_eval(struct sess *s, const struct scn_value *v, uint64_t *out, struc
     return true;
 }
 
-bool runner_eval_bytes(struct sess *s, const struct scn_bytes *b, const uint8_t **p, uint32_t *n,
+bool vfh_runner_eval_bytes(struct sess *s, const struct scn_bytes *b, const uint8_t **p, uint32_t *n,
                 struct outcome *o)
 {
     static const uint8_t none[1];
     if (b->var) {
-        const struct rvar *x = runner_lookup(s, b->var);
+        const struct rvar *x = vfh_runner_lookup(s, b->var);
         if (!x) return missing(s, b->var, o);
         /* a number stands for its 8 bytes, little end first */
         if (!x->bytes) {

@@ -5,7 +5,7 @@
  * errno names, capability names, variable names) is resolved or checked when
  * the file is loaded, so a typo fails at load with "file:line: message";
  * only variable values wait for the run.  All memory of a loaded set lives in
- * one arena, released by scn_set_free. */
+ * one arena, released by vfh_scn_set_free. */
 #ifndef VFU_SCN_H
 #define VFU_SCN_H
 
@@ -293,26 +293,26 @@ struct scn_errors {
     unsigned n;
     unsigned total;
 };
-void scn_errors_free(struct scn_errors *e);
+void vfh_scn_errors_free(struct scn_errors *e);
 
-void scn_set_init(struct scn_set *s);
-void scn_set_free(struct scn_set *s);
+void vfh_scn_set_init(struct scn_set *s);
+void vfh_scn_set_free(struct scn_set *s);
 
 /* Loads one file, or every *.scn of a directory (in name order), adding
  * its scenarios to s.  A file with an error contributes nothing; loading
  * goes on with the next file.  Returns true when no error was found. */
-bool scn_load_path(struct scn_set *s, const char *path, struct scn_errors *errs);
+bool vfh_scn_load_path(struct scn_set *s, const char *path, struct scn_errors *errs);
 /* the same from text in memory, named `name` in messages */
-bool scn_load_text(struct scn_set *s, const char *name, const char *text, size_t len,
+bool vfh_scn_load_text(struct scn_set *s, const char *name, const char *text, size_t len,
                    struct scn_errors *errs);
 
 /* names for messages */
-const char *scn_step_kind_name(enum scn_step_kind k);
-const char *scn_op_name(enum scn_op op);
-const char *scn_level_name(enum vfu_level l);
+const char *vfh_scn_step_kind_name(enum scn_step_kind k);
+const char *vfh_scn_op_name(enum scn_op op);
+const char *vfh_scn_level_name(enum vfu_level l);
 
 /* errno by name ("EEXIST", also aliases like ENOTSUP) and back */
-bool scn_errno_value(const char *name, uint32_t *v);
-const char *scn_errno_name(uint32_t v);   /* NULL when unknown */
+bool vfh_scn_errno_value(const char *name, uint32_t *v);
+const char *vfh_scn_errno_name(uint32_t v);   /* NULL when unknown */
 
 #endif

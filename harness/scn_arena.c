@@ -19,12 +19,12 @@ struct scn_arena {
     size_t total;          /* bytes of chunks, held to SCN_MAX_MEMORY */
 };
 
-struct scn_arena *scn_arena_new(void)
+struct scn_arena *vfh_scn_arena_new(void)
 {
     return calloc(1, sizeof(struct scn_arena));
 }
 
-void scn_arena_free(struct scn_arena *a)
+void vfh_scn_arena_free(struct scn_arena *a)
 {
     if (!a) return;
     for (struct chunk *c = a->head, *n; c; c = n) {
@@ -34,7 +34,7 @@ void scn_arena_free(struct scn_arena *a)
     free(a);
 }
 
-void *scn_alloc(struct scn_arena *a, size_t n)
+void *vfh_scn_alloc(struct scn_arena *a, size_t n)
 {
     if (n > ALLOC_MAX) return NULL;
     size_t al = _Alignof(max_align_t);
@@ -64,34 +64,34 @@ void *scn_alloc(struct scn_arena *a, size_t n)
     return p;
 }
 
-char *scn_strndup(struct scn_arena *a, const char *s, size_t n)
+char *vfh_scn_strndup(struct scn_arena *a, const char *s, size_t n)
 {
-    char *d = scn_alloc(a, n + 1);
+    char *d = vfh_scn_alloc(a, n + 1);
     if (!d) return NULL;
     memcpy(d, s, n);
     d[n] = 0;
     return d;
 }
 
-char *scn_strdup(struct scn_arena *a, const char *s)
+char *vfh_scn_strdup(struct scn_arena *a, const char *s)
 {
-    return scn_strndup(a, s, strlen(s));
+    return vfh_scn_strndup(a, s, strlen(s));
 }
 
-void scn_set_init(struct scn_set *s)
+void vfh_scn_set_init(struct scn_set *s)
 {
     memset(s, 0, sizeof *s);
 }
 
-void scn_set_free(struct scn_set *s)
+void vfh_scn_set_free(struct scn_set *s)
 {
     free(s->v);
     free(s->files);
-    scn_arena_free(s->arena);
+    vfh_scn_arena_free(s->arena);
     memset(s, 0, sizeof *s);
 }
 
-void scn_errors_free(struct scn_errors *e)
+void vfh_scn_errors_free(struct scn_errors *e)
 {
     for (unsigned i = 0; i < e->n; i++) free(e->msg[i]);
     memset(e, 0, sizeof *e);

@@ -19,7 +19,7 @@ static bool err(struct scn_vctx *c, const char *fmt, ...)
 }
 
 /* structures of the reply that only array elements hold */
-static void elem_only(const struct scn_reach *r, bool *in_elem)
+static void elem_only(const struct vfh_scn_reach *r, bool *in_elem)
 {
     for (unsigned k = 0; k < r->n; k++) {
         in_elem[k] = false;
@@ -32,7 +32,7 @@ static void elem_only(const struct scn_reach *r, bool *in_elem)
 }
 
 /* a field outside array elements: FIELD or STRUCT.FIELD */
-static int find_field(const struct scn_reach *r, const bool *in_elem, const char *name)
+static int find_field(const struct vfh_scn_reach *r, const bool *in_elem, const char *name)
 {
     const char *dot = strchr(name, '.');
     for (unsigned k = 0; k < r->n; k++) {
@@ -58,15 +58,15 @@ static bool parse_loc(struct scn_vctx *c, const char *path, uint16_t cmd, struct
 {
     memset(l, 0, sizeof *l);
     l->field = l->array = -1;
-    l->text = scn_strdup(c->a, path);
+    l->text = vfh_scn_strdup(c->a, path);
     if (!l->text) return err(c, "out of memory");
     if (!strcmp(path, "fds")) { l->kind = SCN_L_FDS; return true; }
     const struct vfu_cmd_desc *cd = vfu_cmd(cmd);
     int sid = cd ? cd->sid[1] : -1;
     if (sid < 0) return err(c, "%s reply has no fields (only fds can be checked)", cd ? cd->name : "this");
-    struct scn_reach r;
+    struct vfh_scn_reach r;
     bool in_elem[SCN_MAX_REACH];
-    scn_reach(sid, &r);
+    vfh_scn_reach(sid, &r);
     elem_only(&r, in_elem);
     size_t n = strlen(path);
     if (!strncmp(path, "len(", 4) && n > 5 && path[n - 1] == ')') {
@@ -91,7 +91,7 @@ static bool parse_loc(struct scn_vctx *c, const char *path, uint16_t cmd, struct
         if (!close || close[1] != '.' || (size_t)(close - br - 1) >= sizeof idx)
             return err(c, "'%s': write ARRAY[INDEX].FIELD", path);
         snprintf(idx, sizeof idx, "%.*s", (int)(close - br - 1), br + 1);
-        if (!scn_read_number(idx, &i) || i > UINT32_MAX) return err(c, "'%s': bad index", path);
+        if (!vfh_scn_read_number(idx, &i) || i > UINT32_MAX) return err(c, "'%s': bad index", path);
         int af = find_field(&r, in_elem, aname);
         if (af < 0 || vfu_field(af)->kind != VFU_K_ARRAY) return err(c, "%s reply has no array '%s'", cd->name, aname);
         int f = vfu_field_by_name(vfu_field(af)->elem_sid, close + 2);
@@ -118,7 +118,7 @@ static const struct { const char *s; enum scn_op op; } ops[] = {
     {"=", SCN_OP_EQ}, {"<", SCN_OP_LT}, {">", SCN_OP_GT}, {"&", SCN_OP_ALL},
 };
 
-const char *scn_op_name(enum scn_op op)
+const char *vfh_scn_op_name(enum scn_op op)
 {
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (ops[i].op == op) return ops[i].s;
@@ -126,7 +126,7 @@ const char *scn_op_name(enum scn_op op)
 }
 
 /* splits "PATH OP VALUE" at its operator */
-bool scn_split_op(const char *w, char *path, size_t pn, enum scn_op *op, const char **val)
+bool vfh_scn_split_op(const char *w, char *path, size_t pn, enum scn_op *op, const char **val)
 {
     size_t i = strcspn(w, "!<>=&");
     if (!i || !w[i] || i >= pn) return false;
@@ -147,15 +147,15 @@ static struct scn_names loc_names(const struct scn_loc *l)
 {
     if ((l->kind != SCN_L_FIELD && l->kind != SCN_L_ELEM) || l->field < 0) return SCN_NAMES_NONE;
     const struct vfu_field_desc *f = vfu_field(l->field);
-    return (struct scn_names){f->bits_id, f->enum_id >= 0 ? f->enum_id : scn_index_enum(l->field), false};
+    return (struct scn_names){f->bits_id, f->enum_id >= 0 ? f->enum_id : vfh_scn_index_enum(l->field), false};
 }
 
-bool scn_parse_checks(struct scn_vctx *c, const struct scn_tokens *t, unsigned from, uint16_t cmd,
+bool vfh_scn_parse_checks(struct scn_vctx *c, const struct scn_tokens *t, unsigned from, uint16_t cmd,
                       struct scn_step *st, void (*def)(void *ctx, const char *name))
 {
     unsigned n = t->n - from;
-    struct scn_check *ch = scn_alloc(c->a, (n ? n : 1) * sizeof *ch);
-    struct scn_save *sv = scn_alloc(c->a, (n ? n : 1) * sizeof *sv);
+    struct scn_check *ch = vfh_scn_alloc(c->a, (n ? n : 1) * sizeof *ch);
+    struct scn_save *sv = vfh_scn_alloc(c->a, (n ? n : 1) * sizeof *sv);
     if (!ch || !sv) return err(c, "out of memory");
     unsigned nc = 0, ns = 0;
     for (unsigned i = from; i < t->n; i++) {
@@ -169,22 +169,22 @@ bool scn_parse_checks(struct scn_vctx *c, const struct scn_tokens *t, unsigned f
             char var[SCN_MAX_LINE];
             if (!eq) return err(c, "save: expected VAR=FIELD, got '%s'", t->tok[i]);
             snprintf(var, sizeof var, "%.*s", (int)(eq - t->tok[i]), t->tok[i]);
-            if (!scn_valid_name(var)) return err(c, "save: bad variable name '%s'", var);
+            if (!vfh_scn_valid_name(var)) return err(c, "save: bad variable name '%s'", var);
             if (!parse_loc(c, eq + 1, cmd, &sv[ns].loc)) return false;
-            if (!(sv[ns].var = scn_strdup(c->a, var))) return err(c, "out of memory");
+            if (!(sv[ns].var = vfh_scn_strdup(c->a, var))) return err(c, "out of memory");
             def(c->ctx, sv[ns].var);
             ns++;
             continue;
         }
-        if (!scn_split_op(w, path, sizeof path, &op, &val))
+        if (!vfh_scn_split_op(w, path, sizeof path, &op, &val))
             return err(c, "'%s': expected FIELD=VALUE (or != < <= > >= & !&) or save VAR=FIELD", w);
         struct scn_check *k = &ch[nc];
         if (!parse_loc(c, path, cmd, &k->loc)) return false;
         k->op = (uint8_t)op;
         if (k->loc.kind == SCN_L_BYTES) {
             if (op != SCN_OP_EQ && op != SCN_OP_NE) return err(c, "%s: bytes compare with = or != only", path);
-            if (!scn_read_bytes(c, val, true, &k->bytes, NULL)) return false;
-        } else if (!scn_read_value(c, val, loc_names(&k->loc), &k->val)) {
+            if (!vfh_scn_read_bytes(c, val, true, &k->bytes, NULL)) return false;
+        } else if (!vfh_scn_read_value(c, val, loc_names(&k->loc), &k->val)) {
             char m[512];
             snprintf(m, sizeof m, "%s", c->msg);
             return err(c, "%s: %s", path, m);

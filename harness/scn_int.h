@@ -11,12 +11,12 @@
 /* ----------------------------------------------------------------- arena */
 
 struct scn_arena;
-struct scn_arena *scn_arena_new(void);
-void scn_arena_free(struct scn_arena *a);
+struct scn_arena *vfh_scn_arena_new(void);
+void vfh_scn_arena_free(struct scn_arena *a);
 /* zeroed memory; NULL when out of memory or n above SCN_MAX_BYTES + 64 KiB */
-void *scn_alloc(struct scn_arena *a, size_t n);
-char *scn_strndup(struct scn_arena *a, const char *s, size_t n);
-char *scn_strdup(struct scn_arena *a, const char *s);
+void *vfh_scn_alloc(struct scn_arena *a, size_t n);
+char *vfh_scn_strndup(struct scn_arena *a, const char *s, size_t n);
+char *vfh_scn_strdup(struct scn_arena *a, const char *s);
 
 /* ----------------------------------------------------------------- lines */
 
@@ -34,7 +34,7 @@ struct scn_lines {
 /* Splits text into lines and expands foreach blocks.  Lines and their text
  * live in the arena.  On failure, msg says why, *bad_line is the line and
  * *bad_origin the foreach bindings in force there (or NULL). */
-bool scn_lines_read(struct scn_arena *a, const char *text, size_t len, struct scn_lines *out,
+bool vfh_scn_lines_read(struct scn_arena *a, const char *text, size_t len, struct scn_lines *out,
                     int *bad_line, const char **bad_origin, char *msg, size_t msglen);
 
 /* words of a line: quotes removed, comments dropped */
@@ -44,9 +44,9 @@ struct scn_tokens {
     char buf[2 * SCN_MAX_LINE + SCN_MAX_TOKENS];
 };
 /* false with msg when quotes do not close or there are too many words */
-bool scn_tokenize(const char *text, struct scn_tokens *t, char *msg, size_t msglen);
+bool vfh_scn_tokenize(const char *text, struct scn_tokens *t, char *msg, size_t msglen);
 /* the raw text after the first word, trimmed (titles keep their quotes and #) */
-const char *scn_rest_of_line(const char *text, size_t *len);
+const char *vfh_scn_rest_of_line(const char *text, size_t *len);
 
 /* ---------------------------------------------------------------- values */
 
@@ -68,40 +68,40 @@ struct scn_vctx {
     size_t msglen;
 };
 
-bool scn_read_number(const char *s, uint64_t *v);
-bool scn_read_value(struct scn_vctx *c, const char *s, struct scn_names names,
+bool vfh_scn_read_number(const char *s, uint64_t *v);
+bool vfh_scn_read_value(struct scn_vctx *c, const char *s, struct scn_names names,
                     struct scn_value *v);
 /* hex:HEX text:TEXT zero:N $VAR, or plain HEX when plain_hex */
-bool scn_read_bytes(struct scn_vctx *c, const char *s, bool plain_hex, struct scn_bytes *b,
+bool vfh_scn_read_bytes(struct scn_vctx *c, const char *s, bool plain_hex, struct scn_bytes *b,
                     bool *is_text);
 /* is this a syntactically valid name for a variable the runner provides? */
-bool scn_builtin_var(const char *name);
-bool scn_valid_name(const char *s);
+bool vfh_scn_builtin_var(const char *name);
+bool vfh_scn_valid_name(const char *s);
 /* pci_region / pci_irq for the index fields that name them, else -1 */
-int scn_index_enum(int field);   /* [A-Za-z_][A-Za-z0-9_.-]* up to SCN_MAX_NAME */
+int vfh_scn_index_enum(int field);   /* [A-Za-z_][A-Za-z0-9_.-]* up to SCN_MAX_NAME */
 
-int scn_msg(char *msg, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vfh_scn_msg(char *msg, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* -------------------------------------------------- send / expect items */
 
 /* Structures a message may hold: its body, variant arms, array elements
  * (and their arms), capability chain entries. */
 #define SCN_MAX_REACH 24
-struct scn_reach {
+struct vfh_scn_reach {
     int16_t sid[SCN_MAX_REACH];
     int16_t via[SCN_MAX_REACH];   /* field that brings it in: variant, array, capchain; -1 body */
     unsigned n;
 };
-void scn_reach(int sid, struct scn_reach *r);
+void vfh_scn_reach(int sid, struct vfh_scn_reach *r);
 
 
 /* parses `send CMD ITEMS...` (t->tok[0] is "send") */
-bool scn_parse_send(struct scn_vctx *c, const struct scn_tokens *t, struct scn_step *st);
+bool vfh_scn_parse_send(struct scn_vctx *c, const struct scn_tokens *t, struct scn_step *st);
 /* parses the checks and saves of `expect ok` from word `from` on; cmd is the
  * command whose reply is checked; saved variables are reported to def() */
 /* "PATH OP VALUE": the operator and what follows it */
-bool scn_split_op(const char *w, char *path, size_t pn, enum scn_op *op, const char **val);
-bool scn_parse_checks(struct scn_vctx *c, const struct scn_tokens *t, unsigned from, uint16_t cmd,
+bool vfh_scn_split_op(const char *w, char *path, size_t pn, enum scn_op *op, const char **val);
+bool vfh_scn_parse_checks(struct scn_vctx *c, const struct scn_tokens *t, unsigned from, uint16_t cmd,
                       struct scn_step *st, void (*def)(void *ctx, const char *name));
 
 #endif

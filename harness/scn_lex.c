@@ -9,7 +9,7 @@
 #include "scn_int.h"
 #include "vfu_spec.h"
 
-int scn_msg(char *msg, size_t n, const char *fmt, ...)
+int vfh_scn_msg(char *msg, size_t n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -18,7 +18,7 @@ int scn_msg(char *msg, size_t n, const char *fmt, ...)
     return k;
 }
 
-bool scn_tokenize(const char *text, struct scn_tokens *t, char *msg, size_t msglen)
+bool vfh_scn_tokenize(const char *text, struct scn_tokens *t, char *msg, size_t msglen)
 {
     t->n = 0;
     char *o = t->buf;
@@ -27,14 +27,14 @@ bool scn_tokenize(const char *text, struct scn_tokens *t, char *msg, size_t msgl
         while (*s == ' ' || *s == '\t') s++;
         if (!*s || *s == '#') return true;
         if (t->n == SCN_MAX_TOKENS) {
-            scn_msg(msg, msglen, "more than %d words on a line", SCN_MAX_TOKENS);
+            vfh_scn_msg(msg, msglen, "more than %d words on a line", SCN_MAX_TOKENS);
             return false;
         }
         t->tok[t->n++] = o;
         while (*s && *s != ' ' && *s != '\t') {
             if (*s == '\'') {
                 const char *e = strchr(s + 1, '\'');
-                if (!e) { scn_msg(msg, msglen, "' without its closing '"); return false; }
+                if (!e) { vfh_scn_msg(msg, msglen, "' without its closing '"); return false; }
                 memcpy(o, s + 1, (size_t)(e - s - 1));
                 o += e - s - 1;
                 s = e + 1;
@@ -44,7 +44,7 @@ bool scn_tokenize(const char *text, struct scn_tokens *t, char *msg, size_t msgl
                     if (*s == '\\' && (s[1] == '"' || s[1] == '\\')) s++;
                     *o++ = *s++;
                 }
-                if (!*s) { scn_msg(msg, msglen, "\" without its closing \""); return false; }
+                if (!*s) { vfh_scn_msg(msg, msglen, "\" without its closing \""); return false; }
                 s++;
             } else {
                 *o++ = *s++;
@@ -54,7 +54,7 @@ bool scn_tokenize(const char *text, struct scn_tokens *t, char *msg, size_t msgl
     }
 }
 
-const char *scn_rest_of_line(const char *text, size_t *len)
+const char *vfh_scn_rest_of_line(const char *text, size_t *len)
 {
     const char *s = text;
     while (*s == ' ' || *s == '\t') s++;
@@ -87,7 +87,7 @@ static bool fail(struct xctx *x, int line, const char *fmt, const char *arg)
 {
     *x->bad_line = line;
     *x->bad_origin = x->origin;
-    scn_msg(x->msg, x->msglen, fmt, arg);
+    vfh_scn_msg(x->msg, x->msglen, fmt, arg);
     return false;
 }
 
@@ -97,7 +97,7 @@ static bool push(struct xctx *x, int line, const char *text, const char *origin)
     if (o->n == SCN_MAX_EXPANDED_LINES) return fail(x, line, "more than %s lines after foreach expansion", "65536");
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 256;
-        struct scn_line *v = scn_alloc(x->a, cap * sizeof *v);
+        struct scn_line *v = vfh_scn_alloc(x->a, cap * sizeof *v);
         if (!v) return fail(x, line, "%s", "out of memory");
         if (o->n) memcpy(v, o->v, o->n * sizeof *v);
         o->v = v;
@@ -151,7 +151,7 @@ static const char *subst(struct xctx *x, int line, const char *text, const struc
         return NULL;
     }
     x->bytes += o + 1;
-    return scn_strndup(x->a, buf, o);
+    return vfh_scn_strndup(x->a, buf, o);
 }
 
 /* "" for a blank line; NULL when the words cannot be read (the parser
@@ -159,7 +159,7 @@ static const char *subst(struct xctx *x, int line, const char *text, const struc
 static const char *first_word(const char *text, struct scn_tokens *t)
 {
     char m[8];
-    if (!scn_tokenize(text, t, m, sizeof m)) return NULL;
+    if (!vfh_scn_tokenize(text, t, m, sizeof m)) return NULL;
     return t->n ? t->tok[0] : "";
 }
 
@@ -183,8 +183,8 @@ static unsigned list_values(struct xctx *x, int line, const struct scn_tokens *t
                 if (n == SCN_MAX_FOREACH_WORDS) goto many;
                 vals[n++] = d->name;
             }
-        } else if (dots && dots > w && (snprintf(tmp, sizeof tmp, "%.*s", (int)(dots - w), w), scn_read_number(tmp, &lo)) &&
-                   scn_read_number(dots + 2, &hi)) {
+        } else if (dots && dots > w && (snprintf(tmp, sizeof tmp, "%.*s", (int)(dots - w), w), vfh_scn_read_number(tmp, &lo)) &&
+                   vfh_scn_read_number(dots + 2, &hi)) {
             if (hi < lo || hi - lo >= SCN_MAX_FOREACH_WORDS) {
                 fail(x, line, "range %s: empty, or more than 256 values", w);
                 return (unsigned)-1;
@@ -192,12 +192,12 @@ static unsigned list_values(struct xctx *x, int line, const struct scn_tokens *t
             for (uint64_t v = lo; v <= hi; v++) {
                 if (n == SCN_MAX_FOREACH_WORDS) goto many;
                 snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
-                vals[n++] = scn_strdup(x->a, tmp);
+                vals[n++] = vfh_scn_strdup(x->a, tmp);
                 if (!vals[n - 1]) { fail(x, line, "%s", "out of memory"); return (unsigned)-1; }
             }
         } else {
             if (n == SCN_MAX_FOREACH_WORDS) goto many;
-            vals[n++] = scn_strdup(x->a, w);
+            vals[n++] = vfh_scn_strdup(x->a, w);
             if (!vals[n - 1]) { fail(x, line, "%s", "out of memory"); return (unsigned)-1; }
         }
     }
@@ -245,13 +245,13 @@ static bool expand(struct xctx *x, size_t from, size_t to, struct binding *b, un
         const char *vals[SCN_MAX_FOREACH_WORDS];
         unsigned nv = list_values(x, line, &t, vals);
         if (nv == (unsigned)-1) return false;
-        char *nm = scn_strdup(x->a, name);
+        char *nm = vfh_scn_strdup(x->a, name);
         if (!nm) return fail(x, line, "%s", "out of memory");
         for (unsigned v = 0; v < nv; v++) {
             b[nb] = (struct binding){nm, vals[v]};
             char o[SCN_MAX_LINE];
             snprintf(o, sizeof o, "%s%s%s=%s", origin ? origin : "", origin ? " " : "", nm, vals[v]);
-            const char *org = scn_strdup(x->a, o);
+            const char *org = vfh_scn_strdup(x->a, o);
             if (!org) return fail(x, line, "%s", "out of memory");
             if (!expand(x, i + 1, end, b, nb + 1, org)) return false;
         }
@@ -260,7 +260,7 @@ static bool expand(struct xctx *x, size_t from, size_t to, struct binding *b, un
     return true;
 }
 
-bool scn_lines_read(struct scn_arena *a, const char *text, size_t len, struct scn_lines *out,
+bool vfh_scn_lines_read(struct scn_arena *a, const char *text, size_t len, struct scn_lines *out,
                     int *bad_line, const char **bad_origin, char *msg, size_t msglen)
 {
     memset(out, 0, sizeof *out);
@@ -270,11 +270,11 @@ bool scn_lines_read(struct scn_arena *a, const char *text, size_t len, struct sc
     size_t nl = 1;
     for (size_t i = 0; i < len; i++) nl += text[i] == '\n';
     if (nl > SCN_MAX_EXPANDED_LINES) {
-        scn_msg(msg, msglen, "more than %d lines", SCN_MAX_EXPANDED_LINES);
+        vfh_scn_msg(msg, msglen, "more than %d lines", SCN_MAX_EXPANDED_LINES);
         return false;
     }
-    struct scn_line *raw = scn_alloc(a, nl * sizeof *raw);
-    if (!raw) { scn_msg(msg, msglen, "out of memory"); return false; }
+    struct scn_line *raw = vfh_scn_alloc(a, nl * sizeof *raw);
+    if (!raw) { vfh_scn_msg(msg, msglen, "out of memory"); return false; }
     size_t n = 0;
     int line = 0;
     for (size_t i = 0; i < len;) {
@@ -285,16 +285,16 @@ bool scn_lines_read(struct scn_arena *a, const char *text, size_t len, struct sc
         if (l && text[i + l - 1] == '\r') l--;
         if (l > SCN_MAX_LINE) {
             *bad_line = line;
-            scn_msg(msg, msglen, "line longer than %d bytes", SCN_MAX_LINE);
+            vfh_scn_msg(msg, msglen, "line longer than %d bytes", SCN_MAX_LINE);
             return false;
         }
         if (memchr(text + i, 0, l)) {
             *bad_line = line;
-            scn_msg(msg, msglen, "NUL byte in the line");
+            vfh_scn_msg(msg, msglen, "NUL byte in the line");
             return false;
         }
-        char *s = scn_strndup(a, text + i, l);
-        if (!s) { scn_msg(msg, msglen, "out of memory"); return false; }
+        char *s = vfh_scn_strndup(a, text + i, l);
+        if (!s) { vfh_scn_msg(msg, msglen, "out of memory"); return false; }
         raw[n++] = (struct scn_line){line, s, NULL};
         i = next;
     }

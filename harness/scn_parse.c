@@ -60,12 +60,12 @@ static const char *const step_names[] = {
     [SCN_S_TRUNCATE] = "truncate", [SCN_S_SECOND_CLIENT] = "second-client",
 };
 
-const char *scn_step_kind_name(enum scn_step_kind k)
+const char *vfh_scn_step_kind_name(enum scn_step_kind k)
 {
     return (unsigned)k < sizeof step_names / sizeof step_names[0] && step_names[k] ? step_names[k] : "?";
 }
 
-const char *scn_level_name(enum vfu_level l)
+const char *vfh_scn_level_name(enum vfu_level l)
 {
     return l == VFU_LEVEL_MUST ? "MUST" : l == VFU_LEVEL_SHOULD ? "SHOULD" : "INFO";
 }
@@ -125,7 +125,7 @@ static bool value(struct pctx *p, const char *what, const char *s, struct scn_na
                   struct scn_value *v)
 {
     struct scn_vctx c = vctx(p);
-    if (scn_read_value(&c, s, names, v)) return true;
+    if (vfh_scn_read_value(&c, s, names, v)) return true;
     char m[768];
     snprintf(m, sizeof m, "%s", p->msg);
     return fail(p, "%s: %s", what, m);
@@ -150,9 +150,9 @@ static struct scn_names enum_names(const char *name) { return (struct scn_names)
 /* a user variable: declared (for later lines) after its step is read */
 static bool new_var(struct pctx *p, const char *name, const char **out)
 {
-    if (!scn_valid_name(name)) return fail(p, "bad variable name '%s'", name);
-    if (scn_builtin_var(name)) return fail(p, "$%s is provided by the probe; choose another name", name);
-    if (!(*out = scn_strdup(p->a, name))) return fail(p, "out of memory");
+    if (!vfh_scn_valid_name(name)) return fail(p, "bad variable name '%s'", name);
+    if (vfh_scn_builtin_var(name)) return fail(p, "$%s is provided by the probe; choose another name", name);
+    if (!(*out = vfh_scn_strdup(p->a, name))) return fail(p, "out of memory");
     def_var(p, *out);
     return true;
 }
@@ -188,8 +188,8 @@ static bool parse_requires(struct pctx *p, const struct scn_tokens *t)
             char v[32];
             const char *colon = ++i < t->n ? strchr(t->tok[i], ':') : NULL;
             if (!colon || (size_t)(colon - t->tok[i]) >= sizeof v ||
-                (snprintf(v, sizeof v, "%.*s", (int)(colon - t->tok[i]), t->tok[i]), !scn_read_number(v, &ven)) ||
-                !scn_read_number(colon + 1, &dev) || ven > 0xffff || dev > 0xffff)
+                (snprintf(v, sizeof v, "%.*s", (int)(colon - t->tok[i]), t->tok[i]), !vfh_scn_read_number(v, &ven)) ||
+                !vfh_scn_read_number(colon + 1, &dev) || ven > 0xffff || dev > 0xffff)
                 return fail(p, "requires device: VENDOR:DEVICE, two 16-bit numbers (0x1234:0x11f0)");
             r->arg.num = ven << 16 | dev;
             continue;
@@ -225,11 +225,11 @@ static bool parse_negotiate(struct pctx *p, const struct scn_tokens *t)
             if (n->ncaps == 16) return fail(p, "negotiate: too many caps");
             n->caps[n->ncaps++] = (struct scn_cap_set){VFU_CAP_TWIN_SOCKET_SUPPORTED, 1};
         } else if (!strncmp(w, "major=", 6) || !strncmp(w, "minor=", 6)) {
-            if (!scn_read_number(w + 6, &v) || v > 0xffff) return fail(p, "negotiate: %s: 0 to 65535", w);
+            if (!vfh_scn_read_number(w + 6, &v) || v > 0xffff) return fail(p, "negotiate: %s: 0 to 65535", w);
             if (w[1] == 'a') { n->set_major = true; n->major = (uint16_t)v; }
             else { n->set_minor = true; n->minor = (uint16_t)v; }
         } else if (!strncmp(w, "json=", 5)) {
-            if (!(n->json = scn_strdup(p->a, w + 5))) return fail(p, "out of memory");
+            if (!(n->json = vfh_scn_strdup(p->a, w + 5))) return fail(p, "out of memory");
         } else if (!strncmp(w, "caps.", 5) && eq) {
             char name[SCN_MAX_LINE];
             snprintf(name, sizeof name, "%.*s", (int)(eq - w - 5), w + 5);
@@ -237,7 +237,7 @@ static bool parse_negotiate(struct pctx *p, const struct scn_tokens *t)
             if (cap < 0) return fail(p, "negotiate: unknown capability '%s'", name);
             if (!strcmp(eq + 1, "true")) v = 1;
             else if (!strcmp(eq + 1, "false")) v = 0;
-            else if (!scn_read_number(eq + 1, &v)) return fail(p, "negotiate: %s: a number, true or false", w);
+            else if (!vfh_scn_read_number(eq + 1, &v)) return fail(p, "negotiate: %s: a number, true or false", w);
             if (n->ncaps == 16) return fail(p, "negotiate: too many caps");
             n->caps[n->ncaps++] = (struct scn_cap_set){cap, v};
         } else {
@@ -254,12 +254,12 @@ static bool header_line(struct pctx *p, const struct scn_tokens *t, const char *
 {
     if (p->nsteps) return fail(p, "%s must come before the steps", kw);
     size_t len;
-    const char *rest = scn_rest_of_line(p->ln->text, &len);
+    const char *rest = vfh_scn_rest_of_line(p->ln->text, &len);
     if (!strcmp(kw, "section") || !strcmp(kw, "title") || !strcmp(kw, "rule")) {
         bool *have = kw[0] == 's' ? &p->have_section : kw[0] == 't' ? &p->have_title : &p->have_rule;
         if (*have) return fail(p, "a second %s line", kw);
         if (!len) return fail(p, "%s: text expected", kw);
-        const char *s = scn_strndup(p->a, rest, len);
+        const char *s = vfh_scn_strndup(p->a, rest, len);
         if (!s) return fail(p, "out of memory");
         if (kw[0] == 's') p->sc->section = s;
         else if (kw[0] == 't') p->sc->title = s;
@@ -351,8 +351,8 @@ static bool errno_list(struct pctx *p, const struct scn_tokens *t, unsigned from
         st->u.expect.prefer = q;
         uint32_t e;
         uint64_t v;
-        if (scn_read_number(name, &v) && v <= UINT32_MAX) e = (uint32_t)v;
-        else if (!scn_errno_value(name, &e)) return fail(p, "unknown errno name '%s'", name);
+        if (vfh_scn_read_number(name, &v) && v <= UINT32_MAX) e = (uint32_t)v;
+        else if (!vfh_scn_errno_value(name, &e)) return fail(p, "unknown errno name '%s'", name);
         if (st->u.expect.nerrnos == 16) return fail(p, "more than 16 errnos");
         st->u.expect.errnos[st->u.expect.nerrnos++] = e;
     }
@@ -386,7 +386,7 @@ static bool parse_expect(struct pctx *p, const struct scn_tokens *t)
             return false;
         if (!pop_send(p, st, w[0] == 'o' ? "expect ok" : "expect reply")) return false;
         if (w[0] == 'r' && t->n > 2) return fail(p, "expect reply takes nothing more");
-        return scn_parse_checks(&c, t, 2, st->u.expect.cmd, st, def_var);
+        return vfh_scn_parse_checks(&c, t, 2, st->u.expect.cmd, st, def_var);
     }
     if (!strcmp(w, "error") || !strcmp(w, "error-or-close")) {
         bool orclose = w[5] == '-';
@@ -415,14 +415,14 @@ static bool parse_expect(struct pctx *p, const struct scn_tokens *t)
             return false;
         if (t->n < 3) return fail(p, "expect %s NAME [MS]", w);
         if (!efd_known(p, t->tok[2])) return false;
-        st->u.intr.name = scn_strdup(p->a, t->tok[2]);
+        st->u.intr.name = vfh_scn_strdup(p->a, t->tok[2]);
         return st->u.intr.name && ms_arg(p, t, 3, no ? 200 : 1000, &st->u.intr.ms);
     }
     if (!strcmp(w, "memory")) {
         if (!(st = new_step(p, SCN_S_EXPECT_MEMORY))) return false;
         if (t->n != 4) return fail(p, "expect memory ADDR BYTES");
         return value(p, "address", t->tok[2], SCN_NAMES_NONE, &st->u.mem.addr) &&
-               scn_read_bytes(&c, t->tok[3], true, &st->u.mem.bytes, NULL);
+               vfh_scn_read_bytes(&c, t->tok[3], true, &st->u.mem.bytes, NULL);
     }
     if (!strcmp(w, "served")) {
         if (!need_session(p, "expect") || !(st = new_step(p, SCN_S_EXPECT_SERVED))) return false;
@@ -466,7 +466,7 @@ static bool parse_map(struct pctx *p, const struct scn_tokens *t, bool unmap)
         return fail(p, "unmap: no mapping named '%s'", t->tok[1]);
     }
     if (t->n < 5 || t->n > 6) return fail(p, "map NAME ADDR SIZE memfd|message [FLAGS]");
-    if (!scn_valid_name(t->tok[1])) return fail(p, "map: bad name '%s'", t->tok[1]);
+    if (!vfh_scn_valid_name(t->tok[1])) return fail(p, "map: bad name '%s'", t->tok[1]);
     if (in_list(p->maps, p->nmaps, t->tok[1])) return fail(p, "map: '%s' is mapped already", t->tok[1]);
     if (p->nmaps == VFU_CLIENT_MAX_REGIONS) return fail(p, "more than %d mappings", VFU_CLIENT_MAX_REGIONS);
     if (!strcmp(t->tok[4], "memfd")) st->u.map.memfd = true;
@@ -480,7 +480,7 @@ static bool parse_map(struct pctx *p, const struct scn_tokens *t, bool unmap)
     } else {
         st->u.map.prot.num = VFU_DMA_MAP_FLAGS_READ | VFU_DMA_MAP_FLAGS_WRITE;
     }
-    if (!(st->u.map.name = scn_strdup(p->a, t->tok[1]))) return fail(p, "out of memory");
+    if (!(st->u.map.name = vfh_scn_strdup(p->a, t->tok[1]))) return fail(p, "out of memory");
     p->maps[p->nmaps++] = st->u.map.name;
     return true;
 }
@@ -505,7 +505,7 @@ static bool parse_rw(struct pctx *p, const struct scn_tokens *t, bool write)
         struct scn_vctx c = vctx(p);
         if (t->n != 4) return fail(p, "write REGION OFFSET BYTES: the bytes give the count");
         st->u.rw.has_bytes = true;
-        return scn_read_bytes(&c, v, false, &st->u.rw.bytes, NULL);
+        return vfh_scn_read_bytes(&c, v, false, &st->u.rw.bytes, NULL);
     }
     if (t->n > 5) return fail(p, "write REGION OFFSET VALUE [COUNT]");
     if (!value(p, "value", v, SCN_NAMES_NONE, &st->u.rw.value)) return false;
@@ -524,7 +524,7 @@ static bool parse_step(struct pctx *p, const struct scn_tokens *t)
     if (!strcmp(w, "send")) {
         if (!need_session(p, "send") || !(st = new_step(p, SCN_S_SEND))) return false;
         if (p->nq == SCN_MAX_PENDING) return fail(p, "more than %d sends waiting for their expect", SCN_MAX_PENDING);
-        if (!scn_parse_send(&c, t, st)) return false;
+        if (!vfh_scn_parse_send(&c, t, st)) return false;
         for (unsigned i = 0; i < st->u.send.nitems; i++)
             if (st->u.send.items[i].kind == SCN_I_FD_EVENTFD && st->u.send.items[i].name &&
                 !def_efd(p, st->u.send.items[i].name))
@@ -540,8 +540,8 @@ static bool parse_step(struct pctx *p, const struct scn_tokens *t)
     if (!strcmp(w, "irq")) {
         if (!need_session(p, "irq") || !(st = new_step(p, SCN_S_IRQ))) return false;
         if (t->n != 4) return fail(p, "irq NAME INDEX SUB");
-        if (!scn_valid_name(t->tok[1])) return fail(p, "irq: bad name '%s'", t->tok[1]);
-        if (!(st->u.irq.name = scn_strdup(p->a, t->tok[1]))) return fail(p, "out of memory");
+        if (!vfh_scn_valid_name(t->tok[1])) return fail(p, "irq: bad name '%s'", t->tok[1]);
+        if (!(st->u.irq.name = vfh_scn_strdup(p->a, t->tok[1]))) return fail(p, "out of memory");
         return value(p, "index", t->tok[2], enum_names("pci_irq"), &st->u.irq.index) &&
                value(p, "sub-index", t->tok[3], SCN_NAMES_NONE, &st->u.irq.sub) && def_efd(p, st->u.irq.name);
     }
@@ -549,7 +549,7 @@ static bool parse_step(struct pctx *p, const struct scn_tokens *t)
         if (!(st = new_step(p, SCN_S_POKE))) return false;
         if (t->n != 3) return fail(p, "poke ADDR BYTES");
         return value(p, "address", t->tok[1], SCN_NAMES_NONE, &st->u.mem.addr) &&
-               scn_read_bytes(&c, t->tok[2], true, &st->u.mem.bytes, NULL);
+               vfh_scn_read_bytes(&c, t->tok[2], true, &st->u.mem.bytes, NULL);
     }
     if (!strcmp(w, "set")) {
         if (!(st = new_step(p, SCN_S_SET))) return false;
@@ -562,10 +562,10 @@ static bool parse_step(struct pctx *p, const struct scn_tokens *t)
         char a[SCN_MAX_LINE], probe[SCN_MAX_LINE];
         const char *b;
         enum scn_op op;
-        if (t->n == 2 && scn_split_op(t->tok[1], a, sizeof a, &op, &b)) {
+        if (t->n == 2 && vfh_scn_split_op(t->tok[1], a, sizeof a, &op, &b)) {
             /* check A=B in one word */
         } else if (t->n == 4 && (snprintf(probe, sizeof probe, "x%s0", t->tok[2]),
-                                 scn_split_op(probe, a, sizeof a, &op, &b)) && !strcmp(b, "0")) {
+                                 vfh_scn_split_op(probe, a, sizeof a, &op, &b)) && !strcmp(b, "0")) {
             snprintf(a, sizeof a, "%s", t->tok[1]);
             b = t->tok[3];
         } else {
@@ -637,9 +637,9 @@ static bool begin(struct pctx *p, const struct scn_tokens *t)
     if (!valid_id(t->tok[1])) return fail(p, "bad scenario id '%s' (letters, digits and ._-+: only)", t->tok[1]);
     const struct scn_scenario *dup = find_id(p->set, t->tok[1]);
     if (dup) return fail(p, "scenario %s is defined already at %s:%d", t->tok[1], dup->file, dup->line);
-    p->sc = scn_alloc(p->a, sizeof *p->sc);
+    p->sc = vfh_scn_alloc(p->a, sizeof *p->sc);
     if (!p->sc) return fail(p, "out of memory");
-    p->sc->id = scn_strdup(p->a, t->tok[1]);
+    p->sc->id = vfh_scn_strdup(p->a, t->tok[1]);
     p->sc->file = p->file;
     p->sc->line = p->ln->line;
     p->sc->level = VFU_LEVEL_MUST;
@@ -664,8 +664,8 @@ static bool finish(struct pctx *p)
         sc->section = cd->section;
     }
     if (!sc->title) sc->title = sc->id;
-    sc->steps = scn_alloc(p->a, (p->nsteps ? p->nsteps : 1) * sizeof *sc->steps);
-    sc->reqs = scn_alloc(p->a, (p->nreqs ? p->nreqs : 1) * sizeof *sc->reqs);
+    sc->steps = vfh_scn_alloc(p->a, (p->nsteps ? p->nsteps : 1) * sizeof *sc->steps);
+    sc->reqs = vfh_scn_alloc(p->a, (p->nreqs ? p->nreqs : 1) * sizeof *sc->reqs);
     if (!sc->steps || !sc->reqs) return fail(p, "out of memory");
     memcpy(sc->steps, p->steps, p->nsteps * sizeof *sc->steps);
     sc->nsteps = p->nsteps;
@@ -699,7 +699,7 @@ static bool parse_lines(struct pctx *p, const struct scn_lines *L)
             if (!header_line(p, &t, t.tok[0])) return false;
             continue;
         }
-        if (!scn_tokenize(p->ln->text, &t, p->msg, sizeof p->msg)) return false;
+        if (!vfh_scn_tokenize(p->ln->text, &t, p->msg, sizeof p->msg)) return false;
         if (!t.n) continue;
         const char *w = t.tok[0];
         if (!strcmp(w, "scenario")) {
@@ -733,13 +733,13 @@ static const char *keep_name(struct scn_set *s, const char *name)
     const char **v = realloc(s->files, (s->nfiles + 1) * sizeof *v);
     if (!v) return NULL;
     s->files = v;
-    return s->files[s->nfiles++] = scn_strdup(s->arena, name);
+    return s->files[s->nfiles++] = vfh_scn_strdup(s->arena, name);
 }
 
-bool scn_load_text(struct scn_set *s, const char *name, const char *text, size_t len,
+bool vfh_scn_load_text(struct scn_set *s, const char *name, const char *text, size_t len,
                    struct scn_errors *errs)
 {
-    if (!s->arena && !(s->arena = scn_arena_new())) {
+    if (!s->arena && !(s->arena = vfh_scn_arena_new())) {
         add_error(errs, name, 0, NULL, "out of memory");
         return false;
     }
@@ -764,7 +764,7 @@ bool scn_load_text(struct scn_set *s, const char *name, const char *text, size_t
     struct scn_lines L;
     int bad = 0;
     const char *bad_origin = NULL;
-    bool ok = scn_lines_read(p->a, text, len, &L, &bad, &bad_origin, p->msg, sizeof p->msg);
+    bool ok = vfh_scn_lines_read(p->a, text, len, &L, &bad, &bad_origin, p->msg, sizeof p->msg);
     if (!ok) add_error(errs, file, bad, bad_origin, p->msg);
     else if (!(ok = parse_lines(p, &L))) {
         const struct scn_line *ln = p->ln;
@@ -819,7 +819,7 @@ static bool load_file(struct scn_set *s, const char *path, struct scn_errors *er
         }
     }
     close(fd);
-    bool ok = scn_load_text(s, path, buf, len, errs);
+    bool ok = vfh_scn_load_text(s, path, buf, len, errs);
     free(buf);
     return ok;
 }
@@ -829,7 +829,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-bool scn_load_path(struct scn_set *s, const char *path, struct scn_errors *errs)
+bool vfh_scn_load_path(struct scn_set *s, const char *path, struct scn_errors *errs)
 {
     struct stat st;
     if (stat(path, &st) < 0) {

@@ -11,7 +11,7 @@
 #include "scn_int.h"
 #include "vfu_spec.h"
 
-static void reach_add(struct scn_reach *r, int sid, int via)
+static void reach_add(struct vfh_scn_reach *r, int sid, int via)
 {
     for (unsigned i = 0; i < r->n; i++)
         if (r->sid[i] == sid) return;
@@ -21,7 +21,7 @@ static void reach_add(struct scn_reach *r, int sid, int via)
     }
 }
 
-void scn_reach(int sid, struct scn_reach *r)
+void vfh_scn_reach(int sid, struct vfh_scn_reach *r)
 {
     r->n = 0;
     if (sid < 0) return;
@@ -196,8 +196,8 @@ static bool field_item(struct sstate *s, const char *name, const char *val)
     it->field = (int16_t)f;
     switch (fd->kind) {
     case VFU_K_UINT: {
-        struct scn_names nm = {fd->bits_id, fd->enum_id >= 0 ? fd->enum_id : scn_index_enum(f), false};
-        if (!scn_read_value(s->c, val, nm, &it->val)) {
+        struct scn_names nm = {fd->bits_id, fd->enum_id >= 0 ? fd->enum_id : vfh_scn_index_enum(f), false};
+        if (!vfh_scn_read_value(s->c, val, nm, &it->val)) {
             char m[512];
             snprintf(m, sizeof m, "%s", s->c->msg);
             return err(s, "%s: %s", name, m);
@@ -210,7 +210,7 @@ static bool field_item(struct sstate *s, const char *name, const char *val)
     }
     case VFU_K_BYTES:
         it->kind = SCN_I_BYTES;
-        if (!scn_read_bytes(s->c, val, true, &it->bytes, NULL)) return false;
+        if (!vfh_scn_read_bytes(s->c, val, true, &it->bytes, NULL)) return false;
         if (!it->bytes.var && it->bytes.n > fd->width) return err(s, "%s: more bytes than the field holds", name);
         return true;
     case VFU_K_VARIANT:
@@ -221,7 +221,7 @@ static bool field_item(struct sstate *s, const char *name, const char *val)
     case VFU_K_BITMAP: {
         it->kind = SCN_I_DATA;
         bool text;
-        if (!scn_read_bytes(s->c, val, true, &it->bytes, &text)) return false;
+        if (!vfh_scn_read_bytes(s->c, val, true, &it->bytes, &text)) return false;
         it->nul = text && fd->kind == VFU_K_STRING;
         if (it->nul && it->bytes.n == SCN_MAX_LITERAL) return err(s, "%s: text too long", name);
         return true;
@@ -273,20 +273,20 @@ static bool at_item(struct sstate *s, const char *key, const char *val)
         const struct vfu_field_desc *fd = vfu_field(f);
         struct scn_item *it = item(s, SCN_I_HDR);
         it->field = (int16_t)f;
-        return scn_read_value(s->c, val, (struct scn_names){fd->bits_id, fd->enum_id, !strcmp(key, "@error")}, &it->val);
+        return vfh_scn_read_value(s->c, val, (struct scn_names){fd->bits_id, fd->enum_id, !strcmp(key, "@error")}, &it->val);
     }
     if (!strcmp(key, "@truncate"))
-        return scn_read_value(s->c, val, SCN_NAMES_NONE, &item(s, SCN_I_TRUNCATE)->val);
+        return vfh_scn_read_value(s->c, val, SCN_NAMES_NONE, &item(s, SCN_I_TRUNCATE)->val);
     if (!strcmp(key, "@append"))
-        return scn_read_bytes(s->c, val, true, &item(s, SCN_I_APPEND)->bytes, NULL);
+        return vfh_scn_read_bytes(s->c, val, true, &item(s, SCN_I_APPEND)->bytes, NULL);
     if (!strcmp(key, "@poke")) {
         const char *colon = strchr(val, ':');
         if (!colon) return err(s, "@poke=OFFSET:BYTES expected, got '%s'", val);
         char off[64];
         snprintf(off, sizeof off, "%.*s", (int)(colon - val), val);
         struct scn_item *it = item(s, SCN_I_POKE);
-        return scn_read_value(s->c, off, SCN_NAMES_NONE, &it->val) &&
-               scn_read_bytes(s->c, colon + 1, true, &it->bytes, NULL);
+        return vfh_scn_read_value(s->c, off, SCN_NAMES_NONE, &it->val) &&
+               vfh_scn_read_bytes(s->c, colon + 1, true, &it->bytes, NULL);
     }
     return err(s, "unknown header item %s (known: @id @cmd @flags @size @error @truncate @append @poke)", key);
 }
@@ -296,38 +296,38 @@ static bool fd_item(struct sstate *s, const char *val)
     if (!strcmp(val, "devnull")) { item(s, SCN_I_FD_DEVNULL); return true; }
     if (!strncmp(val, "memfd", 5) && (!val[5] || val[5] == ':')) {
         struct scn_item *it = item(s, SCN_I_FD_MEMFD);
-        return !val[5] || scn_read_value(s->c, val + 6, SCN_NAMES_NONE, &it->val);
+        return !val[5] || vfh_scn_read_value(s->c, val + 6, SCN_NAMES_NONE, &it->val);
     }
     if (!strncmp(val, "eventfd", 7) && (!val[7] || val[7] == ':')) {
         struct scn_item *it = item(s, SCN_I_FD_EVENTFD);
         if (!val[7]) return true;
-        if (!scn_valid_name(val + 8)) return err(s, "fd=eventfd:NAME: bad name '%s'", val + 8);
-        return (it->name = scn_strdup(s->c->a, val + 8)) != NULL;
+        if (!vfh_scn_valid_name(val + 8)) return err(s, "fd=eventfd:NAME: bad name '%s'", val + 8);
+        return (it->name = vfh_scn_strdup(s->c->a, val + 8)) != NULL;
     }
     if (!strncmp(val, "map:", 4)) {
         struct scn_item *it = item(s, SCN_I_FD_MAP);
-        if (!scn_valid_name(val + 4)) return err(s, "fd=map:NAME: bad name '%s'", val + 4);
-        return (it->name = scn_strdup(s->c->a, val + 4)) != NULL;
+        if (!vfh_scn_valid_name(val + 4)) return err(s, "fd=map:NAME: bad name '%s'", val + 4);
+        return (it->name = vfh_scn_strdup(s->c->a, val + 4)) != NULL;
     }
     return err(s, "fd=%s: expected memfd[:SIZE], eventfd[:NAME], devnull or map:NAME", val);
 }
 
-bool scn_parse_send(struct scn_vctx *c, const struct scn_tokens *t, struct scn_step *st)
+bool vfh_scn_parse_send(struct scn_vctx *c, const struct scn_tokens *t, struct scn_step *st)
 {
-    if (t->n < 2) { scn_msg(c->msg, c->msglen, "send: which command?"); return false; }
+    if (t->n < 2) { vfh_scn_msg(c->msg, c->msglen, "send: which command?"); return false; }
     const struct vfu_cmd_desc *cd = vfu_cmd_by_name(t->tok[1]);
     uint64_t num;
     if (!cd) {
         /* a number the spec does not define: header only, by request */
-        if (!scn_read_number(t->tok[1], &num) || num > 0xffff) {
-            scn_msg(c->msg, c->msglen, "unknown command '%s'", t->tok[1]);
+        if (!vfh_scn_read_number(t->tok[1], &num) || num > 0xffff) {
+            vfh_scn_msg(c->msg, c->msglen, "unknown command '%s'", t->tok[1]);
             return false;
         }
         cd = vfu_cmd((unsigned)num);
         st->u.send.cmd = (uint16_t)num;
     }
     struct sstate *s = calloc(1, sizeof *s);
-    if (!s) { scn_msg(c->msg, c->msglen, "out of memory"); return false; }
+    if (!s) { vfh_scn_msg(c->msg, c->msglen, "out of memory"); return false; }
     s->c = c;
     bool ok = true;
     if (cd) {
@@ -351,7 +351,7 @@ bool scn_parse_send(struct scn_vctx *c, const struct scn_tokens *t, struct scn_s
             else if (!strcmp(key, "fd")) ok = fd_item(s, eq + 1);
             else if (!strcmp(key, "fds")) {
                 struct scn_item *it = item(s, SCN_I_FDS);
-                ok = scn_read_value(c, eq + 1, SCN_NAMES_NONE, &it->val);
+                ok = vfh_scn_read_value(c, eq + 1, SCN_NAMES_NONE, &it->val);
                 if (ok && !it->val.nvars && it->val.num > SCN_MAX_FDS) ok = err(s, "fds=%s: at most 253", eq + 1);
             } else if (!cd) ok = err(s, "%s: unknown command has no fields", key);
             else ok = field_item(s, key, eq + 1);
@@ -367,7 +367,7 @@ bool scn_parse_send(struct scn_vctx *c, const struct scn_tokens *t, struct scn_s
         if (fds > SCN_MAX_FDS) ok = err(s, "more than 253 fds in one message");
     }
     if (ok) {
-        st->u.send.items = scn_alloc(c->a, (s->n ? s->n : 1) * sizeof *s->items);
+        st->u.send.items = vfh_scn_alloc(c->a, (s->n ? s->n : 1) * sizeof *s->items);
         if (!st->u.send.items) ok = err(s, "out of memory");
         else {
             memcpy(st->u.send.items, s->items, s->n * sizeof *s->items);

@@ -12,7 +12,7 @@
 #include "scn_int.h"
 #include "vfu_spec.h"
 
-bool scn_read_number(const char *s, uint64_t *v)
+bool vfh_scn_read_number(const char *s, uint64_t *v)
 {
     bool neg = *s == '-';
     if (neg) s++;
@@ -43,7 +43,7 @@ static const struct { const char *alias, *name; } errno_alias[] = {
 };
 #define ERRNO_MAX 200
 
-bool scn_errno_value(const char *name, uint32_t *v)
+bool vfh_scn_errno_value(const char *name, uint32_t *v)
 {
     for (size_t i = 0; i < sizeof errno_alias / sizeof errno_alias[0]; i++)
         if (!strcmp(name, errno_alias[i].alias)) name = errno_alias[i].name;
@@ -54,14 +54,14 @@ bool scn_errno_value(const char *name, uint32_t *v)
     return false;
 }
 
-const char *scn_errno_name(uint32_t v)
+const char *vfh_scn_errno_name(uint32_t v)
 {
     return v && v < ERRNO_MAX ? strerrorname_np((int)v) : NULL;
 }
 
 /* ------------------------------------------------------------ variables */
 
-bool scn_valid_name(const char *s)
+bool vfh_scn_valid_name(const char *s)
 {
     if (!isalpha((unsigned char)*s) && *s != '_') return false;
     size_t n = 0;
@@ -82,7 +82,7 @@ static const char *index_then(const char *s)
     return *s == '.' ? s + 1 : NULL;
 }
 
-bool scn_builtin_var(const char *name)
+bool vfh_scn_builtin_var(const char *name)
 {
     static const char *const fixed[] = {
         "num_regions", "num_irqs", "device_flags", "config", "mmap_region", "rw_region",
@@ -131,23 +131,23 @@ static bool name_value(struct scn_vctx *c, const char *t, struct scn_names names
             if (strlen(d->name) != nl || strncmp(d->name, t, nl)) continue;
             if (!eq) {
                 if (d->enum_id >= 0 || (d->mask >> d->shift) != 1) {
-                    scn_msg(c->msg, c->msglen, "%s is a field of %s: write %s=VALUE", d->name, b->name, d->name);
+                    vfh_scn_msg(c->msg, c->msglen, "%s is a field of %s: write %s=VALUE", d->name, b->name, d->name);
                     return false;
                 }
                 *v = d->mask;
                 return true;
             }
             uint64_t x;
-            if (!scn_read_number(eq + 1, &x) && (d->enum_id < 0 || !vfu_enum_value(d->enum_id, eq + 1, &x))) {
+            if (!vfh_scn_read_number(eq + 1, &x) && (d->enum_id < 0 || !vfu_enum_value(d->enum_id, eq + 1, &x))) {
                 char known[512];
                 list_names(known, sizeof known, (struct scn_names){-1, d->enum_id, false});
-                scn_msg(c->msg, c->msglen, "%s: unknown value '%s'%s%s", d->name, eq + 1,
+                vfh_scn_msg(c->msg, c->msglen, "%s: unknown value '%s'%s%s", d->name, eq + 1,
                         *known ? " (known: " : "", *known ? known : "");
                 if (*known) strncat(c->msg, ")", c->msglen - strlen(c->msg) - 1);
                 return false;
             }
             if ((x << d->shift) >> d->shift != x || ((x << d->shift) & ~d->mask)) {
-                scn_msg(c->msg, c->msglen, "%s: %s does not fit the field", d->name, eq + 1);
+                vfh_scn_msg(c->msg, c->msglen, "%s: %s does not fit the field", d->name, eq + 1);
                 return false;
             }
             *v = x << d->shift;
@@ -156,15 +156,15 @@ static bool name_value(struct scn_vctx *c, const char *t, struct scn_names names
     }
     if (names.enum_id >= 0 && vfu_enum_value(names.enum_id, t, v)) return true;
     uint32_t e;
-    if (names.errnos && scn_errno_value(t, &e)) { *v = e; return true; }
+    if (names.errnos && vfh_scn_errno_value(t, &e)) { *v = e; return true; }
     char known[512];
     list_names(known, sizeof known, names);
     if (*known)
-        scn_msg(c->msg, c->msglen, "unknown name '%s' (known: %s)", t, known);
+        vfh_scn_msg(c->msg, c->msglen, "unknown name '%s' (known: %s)", t, known);
     else if (names.errnos)
-        scn_msg(c->msg, c->msglen, "unknown errno name '%s'", t);
+        vfh_scn_msg(c->msg, c->msglen, "unknown errno name '%s'", t);
     else
-        scn_msg(c->msg, c->msglen, "'%s' is not a number or $variable", t);
+        vfh_scn_msg(c->msg, c->msglen, "'%s' is not a number or $variable", t);
     return false;
 }
 
@@ -188,14 +188,14 @@ static int spec_number(struct scn_vctx *c, const char *name, int64_t *x)
     snprintf(sname, sizeof sname, "%s", name + (off ? 9 : 7));
     char *dot = off ? strchr(sname, '.') : NULL;
     if (off && !dot) {
-        scn_msg(c->msg, c->msglen, "$%s: write $offsetof.STRUCT.FIELD", name);
+        vfh_scn_msg(c->msg, c->msglen, "$%s: write $offsetof.STRUCT.FIELD", name);
         return -1;
     }
     if (dot) *dot = 0;
     int sid = vfu_struct_by_name(sname);
     int n = off ? vfu_field_offset(vfu_field_by_name(sid, dot + 1)) : vfu_struct_size(sid);
     if (sid < 0 || n < 0) {
-        scn_msg(c->msg, c->msglen, sid < 0 ? "$%s: the spec has no structure '%s'"
+        vfh_scn_msg(c->msg, c->msglen, sid < 0 ? "$%s: the spec has no structure '%s'"
                                            : "$%s: '%s' has no fixed field of that name", name, sname);
         return -1;
     }
@@ -221,8 +221,8 @@ static bool var_term(struct scn_vctx *c, const char *t, struct scn_value *v)
         if (*s == '$') {
             size_t n = name_len(s + 1);
             if (!n || n >= SCN_MAX_NAME) {
-                if (s == t) scn_msg(c->msg, c->msglen, "bad variable '%s'", t);
-                else scn_msg(c->msg, c->msglen, "bad variable term '%s': a name after each $ (%s)", t, TERM_FORMS);
+                if (s == t) vfh_scn_msg(c->msg, c->msglen, "bad variable '%s'", t);
+                else vfh_scn_msg(c->msg, c->msglen, "bad variable term '%s': a name after each $ (%s)", t, TERM_FORMS);
                 return false;
             }
             char name[SCN_MAX_NAME];
@@ -233,17 +233,17 @@ static bool var_term(struct scn_vctx *c, const char *t, struct scn_value *v)
             if (k < 0) return false;
             if (!k) {
                 if (*var) {
-                    scn_msg(c->msg, c->msglen, "bad variable term '%s': $%s and $%s in one sum (a sum holds at most one "
+                    vfh_scn_msg(c->msg, c->msglen, "bad variable term '%s': $%s and $%s in one sum (a sum holds at most one "
                             "variable besides $sizeof and $offsetof; join values with |)", t, var, name);
                     return false;
                 }
                 if (sub) {
-                    scn_msg(c->msg, c->msglen, "bad variable term '%s': $%s subtracted (only numbers, $sizeof and "
+                    vfh_scn_msg(c->msg, c->msglen, "bad variable term '%s': $%s subtracted (only numbers, $sizeof and "
                             "$offsetof can be)", t, name);
                     return false;
                 }
-                if (!scn_builtin_var(name) && !(c->var_known && c->var_known(c->ctx, name))) {
-                    scn_msg(c->msg, c->msglen, "unknown variable $%s", name);
+                if (!vfh_scn_builtin_var(name) && !(c->var_known && c->var_known(c->ctx, name))) {
+                    vfh_scn_msg(c->msg, c->msglen, "unknown variable $%s", name);
                     return false;
                 }
                 memcpy(var, name, n + 1);
@@ -254,30 +254,30 @@ static bool var_term(struct scn_vctx *c, const char *t, struct scn_value *v)
             char num[32];
             uint64_t k;
             if (!n) {
-                scn_msg(c->msg, c->msglen, "bad variable term '%s': nothing after '%c' (%s)", t, s[-1], TERM_FORMS);
+                vfh_scn_msg(c->msg, c->msglen, "bad variable term '%s': nothing after '%c' (%s)", t, s[-1], TERM_FORMS);
                 return false;
             }
             snprintf(num, sizeof num, "%.*s", (int)n, s);
-            if (n >= sizeof num || !scn_read_number(num, &k)) {
-                scn_msg(c->msg, c->msglen, "bad variable term '%s': '%.*s' is not a number or $NAME (%s)", t, (int)n, s,
+            if (n >= sizeof num || !vfh_scn_read_number(num, &k)) {
+                vfh_scn_msg(c->msg, c->msglen, "bad variable term '%s': '%.*s' is not a number or $NAME (%s)", t, (int)n, s,
                         TERM_FORMS);
                 return false;
             }
             if (k > INT64_MAX) {
-                scn_msg(c->msg, c->msglen, "bad variable term '%s': the sum is too large", t);
+                vfh_scn_msg(c->msg, c->msglen, "bad variable term '%s': the sum is too large", t);
                 return false;
             }
             s += n;
             x = (int64_t)k;
         }
         if (sub ? sum < INT64_MIN + x : sum > INT64_MAX - x) {
-            scn_msg(c->msg, c->msglen, "bad variable term '%s': the sum is out of range", t);
+            vfh_scn_msg(c->msg, c->msglen, "bad variable term '%s': the sum is out of range", t);
             return false;
         }
         sum = sub ? sum - x : sum + x;
         if (!*s) break;
         if (*s != '+' && *s != '-') {
-            scn_msg(c->msg, c->msglen, "bad variable term '%s' (%s)", t, TERM_FORMS);
+            vfh_scn_msg(c->msg, c->msglen, "bad variable term '%s' (%s)", t, TERM_FORMS);
             return false;
         }
         sub = *s++ == '-';
@@ -285,29 +285,29 @@ static bool var_term(struct scn_vctx *c, const char *t, struct scn_value *v)
     if (!*var) {
         /* numbers only: nothing is left to learn, the value is final */
         if (sum < 0) {
-            scn_msg(c->msg, c->msglen, "bad variable term '%s': below zero (%lld)", t, (long long)sum);
+            vfh_scn_msg(c->msg, c->msglen, "bad variable term '%s': below zero (%lld)", t, (long long)sum);
             return false;
         }
         v->num |= (uint64_t)sum;
         return true;
     }
     if (v->nvars == SCN_MAX_VAR_TERMS) {
-        scn_msg(c->msg, c->msglen, "more than %d variables in one value", SCN_MAX_VAR_TERMS);
+        vfh_scn_msg(c->msg, c->msglen, "more than %d variables in one value", SCN_MAX_VAR_TERMS);
         return false;
     }
-    const char *nm = scn_strdup(c->a, var);
-    if (!nm) { scn_msg(c->msg, c->msglen, "out of memory"); return false; }
+    const char *nm = vfh_scn_strdup(c->a, var);
+    if (!nm) { vfh_scn_msg(c->msg, c->msglen, "out of memory"); return false; }
     v->vars[v->nvars++] = (struct scn_var_term){nm, sum};
     return true;
 }
 
-bool scn_read_value(struct scn_vctx *c, const char *s, struct scn_names names, struct scn_value *v)
+bool vfh_scn_read_value(struct scn_vctx *c, const char *s, struct scn_names names, struct scn_value *v)
 {
     memset(v, 0, sizeof *v);
-    if (!*s) { scn_msg(c->msg, c->msglen, "missing value"); return false; }
+    if (!*s) { vfh_scn_msg(c->msg, c->msglen, "missing value"); return false; }
     size_t n = strlen(s);
     if (s[0] == '|' || s[n - 1] == '|' || strstr(s, "||")) {
-        scn_msg(c->msg, c->msglen, "empty term in '%s'", s);
+        vfh_scn_msg(c->msg, c->msglen, "empty term in '%s'", s);
         return false;
     }
     char buf[SCN_MAX_LINE + 1];
@@ -316,7 +316,7 @@ bool scn_read_value(struct scn_vctx *c, const char *s, struct scn_names names, s
         uint64_t x;
         if (*t == '$') {
             if (!var_term(c, t, v)) return false;
-        } else if (scn_read_number(t, &x)) {
+        } else if (vfh_scn_read_number(t, &x)) {
             v->num |= x;
         } else if (!name_value(c, t, names, &x)) {
             return false;
@@ -336,7 +336,7 @@ static int hexval(char ch)
     return -1;
 }
 
-bool scn_read_bytes(struct scn_vctx *c, const char *s, bool plain_hex, struct scn_bytes *b,
+bool vfh_scn_read_bytes(struct scn_vctx *c, const char *s, bool plain_hex, struct scn_bytes *b,
                     bool *is_text)
 {
     memset(b, 0, sizeof *b);
@@ -346,15 +346,15 @@ bool scn_read_bytes(struct scn_vctx *c, const char *s, bool plain_hex, struct sc
         if (!var_term(c, s, &v)) return false;
         /* a spec size or offset is a number: as bytes it would say nothing
          * of how many */
-        if (!v.nvars) { scn_msg(c->msg, c->msglen, "'%s' is a number, not a variable's bytes", s); return false; }
-        if (v.vars[0].add) { scn_msg(c->msg, c->msglen, "bytes of a variable take no +/-: '%s'", s); return false; }
+        if (!v.nvars) { vfh_scn_msg(c->msg, c->msglen, "'%s' is a number, not a variable's bytes", s); return false; }
+        if (v.vars[0].add) { vfh_scn_msg(c->msg, c->msglen, "bytes of a variable take no +/-: '%s'", s); return false; }
         b->var = v.vars[0].name;
         return true;
     }
     if (!strncmp(s, "zero:", 5)) {
         uint64_t n;
-        if (!scn_read_number(s + 5, &n) || n > SCN_MAX_BYTES) {
-            scn_msg(c->msg, c->msglen, "zero:N needs N from 0 to %u", SCN_MAX_BYTES);
+        if (!vfh_scn_read_number(s + 5, &n) || n > SCN_MAX_BYTES) {
+            vfh_scn_msg(c->msg, c->msglen, "zero:N needs N from 0 to %u", SCN_MAX_BYTES);
             return false;
         }
         b->n = (uint32_t)n;
@@ -362,9 +362,9 @@ bool scn_read_bytes(struct scn_vctx *c, const char *s, bool plain_hex, struct sc
     }
     if (!strncmp(s, "text:", 5)) {
         size_t n = strlen(s + 5);
-        if (n > SCN_MAX_LITERAL) { scn_msg(c->msg, c->msglen, "text longer than %d bytes", SCN_MAX_LITERAL); return false; }
-        b->p = (const uint8_t *)scn_strndup(c->a, s + 5, n);
-        if (!b->p) { scn_msg(c->msg, c->msglen, "out of memory"); return false; }
+        if (n > SCN_MAX_LITERAL) { vfh_scn_msg(c->msg, c->msglen, "text longer than %d bytes", SCN_MAX_LITERAL); return false; }
+        b->p = (const uint8_t *)vfh_scn_strndup(c->a, s + 5, n);
+        if (!b->p) { vfh_scn_msg(c->msg, c->msglen, "out of memory"); return false; }
         b->n = (uint32_t)n;
         if (is_text) *is_text = true;
         return true;
@@ -373,17 +373,17 @@ bool scn_read_bytes(struct scn_vctx *c, const char *s, bool plain_hex, struct sc
     if (!strncmp(s, "hex:", 4)) h = s + 4;
     else if (plain_hex) h = s;
     else {
-        scn_msg(c->msg, c->msglen, "'%s': bytes are written hex:HEX, text:TEXT, zero:N or $VAR", s);
+        vfh_scn_msg(c->msg, c->msglen, "'%s': bytes are written hex:HEX, text:TEXT, zero:N or $VAR", s);
         return false;
     }
     size_t n = strlen(h);
-    if (n % 2) { scn_msg(c->msg, c->msglen, "'%s': odd number of hex digits", s); return false; }
-    if (n / 2 > SCN_MAX_LITERAL) { scn_msg(c->msg, c->msglen, "hex longer than %d bytes", SCN_MAX_LITERAL); return false; }
-    uint8_t *p = scn_alloc(c->a, n / 2 + 1);
-    if (!p) { scn_msg(c->msg, c->msglen, "out of memory"); return false; }
+    if (n % 2) { vfh_scn_msg(c->msg, c->msglen, "'%s': odd number of hex digits", s); return false; }
+    if (n / 2 > SCN_MAX_LITERAL) { vfh_scn_msg(c->msg, c->msglen, "hex longer than %d bytes", SCN_MAX_LITERAL); return false; }
+    uint8_t *p = vfh_scn_alloc(c->a, n / 2 + 1);
+    if (!p) { vfh_scn_msg(c->msg, c->msglen, "out of memory"); return false; }
     for (size_t i = 0; i < n; i += 2) {
         int hi = hexval(h[i]), lo = hexval(h[i + 1]);
-        if (hi < 0 || lo < 0) { scn_msg(c->msg, c->msglen, "'%s': not hex", s); return false; }
+        if (hi < 0 || lo < 0) { vfh_scn_msg(c->msg, c->msglen, "'%s': not hex", s); return false; }
         p[i / 2] = (uint8_t)(hi << 4 | lo);
     }
     b->p = p;
@@ -394,7 +394,7 @@ bool scn_read_bytes(struct scn_vctx *c, const char *s, bool plain_hex, struct sc
 /* Region and interrupt indexes are plain numbers in the spec (a device may
  * have more than PCI's), but scenarios may name the PCI ones: BAR0, CONFIG,
  * MSIX.  Names only: nothing here checks a value. */
-int scn_index_enum(int field)
+int vfh_scn_index_enum(int field)
 {
     static const struct { const char *st, *field, *en; } idx[] = {
         {"region_info_req", "index", "pci_region"}, {"region_info", "index", "pci_region"},

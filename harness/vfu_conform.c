@@ -189,7 +189,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             o->max_seconds = (unsigned)v;
             break;
         case O_FORMAT:
-            if (!vfu_report_format_parse(optarg, &o->format))
+            if (!vfr_report_format_parse(optarg, &o->format))
                 return bad_usage("--format %s: human, tap, junit, json or html", optarg);
             break;
         case O_OUTPUT: o->output = optarg; break;
@@ -339,8 +339,8 @@ static bool generate(void *ctx, const struct gen_device *dev, const struct scn_s
     struct genctx *g = ctx;
     struct gen_buf b = {0};
     *n = 0;
-    if (!gen_bounds(dev, &b)) {
-        gen_buf_free(&b);
+    if (!vfh_gen_bounds(dev, &b)) {
+        vfh_gen_buf_free(&b);
         snprintf(why, whylen, "making the generated scenarios: out of memory");
         return false;
     }
@@ -350,21 +350,21 @@ static bool generate(void *ctx, const struct gen_device *dev, const struct scn_s
         if (f && fclose(f) != 0) w = false;
         if (!w) {
             snprintf(why, whylen, "--generated-out %s: %s", g->o->gen_out, strerror(errno));
-            gen_buf_free(&b);
+            vfh_gen_buf_free(&b);
             return false;
         }
     }
     struct scn_errors errs = {0};
     /* a generated text that does not load is our bug: the run stops */
-    bool ok = scn_load_text(&g->set, "generated", b.p ? b.p : "", b.n, &errs);
-    gen_buf_free(&b);
+    bool ok = vfh_scn_load_text(&g->set, "generated", b.p ? b.p : "", b.n, &errs);
+    vfh_gen_buf_free(&b);
     if (!ok) {
         snprintf(why, whylen, "the generated scenarios do not load: %s%s", errs.n ? errs.msg[0] : "?",
                  errs.total > 1 ? " (and more)" : "");
-        scn_errors_free(&errs);
+        vfh_scn_errors_free(&errs);
         return false;
     }
-    scn_errors_free(&errs);
+    vfh_scn_errors_free(&errs);
     if (!(g->list = calloc(g->set.n ? g->set.n : 1, sizeof *g->list))) {
         snprintf(why, whylen, "out of memory");
         return false;
@@ -396,7 +396,7 @@ static void progress(void *ctx, size_t i, size_t total, const struct scn_scenari
     if (!p->on) return;
     char line[512];
     int n = snprintf(line, sizeof line, "[%zu/%zu] %zu failed  %-5s %s", i + (r != NULL), total, p->fails,
-                     r ? vfu_verdict_name(r->verdict) : "", sc->id);
+                     r ? vfr_verdict_name(r->verdict) : "", sc->id);
     /* one line, rewritten (\r, erase to its end): it must not wrap */
     struct winsize ws;
     size_t cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col : 80;
@@ -460,7 +460,7 @@ static int replay_main(int argc, char **argv)
     }
     char why[512];
     if (!server && !connect) {
-        int r = vfu_replay_print(trace, stdout, why, sizeof why);
+        int r = vfr_replay_print(trace, stdout, why, sizeof why);
         if (r != 0) fprintf(stderr, "vfu-conform: %s: %s\n", trace, why);
         return r ? 2 : 0;
     }
@@ -502,7 +502,7 @@ static int replay_main(int argc, char **argv)
         goto out;
     }
     struct vfu_replay_opts ro = {.timeout_ms = timeout, .proc = server ? &proc : NULL};
-    rc = vfu_replay_exit_status(vfu_replay_file(trace, &c, stdout, &ro));
+    rc = vfr_replay_exit_status(vfr_replay_file(trace, &c, stdout, &ro));
     vfu_conn_close(&c);
 out:
     if (server) {
@@ -527,7 +527,7 @@ out:
 static int client_main(const struct opts *o)
 {
     if (o->list) {
-        cj_list(stdout);
+        vfh_cj_list(stdout);
         return 0;
     }
     char *xtext = NULL;
@@ -563,7 +563,7 @@ static int client_main(const struct opts *o)
     };
     struct vfu_run run;
     char why[4096];
-    if (!cj_run(&co, &run, why, sizeof why)) {
+    if (!vfh_cj_run(&co, &run, why, sizeof why)) {
         fprintf(stderr, "vfu-conform: %s\n", why);
         if (out != stdout) fclose(out);
         if (vfu_stopsig_exit_status()) rc = vfu_stopsig_exit_status();
@@ -574,20 +574,20 @@ static int client_main(const struct opts *o)
      * from the traces of server scenarios) */
     struct vfu_html_extra hx = {.speccov = NULL};
     struct vfu_report_opts rop = {.color = VFU_COLOR_AUTO, .verbose = o->verbose, .html = &hx};
-    int w = vfu_report_write(o->format, out, &run, &rop);
+    int w = vfr_report_write(o->format, out, &run, &rop);
     if (fflush(out) != 0) w = -1;
     if (out != stdout && fclose(out) != 0) w = -1;
     if (w < 0) fprintf(stderr, "vfu-conform: writing the report: %s\n", strerror(errno));
-    if (o->html && vfu_report_write_file(o->html, VFU_REPORT_HTML, &run, &rop) < 0) {
+    if (o->html && vfr_report_write_file(o->html, VFU_REPORT_HTML, &run, &rop) < 0) {
         fprintf(stderr, "vfu-conform: --html %s: %s\n", o->html, strerror(errno));
         w = -1;
     }
-    rc = w < 0 ? 2 : vfu_run_exit_status(&run);
+    rc = w < 0 ? 2 : vfr_run_exit_status(&run);
     if (run.stop == VFU_RUN_INTERRUPTED) {
         fprintf(stderr, "vfu-conform: %s; the report holds what ran\n", run.stop_reason);
         rc = vfu_stopsig_exit_status() ? vfu_stopsig_exit_status() : rc;
     }
-    vfu_run_free(&run);
+    vfh_run_free(&run);
 xout:
     free(xpats);
     free(xtext);
@@ -597,7 +597,7 @@ xout:
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "replay")) return replay_main(argc, argv);
-    if (argc > 1 && !strcmp(argv[1], "report")) return vfu_report_main(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "report")) return vfr_report_main(argc, argv);
     struct opts o;
     int st = parse_args(argc, argv, &o);
     if (st >= 0) return st;
@@ -616,19 +616,19 @@ int main(int argc, char **argv)
         if (display_path(o.scenarios[i], shown[i], sizeof shown[i])) o.scenarios[i] = shown[i];
     struct scn_set set;
     struct scn_errors errs = {0};
-    scn_set_init(&set);
+    vfh_scn_set_init(&set);
     bool loaded = true;
-    for (unsigned i = 0; i < o.nscenarios; i++) loaded = scn_load_path(&set, o.scenarios[i], &errs) && loaded;
+    for (unsigned i = 0; i < o.nscenarios; i++) loaded = vfh_scn_load_path(&set, o.scenarios[i], &errs) && loaded;
     for (unsigned i = 0; i < errs.n; i++) fprintf(stderr, "%s\n", errs.msg[i]);
     if (errs.total > errs.n) fprintf(stderr, "... and %u more errors\n", errs.total - errs.n);
-    scn_errors_free(&errs);
+    vfh_scn_errors_free(&errs);
     if (!loaded) {
-        scn_set_free(&set);
+        vfh_scn_set_free(&set);
         return 2;
     }
     const struct scn_scenario **list = calloc(set.n ? set.n : 1, sizeof *list);
     if (!list) {
-        scn_set_free(&set);
+        vfh_scn_set_free(&set);
         return 2;
     }
     size_t n = 0;
@@ -636,23 +636,23 @@ int main(int argc, char **argv)
         if (selected(&o, set.v[i].id)) list[n++] = &set.v[i];
     int rc = 2;
     struct genctx gen = {.o = &o, .files = &set, .listing = o.list};
-    scn_set_init(&gen.set);
+    vfh_scn_set_init(&gen.set);
     if (o.list) {
         for (size_t i = 0; i < n; i++)
-            printf("%-48s %-6s %s\n", list[i]->id, vfu_level_name(list[i]->level), list[i]->section);
+            printf("%-48s %-6s %s\n", list[i]->id, vfr_level_name(list[i]->level), list[i]->section);
         /* the generated ones exist for a device: probed when one is named */
         if ((o.server || o.connect) && !o.no_gen) {
             struct vfu_runner_opts lo = {.server_cmd = o.server, .connect_path = o.connect, .timeout_ms = o.timeout_ms,
                                          .generate = generate, .generate_ctx = &gen};
             struct vfu_run lrun;
             char why[4096];
-            if (!vfu_runner_run(list, 0, &lo, &lrun, why, sizeof why)) {
+            if (!vfh_runner_run(list, 0, &lo, &lrun, why, sizeof why)) {
                 fprintf(stderr, "vfu-conform: %s\n", why);
                 goto out;
             }
-            vfu_run_free(&lrun);
+            vfh_run_free(&lrun);
             for (size_t i = 0; i < gen.n; i++)
-                printf("%-48s %-6s %s\n", gen.list[i]->id, vfu_level_name(gen.list[i]->level), gen.list[i]->section);
+                printf("%-48s %-6s %s\n", gen.list[i]->id, vfr_level_name(gen.list[i]->level), gen.list[i]->section);
         } else if (!o.no_gen) {
             fprintf(stderr, "vfu-conform: the boundary scenarios generated for a device are listed with --server or --connect\n");
         }
@@ -716,7 +716,7 @@ int main(int argc, char **argv)
     struct vfu_run run;
     char why[4096];
     double started = (double)time(NULL);
-    if (!vfu_runner_run(list, n, &ro, &run, why, sizeof why)) {
+    if (!vfh_runner_run(list, n, &ro, &run, why, sizeof why)) {
         if (prog.on) fprintf(stderr, "\r\033[K");
         fprintf(stderr, "vfu-conform: %s\n", why);
         if (out != stdout) fclose(out);
@@ -726,23 +726,23 @@ int main(int argc, char **argv)
     if (prog.on) fprintf(stderr, "\r\033[K");
     if (!run.n && run.stop == VFU_RUN_COMPLETE) {
         fprintf(stderr, "vfu-conform: no scenario selected\n");
-        vfu_run_free(&run);
+        vfh_run_free(&run);
         if (out != stdout) fclose(out);
         goto xout;
     }
     run.tool_version = TOOL;
     run.started = started;
-    vfu_run_tally(&run);
+    vfr_run_tally(&run);
     struct vfu_speccov sc;
-    bool have_sc = want_cov && vfu_report_speccov(&run, &sc);
+    bool have_sc = want_cov && vfr_report_speccov(&run, &sc);
     struct vfu_html_extra hx = {.speccov = have_sc ? &sc : NULL};
     struct vfu_report_opts rop = {.color = VFU_COLOR_AUTO, .verbose = o.verbose, .html = &hx};
-    int w = vfu_report_write(o.format, out, &run, &rop);
+    int w = vfr_report_write(o.format, out, &run, &rop);
     if (fflush(out) != 0) w = -1;
     if (out != stdout && fclose(out) != 0) w = -1;
     if (w < 0) fprintf(stderr, "vfu-conform: writing the report: %s\n", strerror(errno));
-    if (o.html && vfu_report_write_file(o.html, VFU_REPORT_HTML, &run, &rop) < 0) w = -1;
-    if (o.speccov && have_sc && vfu_speccov_write_file(o.speccov, &sc) < 0) w = -1;
+    if (o.html && vfr_report_write_file(o.html, VFU_REPORT_HTML, &run, &rop) < 0) w = -1;
+    if (o.speccov && have_sc && vfr_speccov_write_file(o.speccov, &sc) < 0) w = -1;
     if (want_cov && !have_sc) {
         fprintf(stderr, "vfu-conform: spec coverage: out of memory\n");
         w = -1;
@@ -758,21 +758,21 @@ int main(int argc, char **argv)
             }
         if (rmdir(tmp_traces) < 0) fprintf(stderr, "vfu-conform: %s: %s\n", tmp_traces, strerror(errno));
     }
-    rc = w < 0 ? 2 : vfu_run_exit_status(&run);
+    rc = w < 0 ? 2 : vfr_run_exit_status(&run);
     if (run.stop == VFU_RUN_INTERRUPTED) {
         fprintf(stderr, "vfu-conform: %s; the report holds what ran\n", run.stop_reason);
         rc = vfu_stopsig_exit_status();
     } else if (run.stop != VFU_RUN_COMPLETE) {
-        fprintf(stderr, "vfu-conform: run stopped (%s): %s\n", vfu_run_stop_name(run.stop), run.stop_reason);
+        fprintf(stderr, "vfu-conform: run stopped (%s): %s\n", vfr_run_stop_name(run.stop), run.stop_reason);
     }
-    vfu_run_free(&run);
+    vfh_run_free(&run);
 xout:
     free(xpats);
     free(xtext);
 out:
     free(list);
     free(gen.list);
-    scn_set_free(&gen.set);
-    scn_set_free(&set);
+    vfh_scn_set_free(&gen.set);
+    vfh_scn_set_free(&set);
     return rc;
 }

@@ -1,8 +1,8 @@
-/* The table of seeded faults (srv_fault.h) and the question the server's
- * hooks ask. */
+/* The table of seeded faults (srv_fault.h); the question the server's
+ * hooks ask, srv_fault(), is srv_int.h's (it reads struct srv). */
 #include <string.h>
 
-#include "srv_int.h"
+#include "srv_fault.h"
 
 const struct srv_fault_info srv_fault_table[SRV_FAULT_COUNT] = {
 #define SRV_FAULT_ROW(id, name, section, what) [FAULT_##id] = {name, section, what},
@@ -22,9 +22,4 @@ void srv_fault_print(FILE *f)
     for (int i = 0; i < SRV_FAULT_COUNT; i++)
         fprintf(f, "%-32s %-34s %s\n", srv_fault_table[i].name, srv_fault_table[i].section,
                 srv_fault_table[i].what);
-}
-
-bool srv_fault(const struct srv *s, enum srv_fault_id f)
-{
-    return srv_fault_in(s->opt.faults, f);
 }

@@ -88,8 +88,11 @@ struct srv {
     uint32_t dev_logged[SRV_DEV__COUNT];
 };
 
-/* srv_fault.c: is this seeded fault switched on? */
-bool srv_fault(const struct srv *s, enum srv_fault_id f);
+/* is this seeded fault switched on? (the table is srv_fault.c's) */
+static inline bool srv_fault(const struct srv *s, enum srv_fault_id f)
+{
+    return srv_fault_in(s->opt.faults, f);
+}
 
 /* srv_deviation.c: count (and log once per command) what a client did */
 void srv_deviation(struct srv *s, enum srv_deviation_kind k, const struct vfu_msg *m, uint64_t bytes);

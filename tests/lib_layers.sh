@@ -32,6 +32,19 @@ layer "$b/libvfuclient.a" "$tmp/runtime" "runtime symbols"
 extra=$(needs "$b/libvfu.a" | comm -23 - "$tmp/core" | grep -E '^(cbor_|vfu_)' | head -5 | tr '\n' ' ')
 [ -z "$extra" ] || fail "libvfu.a needs $extra"
 
+# every archive exports under one prefix of its own, so a program that
+# links several (the harness links them all) meets no clash, and a symbol
+# says where it lives.  The core, transport, client and runtime archives
+# share the installed vfu_ (their layering is checked above).
+for pair in libvfu:vfu_ libvfutransport:vfu_ libvfuclient:vfu_ libvfurt:vfu_ libvfusrv:srv_ \
+    libtoydev:toydev_ libvfufuzz:fuzz_ libvfuharness:vfh_ libvfureport:vfr_; do
+    a=$b/${pair%%:*}.a pre=${pair#*:}
+    [ -f "$a" ] || { fail "${a##*/} not built"; continue; }
+    # (ASan adds __odr_asan.NAME beside each global: not ours)
+    bad=$(defs "$a" | grep -v -e "^$pre" -e "^__odr_asan" | head -5 | tr '\n' ' ')
+    [ -z "$bad" ] || fail "${a##*/} exports symbols without $pre: $bad"
+done
+
 # headers: a layer includes only its own and lower layers' headers.  The
 # public ones (include/vfu) belong to core but for transport's and the
 # client's; the umbrella vfu.h to none
@@ -60,7 +73,7 @@ bad=$(cd "$root" && grep -lE '#include "spec_tables\.h"|&vfu_spec\b|\bvfu_spec\.
 
 # no X.c includes a header that (directly or not) includes X.h
 path_of() {
-    for d in include/vfu lib/core lib/transport lib/runtime clients; do [ -f "$root/$d/$1" ] && { echo "$root/$d/$1"; return; }; done
+    for d in include/vfu lib/core lib/transport lib/runtime clients servers harness fuzz tools reports bench; do [ -f "$root/$d/$1" ] && { echo "$root/$d/$1"; return; }; done
 }
 closure() {   # every header reached from header $1 (names, space-separated)
     seen=" $1 " grew=1
@@ -76,7 +89,9 @@ closure() {   # every header reached from header $1 (names, space-separated)
     done
     echo "$seen"
 }
-for c in "$root"/lib/*/*.c "$root"/clients/*.c; do
+# every program's and library's source (tests are single files)
+for c in "$root"/lib/*/*.c "$root"/clients/*.c "$root"/servers/*.c "$root"/harness/*.c "$root"/fuzz/*.c \
+    "$root"/tools/*.c "$root"/reports/*.c "$root"/bench/*.c; do
     # a module's header is X.h, or vfu_X.h when it is public
     own=$(basename "$c" .c).h
     [ -n "$(path_of "$own")" ] || own=vfu_$own

@@ -92,7 +92,7 @@ static inline void fx_run(struct vfu_run *run)
     run->n = FX_N;
     run->seconds = 1.2345;
     run->started = 1714564800.5;   /* 2024-05-01T12:00:00Z */
-    vfu_run_tally(run);
+    vfr_run_tally(run);
 }
 
 /* the whole of a stream written by a reporter, NUL-terminated */

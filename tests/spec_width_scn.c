@@ -18,10 +18,10 @@ int main(int argc, char **argv)
     const char *id = argc == 3 ? argv[2] : "DMA_MAP.argsz.exact";
     struct scn_set set;
     struct scn_errors errs = {0};
-    scn_set_init(&set);
-    bool ok = scn_load_path(&set, argv[1], &errs);
+    vfh_scn_set_init(&set);
+    bool ok = vfh_scn_load_path(&set, argv[1], &errs);
     for (unsigned i = 0; i < errs.n; i++) fprintf(stderr, "%s\n", errs.msg[i]);
-    scn_errors_free(&errs);
+    vfh_scn_errors_free(&errs);
     if (!ok) return 1;
     for (size_t i = 0; i < set.n; i++) {
         const struct scn_scenario *sc = &set.v[i];
@@ -33,13 +33,13 @@ int main(int argc, char **argv)
                 /* the request's own argsz, whichever struct holds it */
                 if (it->kind == SCN_I_SET && !strcmp(vfu_field_name(it->field), "argsz")) {
                     printf("argsz %llu\n", (unsigned long long)it->val.num);
-                    scn_set_free(&set);
+                    vfh_scn_set_free(&set);
                     return 0;
                 }
             }
         }
     }
-    scn_set_free(&set);
+    vfh_scn_set_free(&set);
     fprintf(stderr, "%s sets no argsz\n", id);
     return 1;
 }

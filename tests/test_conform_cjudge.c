@@ -23,7 +23,7 @@ static int setup(void **state)
 {
     static struct fix f;
     memset(&f, 0, sizeof f);
-    cj_conn_init(&f.j, &f.t, "test", 3000);
+    vfh_cj_conn_init(&f.j, &f.t, "test", 3000);
     *state = &f;
     return 0;
 }
@@ -37,14 +37,14 @@ static void client(struct fix *f, unsigned nfds)
 {
     struct vfu_error err;
     assert_true(vfu_enc_finish(&f->e, &err));
-    cj_client_msg(&f->j, f->e.buf, f->e.len, nfds);
+    vfh_cj_client_msg(&f->j, f->e.buf, f->e.len, nfds);
 }
 
 static void server(struct fix *f)
 {
     struct vfu_error err;
     assert_true(vfu_enc_finish(&f->e, &err));
-    cj_server_msg(&f->j, f->e.buf, f->e.len);
+    vfh_cj_server_msg(&f->j, f->e.buf, f->e.len);
 }
 
 /* VERSION both ways, with the server's limits; then DEVICE_GET_INFO */
@@ -111,7 +111,7 @@ static void test_must_be_zero_and_padding(void **state)
     assert_true(vfu_enc_finish(&f->e, &err));
     memset(f->buf + f->e.len, 0, 8);
     vfu_enc_hdr(&f->e, VFU_F_HEADER_MSG_SIZE, f->e.len + 8);
-    cj_client_msg(&f->j, f->buf, f->e.len + 8, 0);
+    vfh_cj_client_msg(&f->j, f->buf, f->e.len + 8, 0);
     assert_int_equal(broken(f, CJ_PADDING), 1);
     assert_int_equal(broken(f, CJ_LAYOUT), 0);
     /* and still judged: region 12 of 9 */
@@ -148,7 +148,7 @@ static void map(struct fix *f, uint16_t id, uint64_t addr, uint64_t size, bool o
     } else {
         struct vfu_enc x;
         vfu_enc_error(&x, f->buf, sizeof f->buf, VFU_CMD_DMA_MAP, id, 28);
-        cj_server_msg(&f->j, x.buf, x.len);
+        vfh_cj_server_msg(&f->j, x.buf, x.len);
     }
 }
 
@@ -200,7 +200,7 @@ static void test_replies_to_our_requests(void **state)
     vfu_enc_data(&f->e, VFU_F_DMA_ACCESS_DATA_DATA, "abcd", 4);
     client(f, 0);
     assert_int_equal(broken(f, CJ_REPLY_ECHO), 1);
-    cj_conn_end(&f->j);
+    vfh_cj_conn_end(&f->j);
     assert_int_equal(broken(f, CJ_REPLY_ANSWERED), 0);
     /* one more request, never answered */
     begin(f, VFU_CMD_DMA_WRITE, false, 9);
@@ -208,7 +208,7 @@ static void test_replies_to_our_requests(void **state)
     vfu_enc_set(&f->e, VFU_F_DMA_ACCESS_DATA_COUNT, 1);
     vfu_enc_data(&f->e, VFU_F_DMA_ACCESS_DATA_DATA, "z", 1);
     server(f);
-    cj_conn_end(&f->j);
+    vfh_cj_conn_end(&f->j);
     assert_int_equal(broken(f, CJ_REPLY_ANSWERED), 1);
 }
 
@@ -216,12 +216,12 @@ static void test_checks_table_is_complete(void **state)
 {
     (void)state;
     for (int c = 0; c < CJ__COUNT; c++) {
-        assert_non_null(cj_checks[c].id);
-        assert_non_null(cj_checks[c].rule);
-        assert_int_equal(strncmp(cj_checks[c].id, "client.", 7), 0);
+        assert_non_null(vfh_cj_checks[c].id);
+        assert_non_null(vfh_cj_checks[c].rule);
+        assert_int_equal(strncmp(vfh_cj_checks[c].id, "client.", 7), 0);
         /* a rule beyond the spec is never a MUST */
-        if (strstr(cj_checks[c].rule, "beyond the spec")) assert_int_not_equal(cj_checks[c].level, VFU_LEVEL_MUST);
-        for (int d = 0; d < c; d++) assert_string_not_equal(cj_checks[c].id, cj_checks[d].id);
+        if (strstr(vfh_cj_checks[c].rule, "beyond the spec")) assert_int_not_equal(vfh_cj_checks[c].level, VFU_LEVEL_MUST);
+        for (int d = 0; d < c; d++) assert_string_not_equal(vfh_cj_checks[c].id, vfh_cj_checks[d].id);
     }
 }
 

@@ -60,8 +60,8 @@ static void against(const char *mode, const struct expect_result *want, size_t n
     int fds = count_fds();
     struct scn_set s;
     struct scn_errors e = {0};
-    scn_set_init(&s);
-    assert_true(scn_load_text(&s, "h.scn", scenarios, strlen(scenarios), &e));
+    vfh_scn_set_init(&s);
+    assert_true(vfh_scn_load_text(&s, "h.scn", scenarios, strlen(scenarios), &e));
     const struct scn_scenario *list[4] = {&s.v[0], &s.v[1], &s.v[2], &s.v[3]};
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s %s", HOSTILE_BIN, mode);
@@ -69,7 +69,7 @@ static void against(const char *mode, const struct expect_result *want, size_t n
     struct vfu_run r;
     char why[512];
     double t0 = now();
-    assert_true(vfu_runner_run(list, 4, &o, &r, why, sizeof why));
+    assert_true(vfh_runner_run(list, 4, &o, &r, why, sizeof why));
     double took = now() - t0;
     if (took > BOUND_S) fail_msg("%s: the run took %.1f s", mode, took);
     assert_int_equal(r.n, 4);
@@ -87,8 +87,8 @@ static void against(const char *mode, const struct expect_result *want, size_t n
             fail();
         }
     }
-    vfu_run_free(&r);
-    scn_set_free(&s);
+    vfh_run_free(&r);
+    vfh_scn_set_free(&s);
     assert_int_equal(count_fds(), fds);
 }
 

@@ -52,20 +52,20 @@ static void dump(const struct vfu_run *run)
 static void load(struct scn_set *s, const char *path)
 {
     struct scn_errors errs = {0};
-    scn_set_init(s);
-    bool ok = scn_load_path(s, path, &errs);
+    vfh_scn_set_init(s);
+    bool ok = vfh_scn_load_path(s, path, &errs);
     for (unsigned i = 0; i < errs.n; i++) fprintf(stderr, "%s\n", errs.msg[i]);
-    scn_errors_free(&errs);
+    vfh_scn_errors_free(&errs);
     assert_true(ok);
 }
 
 static void load_text(struct scn_set *s, const char *text)
 {
     struct scn_errors errs = {0};
-    scn_set_init(s);
-    bool ok = scn_load_text(s, "t.scn", text, strlen(text), &errs);
+    vfh_scn_set_init(s);
+    bool ok = vfh_scn_load_text(s, "t.scn", text, strlen(text), &errs);
     for (unsigned i = 0; i < errs.n; i++) fprintf(stderr, "%s\n", errs.msg[i]);
-    scn_errors_free(&errs);
+    vfh_scn_errors_free(&errs);
     assert_true(ok);
 }
 
@@ -75,7 +75,7 @@ static bool run(const struct scn_set *s, const struct vfu_runner_opts *o, struct
     assert_non_null(list);
     for (size_t i = 0; i < s->n; i++) list[i] = &s->v[i];
     char why[1024];
-    bool ok = vfu_runner_run(list, s->n, o, r, why, sizeof why);
+    bool ok = vfh_runner_run(list, s->n, o, r, why, sizeof why);
     if (!ok) fprintf(stderr, "run: %s\n", why);
     free(list);
     return ok;
@@ -105,8 +105,8 @@ static void bundled_all_pass(void **state)
     for (size_t i = 0; i < r.n; i++) bad += r.results[i].verdict != VFU_PASS;
     assert_int_equal(bad, 0);
     assert_int_equal(r.counts[VFU_PASS], s.n);
-    vfu_run_free(&r);
-    scn_set_free(&s);
+    vfh_run_free(&r);
+    vfh_scn_set_free(&s);
     assert_int_equal(count_fds(), fds);
 }
 
@@ -241,8 +241,8 @@ static void wrong_fail_precisely(void **state)
     assert_int_equal(r.counts[VFU_XPASS], 1);
     assert_int_equal(r.counts[VFU_SKIP], 2);
     assert_int_equal(r.counts[VFU_ERROR], 2);
-    vfu_run_free(&r);
-    scn_set_free(&s);
+    vfh_run_free(&r);
+    vfh_scn_set_free(&s);
 }
 
 /* a server that is already running, reached by its socket */
@@ -267,14 +267,14 @@ static void connect_mode(void **state)
     assert_int_equal(find(&r, "C.info")->verdict, VFU_PASS);
     assert_int_equal(find(&r, "C.restart")->verdict, VFU_SKIP);
     assert_string_equal(find(&r, "C.restart")->reason, "needs vfu-conform to start the server (--server)");
-    vfu_run_free(&r);
+    vfh_run_free(&r);
     /* a path with nothing there: the run cannot start */
     o.connect_path = "/nonexistent/sock";
     const struct scn_scenario *one = &s.v[0];
     char why[256];
-    assert_false(vfu_runner_run(&one, 1, &o, &r, why, sizeof why));
+    assert_false(vfh_runner_run(&one, 1, &o, &r, why, sizeof why));
     assert_string_equal(why, "cannot reach /nonexistent/sock: No such file or directory");
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
     vfu_proc_stop(&p, 2000);
     vfu_proc_free(&p);
     rmdir(dir);
@@ -290,14 +290,14 @@ static void server_will_not_start(void **state)
     struct vfu_runner_opts o = {.server_cmd = "/nonexistent/server", .timeout_ms = 500};
     struct vfu_run r;
     char why[1024];
-    assert_false(vfu_runner_run(&one, 1, &o, &r, why, sizeof why));
+    assert_false(vfh_runner_run(&one, 1, &o, &r, why, sizeof why));
     assert_non_null(strstr(why, "the server would not start"));
     assert_null(r.results);
     o.server_cmd = SRV_BIN " --no-such-option";
-    assert_false(vfu_runner_run(&one, 1, &o, &r, why, sizeof why));
+    assert_false(vfh_runner_run(&one, 1, &o, &r, why, sizeof why));
     /* its own words come along */
     assert_non_null(strstr(why, "--no-such-option"));
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
 }
 
 int main(void)

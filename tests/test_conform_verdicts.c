@@ -32,8 +32,8 @@ static void run_text(const char *server, const char *text, const struct want *w,
 {
     struct scn_set s;
     struct scn_errors e = {0};
-    scn_set_init(&s);
-    if (!scn_load_text(&s, "v.scn", text, strlen(text), &e)) {
+    vfh_scn_set_init(&s);
+    if (!vfh_scn_load_text(&s, "v.scn", text, strlen(text), &e)) {
         for (unsigned i = 0; i < e.n; i++) fprintf(stderr, "%s\n", e.msg[i]);
         fail();
     }
@@ -43,7 +43,7 @@ static void run_text(const char *server, const char *text, const struct want *w,
     struct vfu_runner_opts o = {.server_cmd = server, .timeout_ms = 1000};
     struct vfu_run r;
     char why[512];
-    assert_true(vfu_runner_run(list, s.n, &o, &r, why, sizeof why));
+    assert_true(vfh_runner_run(list, s.n, &o, &r, why, sizeof why));
     for (size_t i = 0; i < nw; i++) {
         const struct vfu_result *res = NULL;
         for (size_t k = 0; k < r.n; k++)
@@ -52,14 +52,14 @@ static void run_text(const char *server, const char *text, const struct want *w,
         bool ok = res->verdict == w[i].verdict && res->level == w[i].level && res->kind == w[i].kind &&
                   (!w[i].reason_has || strstr(res->reason, w[i].reason_has));
         if (!ok) {
-            fprintf(stderr, "%s: verdict %s level %s kind %s: %s\n", res->id, vfu_verdict_name(res->verdict),
-                    vfu_level_name(res->level), vfu_failure_kind_name(res->kind), res->reason);
+            fprintf(stderr, "%s: verdict %s level %s kind %s: %s\n", res->id, vfr_verdict_name(res->verdict),
+                    vfr_level_name(res->level), vfr_failure_kind_name(res->kind), res->reason);
             fail();
         }
     }
-    assert_int_equal(vfu_run_exit_status(&r), exit_status);
-    vfu_run_free(&r);
-    scn_set_free(&s);
+    assert_int_equal(vfr_run_exit_status(&r), exit_status);
+    vfh_run_free(&r);
+    vfh_scn_set_free(&s);
 }
 
 static char *hostile(const char *mode)
@@ -218,8 +218,8 @@ static void every_scenario_names_its_rule(void **state)
     (void)state;
     struct scn_set s;
     struct scn_errors e = {0};
-    scn_set_init(&s);
-    assert_true(scn_load_path(&s, SCN_DIR, &e));
+    vfh_scn_set_init(&s);
+    assert_true(vfh_scn_load_path(&s, SCN_DIR, &e));
     assert_true(s.n > 200);
     unsigned stricter = 0;
     for (size_t i = 0; i < s.n; i++) {
@@ -231,7 +231,7 @@ static void every_scenario_names_its_rule(void **state)
         }
     }
     assert_true(stricter > 0);
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
 }
 
 int main(void)

@@ -40,7 +40,7 @@ __attribute__((noinline)) static char *print(const char *path, int *rc)
     size_t n;
     FILE *o = open_memstream(&out, &n);
     why[0] = '\0';
-    *rc = vfu_replay_print(path, o, why, sizeof why);
+    *rc = vfr_replay_print(path, o, why, sizeof why);
     fclose(o);
     return out;
 }

@@ -234,7 +234,7 @@ static enum vfu_replay_outcome replay(const struct vfu_trace *tr, struct fake *f
     size_t n;
     FILE *o = open_memstream(out, &n);
     struct vfu_replay_opts opts = {.timeout_ms = timeout_ms};
-    enum vfu_replay_outcome r = vfu_replay_trace(tr, &c, o, &opts);
+    enum vfu_replay_outcome r = vfr_replay_trace(tr, &c, o, &opts);
     fclose(o);
     fake_stop(f, &c);
     return r;
@@ -337,10 +337,10 @@ static void server_closing_or_silent(void **state)
     has(out, "nothing came within 150 ms");
     has(out, "replay stopped at event 9 of 10: timeout");
     free(out);
-    assert_int_equal(vfu_replay_exit_status(VFU_REPLAY_TIMEOUT), 1);
-    assert_int_equal(vfu_replay_exit_status(VFU_REPLAY_SAME), 0);
-    assert_int_equal(vfu_replay_exit_status(VFU_REPLAY_BAD_TRACE), 2);
-    assert_string_equal(vfu_replay_outcome_name(VFU_REPLAY_CLOSED), "closed");
+    assert_int_equal(vfr_replay_exit_status(VFU_REPLAY_TIMEOUT), 1);
+    assert_int_equal(vfr_replay_exit_status(VFU_REPLAY_SAME), 0);
+    assert_int_equal(vfr_replay_exit_status(VFU_REPLAY_BAD_TRACE), 2);
+    assert_string_equal(vfr_replay_outcome_name(VFU_REPLAY_CLOSED), "closed");
     vfu_trace_release(&tr);
 }
 
@@ -416,7 +416,7 @@ static void twin_without_socket_is_a_bad_trace(void **state)
     fake_start(&f, &c);
     size_t on;
     FILE *o = open_memstream(&out, &on);
-    assert_int_equal(vfu_replay_run(path, &c, o, 500, why, sizeof why), -1);
+    assert_int_equal(vfr_replay_run(path, &c, o, 500, why, sizeof why), -1);
     fclose(o);
     has(why, "event 0: the twin channel is used, but no socket was sent for it");
     free(out);
@@ -435,13 +435,13 @@ static void from_a_file(void **state)
     char *out = NULL;
     size_t n;
     FILE *o = open_memstream(&out, &n);
-    assert_int_equal(vfu_replay_file("/nonexistent/t.cbor", &c, o, NULL), VFU_REPLAY_BAD_TRACE);
+    assert_int_equal(vfr_replay_file("/nonexistent/t.cbor", &c, o, NULL), VFU_REPLAY_BAD_TRACE);
     fclose(o);
     has(out, "cannot read the trace: /nonexistent/t.cbor: No such file or directory");
     free(out);
     char why[256];
     o = open_memstream(&out, &n);
-    assert_int_equal(vfu_replay_run("/nonexistent/t.cbor", &c, o, 100, why, sizeof why), -1);
+    assert_int_equal(vfr_replay_run("/nonexistent/t.cbor", &c, o, 100, why, sizeof why), -1);
     fclose(o);
     has(why, "/nonexistent/t.cbor: No such file or directory");
     free(out);
@@ -462,7 +462,7 @@ static void from_a_file(void **state)
     vfu_tracer_free(t);
     fake_start(&f, &c);
     o = open_memstream(&out, &n);
-    assert_int_equal(vfu_replay_file(path, &c, o, NULL), VFU_REPLAY_SAME);
+    assert_int_equal(vfr_replay_file(path, &c, o, NULL), VFU_REPLAY_SAME);
     fclose(o);
     has(out, "replayed 2 events");
     free(out);
@@ -470,14 +470,14 @@ static void from_a_file(void **state)
     /* the plain entry: 0 same, 1 different */
     fake_start(&f, &c);
     o = open_memstream(&out, &n);
-    assert_int_equal(vfu_replay_run(path, &c, o, 1000, why, sizeof why), 0);
+    assert_int_equal(vfr_replay_run(path, &c, o, 1000, why, sizeof why), 0);
     fclose(o);
     free(out);
     fake_stop(&f, &c);
     f = (struct fake){.alter_at = 1};
     fake_start(&f, &c);
     o = open_memstream(&out, &n);
-    assert_int_equal(vfu_replay_run(path, &c, o, 1000, why, sizeof why), 1);
+    assert_int_equal(vfr_replay_run(path, &c, o, 1000, why, sizeof why), 1);
     fclose(o);
     has(out, "the message differs");
     free(out);
@@ -518,7 +518,7 @@ static void crashing_server_named(void **state)
     char *out = NULL;
     FILE *o = open_memstream(&out, &n);
     struct vfu_replay_opts opts = {.timeout_ms = 3000, .proc = &p};
-    assert_int_equal(vfu_replay_trace(&tr, &c, o, &opts), VFU_REPLAY_CLOSED);
+    assert_int_equal(vfr_replay_trace(&tr, &c, o, &opts), VFU_REPLAY_CLOSED);
     fclose(o);
     has(out, "the server closed the connection");
     has(out, "the server crashed: ");

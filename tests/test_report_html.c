@@ -14,7 +14,7 @@
 #include "report_fixture.h"
 #include "speccov.h"
 
-static int html_write(FILE *f, const struct vfu_run *run) { return vfu_report_html(f, run, NULL); }
+static int html_write(FILE *f, const struct vfu_run *run) { return vfr_report_html(f, run, NULL); }
 
 static void nasty_strings_escaped(void **state)
 {

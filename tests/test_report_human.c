@@ -20,7 +20,7 @@
 
 static struct vfu_report_opts opts;
 
-static int human(FILE *f, const struct vfu_run *run) { return vfu_report_human(f, run, &opts); }
+static int human(FILE *f, const struct vfu_run *run) { return vfr_report_human(f, run, &opts); }
 
 static char *report(const struct vfu_run *run, enum vfu_color c, bool verbose)
 {
@@ -139,8 +139,8 @@ static void colour(void **state)
     /* AUTO: a file is no terminal */
     unsetenv("NO_COLOR");
     FILE *f = tmpfile();
-    assert_false(vfu_report_use_color(f, VFU_COLOR_AUTO));
-    assert_true(vfu_report_use_color(f, VFU_COLOR_ALWAYS));
+    assert_false(vfr_report_use_color(f, VFU_COLOR_AUTO));
+    assert_true(vfr_report_use_color(f, VFU_COLOR_ALWAYS));
     fclose(f);
 
     /* AUTO on a real terminal: colour, unless NO_COLOR is set non-empty */
@@ -151,12 +151,12 @@ static void colour(void **state)
     int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
     assert_true(s >= 0);
     FILE *tty = fdopen(s, "w");
-    assert_true(vfu_report_use_color(tty, VFU_COLOR_AUTO));
+    assert_true(vfr_report_use_color(tty, VFU_COLOR_AUTO));
     setenv("NO_COLOR", "", 1);
-    assert_true(vfu_report_use_color(tty, VFU_COLOR_AUTO));
+    assert_true(vfr_report_use_color(tty, VFU_COLOR_AUTO));
     setenv("NO_COLOR", "1", 1);
-    assert_false(vfu_report_use_color(tty, VFU_COLOR_AUTO));
-    assert_false(vfu_report_use_color(tty, VFU_COLOR_NEVER));
+    assert_false(vfr_report_use_color(tty, VFU_COLOR_AUTO));
+    assert_false(vfr_report_use_color(tty, VFU_COLOR_NEVER));
     unsetenv("NO_COLOR");
     fclose(tty);
     close(m);
@@ -170,48 +170,48 @@ static void exit_status_rules(void **state)
     memset(r, 0, sizeof r);
 
     /* nothing ran */
-    assert_int_equal(vfu_run_exit_status(&run), 2);
+    assert_int_equal(vfr_run_exit_status(&run), 2);
     r[0].verdict = VFU_SKIP;
     r[1].verdict = VFU_SKIP;
     run.n = 2;
-    assert_int_equal(vfu_run_exit_status(&run), 2);
+    assert_int_equal(vfr_run_exit_status(&run), 2);
     /* one pass among skips */
     r[1].verdict = VFU_PASS;
-    assert_int_equal(vfu_run_exit_status(&run), 0);
+    assert_int_equal(vfr_run_exit_status(&run), 0);
     /* XFAIL, XPASS and INFO failures do not fail a run */
     r[2] = (struct vfu_result){.verdict = VFU_XFAIL, .level = VFU_LEVEL_SHOULD};
     r[3] = (struct vfu_result){.verdict = VFU_FAIL, .level = VFU_LEVEL_INFO};
     run.n = 4;
-    assert_int_equal(vfu_run_exit_status(&run), 0);
+    assert_int_equal(vfr_run_exit_status(&run), 0);
     r[2].verdict = VFU_XPASS;
-    assert_int_equal(vfu_run_exit_status(&run), 0);
+    assert_int_equal(vfr_run_exit_status(&run), 0);
     /* MUST and SHOULD failures do */
     r[3].level = VFU_LEVEL_SHOULD;
-    assert_int_equal(vfu_run_exit_status(&run), 1);
+    assert_int_equal(vfr_run_exit_status(&run), 1);
     r[3].level = VFU_LEVEL_MUST;
-    assert_int_equal(vfu_run_exit_status(&run), 1);
+    assert_int_equal(vfr_run_exit_status(&run), 1);
     /* an error outranks them: the run is incomplete */
     r[0].verdict = VFU_ERROR;
-    assert_int_equal(vfu_run_exit_status(&run), 2);
+    assert_int_equal(vfr_run_exit_status(&run), 2);
 
-    vfu_run_tally(&run);
+    vfr_run_tally(&run);
     assert_int_equal(run.counts[VFU_ERROR], 1);
     assert_int_equal(run.counts[VFU_PASS], 1);
     assert_int_equal(run.counts[VFU_XPASS], 1);
     assert_int_equal(run.counts[VFU_FAIL], 1);
     assert_int_equal(run.counts[VFU_SKIP], 0);
 
-    assert_true(vfu_result_fails_run(&r[3]));
-    assert_false(vfu_result_fails_run(&r[2]));
-    assert_string_equal(vfu_verdict_name(VFU_XPASS), "XPASS");
-    assert_string_equal(vfu_level_name(VFU_LEVEL_SHOULD), "SHOULD");
-    assert_string_equal(vfu_failure_kind_name(VFU_FK_HANG), "hang");
-    assert_string_equal(vfu_verdict_name((enum vfu_verdict)42), "?");
+    assert_true(vfr_result_fails_run(&r[3]));
+    assert_false(vfr_result_fails_run(&r[2]));
+    assert_string_equal(vfr_verdict_name(VFU_XPASS), "XPASS");
+    assert_string_equal(vfr_level_name(VFU_LEVEL_SHOULD), "SHOULD");
+    assert_string_equal(vfr_failure_kind_name(VFU_FK_HANG), "hang");
+    assert_string_equal(vfr_verdict_name((enum vfu_verdict)42), "?");
 
     char *buf = malloc(8);
     r[0].server_stderr = strcpy(buf, "x");
     r[0].trace_path = strdup("t.cbor");
-    vfu_result_release(&r[0]);
+    vfr_result_release(&r[0]);
     assert_null(r[0].server_stderr);
     assert_null(r[0].trace_path);
 }
@@ -222,15 +222,15 @@ static void formats_and_write_errors(void **state)
     static const char *const names[] = {"human", "tap", "junit", "json"};
     for (int i = 0; i < 4; i++) {
         enum vfu_report_format f;
-        assert_true(vfu_report_format_parse(names[i], &f));
+        assert_true(vfr_report_format_parse(names[i], &f));
         assert_int_equal(f, i);
-        assert_string_equal(vfu_report_format_name(f), names[i]);
+        assert_string_equal(vfr_report_format_name(f), names[i]);
     }
     enum vfu_report_format f = VFU_REPORT_JSON;
-    assert_false(vfu_report_format_parse("JSON", &f));
-    assert_false(vfu_report_format_parse("xml", &f));
-    assert_false(vfu_report_format_parse("", &f));
-    assert_false(vfu_report_format_parse(NULL, &f));
+    assert_false(vfr_report_format_parse("JSON", &f));
+    assert_false(vfr_report_format_parse("xml", &f));
+    assert_false(vfr_report_format_parse("", &f));
+    assert_false(vfr_report_format_parse(NULL, &f));
     assert_int_equal(f, VFU_REPORT_JSON);
 
     /* every format through the one entry point, to a stream that fails */
@@ -241,19 +241,19 @@ static void formats_and_write_errors(void **state)
         if (!full) { skip(); return; }
         setvbuf(full, NULL, _IONBF, 0);
         errno = 0;
-        assert_int_equal(vfu_report_write((enum vfu_report_format)i, full, &run, NULL), -1);
+        assert_int_equal(vfr_report_write((enum vfu_report_format)i, full, &run, NULL), -1);
         assert_int_not_equal(errno, 0);
         fclose(full);
     }
     /* and to one that works */
     for (int i = 0; i < 4; i++) {
         FILE *fine = tmpfile();
-        assert_int_equal(vfu_report_write((enum vfu_report_format)i, fine, &run, NULL), 0);
+        assert_int_equal(vfr_report_write((enum vfu_report_format)i, fine, &run, NULL), 0);
         assert_true(ftell(fine) > 100);
         fclose(fine);
     }
     errno = 0;
-    assert_int_equal(vfu_report_write((enum vfu_report_format)9, stdout, &run, NULL), -1);
+    assert_int_equal(vfr_report_write((enum vfu_report_format)9, stdout, &run, NULL), -1);
     assert_int_equal(errno, EINVAL);
 }
 

@@ -50,7 +50,7 @@ static void check_str(struct json_object *o, const char *key, const char *want)
 static struct json_object *parse(const struct vfu_run *run)
 {
     size_t len = 0;
-    char *txt = fx_capture(vfu_report_json, run, &len);
+    char *txt = fx_capture(vfr_report_json, run, &len);
     assert_non_null(txt);
     /* JSON text is UTF-8; C0 controls only as escapes (DEL and C1 may
      * stand as they are) */
@@ -106,14 +106,14 @@ static void every_field_round_trips(void **state)
         check_str(o, "rule", r->rule);
         check_str(o, "file", r->file);
         assert_int_equal(num(o, "line"), r->line);
-        check_str(o, "level", vfu_level_name(r->level));
-        check_str(o, "verdict", vfu_verdict_name(r->verdict));
-        check_str(o, "kind", r->kind == VFU_FK_NONE ? NULL : vfu_failure_kind_name(r->kind));
+        check_str(o, "level", vfr_level_name(r->level));
+        check_str(o, "verdict", vfr_verdict_name(r->verdict));
+        check_str(o, "kind", r->kind == VFU_FK_NONE ? NULL : vfr_failure_kind_name(r->kind));
         check_str(o, "reason", i == 1 ? NASTY_CLEAN : r->reason);
         check_str(o, "trace", r->trace_path);
         check_str(o, "server_stderr", i == 1 ? "starting\n" NASTY_CLEAN "\nlast line\n" : r->server_stderr);
         assert_true(fabs(json_object_get_double(get(o, "seconds")) - r->seconds) < 0.001);
-        assert_int_equal(json_object_get_boolean(get(o, "fails_run")), vfu_result_fails_run(r));
+        assert_int_equal(json_object_get_boolean(get(o, "fails_run")), vfr_result_fails_run(r));
     }
     json_object_put(root);
 }

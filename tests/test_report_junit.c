@@ -232,7 +232,7 @@ static char *xml_expect(const char *s)
     return out;
 }
 
-static int junit_write(FILE *f, const struct vfu_run *run) { return vfu_report_junit(f, run); }
+static int junit_write(FILE *f, const struct vfu_run *run) { return vfr_report_junit(f, run); }
 
 static void well_formed_with_every_verdict(void **state)
 {

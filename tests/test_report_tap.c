@@ -96,7 +96,7 @@ static void plan_lines_and_directives(void **state)
     struct vfu_run run;
     fx_run(&run);
     size_t len = 0;
-    char *out = fx_capture(vfu_report_tap, &run, &len);
+    char *out = fx_capture(vfr_report_tap, &run, &len);
     assert_non_null(out);
     assert_true(fx_text_ok(out, len, 0, 0));
     char *lines[512] = {0};
@@ -182,7 +182,7 @@ static void empty_run_plans_nothing(void **state)
 {
     (void)state;
     struct vfu_run run = {0};
-    char *out = fx_capture(vfu_report_tap, &run, NULL);
+    char *out = fx_capture(vfr_report_tap, &run, NULL);
     assert_non_null(out);
     assert_non_null(strstr(out, "TAP version 13\n1..0 # SKIP no scenarios\n"));
     assert_null(strstr(out, "ok "));
@@ -199,7 +199,7 @@ static void long_stderr_is_a_tail(void **state)
     size_t k = 0;
     for (int i = 1; i <= 100; i++) k += (size_t)snprintf(big + k, sizeof big - k, "l%d\n", i);
     fx_results[7].server_stderr = big;
-    char *out = fx_capture(vfu_report_tap, &run, NULL);
+    char *out = fx_capture(vfr_report_tap, &run, NULL);
     char *lines[512] = {0};
     size_t n = split(out, lines, 512);
     size_t i = 0;

@@ -196,16 +196,16 @@ static void each_error(void **state)
         if (strstr(cases[i].want, "NUL byte")) len = sizeof "scenario A\0b\n" - 1;
         struct scn_set s;
         struct scn_errors e = {0};
-        scn_set_init(&s);
-        bool ok = scn_load_text(&s, "t.scn", t, len, &e);
+        vfh_scn_set_init(&s);
+        bool ok = vfh_scn_load_text(&s, "t.scn", t, len, &e);
         if (ok || e.n != 1 || strncmp(e.msg[0], cases[i].want, strlen(cases[i].want))) {
             fprintf(stderr, "case %zu:\n%s\nwant: %s\ngot:  %s\n", i, t, cases[i].want, e.n ? e.msg[0] : "(no error)");
             fail();
         }
         /* a file with an error contributes no scenario */
         assert_int_equal(s.n, 0);
-        scn_errors_free(&e);
-        scn_set_free(&s);
+        vfh_scn_errors_free(&e);
+        vfh_scn_set_free(&s);
     }
 }
 
@@ -215,20 +215,20 @@ static void limits(void **state)
     (void)state;
     struct scn_set s;
     struct scn_errors e = {0};
-    scn_set_init(&s);
+    vfh_scn_set_init(&s);
     /* a line one byte too long */
     char *t = malloc(SCN_MAX_LINE + 64);
     assert_non_null(t);
     memset(t, 'x', SCN_MAX_LINE + 1);
     strcpy(t + SCN_MAX_LINE + 1, "\n");
-    assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_false(vfh_scn_load_text(&s, "t.scn", t, strlen(t), &e));
     assert_string_equal(e.msg[0], "t.scn:1: line longer than 1024 bytes");
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     /* exactly the limit is fine (a comment) */
     t[0] = '#';
     t[SCN_MAX_LINE] = '\n';
     t[SCN_MAX_LINE + 1] = 0;
-    assert_true(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_true(vfh_scn_load_text(&s, "t.scn", t, strlen(t), &e));
     assert_int_equal(e.n, 0);
     free(t);
     /* a file over the size limit is refused whole */
@@ -236,17 +236,17 @@ static void limits(void **state)
     t = malloc(big);
     assert_non_null(t);
     memset(t, '\n', big);
-    assert_false(scn_load_text(&s, "big.scn", t, big, &e));
+    assert_false(vfh_scn_load_text(&s, "big.scn", t, big, &e));
     assert_string_equal(e.msg[0], "big.scn: larger than 1048576 bytes");
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     free(t);
     /* too many words */
     char line[SCN_MAX_LINE + 1] = "scenario";
     for (int i = 0; i < SCN_MAX_TOKENS; i++) strcat(line, " a");
     strcat(line, "\n");
-    assert_false(scn_load_text(&s, "t.scn", line, strlen(line), &e));
+    assert_false(vfh_scn_load_text(&s, "t.scn", line, strlen(line), &e));
     assert_string_equal(e.msg[0], "t.scn:1: more than 96 words on a line");
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     /* too many steps */
     size_t cap = 64 + (SCN_MAX_STEPS + 1) * 10;
     t = malloc(cap);
@@ -254,40 +254,40 @@ static void limits(void **state)
     strcpy(t, "scenario A\n  section S\n");
     for (int i = 0; i <= SCN_MAX_STEPS; i++) strcat(t, "  sleep 0\n");
     strcat(t, "end\n");
-    assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_false(vfh_scn_load_text(&s, "t.scn", t, strlen(t), &e));
     char want[64];
     snprintf(want, sizeof want, "t.scn:%d: more than 256 steps in one scenario", SCN_MAX_STEPS + 3);
     assert_string_equal(e.msg[0], want);
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     free(t);
     /* too many sends waiting */
     t = malloc(64 + (SCN_MAX_PENDING + 1) * 24);
     assert_non_null(t);
     strcpy(t, "scenario A\n  section S\n");
     for (int i = 0; i <= SCN_MAX_PENDING; i++) strcat(t, "  send DEVICE_GET_INFO\n");
-    assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_false(vfh_scn_load_text(&s, "t.scn", t, strlen(t), &e));
     snprintf(want, sizeof want, "t.scn:%d: more than 64 sends waiting for their expect", SCN_MAX_PENDING + 3);
     assert_string_equal(e.msg[0], want);
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     free(t);
     /* more than 256 foreach values */
     t = "foreach X in 0..200 0..54\nendfor\n";
-    assert_true(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_true(vfh_scn_load_text(&s, "t.scn", t, strlen(t), &e));
     t = "foreach X in 0..200 0..55\nendfor\n";
-    assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_false(vfh_scn_load_text(&s, "t.scn", t, strlen(t), &e));
     assert_string_equal(e.msg[0], "t.scn:1: foreach over more than 256 values");
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     /* foreach cannot make more lines or text than allowed */
     t = "foreach A in 0..255\nforeach B in 0..255\nforeach C in 0..1\nx {A}{B}{C}\nendfor\nendfor\nendfor\n";
-    assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_false(vfh_scn_load_text(&s, "t.scn", t, strlen(t), &e));
     assert_string_equal(e.msg[0], "t.scn:4 (A=128 B=0 C=0): more than 65536 lines after foreach expansion");
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     t = malloc(2 * SCN_MAX_LINE);
     assert_non_null(t);
     snprintf(t, 2 * SCN_MAX_LINE, "foreach A in 0..255\nforeach B in 0..255\nx {A}{B}%01000d\nendfor\nendfor\n", 0);
-    assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_false(vfh_scn_load_text(&s, "t.scn", t, strlen(t), &e));
     assert_non_null(strstr(e.msg[0], "more than 16 MiB bytes of text after foreach expansion"));
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     free(t);
     /* what all of it takes in memory is bounded too */
     {
@@ -299,10 +299,10 @@ static void limits(void **state)
                  "foreach A in 0..255\nforeach B in 0..31\nscenario S{A}_{B}\n  section S\n"
                  "  send REGION_WRITE_MULTI%s\n  expect ok\n  send REGION_WRITE_MULTI%s\n  expect ok\n"
                  "end\nendfor\nendfor\n", wrs, wrs);
-        assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+        assert_false(vfh_scn_load_text(&s, "t.scn", t, strlen(t), &e));
         assert_non_null(strstr(e.msg[0], "out of memory"));
         assert_int_equal(s.n, 0);
-        scn_errors_free(&e);
+        vfh_scn_errors_free(&e);
         free(t);
     }
     /* substitution that makes a line too long */
@@ -312,13 +312,13 @@ static void limits(void **state)
     memset(val, 'v', sizeof val - 1);
     val[sizeof val - 1] = 0;
     snprintf(t, 2 * SCN_MAX_LINE, "foreach X in %s\n# {X}{X}\nendfor\n", val);
-    assert_false(scn_load_text(&s, "t.scn", t, strlen(t), &e));
+    assert_false(vfh_scn_load_text(&s, "t.scn", t, strlen(t), &e));
     assert_int_equal(strncmp(e.msg[0], "t.scn:2 (X=vvvv", 15), 0);
     assert_non_null(strstr(e.msg[0], "): line longer than 1024 bytes after foreach substitution"));
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     free(t);
     assert_int_equal(s.n, 0);
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
 }
 
 /* errors from several files are all collected; good files still load */
@@ -327,28 +327,28 @@ static void several_files(void **state)
     (void)state;
     struct scn_set s;
     struct scn_errors e = {0};
-    scn_set_init(&s);
-    assert_false(scn_load_text(&s, "a.scn", "bogus\n", 6, &e));
-    assert_true(scn_load_text(&s, "b.scn", S("  sleep 1\n"), strlen(S("  sleep 1\n")), &e));
+    vfh_scn_set_init(&s);
+    assert_false(vfh_scn_load_text(&s, "a.scn", "bogus\n", 6, &e));
+    assert_true(vfh_scn_load_text(&s, "b.scn", S("  sleep 1\n"), strlen(S("  sleep 1\n")), &e));
     const char *c = "scenario C.d\n  section S\n  sleep x\nend\n";
-    assert_false(scn_load_text(&s, "c.scn", c, strlen(c), &e));
+    assert_false(vfh_scn_load_text(&s, "c.scn", c, strlen(c), &e));
     assert_int_equal(e.n, 2);
     assert_string_equal(e.msg[0], "a.scn:1: 'bogus' outside a scenario (scenario ID ... end)");
     assert_string_equal(e.msg[1], "c.scn:3: milliseconds: 'x' is not a number or $variable");
     assert_int_equal(s.n, 1);
     assert_string_equal(s.v[0].file, "b.scn");
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     /* a path that is not there */
-    assert_false(scn_load_path(&s, "/nonexistent/x.scn", &e));
+    assert_false(vfh_scn_load_path(&s, "/nonexistent/x.scn", &e));
     assert_string_equal(e.msg[0], "/nonexistent/x.scn: cannot open: No such file or directory");
-    scn_errors_free(&e);
-    assert_false(scn_load_path(&s, "/proc/self", &e));
+    vfh_scn_errors_free(&e);
+    assert_false(vfh_scn_load_path(&s, "/proc/self", &e));
     assert_string_equal(e.msg[0], "/proc/self: no .scn files");
-    scn_errors_free(&e);
-    assert_false(scn_load_path(&s, "/dev/null", &e));
+    vfh_scn_errors_free(&e);
+    assert_false(vfh_scn_load_path(&s, "/dev/null", &e));
     assert_string_equal(e.msg[0], "/dev/null: not a regular file");
-    scn_errors_free(&e);
-    scn_set_free(&s);
+    vfh_scn_errors_free(&e);
+    vfh_scn_set_free(&s);
 }
 
 int main(void)

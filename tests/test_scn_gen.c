@@ -43,13 +43,13 @@ static struct gen_device device(void)
 static struct scn_set load(const struct gen_device *d, struct gen_buf *b)
 {
     memset(b, 0, sizeof *b);
-    assert_true(gen_bounds(d, b));
+    assert_true(vfh_gen_bounds(d, b));
     struct scn_set s;
     struct scn_errors e = {0};
-    scn_set_init(&s);
-    bool ok = scn_load_text(&s, "generated", b->p, b->n, &e);
+    vfh_scn_set_init(&s);
+    bool ok = vfh_scn_load_text(&s, "generated", b->p, b->n, &e);
     for (unsigned i = 0; i < e.n; i++) fprintf(stderr, "%s\n", e.msg[i]);
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     assert_true(ok);
     return s;
 }
@@ -149,8 +149,8 @@ static void places_offered_only(void **state)
         assert_non_null(s.v[i].rule);
         if (strstr(s.v[i].rule, "stricter than the spec")) assert_int_not_equal(s.v[i].level, VFU_LEVEL_MUST);
     }
-    scn_set_free(&s);
-    gen_buf_free(&b);
+    vfh_scn_set_free(&s);
+    vfh_gen_buf_free(&b);
 }
 
 static void values_from_the_tables(void **state)
@@ -202,8 +202,8 @@ static void values_from_the_tables(void **state)
     sc = find(&s, id);
     assert_non_null(sc);
     assert_true(sent(sc, VFU_F_DMA_MAP_ADDRESS) == wrap(VFU_F_DMA_MAP_ADDRESS, 4096));
-    scn_set_free(&s);
-    gen_buf_free(&b);
+    vfh_scn_set_free(&s);
+    vfh_gen_buf_free(&b);
 }
 
 /* the write inside puts back the bytes the probe read there */
@@ -225,15 +225,15 @@ static void writes_put_back(void **state)
             seen = true;
         }
     assert_true(seen);
-    scn_set_free(&s);
-    gen_buf_free(&b);
+    vfh_scn_set_free(&s);
+    vfh_gen_buf_free(&b);
     /* without the bytes of the last place, no write there */
     d.region[0].has_last = false;
     s = load(&d, &b);
     assert_null(find(&s, "REGION_WRITE.bounds.r0.last-valid"));
     assert_non_null(find(&s, "REGION_READ.bounds.r0.last-valid"));
-    scn_set_free(&s);
-    gen_buf_free(&b);
+    vfh_scn_set_free(&s);
+    vfh_gen_buf_free(&b);
 }
 
 static void stable(void **state)
@@ -241,12 +241,12 @@ static void stable(void **state)
     (void)state;
     struct gen_device d = device();
     struct gen_buf a = {0}, b = {0};
-    assert_true(gen_bounds(&d, &a));
-    assert_true(gen_bounds(&d, &b));
+    assert_true(vfh_gen_bounds(&d, &a));
+    assert_true(vfh_gen_bounds(&d, &b));
     assert_int_equal(a.n, b.n);
     assert_memory_equal(a.p, b.p, a.n);
-    gen_buf_free(&a);
-    gen_buf_free(&b);
+    vfh_gen_buf_free(&a);
+    vfh_gen_buf_free(&b);
     /* no device places: only the index fields and DMA space */
     struct gen_device none;
     memset(&none, 0, sizeof none);
@@ -255,8 +255,8 @@ static void stable(void **state)
     assert_int_equal(count_prefix(&s, "DEVICE_SET_IRQS.bounds.i0."), 0);
     assert_int_equal(count_prefix(&s, "REGION_READ.bounds.region."), 2);
     assert_true(count_prefix(&s, "DMA_MAP.bounds.") > 0);
-    scn_set_free(&s);
-    gen_buf_free(&a);
+    vfh_scn_set_free(&s);
+    vfh_gen_buf_free(&a);
 }
 
 int main(void)

@@ -17,10 +17,10 @@ static struct scn_set load(const char *text)
 {
     struct scn_set s;
     struct scn_errors e = {0};
-    scn_set_init(&s);
-    bool ok = scn_load_text(&s, "t.scn", text, strlen(text), &e);
+    vfh_scn_set_init(&s);
+    bool ok = vfh_scn_load_text(&s, "t.scn", text, strlen(text), &e);
     for (unsigned i = 0; i < e.n; i++) fprintf(stderr, "%s\n", e.msg[i]);
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     assert_true(ok);
     return s;
 }
@@ -73,7 +73,7 @@ static void header_and_defaults(void **state)
     assert_int_equal(b->steps[1].u.expect.send_step, 0);
     assert_int_equal(b->steps[1].u.expect.cmd, VFU_CMD_DEVICE_GET_INFO);
     assert_int_equal(b->steps[1].line, 11);
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
 }
 
 static void send_items(void **state)
@@ -180,7 +180,7 @@ static void send_items(void **state)
     /* a command number the spec does not know */
     assert_int_equal(st[12].u.send.cmd, 200);
     assert_int_equal(st[13].kind, SCN_S_EXPECT_CLOSE);
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
 }
 
 static void checks_and_steps(void **state)
@@ -259,7 +259,7 @@ static void checks_and_steps(void **state)
     /* restart needs the server started by us */
     assert_int_equal(sc->nreqs, 1);
     assert_int_equal(sc->reqs[0].kind, SCN_R_SERVER);
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
 }
 
 static void foreach_unrolled(void **state)
@@ -289,27 +289,27 @@ static void foreach_unrolled(void **state)
     assert_int_equal(s.v[1].steps[0].line, 5);
     assert_string_equal(s.v[1].steps[0].origin, "C=DMA_MAP N=2");
     assert_int_equal(s.v[1].line, 3);
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
 
     s = load("foreach C in server-commands\nscenario {C}.x\nend\nendfor\n");
     assert_int_equal(s.n, 2);
     assert_string_equal(s.v[0].id, "DMA_READ.x");
     assert_string_equal(s.v[1].id, "DMA_WRITE.x");
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
 }
 
 static void errno_names(void **state)
 {
     (void)state;
     uint32_t v;
-    assert_true(scn_errno_value("EEXIST", &v));
+    assert_true(vfh_scn_errno_value("EEXIST", &v));
     assert_int_equal(v, 17);
-    assert_true(scn_errno_value("ENOTSUP", &v));
+    assert_true(vfh_scn_errno_value("ENOTSUP", &v));
     assert_int_equal(v, 95);
-    assert_false(scn_errno_value("EWINGS", &v));
-    assert_string_equal(scn_errno_name(22), "EINVAL");
-    assert_null(scn_errno_name(0));
-    assert_null(scn_errno_name(100000));
+    assert_false(vfh_scn_errno_value("EWINGS", &v));
+    assert_string_equal(vfh_scn_errno_name(22), "EINVAL");
+    assert_null(vfh_scn_errno_name(0));
+    assert_null(vfh_scn_errno_name(100000));
 }
 
 int main(void)

@@ -22,10 +22,10 @@ static struct scn_set load(const char *text)
 {
     struct scn_set s;
     struct scn_errors e = {0};
-    scn_set_init(&s);
-    bool ok = scn_load_text(&s, "t.scn", text, strlen(text), &e);
+    vfh_scn_set_init(&s);
+    bool ok = vfh_scn_load_text(&s, "t.scn", text, strlen(text), &e);
     for (unsigned i = 0; i < e.n; i++) fprintf(stderr, "%s\n", e.msg[i]);
-    scn_errors_free(&e);
+    vfh_scn_errors_free(&e);
     assert_true(ok);
     return s;
 }
@@ -88,7 +88,7 @@ static void sums_of_spec_sizes(void **state)
     assert_int_equal(ex->u.expect.nchecks, 2);
     assert_int_equal(ex->u.expect.checks[0].val.num, VFU_SIZE_DEVICE_INFO);
     assert_int_equal(ex->u.expect.checks[1].val.num, 2 * VFU_SIZE_DEVICE_INFO);
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
 }
 
 /* one run-time variable in a sum: its name, the rest of the sum as its
@@ -117,7 +117,7 @@ static void sums_with_a_variable(void **state)
     assert_int_equal(f->val.nvars, 1);
     assert_string_equal(f->val.vars[0].name, "num_irqs");
     assert_int_equal(f->val.vars[0].add, VFU_SIZE_HEADER);
-    scn_set_free(&s);
+    vfh_scn_set_free(&s);
 }
 
 struct ecase {
@@ -185,15 +185,15 @@ static void malformed_sums(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct scn_set s;
         struct scn_errors e = {0};
-        scn_set_init(&s);
-        bool ok = scn_load_text(&s, "t.scn", cases[i].text, strlen(cases[i].text), &e);
+        vfh_scn_set_init(&s);
+        bool ok = vfh_scn_load_text(&s, "t.scn", cases[i].text, strlen(cases[i].text), &e);
         if (ok || e.n != 1 || strcmp(e.msg[0], cases[i].want)) {
             fprintf(stderr, "case %zu:\n%s\nwant: %s\ngot:  %s\n", i, cases[i].text, cases[i].want, e.n ? e.msg[0] : "(no error)");
             fail();
         }
         assert_int_equal(s.n, 0);
-        scn_errors_free(&e);
-        scn_set_free(&s);
+        vfh_scn_errors_free(&e);
+        vfh_scn_set_free(&s);
     }
 }
 
