@@ -151,8 +151,11 @@ static void fd_one(struct gen_buf *b, const struct pair *p, const struct gen_kin
 {
     char id[160], title[400];
     snprintf(id, sizeof id, "%s.bounds.%s.%s", p->cmd, k->name, form);
+    char file[64];
+    if (k->memfd) snprintf(file, sizeof file, "a memfd of 0x%" PRIx64 " bytes", (uint64_t)FD_PAGES * p->pg);
+    else snprintf(file, sizeof file, "no file");
     snprintf(title, sizeof title, "%s of 0x%" PRIx64 " bytes at %s 0x%" PRIx64 " of %s: %s", p->cmd, size, off, offset,
-             k->memfd ? "a memfd of " : "no file", what);
+             file, what);
     vfh_gen_begin(b, id, level, rule, title);
     vfh_gen_printf(b, "  send %s flags=%s %s=0x%" PRIx64 " %s=0x%" PRIx64 " %s=0x%" PRIx64, p->cmd, k->flags, off, offset, p->addr,
                p->base, p->len, size);
@@ -184,17 +187,17 @@ void vfh_gen_fd_pair(struct gen_buf *b, const struct gen_device *d, unsigned cmd
             fd_one(b, &p, k, fo->name, "offset-without-fd", "SHOULD", RULE_FD_MSG, pg, p.size, false, "an offset with nothing to map, refused");
             continue;
         }
-        snprintf(what, sizeof what, "0x%" PRIx64 " bytes: ending on the file's end, taken", fsize);
+        snprintf(what, sizeof what, "ending on the file's end, taken");
         fd_one(b, &p, k, fo->name, "offset-last-valid", "MUST", RULE_FD_OK, last, p.size, true, what);
-        snprintf(what, sizeof what, "0x%" PRIx64 " bytes: a page past the file's end, refused", fsize);
+        snprintf(what, sizeof what, "a page past the file's end, refused");
         fd_one(b, &p, k, fo->name, "offset-past-end", "SHOULD", RULE_FD_OUT, last + pg, p.size, false, what);
-        snprintf(what, sizeof what, "0x%" PRIx64 " bytes: starting at the file's end, refused", fsize);
+        snprintf(what, sizeof what, "starting at the file's end, refused");
         fd_one(b, &p, k, fo->name, "offset-at-end", "SHOULD", RULE_FD_OUT, fsize, p.size, false, what);
         snprintf(form, sizeof form, "offset-wrap%u", p.abits);
-        snprintf(what, sizeof what, "0x%" PRIx64 " bytes: offset+size wraps past 2^%u, refused", fsize, p.abits);
+        snprintf(what, sizeof what, "offset+size wraps past 2^%u, refused", p.abits);
         fd_one(b, &p, k, fo->name, form, "SHOULD", RULE_FD_OUT, vfh_gen_wrap(p.abits, pg), 2 * pg, false, what);
         if (p.abits > 32) {
-            snprintf(what, sizeof what, "0x%" PRIx64 " bytes: 2^32 above the last valid offset, refused", fsize);
+            snprintf(what, sizeof what, "2^32 above the last valid offset, refused");
             fd_one(b, &p, k, fo->name, "offset-alias32", "SHOULD", RULE_FD_OUT, ((uint64_t)1 << 32) + last, p.size, false, what);
         }
     }

@@ -196,6 +196,11 @@ static void values_from_the_tables(void **state)
     sc = find(&s, "DMA_MAP.bounds.memfd-ro.offset-alias32");
     assert_non_null(sc);
     assert_true(sent(sc, VFU_F_DMA_MAP_OFFSET) == ((uint64_t)1 << 32) + 4 * 4096);
+    /* the title names the file and its size once ("of a memfd of 0x8000
+     * bytes: 2^32 above..."); it once read "a memfd of : 0x8000 bytes" */
+    assert_non_null(strstr(sc->title, " of a memfd of 0x8000 bytes: 2^32 above the last valid offset"));
+    sc = find(&s, "DMA_MAP.bounds.message-ro.offset-without-fd");
+    assert_non_null(strstr(sc->title, " of no file: "));
     assert_null(find(&s, "DMA_MAP.bounds.message-ro.offset-alias32"));   /* no file to be in */
     assert_non_null(find(&s, "DMA_MAP.bounds.message-ro.offset-without-fd"));
     snprintf(id, sizeof id, "DMA_MAP.bounds.message-rw.top%u", 8u * vfu_spec.fields[VFU_F_DMA_MAP_ADDRESS].width);
