@@ -45,16 +45,16 @@ void srv_opts_default(struct srv_opts *o)
 
 /* ----------------------------------------------------------- device --- */
 
-/* the device model's ops speak -errno (toydev.h); the server's own
- * functions, srv_dma_rw included, return a positive errno or 0 */
+/* the device model's ops, on the server's guest memory: 0 or a positive
+ * errno, as everywhere in servers/ */
 static int dev_dma_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-    return -srv_dma_rw(ctx, addr, buf, len, false);
+    return srv_dma_rw(ctx, addr, buf, len, false);
 }
 
 static int dev_dma_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 {
-    return -srv_dma_rw(ctx, addr, (void *)buf, len, true);
+    return srv_dma_rw(ctx, addr, (void *)buf, len, true);
 }
 
 static void dev_irq(void *ctx, unsigned index, unsigned sub)
@@ -150,7 +150,7 @@ enum srv_verdict srv_ioevent(struct srv *s)
         return SRV_CONTINUE;
     uint32_t one = 1;
     int r = toydev_access(s->dev, VFU_PCI_REGION_BAR0, TOYDEV_REG_DOORBELL, &one, sizeof one, true);
-    if (r < 0) srv_log("doorbell via ioeventfd: %s", strerror(-r));
+    if (r) srv_log("doorbell via ioeventfd: %s", strerror(r));
     return s->broken ? SRV_CLOSE : SRV_CONTINUE;
 }
 

@@ -120,8 +120,7 @@ srv_handler srv_h_version, srv_h_dma_map, srv_h_dma_unmap, srv_h_device_get_info
     srv_h_region_write, srv_h_reset, srv_h_write_multi, srv_h_feature, srv_h_mig_data_read,
     srv_h_mig_data_write;
 
-/* srv_dma.c: device access to guest memory, 0 or -errno */
-/* 0, or a positive errno (the convention of every srv_ function and
+/* srv_dma.c: device access to guest memory: 0, or a positive errno (the convention of every srv_ function and
  * handler: the value an error reply carries) */
 int srv_dma_rw(struct srv *s, uint64_t addr, void *buf, size_t len, bool write);
 void srv_dma_clear(struct srv *s);

@@ -94,16 +94,16 @@ static int add_record(struct srv *s)
     size_t unread = g->out_len - g->out_pos;
     uint8_t *buf = malloc(unread + REC_HDR + size);
     if (!buf) return ENOMEM;
-    int n = toydev_save(s->dev, buf + unread + REC_HDR, size);
-    if (n < 0) { free(buf); return -n; }
+    int r = toydev_save(s->dev, buf + unread + REC_HDR, size);
+    if (r) { free(buf); return r; }
     /* what the client has not read yet stays in front */
     if (unread) memcpy(buf, g->out + g->out_pos, unread);
     memcpy(buf + unread, rec_magic, 4);
-    vfu_write_uint(buf + unread + 4, 4, (uint64_t)n);
+    vfu_write_uint(buf + unread + 4, 4, (uint64_t)size);
     free(g->out);
     g->out = buf;
     g->out_pos = 0;
-    g->out_len = unread + REC_HDR + (size_t)n;
+    g->out_len = unread + REC_HDR + size;
     return 0;
 }
 
@@ -123,7 +123,7 @@ static int load_stream(struct srv *s)
     }
     if (!last) return EINVAL;
     /* toydev_load checks what it reads and changes nothing on error */
-    return toydev_load(s->dev, last, last_len) < 0 ? EINVAL : 0;
+    return toydev_load(s->dev, last, last_len) ? EINVAL : 0;
 }
 
 static int run_arc(struct srv *s, unsigned from, unsigned to)

@@ -160,7 +160,7 @@ int srv_h_region_read(struct srv *s, const struct vfu_msg *m, int *fds)
     uint8_t *data = vfu_enc_data(&e, VFU_F_REGION_ACCESS_DATA_DATA, NULL, (size_t)count);
     if (!data) return EIO;
     r = zeros ? 0 : toydev_access(s->dev, (unsigned)region, at, data, (uint32_t)count, false);
-    if (r < 0) return -r;
+    if (r) return r;
     return srv_reply_send(s, m, &e);
 }
 
@@ -181,7 +181,7 @@ int srv_h_region_write(struct srv *s, const struct vfu_msg *m, int *fds)
     uint8_t *buf = s->tx;
     memcpy(buf, data, len);
     r = dropped ? 0 : toydev_access(s->dev, (unsigned)region, at, buf, len, true);
-    if (r < 0) return -r;
+    if (r) return r;
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);
     vfu_enc_set(&e, VFU_F_REGION_ACCESS_OFFSET, offset);
@@ -213,7 +213,7 @@ int srv_h_write_multi(struct srv *s, const struct vfu_msg *m, int *fds)
         memcpy(data, m->payload + p->off + (uint64_t)i * p->stride + df->offset,
                df->width < sizeof data ? df->width : sizeof data);
         r = toydev_access(s->dev, (unsigned)region, offset, data, (uint32_t)count, true);
-        if (r < 0) return -r;
+        if (r) return r;
     }
     struct vfu_enc e;
     srv_reply_begin(s, m, &e);

@@ -126,7 +126,7 @@ void toydev_irq_info(unsigned index, struct toydev_irq *irq)
 static int bar2_access(struct toydev *d, uint64_t off, uint8_t *buf, uint32_t count, bool is_write)
 {
     if (off >= TOYDEV_BAR2_SIZE || count == 0 || count > TOYDEV_BAR2_SIZE - off)
-        return -EINVAL;
+        return EINVAL;
     if (is_write)
         memcpy(d->bar2 + off, buf, count);
     else
@@ -147,7 +147,7 @@ int toydev_access(struct toydev *d, unsigned region, uint64_t offset, void *buf,
     case VFU_PCI_REGION_CONFIG:
         return toydev_config_access(d, offset, buf, count, is_write);
     default:
-        return -EINVAL;
+        return EINVAL;
     }
 }
 

@@ -11,7 +11,7 @@
  *   CONFIG 4 KiB PCI Express configuration space
  *   the other indexes exist with size 0 (BAR3 is the upper half of BAR2).
  *
- * Accesses toydev_access accepts (anything else is -EINVAL):
+ * Accesses toydev_access accepts (anything else is EINVAL):
  *   CONFIG reads: any span inside the 4 KiB (QEMU reads the whole space in
  *          one go; reads have no side effects);  writes: 1, 2 or 4 bytes,
  *          naturally aligned (a config write transaction is at most a dword).
@@ -75,7 +75,8 @@
 struct toydev;
 
 struct toydev_ops {
-    /* guest memory, by DMA address; 0 or -errno (e.g. -EFAULT: not mapped) */
+    /* guest memory, by DMA address; 0 or a positive errno (e.g. EFAULT:
+     * not mapped), the convention of every function in servers/ */
     int (*dma_read)(void *ctx, uint64_t addr, void *buf, size_t len);
     int (*dma_write)(void *ctx, uint64_t addr, const void *buf, size_t len);
     /* raise interrupt `index` (VFU_PCI_IRQ_*), sub-index `sub` */
@@ -105,8 +106,8 @@ void toydev_region_info(const struct toydev *d, unsigned index, struct toydev_re
 /* index < TOYDEV_NUM_IRQS */
 void toydev_irq_info(unsigned index, struct toydev_irq *irq);
 
-/* Region access on behalf of REGION_READ / REGION_WRITE: 0 or -errno
- * (-EINVAL: no such region, outside it, or an access size/alignment the
+/* Region access on behalf of REGION_READ / REGION_WRITE: 0 or a positive
+ * errno (EINVAL: no such region, outside it, or an access size/alignment the
  * region does not accept).  Writes may run the DMA engine and raise IRQs. */
 int toydev_access(struct toydev *d, unsigned region, uint64_t offset, void *buf, uint32_t count,
                   bool is_write);
@@ -119,9 +120,9 @@ void toydev_reset(struct toydev *d);
  * table) as a self-describing byte stream.  Load validates everything it
  * reads (it arrives from a peer) and leaves the device unchanged on error. */
 size_t toydev_state_size(const struct toydev *d);
-/* bytes written, or -ENOSPC when cap < toydev_state_size() */
+/* 0 with toydev_state_size() bytes written, or ENOSPC when cap is less */
 int toydev_save(const struct toydev *d, uint8_t *buf, size_t cap);
-/* 0, or -EINVAL for a stream that is truncated, malformed, from another
+/* 0, or EINVAL for a stream that is truncated, malformed, from another
  * format version, or describes a state this device cannot be in */
 int toydev_load(struct toydev *d, const uint8_t *buf, size_t len);
 

@@ -132,13 +132,13 @@ int toydev_config_access(struct toydev *d, uint64_t off, uint8_t *buf, uint32_t 
                          bool is_write)
 {
     if (off >= TOYDEV_CONFIG_SIZE || count == 0 || count > TOYDEV_CONFIG_SIZE - off)
-        return -EINVAL;
+        return EINVAL;
     if (!is_write) {
         memcpy(buf, d->cfg + off, count);
         return 0;
     }
     if ((count != 1 && count != 2 && count != 4) || off % count != 0)
-        return -EINVAL;
+        return EINVAL;
 
     unsigned pmcsr = TOYDEV_CAP_PM + PCI_PM_CTRL;
     unsigned old_state = d->cfg[pmcsr] & PCI_PM_CTRL_STATE_MASK;

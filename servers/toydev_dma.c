@@ -17,10 +17,11 @@ static bool wraps(uint64_t addr, uint32_t len)
     return len != 0 && addr + (len - 1) < addr;
 }
 
-/* an op's result as a positive errno; anything not -errno counts as EIO */
+/* an op's result as the errno register holds it; anything that is not an
+ * errno counts as EIO */
 static uint32_t op_errno(int rc)
 {
-    return rc < 0 && rc >= -TOYDEV_ERRNO_MAX ? (uint32_t)-rc : EIO;
+    return rc > 0 && rc <= TOYDEV_ERRNO_MAX ? (uint32_t)rc : EIO;
 }
 
 static uint32_t copy(struct toydev *d)

@@ -54,7 +54,7 @@ int toydev_msix_access(struct toydev *d, uint64_t off, uint8_t *buf, uint32_t co
 {
     if ((count != 4 && count != 8) || off % count != 0 || off >= TOYDEV_BAR4_SIZE ||
         count > TOYDEV_BAR4_SIZE - off)
-        return -EINVAL;
+        return EINVAL;
     for (uint32_t i = 0; i < count; i += 4) {
         uint32_t o = (uint32_t)off + i;
         if (!is_write) {

@@ -96,7 +96,7 @@ int toydev_regs_access(struct toydev *d, uint64_t off, uint8_t *buf, uint32_t co
 {
     if ((count != 1 && count != 2 && count != 4 && count != 8) || off % count != 0 ||
         off >= TOYDEV_BAR0_SIZE || count > TOYDEV_BAR0_SIZE - off)
-        return -EINVAL;
+        return EINVAL;
     bool ring = false;
     uint32_t o = (uint32_t)off;
     while (o < off + count) {

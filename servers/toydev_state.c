@@ -68,7 +68,7 @@ size_t toydev_state_size(const struct toydev *d)
 int toydev_save(const struct toydev *d, uint8_t *buf, size_t cap)
 {
     if (!buf || cap < TOTAL_LEN)
-        return -ENOSPC;
+        return ENOSPC;
     struct cursor c = {.w = buf};
     put(&c, MAGIC, 4);
     put(&c, VERSION, 4);
@@ -101,7 +101,7 @@ int toydev_save(const struct toydev *d, uint8_t *buf, size_t cap)
     for (unsigned w = 0; w < TOYDEV_MSIX_WORDS; w++)
         put(&c, d->msix_table[w], 4);
     put(&c, d->msix_pba, 8);
-    return (int)(c.w - buf);
+    return 0;
 }
 
 struct staged {
@@ -143,10 +143,10 @@ static void decode(struct staged *s, unsigned id, struct cursor *c)
 int toydev_load(struct toydev *d, const uint8_t *buf, size_t len)
 {
     if (!buf || len < HDR_LEN)
-        return -EINVAL;
+        return EINVAL;
     struct cursor c = {.r = buf};
     if (get(&c, 4) != MAGIC || get(&c, 4) != VERSION || get(&c, 4) != len)
-        return -EINVAL;
+        return EINVAL;
 
     static struct staged zero;
     struct staged s = zero;
@@ -154,11 +154,11 @@ int toydev_load(struct toydev *d, const uint8_t *buf, size_t len)
     const uint8_t *end = buf + len;
     while (c.r != end) {
         if ((size_t)(end - c.r) < SEC_HDR_LEN)
-            return -EINVAL;
+            return EINVAL;
         uint32_t id = (uint32_t)get(&c, 4), n = (uint32_t)get(&c, 4);
         if (id == 0 || id >= SEC_END || (seen & 1u << id) || n != sec_len[id] ||
             n > (size_t)(end - c.r))
-            return -EINVAL;
+            return EINVAL;
         seen |= 1u << id;
         const uint8_t *next = c.r + n;
         decode(&s, id, &c);
@@ -166,7 +166,7 @@ int toydev_load(struct toydev *d, const uint8_t *buf, size_t len)
     }
     if (seen != ((1u << SEC_END) - 2) || !toydev_config_valid(d, s.cfg) ||
         !toydev_regs_valid(&s.regs) || !toydev_msix_valid(s.cfg, s.msix_table, s.msix_pba))
-        return -EINVAL;
+        return EINVAL;
 
     /* commit: nothing below can fail */
     memcpy(d->cfg, s.cfg, sizeof d->cfg);

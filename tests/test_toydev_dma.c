@@ -90,15 +90,15 @@ static void access_rules(void **state)
         {4092, 8}, {UINT64_MAX - 3, 4},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(toydev_access(d, BAR0, bad[i].off, b, bad[i].n, false), -EINVAL);
-        assert_int_equal(toydev_access(d, BAR0, bad[i].off, b, bad[i].n, true), -EINVAL);
+        assert_int_equal(toydev_access(d, BAR0, bad[i].off, b, bad[i].n, false), EINVAL);
+        assert_int_equal(toydev_access(d, BAR0, bad[i].off, b, bad[i].n, true), EINVAL);
     }
     assert_int_equal(toydev_access(d, BAR0, 4088, b, 8, true), 0);
     assert_int_equal(toydev_access(d, BAR0, 4095, b, 1, false), 0);
     /* a refused doorbell write does not run the engine */
     assert_int_equal(wr(d, BAR0, TOYDEV_REG_LEN, 0, 4), 0);
     b[0] = 1;
-    assert_int_equal(toydev_access(d, BAR0, TOYDEV_REG_DOORBELL + 1, b, 4, true), -EINVAL);
+    assert_int_equal(toydev_access(d, BAR0, TOYDEV_REG_DOORBELL + 1, b, 4, true), EINVAL);
     assert_int_equal(rd(d, BAR0, TOYDEV_REG_STATUS, 4), 0);
 }
 
@@ -203,7 +203,7 @@ static void bus_master_off_is_eperm(void **state)
 static void dma_read_failure(void **state)
 {
     struct fx *x = *state;
-    x->f->read_rc = -ENXIO;
+    x->f->read_rc = ENXIO;
     copy(x->d, GUEST_BASE, GUEST_BASE + 4096, 64);
     assert_int_equal(x->f->writes, 0);
     assert_int_equal(rd(x->d, BAR0, TOYDEV_REG_STATUS, 4), TOYDEV_STATUS_ERROR);
@@ -212,7 +212,7 @@ static void dma_read_failure(void **state)
                      PCI_STATUS_CAP_LIST | PCI_STATUS_REC_MASTER_ABORT);
     assert_int_equal(x->f->nirq, 1);
     /* an op returning something that is no errno reads as EIO */
-    x->f->read_rc = -100000;
+    x->f->read_rc = 100000;
     copy(x->d, GUEST_BASE, GUEST_BASE + 4096, 64);
     assert_int_equal(rd(x->d, BAR0, TOYDEV_REG_ERRNO, 4), EIO);
 }
@@ -220,7 +220,7 @@ static void dma_read_failure(void **state)
 static void dma_write_failure_and_unmapped(void **state)
 {
     struct fx *x = *state;
-    x->f->write_rc = -EROFS;
+    x->f->write_rc = EROFS;
     copy(x->d, GUEST_BASE, GUEST_BASE + 4096, 64);
     assert_int_equal(rd(x->d, BAR0, TOYDEV_REG_ERRNO, 4), EROFS);
     x->f->write_rc = 0;
@@ -325,11 +325,11 @@ static void msix_table_rules(void **state)
     assert_int_equal(wr(d, BAR4, 0x400, ~0ull, 8), 0);
     assert_int_equal(rd(d, BAR4, 0x400, 8), 0);
     /* sizes: 4 or 8, aligned, inside the BAR */
-    assert_int_equal(toydev_access(d, BAR4, 0, b, 2, false), -EINVAL);
-    assert_int_equal(toydev_access(d, BAR4, 0, b, 1, true), -EINVAL);
-    assert_int_equal(toydev_access(d, BAR4, 2, b, 4, false), -EINVAL);
-    assert_int_equal(toydev_access(d, BAR4, 4, b, 8, false), -EINVAL);
-    assert_int_equal(toydev_access(d, BAR4, 4096, b, 4, false), -EINVAL);
+    assert_int_equal(toydev_access(d, BAR4, 0, b, 2, false), EINVAL);
+    assert_int_equal(toydev_access(d, BAR4, 0, b, 1, true), EINVAL);
+    assert_int_equal(toydev_access(d, BAR4, 2, b, 4, false), EINVAL);
+    assert_int_equal(toydev_access(d, BAR4, 4, b, 8, false), EINVAL);
+    assert_int_equal(toydev_access(d, BAR4, 4096, b, 4, false), EINVAL);
     assert_int_equal(toydev_access(d, BAR4, 4092, b, 4, false), 0);
 }
 

@@ -78,7 +78,7 @@ static uint8_t *save(const struct toydev *d, size_t *len)
     size_t n = toydev_state_size(d);
     uint8_t *buf = malloc(n);
     assert_non_null(buf);
-    assert_int_equal(toydev_save(d, buf, n), (int)n);
+    assert_int_equal(toydev_save(d, buf, n), 0);
     *len = n;
     return buf;
 }
@@ -165,15 +165,15 @@ static void save_needs_room(void **state)
     size_t n = toydev_state_size(x->a);
     uint8_t *buf = malloc(n);
     assert_non_null(buf);
-    assert_int_equal(toydev_save(x->a, buf, n - 1), -ENOSPC);
-    assert_int_equal(toydev_save(x->a, buf, n), (int)n);
-    assert_int_equal(toydev_load(x->b, NULL, n), -EINVAL);
-    assert_int_equal(toydev_load(x->b, buf, 0), -EINVAL);
+    assert_int_equal(toydev_save(x->a, buf, n - 1), ENOSPC);
+    assert_int_equal(toydev_save(x->a, buf, n), 0);
+    assert_int_equal(toydev_load(x->b, NULL, n), EINVAL);
+    assert_int_equal(toydev_load(x->b, buf, 0), EINVAL);
     /* a stream with trailing bytes is as wrong as a short one */
     uint8_t *longer = calloc(1, n + 8);
     assert_non_null(longer);
     memcpy(longer, buf, n);
-    assert_int_equal(toydev_load(x->b, longer, n + 8), -EINVAL);
+    assert_int_equal(toydev_load(x->b, longer, n + 8), EINVAL);
     free(longer);
     free(buf);
 }
@@ -203,11 +203,11 @@ static void every_truncation(void **state)
         uint8_t *t = malloc(len ? len : 1);
         assert_non_null(t);
         memcpy(t, s, len);
-        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+        assert_int_equal(toydev_load(x->b, t, len), EINVAL);
         if (len >= tf + 4) {
             /* the header agrees with the truncation: the sections must not */
             put_le32(t + tf, len);
-            assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+            assert_int_equal(toydev_load(x->b, t, len), EINVAL);
         }
         free(t);
         look(x->b, &l);
@@ -297,7 +297,7 @@ static void random_corruptions(void **state)
             assert_int_equal(toydev_load(x->b, before, bn), 0);
         } else {
             refused++;
-            assert_int_equal(rc, -EINVAL);
+            assert_int_equal(rc, EINVAL);
             assert_state(x->b, before, bn);   /* none of it applied */
         }
     }
@@ -338,7 +338,7 @@ static void every_bit_flip(void **state)
                 assert_state(x->b, c, n);
                 assert_int_equal(toydev_load(x->b, before, bn), 0);
             } else {
-                assert_int_equal(rc, -EINVAL);
+                assert_int_equal(rc, EINVAL);
                 look(x->b, &l);
                 assert_memory_equal(&l, &l0, sizeof l);
             }
@@ -410,12 +410,12 @@ static void section_framing(void **state)
     };
     for (unsigned i = 0; i < 4; i++) {
         len = rebuild(t, s, sec, twice[i], 5);
-        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+        assert_int_equal(toydev_load(x->b, t, len), EINVAL);
     }
     static const unsigned three[][3] = {{1, 2, 3}, {0, 2, 3}, {0, 1, 3}, {0, 1, 2}};
     for (unsigned i = 0; i < 4; i++) {
         len = rebuild(t, s, sec, three[i], 3);
-        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+        assert_int_equal(toydev_load(x->b, t, len), EINVAL);
     }
 
     /* a section whose length disagrees with its id, even if the bytes are there */
@@ -430,7 +430,7 @@ static void section_framing(void **state)
         memset(t + at + sec[i].len, 0, 8);
         put_le32(t + at + 4, (uint32_t)sec[i].len);   /* payload was len - 8 */
         put_le32(t + 8, (uint32_t)(len + 8));
-        assert_int_equal(toydev_load(x->b, t, len + 8), -EINVAL);
+        assert_int_equal(toydev_load(x->b, t, len + 8), EINVAL);
     }
 
     /* unknown section ids, as a fifth section or instead of a known one */
@@ -440,7 +440,7 @@ static void section_framing(void **state)
         put_le32(t + len, id);
         len += sec[1].len;
         put_le32(t + 8, (uint32_t)len);
-        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+        assert_int_equal(toydev_load(x->b, t, len), EINVAL);
     }
     for (uint32_t id = 0; id < 8; id++) {     /* empty ones too */
         len = rebuild(t, s, sec, all, 4);
@@ -448,12 +448,12 @@ static void section_framing(void **state)
         put_le32(t + len + 4, 0);
         len += 8;
         put_le32(t + 8, (uint32_t)len);
-        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+        assert_int_equal(toydev_load(x->b, t, len), EINVAL);
     }
     for (uint32_t id = 5; id < 0x10000; id = id * 3 + 1) {
         len = rebuild(t, s, sec, all, 4);
         put_le32(t + 12 + sec[0].len, id);
-        assert_int_equal(toydev_load(x->b, t, len), -EINVAL);
+        assert_int_equal(toydev_load(x->b, t, len), EINVAL);
     }
     assert_state(x->b, before, bn);
     free(t);
@@ -499,7 +499,7 @@ static void impossible_states(void **state)
             assert_state(x->b, s, n);
             assert_int_equal(toydev_load(x->b, before, bn), 0);
         } else {
-            assert_int_equal(rc, -EINVAL);
+            assert_int_equal(rc, EINVAL);
             assert_state(x->b, before, bn);
         }
         s[cfg + cases[i].off] ^= cases[i].xor;

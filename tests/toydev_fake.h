@@ -29,7 +29,7 @@ static inline int fake_range(uint64_t addr, size_t len)
 {
     if (addr < GUEST_BASE || addr - GUEST_BASE > GUEST_SIZE ||
         len > GUEST_SIZE - (addr - GUEST_BASE))
-        return -EFAULT;
+        return EFAULT;
     return 0;
 }
 
