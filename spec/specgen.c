@@ -49,6 +49,7 @@ struct gfield {
     int first_arm, narms;
     char *role_name, *space_name, *span_name, *bound_name;
     int role, space, space_field, span_field, bound_cap, count_of;
+    char *doc; int doc_line;   /* the `doc` line after the field's */
 };
 struct garm {
     char *label; char *conds[8]; int nconds; int kind; char *target; char *len_name;
@@ -145,6 +146,9 @@ static void parse(FILE *f)
     int cur = -1;            /* current enum/bits/struct/caps/command index */
     int cur_variant = -1;    /* field index of the open variant */
     int capab_parent[8]; int capab_depth = 0; capab_parent[0] = -1;
+    /* the field whose line was the last statement: the one a `doc` line
+     * describes (blank and comment lines do not count) */
+    int doc_target = -1;
 
     while (fgets(line, sizeof line, f)) {
         cur_line++;
@@ -152,6 +156,28 @@ static void parse(FILE *f)
         int n = tokenize(line, tok);
         if (!n) continue;
         enum block b = stack[depth];
+        /* `doc` is a word no field type or arm starts with, so inside a
+         * struct or variant it cannot be mistaken for anything else */
+        if ((b == B_STRUCT || b == B_VARIANT) && !strcmp(tok[0], "doc")) {
+            if (doc_target < 0) die(cur_line, "a doc line belongs directly after a field line");
+            struct gfield *df = &fields[doc_target];
+            if (df->doc) die(cur_line, "field '%s' already has a doc line (line %d)", df->name, df->doc_line);
+            if (n < 2) die(cur_line, "doc needs text");
+            /* the words, joined by single spaces: the tokenizer has already
+             * cut them apart and dropped any '#' comment */
+            size_t len = 0;
+            for (int i = 1; i < n; i++) len += strlen(tok[i]) + 1;
+            df->doc = malloc(len);
+            if (!df->doc) { perror("malloc"); exit(1); }
+            df->doc[0] = 0;
+            for (int i = 1; i < n; i++) {
+                if (i > 1) strcat(df->doc, " ");
+                strcat(df->doc, tok[i]);
+            }
+            df->doc_line = cur_line;
+            continue;
+        }
+        doc_target = -1;
         if (!strcmp(tok[0], "end")) {
             if (depth == 0) die(cur_line, "'end' without a block");
             if (b == B_STRUCT) structs[cur].nfields = nfields - structs[cur].first_field;
@@ -308,6 +334,7 @@ static void parse(FILE *f)
                     stack[++depth] = B_VARIANT;
                 } else die(cur_line, "unknown field type '%s'", t);
             }
+            doc_target = nfields - 1;
             break;
         }
         case B_VARIANT: {
@@ -862,11 +889,13 @@ static void emit_tables(FILE *c, int header_sid)
         fprintf(c, ", .sid = %d, .offset = %d, .width = %d, .kind = %d, .attrs = %d, .enum_id = %d, .bits_id = %d,\n"
                    "        .len_field = %d, .aux_field = %d, .elem_sid = %d, .chain_id = %d, .first_arm = %d, .narms = %d,\n"
                    "        .on_field = %d, .role = %d, .space = %d, .space_field = %d, .span_field = %d, .bound_cap = %d,\n"
-                   "        .count_of = %d},\n",
+                   "        .count_of = %d,\n        .doc = ",
                 f->sid, f->offset, f->width, f->kind, f->attrs, f->enum_id, f->bits_id,
                 f->len_field, f->aux_field, f->elem_sid, f->chain_id,
                 f->kind == VFU_K_VARIANT ? f->first_arm : 0, f->narms, f->on_field,
                 f->role, f->space, f->space_field, f->span_field, f->bound_cap, f->count_of);
+        cstr(c, f->doc);
+        fputs("},\n", c);
     }
     fprintf(c, "};\n\nstatic const struct vfu_struct_desc structs[] = {\n");
     for (int i = 0; i < nstructs; i++) {
@@ -965,6 +994,10 @@ static int check_whole(void)
     int header_sid = find_struct("header", 0);
     if (structs[header_sid].size != 16 || structs[header_sid].tail >= 0)
         die(structs[header_sid].line, "the header must be a fixed 16-byte struct");
+    /* every field says what it is for: vfu-spec list and the dissector
+     * show the line beside the field */
+    for (int i = 0; i < nfields; i++)
+        if (!fields[i].doc) die(fields[i].line, "field '%s.%s' has no doc line", structs[fields[i].sid].name, fields[i].name);
     return header_sid;
 }
 

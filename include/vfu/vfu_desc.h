@@ -29,6 +29,7 @@ enum vfu_attr {
 
 struct vfu_field_desc {
     const char *name;
+    const char *doc;     /* one line on what the field holds (the spec's `doc` line) */
     uint16_t sid;        /* owning struct */
     uint16_t offset;     /* in the owning struct, for fixed fields */
     uint16_t width;      /* bytes, for fixed fields */

@@ -103,6 +103,13 @@ const char *vfu_field_name(int field)
     return field >= 0 && field < S->nfields ? F(field)->name : "?";
 }
 
+const char *vfu_field_doc(int field)
+{
+    /* "" rather than NULL or "?": a description that is missing prints as
+     * nothing, never as a word that could be read as one */
+    return field >= 0 && field < S->nfields && F(field)->doc ? F(field)->doc : "";
+}
+
 const char *vfu_enum_name(int enum_id, uint64_t v)
 {
     if (enum_id < 0 || enum_id >= S->nenums) return NULL;
