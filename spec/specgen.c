@@ -56,17 +56,17 @@ struct garm {
     int optional, line, owner; uint64_t mask, value; int sid, len_field;
 };
 struct gstruct { char *name; int first_field, nfields, tail, size, min_size, stride, line, done; };
-struct gval { char *name; uint64_t value; };
+struct gval { char *name; uint64_t value; int line; };
 struct genum { char *name; int first, n, line; };
 struct gbit { char *name; uint64_t mask; int shift; char *enum_name; int enum_id, line; };
 struct ggroup { char *name; int kind; char *members[8]; int nmembers; char *unless; uint64_t mask, unless_mask; int line; };
-struct gbits { char *name; int first_bit, nbits, first_group, ngroups; uint64_t known; };
+struct gbits { char *name; int first_bit, nbits, first_group, ngroups, line; uint64_t known; };
 struct gcapent { char *id; char *sname; uint64_t idv; int sid; int line; };
 struct gchain { char *name, *header, *id, *next; int first, n, line; int header_sid, id_field, next_field; };
 struct gfds { int rule; char *field, *bit; int fid, bit_field; uint64_t mask; };
 struct gcmd { int num, dir, line; char *name, *section, *sname[2]; int sid[2]; int argsz[2]; struct gfds fds[2]; char *xfer; int xf[2];
               char *needs; int needs_cap; };
-struct gcap { char *name; int kind, reply_only, parent, has_default; uint64_t dflt; };
+struct gcap { char *name; int kind, reply_only, parent, has_default, line; uint64_t dflt; };
 
 static struct gfield fields[MAXN]; static int nfields;
 static struct garm arms[MAXN]; static int narms;
@@ -196,7 +196,7 @@ static void parse(FILE *f)
                 cur = nenums - 1; stack[++depth] = B_ENUM;
             } else if (!strcmp(tok[0], "bits") && n == 2) {
                 struct gbits *bd = PUSH(bitsd, nbitsd);
-                bd->name = xstrdup(tok[1]); bd->first_bit = nbitv; bd->first_group = ngroups;
+                bd->name = xstrdup(tok[1]); bd->first_bit = nbitv; bd->first_group = ngroups; bd->line = cur_line;
                 cur = nbitsd - 1; stack[++depth] = B_BITS;
             } else if (!strcmp(tok[0], "struct") && n == 2) {
                 struct gstruct *s = PUSH(structs, nstructs);
@@ -227,7 +227,7 @@ static void parse(FILE *f)
         case B_ENUM: {
             if (n != 2) die(cur_line, "enum entry is NAME VALUE");
             struct gval *v = PUSH(vals, nvals);
-            v->name = xstrdup(tok[0]); v->value = number(tok[1]); enums[cur].n++;
+            v->name = xstrdup(tok[0]); v->value = number(tok[1]); v->line = cur_line; enums[cur].n++;
             break;
         }
         case B_BITS:
@@ -411,7 +411,7 @@ static void parse(FILE *f)
             if (n < 2) die(cur_line, "capability is TYPE NAME [default=V] [reply-only]");
             static const char *const kw[] = {"default", "reply-only", NULL};
             only_known(tok, n, 2, kw);
-            k->name = xstrdup(tok[1]); k->parent = capab_parent[capab_depth];
+            k->name = xstrdup(tok[1]); k->parent = capab_parent[capab_depth]; k->line = cur_line;
             k->reply_only = flag(tok, n, 2, "reply-only");
             const char *d = attr(tok, n, 2, "default");
             if (!strcmp(tok[0], "number")) {
@@ -641,7 +641,7 @@ static void resolve(void)
         e->name = xstrdup("command"); e->first = nvals; e->n = 0;
         for (int i = 0; i < ncmds; i++) {
             struct gval *v = PUSH(vals, nvals);
-            v->name = cmds[i].name; v->value = (uint64_t)cmds[i].num; e->n++;
+            v->name = cmds[i].name; v->value = (uint64_t)cmds[i].num; v->line = cmds[i].line; e->n++;
         }
     }
     for (int i = 0; i < nenums; i++)
@@ -786,13 +786,28 @@ static void upper(char *dst, size_t n, const char *a, const char *b)
     dst[k] = 0;
 }
 
+/* Every C name the header defines, claimed once: two spec names that
+ * upper-case and join to the same identifier (enum a_b value C, enum a
+ * value B_C; a field listed twice) stop the check phase at the line of the
+ * second.  The check runs emit_header once into a scratch stream
+ * (check_names), so the real emit cannot fail on the spec's account. */
 static char *macros[8 * MAXN]; static int nmacros;
-static void define(FILE *h, const char *name, unsigned long long v, int hex)
+static void claim(const char *name, int line)
 {
     for (int i = 0; i < nmacros; i++)
-        if (!strcmp(macros[i], name)) die(0, "generated name %s would be defined twice", name);
+        if (!strcmp(macros[i], name)) die(line, "generated name %s would be defined twice", name);
     if (nmacros < 8 * MAXN) macros[nmacros++] = xstrdup(name);
+}
+static void define(FILE *h, const char *name, unsigned long long v, int hex, int line)
+{
+    claim(name, line);
     fprintf(h, hex ? "#define %s 0x%llxULL\n" : "#define %s %lluU\n", name, v);
+}
+/* an enum member: claimed, then written */
+static void member(FILE *h, const char *name, int v, int line)
+{
+    claim(name, line);
+    fprintf(h, "    %s = %d,\n", name, v);
 }
 
 static void emit_header(FILE *h)
@@ -803,8 +818,12 @@ static void emit_header(FILE *h)
     fprintf(h, "#define VFU_PROTO_MAJOR %d\n#define VFU_PROTO_MINOR %d\n\n", proto_major, proto_minor);
     fprintf(h, "enum vfu_command {\n");
     int maxcmd = 0;
+    /* the names the generator adds are claimed first, so that a spec name
+     * colliding with one is the one reported, at its line */
+    claim("VFU_CMD_MAX", 0);
     for (int i = 0; i < ncmds; i++) {
-        fprintf(h, "    VFU_CMD_%s = %d,\n", cmds[i].name, cmds[i].num);
+        snprintf(a, sizeof a, "VFU_CMD_%s", cmds[i].name);
+        member(h, a, cmds[i].num, cmds[i].line);
         if (cmds[i].num > maxcmd) maxcmd = cmds[i].num;
     }
     fprintf(h, "};\n#define VFU_CMD_MAX %d\n\n", maxcmd);
@@ -813,7 +832,7 @@ static void emit_header(FILE *h)
         for (int i = 0; i < enums[e].n; i++) {
             upper(a, sizeof a, "vfu", enums[e].name);
             upper(b, sizeof b, a, vals[enums[e].first + i].name);
-            define(h, b, vals[enums[e].first + i].value, 0);
+            define(h, b, vals[enums[e].first + i].value, 0, vals[enums[e].first + i].line);
         }
     }
     fprintf(h, "\n");
@@ -822,38 +841,43 @@ static void emit_header(FILE *h)
             struct gbit *bt = &bitv[bitsd[bi].first_bit + i];
             upper(a, sizeof a, "vfu", bitsd[bi].name);
             upper(b, sizeof b, a, bt->name);
-            if (bt->mask == (1ULL << bt->shift)) define(h, b, bt->mask, 1);
+            if (bt->mask == (1ULL << bt->shift)) define(h, b, bt->mask, 1, bt->line);
             else {
                 char c[300]; 
-                snprintf(c, sizeof c, "%s_MASK", b); define(h, c, bt->mask, 1);
-                snprintf(c, sizeof c, "%s_SHIFT", b); define(h, c, (unsigned)bt->shift, 0);
+                snprintf(c, sizeof c, "%s_MASK", b); define(h, c, bt->mask, 1, bt->line);
+                snprintf(c, sizeof c, "%s_SHIFT", b); define(h, c, (unsigned)bt->shift, 0, bt->line);
             }
         }
         upper(a, sizeof a, "vfu", bitsd[bi].name);
-        snprintf(b, sizeof b, "%s_KNOWN", a); define(h, b, bitsd[bi].known, 1);
+        snprintf(b, sizeof b, "%s_KNOWN", a); define(h, b, bitsd[bi].known, 1, bitsd[bi].line);
     }
     fprintf(h, "\nenum vfu_struct_id {\n");
-    for (int i = 0; i < nstructs; i++) { upper(a, sizeof a, "VFU_S", structs[i].name); fprintf(h, "    %s = %d,\n", a, i); }
+    claim("VFU_S__COUNT", 0);
+    for (int i = 0; i < nstructs; i++) { upper(a, sizeof a, "VFU_S", structs[i].name); member(h, a, i, structs[i].line); }
     fprintf(h, "    VFU_S__COUNT = %d\n};\n\n", nstructs);
     for (int i = 0; i < nstructs; i++) {
-        upper(a, sizeof a, "VFU_SIZE", structs[i].name); define(h, a, (unsigned)structs[i].size, 0);
+        upper(a, sizeof a, "VFU_SIZE", structs[i].name); define(h, a, (unsigned)structs[i].size, 0, structs[i].line);
     }
     fprintf(h, "\nenum vfu_field_id {\n");
+    claim("VFU_F__COUNT", 0);
     for (int i = 0; i < nfields; i++) {
         upper(a, sizeof a, "VFU_F", structs[fields[i].sid].name);
         upper(b, sizeof b, a, fields[i].name);
-        fprintf(h, "    %s = %d,\n", b, i);
+        member(h, b, i, fields[i].line);
     }
     fprintf(h, "    VFU_F__COUNT = %d\n};\n\n", nfields);
     fprintf(h, "enum vfu_caps_list_id {\n");
-    for (int i = 0; i < nchainsd; i++) { upper(a, sizeof a, "VFU_CHAIN", chainsd[i].name); fprintf(h, "    %s = %d,\n", a, i); }
+    claim("VFU_CHAIN__COUNT", 0);
+    claim("VFU_CAP__COUNT", 0);
+    for (int i = 0; i < nchainsd; i++) { upper(a, sizeof a, "VFU_CHAIN", chainsd[i].name); member(h, a, i, chainsd[i].line); }
     /* a count ends the list, so that a spec without chains still
      * gives valid C (an empty enum is not) */
     fprintf(h, "    VFU_CHAIN__COUNT = %d\n};\n\nenum vfu_capability_id {\n", nchainsd);
     for (int i = 0; i < ncapab; i++) {
         if (capab[i].parent >= 0) upper(a, sizeof a, capab[capab[i].parent].name, capab[i].name);
         else upper(a, sizeof a, capab[i].name, NULL);
-        fprintf(h, "    VFU_CAP_%s = %d,\n", a, i);
+        snprintf(b, sizeof b, "VFU_CAP_%s", a);
+        member(h, b, i, capab[i].line);
     }
     fprintf(h, "    VFU_CAP__COUNT = %d\n};\n\n", ncapab);
     for (int i = 0; i < ncapab; i++) {
@@ -861,7 +885,7 @@ static void emit_header(FILE *h)
         if (capab[i].parent >= 0) upper(a, sizeof a, capab[capab[i].parent].name, capab[i].name);
         else upper(a, sizeof a, capab[i].name, NULL);
         snprintf(b, sizeof b, "VFU_DEFAULT_%s", a);
-        define(h, b, capab[i].dflt, 0);
+        define(h, b, capab[i].dflt, 0, capab[i].line);
     }
     fprintf(h, "\n#endif\n");
 }
@@ -988,6 +1012,21 @@ static void emit_tables(FILE *c, int header_sid)
     fprintf(c, "    .header_sid = %d,\n};\n", header_sid);
 }
 
+/* the header made once and thrown away: a C name defined twice stops
+ * here (claim) rather than in the emit phase */
+static void check_names(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) { perror("specgen: open_memstream"); exit(1); }
+    emit_header(f);
+    fclose(f);
+    free(buf);
+    for (int i = 0; i < nmacros; i++) free(macros[i]);
+    nmacros = 0;
+}
+
 /* The last checks, on the whole model once every name is resolved. */
 static int check_whole(void)
 {
@@ -998,6 +1037,7 @@ static int check_whole(void)
      * show the line beside the field */
     for (int i = 0; i < nfields; i++)
         if (!fields[i].doc) die(fields[i].line, "field '%s.%s' has no doc line", structs[fields[i].sid].name, fields[i].name);
+    check_names();
     return header_sid;
 }
 
