@@ -55,7 +55,7 @@ struct garm {
     char *label; char *conds[8]; int nconds; int kind; char *target; char *len_name;
     int optional, line, owner; uint64_t mask, value; int sid, len_field;
 };
-struct gstruct { char *name; int first_field, nfields, tail, size, min_size, stride, line, done; };
+struct gstruct { char *name; int first_field, nfields, tail, size, min_size, stride, line, done, argsz_field; };
 struct gval { char *name; uint64_t value; int line; };
 struct genum { char *name; int first, n, line; };
 struct gbit { char *name; uint64_t mask; int shift; char *enum_name; int enum_id, line; };
@@ -622,6 +622,22 @@ static void resolve_meanings(void)
         if (fields[i].space_field >= 0 && fields[fields[i].space_field].role != VFU_M_INDEX)
             die(fields[i].line, "'%s' names its place by '%s', which is not role=index", fields[i].name,
                 fields[fields[i].space_field].name);
+    /* a struct's argsz is its role=argsz field: the codec, the mutator and
+     * the tools find it by id, never by its name */
+    for (int i = 0; i < nstructs; i++) structs[i].argsz_field = -1;
+    for (int i = 0; i < nfields; i++) {
+        if (fields[i].role != VFU_M_ARGSZ) continue;
+        struct gstruct *s = &structs[fields[i].sid];
+        if (s->argsz_field >= 0)
+            die(fields[i].line, "struct '%s' has two role=argsz fields ('%s' and '%s')", s->name,
+                fields[s->argsz_field].name, fields[i].name);
+        s->argsz_field = i;
+    }
+    for (int i = 0; i < ncmds; i++)
+        for (int r = 0; r < 2; r++)
+            if (cmds[i].argsz[r] != VFU_ARGSZ_NONE && structs[cmds[i].sid[r]].argsz_field < 0)
+                die(cmds[i].line, "%s-argsz: struct '%s' has no role=argsz field", r ? "reply" : "request",
+                    structs[cmds[i].sid[r]].name);
     /* the transfer rule of a command bounds its field */
     int xcap = -1;
     for (int i = 0; i < ncapab; i++) if (capab[i].parent < 0 && !strcmp(capab[i].name, "max_data_xfer_size")) xcap = i;
@@ -745,10 +761,8 @@ static void resolve(void)
         for (int r = 0; r < 2; r++) {
             if (!c->sname[r]) die(c->line, "command needs request and reply");
             c->sid[r] = strcmp(c->sname[r], "none") ? find_struct(c->sname[r], c->line) : -1;
-            if (c->argsz[r] != VFU_ARGSZ_NONE) {
-                if (c->sid[r] < 0) die(c->line, "argsz rule on an empty payload");
-                find_field(c->sid[r], "argsz", c->line);
-            }
+            /* which field holds argsz is known once roles are (resolve_meanings) */
+            if (c->argsz[r] != VFU_ARGSZ_NONE && c->sid[r] < 0) die(c->line, "argsz rule on an empty payload");
             struct gfds *fd = &c->fds[r];
             fd->fid = fd->bit_field = -1;
             if (fd->rule != VFU_FDS_NONE && fd->rule != VFU_FDS_OPTIONAL && c->sid[r] < 0)
@@ -925,8 +939,9 @@ static void emit_tables(FILE *c, int header_sid)
     for (int i = 0; i < nstructs; i++) {
         struct gstruct *st = &structs[i];
         fprintf(c, "    [%d] = {.name = ", i); cstr(c, st->name);
-        fprintf(c, ", .size = %d, .min_size = %d, .first_field = %d, .nfields = %d, .tail = %d, .stride = %d},\n",
-                st->size, st->min_size, st->first_field, st->nfields, st->tail, st->stride);
+        fprintf(c, ", .size = %d, .min_size = %d, .first_field = %d, .nfields = %d, .tail = %d, .stride = %d,\n"
+                   "        .argsz_field = %d},\n",
+                st->size, st->min_size, st->first_field, st->nfields, st->tail, st->stride, st->argsz_field);
     }
     fprintf(c, "};\n\nstatic const struct vfu_arm_desc arms[] = {\n");
     for (int i = 0; i < narms; i++) {

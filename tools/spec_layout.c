@@ -258,7 +258,7 @@ static void argsz_rule(const struct vfu_cmd_desc *c, int r, int depth)
              "request's payload (so never below the payload)");
         break;
     default:
-        if (vfu_field_by_name(sid, "argsz") >= 0) {
+        if (vfu_argsz_field(sid) >= 0) {
             ind(depth);
             puts("argsz: no rule");
         }

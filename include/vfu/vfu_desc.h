@@ -94,6 +94,7 @@ struct vfu_struct_desc {
     uint16_t nfields;     /* fixed fields and the tail */
     int16_t tail;         /* field id of the tail, or -1 */
     uint16_t stride;      /* size as an array element (fixed + arm), 0 if not */
+    int16_t argsz_field;  /* field id of the role=argsz field, or -1 */
 };
 
 enum vfu_arm_kind { VFU_ARM_NONE, VFU_ARM_RAW, VFU_ARM_STRUCT, VFU_ARM_DATA };

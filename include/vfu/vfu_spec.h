@@ -61,6 +61,7 @@ const char *vfu_cmd_name(unsigned num);
 int vfu_field_by_name(int sid, const char *name);
 int vfu_struct_by_name(const char *name);                     /* "dma_map" */
 int vfu_struct_size(int sid);                                 /* fixed part; -1 if none */
+int vfu_argsz_field(int sid);                                 /* its role=argsz field; -1 if none */
 int vfu_field_offset(int field);                              /* fixed fields only; -1 otherwise */
 const char *vfu_field_name(int field);                        /* the plain name, "argsz" */
 const char *vfu_field_doc(int field);                         /* its one-line description; "" if unknown */

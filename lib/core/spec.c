@@ -90,6 +90,12 @@ int vfu_struct_size(int sid)
     return sid >= 0 && sid < S->nstructs ? ST(sid)->size : -1;
 }
 
+int vfu_argsz_field(int sid)
+{
+    /* the generator found it by role=argsz: no struct is searched by name */
+    return sid >= 0 && sid < S->nstructs ? ST(sid)->argsz_field : -1;
+}
+
 int vfu_field_offset(int field)
 {
     if (field < 0 || field >= S->nfields) return -1;
