@@ -25,7 +25,7 @@
 #define MAPPED 0x10000000ull
 #define GUEST 0x40000000ull
 #define COPY (1u << 20)
-#define BUF (VFU_HDR_SIZE + 4096 + (1u << 20))
+#define BUF (VFU_HDR_SIZE + VFU_FIXED_ROOM + (1u << 20))
 
 static struct vfu_conn conn, twin;
 static uint8_t *guest;      /* message-based memory, 2 * COPY at GUEST */

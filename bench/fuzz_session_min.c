@@ -16,7 +16,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define MSG_CAP (VFU_HDR_SIZE + 4096 + VFU_DEFAULT_MAX_DATA_XFER_SIZE)
+#define MSG_CAP (VFU_HDR_SIZE + VFU_FIXED_ROOM + VFU_DEFAULT_MAX_DATA_XFER_SIZE)
 
 static struct vfu_fs fs;
 static unsigned next_reply;

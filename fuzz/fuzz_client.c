@@ -18,7 +18,7 @@
 #include "fuzz_session.h"
 #include "fuzz_target.h"
 
-#define BUF (VFU_HDR_SIZE + 4096 + (1u << 20))
+#define BUF (VFU_HDR_SIZE + VFU_FIXED_ROOM + (1u << 20))
 
 static struct {
     struct vfu_client *c;

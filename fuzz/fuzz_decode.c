@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned nfds = opt & 7;
     struct vfu_limits lim;
     vfu_limits_default(&lim);
-    if (opt & 0x10) lim = (struct vfu_limits){VFU_HDR_SIZE + 4096 + 4096, 2, 4096};
+    if (opt & 0x10) lim = (struct vfu_limits){VFU_HDR_SIZE + VFU_FIXED_ROOM + 4096, 2, 4096};
     bool full = opt & 8;
     one_role(msg, len, fds, nfds, &lim, VFU_ROLE_SERVER, full);
     one_role(msg, len, fds, nfds, &lim, VFU_ROLE_CLIENT, full);

@@ -16,7 +16,7 @@
 /* room for the largest message the default limits let through, plus
  * slack for messages a handler might accept beyond them; bigger records
  * are cut here, which the handler sees as a size mismatch */
-#define FS_BUF (VFU_HDR_SIZE + 4096 + (1u << 20))
+#define FS_BUF (VFU_HDR_SIZE + VFU_FIXED_ROOM + (1u << 20))
 
 struct fuzz_session {
     struct vfu_fs in;

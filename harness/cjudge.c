@@ -163,7 +163,7 @@ static bool decode_client(struct cj_conn *j, const struct vfu_hdr *h, bool is_re
                 vfh_cj_breach(j, CJ_PADDING, "%s%s (msg_id %u) carries %u zero bytes past its structure (argsz %llu)",
                           name, is_reply ? " reply" : "", h->msg_id, m->padding,
                           (unsigned long long)(m->cmd && m->cmd->sid[is_reply] >= 0
-                                                   ? vfu_get(m, vfu_field_by_name(m->cmd->sid[is_reply], "argsz"))
+                                                   ? vfu_get(m, vfu_argsz_field(m->cmd->sid[is_reply]))
                                                    : 0));
                 return true;
             }

@@ -68,7 +68,7 @@ static const struct toydev_ops dev_ops = {dev_dma_read, dev_dma_write, dev_irq};
  * `data` bytes of payload data. */
 static size_t msg_room(uint64_t data)
 {
-    return VFU_HDR_SIZE + 4096 + (size_t)data;
+    return VFU_HDR_SIZE + VFU_FIXED_ROOM + (size_t)data;
 }
 
 struct srv *srv_create(const struct srv_opts *o, const struct srv_peer *peer, int *err)

@@ -49,23 +49,24 @@ struct gfield {
     int first_arm, narms;
     char *role_name, *space_name, *span_name, *bound_name;
     int role, space, space_field, span_field, bound_cap, count_of;
+    char *doc; int doc_line;   /* the `doc` line after the field's */
 };
 struct garm {
     char *label; char *conds[8]; int nconds; int kind; char *target; char *len_name;
     int optional, line, owner; uint64_t mask, value; int sid, len_field;
 };
-struct gstruct { char *name; int first_field, nfields, tail, size, min_size, stride, line, done; };
-struct gval { char *name; uint64_t value; };
+struct gstruct { char *name; int first_field, nfields, tail, size, min_size, stride, line, done, argsz_field; };
+struct gval { char *name; uint64_t value; int line; };
 struct genum { char *name; int first, n, line; };
 struct gbit { char *name; uint64_t mask; int shift; char *enum_name; int enum_id, line; };
 struct ggroup { char *name; int kind; char *members[8]; int nmembers; char *unless; uint64_t mask, unless_mask; int line; };
-struct gbits { char *name; int first_bit, nbits, first_group, ngroups; uint64_t known; };
+struct gbits { char *name; int first_bit, nbits, first_group, ngroups, line; uint64_t known; };
 struct gcapent { char *id; char *sname; uint64_t idv; int sid; int line; };
 struct gchain { char *name, *header, *id, *next; int first, n, line; int header_sid, id_field, next_field; };
 struct gfds { int rule; char *field, *bit; int fid, bit_field; uint64_t mask; };
 struct gcmd { int num, dir, line; char *name, *section, *sname[2]; int sid[2]; int argsz[2]; struct gfds fds[2]; char *xfer; int xf[2];
               char *needs; int needs_cap; };
-struct gcap { char *name; int kind, reply_only, parent, has_default; uint64_t dflt; };
+struct gcap { char *name; int kind, reply_only, parent, has_default, line; uint64_t dflt; };
 
 static struct gfield fields[MAXN]; static int nfields;
 static struct garm arms[MAXN]; static int narms;
@@ -145,6 +146,9 @@ static void parse(FILE *f)
     int cur = -1;            /* current enum/bits/struct/caps/command index */
     int cur_variant = -1;    /* field index of the open variant */
     int capab_parent[8]; int capab_depth = 0; capab_parent[0] = -1;
+    /* the field whose line was the last statement: the one a `doc` line
+     * describes (blank and comment lines do not count) */
+    int doc_target = -1;
 
     while (fgets(line, sizeof line, f)) {
         cur_line++;
@@ -152,6 +156,28 @@ static void parse(FILE *f)
         int n = tokenize(line, tok);
         if (!n) continue;
         enum block b = stack[depth];
+        /* `doc` is a word no field type or arm starts with, so inside a
+         * struct or variant it cannot be mistaken for anything else */
+        if ((b == B_STRUCT || b == B_VARIANT) && !strcmp(tok[0], "doc")) {
+            if (doc_target < 0) die(cur_line, "a doc line belongs directly after a field line");
+            struct gfield *df = &fields[doc_target];
+            if (df->doc) die(cur_line, "field '%s' already has a doc line (line %d)", df->name, df->doc_line);
+            if (n < 2) die(cur_line, "doc needs text");
+            /* the words, joined by single spaces: the tokenizer has already
+             * cut them apart and dropped any '#' comment */
+            size_t len = 0;
+            for (int i = 1; i < n; i++) len += strlen(tok[i]) + 1;
+            df->doc = malloc(len);
+            if (!df->doc) { perror("malloc"); exit(1); }
+            df->doc[0] = 0;
+            for (int i = 1; i < n; i++) {
+                if (i > 1) strcat(df->doc, " ");
+                strcat(df->doc, tok[i]);
+            }
+            df->doc_line = cur_line;
+            continue;
+        }
+        doc_target = -1;
         if (!strcmp(tok[0], "end")) {
             if (depth == 0) die(cur_line, "'end' without a block");
             if (b == B_STRUCT) structs[cur].nfields = nfields - structs[cur].first_field;
@@ -170,7 +196,7 @@ static void parse(FILE *f)
                 cur = nenums - 1; stack[++depth] = B_ENUM;
             } else if (!strcmp(tok[0], "bits") && n == 2) {
                 struct gbits *bd = PUSH(bitsd, nbitsd);
-                bd->name = xstrdup(tok[1]); bd->first_bit = nbitv; bd->first_group = ngroups;
+                bd->name = xstrdup(tok[1]); bd->first_bit = nbitv; bd->first_group = ngroups; bd->line = cur_line;
                 cur = nbitsd - 1; stack[++depth] = B_BITS;
             } else if (!strcmp(tok[0], "struct") && n == 2) {
                 struct gstruct *s = PUSH(structs, nstructs);
@@ -201,7 +227,7 @@ static void parse(FILE *f)
         case B_ENUM: {
             if (n != 2) die(cur_line, "enum entry is NAME VALUE");
             struct gval *v = PUSH(vals, nvals);
-            v->name = xstrdup(tok[0]); v->value = number(tok[1]); enums[cur].n++;
+            v->name = xstrdup(tok[0]); v->value = number(tok[1]); v->line = cur_line; enums[cur].n++;
             break;
         }
         case B_BITS:
@@ -308,6 +334,7 @@ static void parse(FILE *f)
                     stack[++depth] = B_VARIANT;
                 } else die(cur_line, "unknown field type '%s'", t);
             }
+            doc_target = nfields - 1;
             break;
         }
         case B_VARIANT: {
@@ -384,7 +411,7 @@ static void parse(FILE *f)
             if (n < 2) die(cur_line, "capability is TYPE NAME [default=V] [reply-only]");
             static const char *const kw[] = {"default", "reply-only", NULL};
             only_known(tok, n, 2, kw);
-            k->name = xstrdup(tok[1]); k->parent = capab_parent[capab_depth];
+            k->name = xstrdup(tok[1]); k->parent = capab_parent[capab_depth]; k->line = cur_line;
             k->reply_only = flag(tok, n, 2, "reply-only");
             const char *d = attr(tok, n, 2, "default");
             if (!strcmp(tok[0], "number")) {
@@ -595,6 +622,22 @@ static void resolve_meanings(void)
         if (fields[i].space_field >= 0 && fields[fields[i].space_field].role != VFU_M_INDEX)
             die(fields[i].line, "'%s' names its place by '%s', which is not role=index", fields[i].name,
                 fields[fields[i].space_field].name);
+    /* a struct's argsz is its role=argsz field: the codec, the mutator and
+     * the tools find it by id, never by its name */
+    for (int i = 0; i < nstructs; i++) structs[i].argsz_field = -1;
+    for (int i = 0; i < nfields; i++) {
+        if (fields[i].role != VFU_M_ARGSZ) continue;
+        struct gstruct *s = &structs[fields[i].sid];
+        if (s->argsz_field >= 0)
+            die(fields[i].line, "struct '%s' has two role=argsz fields ('%s' and '%s')", s->name,
+                fields[s->argsz_field].name, fields[i].name);
+        s->argsz_field = i;
+    }
+    for (int i = 0; i < ncmds; i++)
+        for (int r = 0; r < 2; r++)
+            if (cmds[i].argsz[r] != VFU_ARGSZ_NONE && structs[cmds[i].sid[r]].argsz_field < 0)
+                die(cmds[i].line, "%s-argsz: struct '%s' has no role=argsz field", r ? "reply" : "request",
+                    structs[cmds[i].sid[r]].name);
     /* the transfer rule of a command bounds its field */
     int xcap = -1;
     for (int i = 0; i < ncapab; i++) if (capab[i].parent < 0 && !strcmp(capab[i].name, "max_data_xfer_size")) xcap = i;
@@ -614,7 +657,7 @@ static void resolve(void)
         e->name = xstrdup("command"); e->first = nvals; e->n = 0;
         for (int i = 0; i < ncmds; i++) {
             struct gval *v = PUSH(vals, nvals);
-            v->name = cmds[i].name; v->value = (uint64_t)cmds[i].num; e->n++;
+            v->name = cmds[i].name; v->value = (uint64_t)cmds[i].num; v->line = cmds[i].line; e->n++;
         }
     }
     for (int i = 0; i < nenums; i++)
@@ -718,10 +761,8 @@ static void resolve(void)
         for (int r = 0; r < 2; r++) {
             if (!c->sname[r]) die(c->line, "command needs request and reply");
             c->sid[r] = strcmp(c->sname[r], "none") ? find_struct(c->sname[r], c->line) : -1;
-            if (c->argsz[r] != VFU_ARGSZ_NONE) {
-                if (c->sid[r] < 0) die(c->line, "argsz rule on an empty payload");
-                find_field(c->sid[r], "argsz", c->line);
-            }
+            /* which field holds argsz is known once roles are (resolve_meanings) */
+            if (c->argsz[r] != VFU_ARGSZ_NONE && c->sid[r] < 0) die(c->line, "argsz rule on an empty payload");
             struct gfds *fd = &c->fds[r];
             fd->fid = fd->bit_field = -1;
             if (fd->rule != VFU_FDS_NONE && fd->rule != VFU_FDS_OPTIONAL && c->sid[r] < 0)
@@ -759,13 +800,28 @@ static void upper(char *dst, size_t n, const char *a, const char *b)
     dst[k] = 0;
 }
 
+/* Every C name the header defines, claimed once: two spec names that
+ * upper-case and join to the same identifier (enum a_b value C, enum a
+ * value B_C; a field listed twice) stop the check phase at the line of the
+ * second.  The check runs emit_header once into a scratch stream
+ * (check_names), so the real emit cannot fail on the spec's account. */
 static char *macros[8 * MAXN]; static int nmacros;
-static void define(FILE *h, const char *name, unsigned long long v, int hex)
+static void claim(const char *name, int line)
 {
     for (int i = 0; i < nmacros; i++)
-        if (!strcmp(macros[i], name)) die(0, "generated name %s would be defined twice", name);
+        if (!strcmp(macros[i], name)) die(line, "generated name %s would be defined twice", name);
     if (nmacros < 8 * MAXN) macros[nmacros++] = xstrdup(name);
+}
+static void define(FILE *h, const char *name, unsigned long long v, int hex, int line)
+{
+    claim(name, line);
     fprintf(h, hex ? "#define %s 0x%llxULL\n" : "#define %s %lluU\n", name, v);
+}
+/* an enum member: claimed, then written */
+static void member(FILE *h, const char *name, int v, int line)
+{
+    claim(name, line);
+    fprintf(h, "    %s = %d,\n", name, v);
 }
 
 static void emit_header(FILE *h)
@@ -776,8 +832,12 @@ static void emit_header(FILE *h)
     fprintf(h, "#define VFU_PROTO_MAJOR %d\n#define VFU_PROTO_MINOR %d\n\n", proto_major, proto_minor);
     fprintf(h, "enum vfu_command {\n");
     int maxcmd = 0;
+    /* the names the generator adds are claimed first, so that a spec name
+     * colliding with one is the one reported, at its line */
+    claim("VFU_CMD_MAX", 0);
     for (int i = 0; i < ncmds; i++) {
-        fprintf(h, "    VFU_CMD_%s = %d,\n", cmds[i].name, cmds[i].num);
+        snprintf(a, sizeof a, "VFU_CMD_%s", cmds[i].name);
+        member(h, a, cmds[i].num, cmds[i].line);
         if (cmds[i].num > maxcmd) maxcmd = cmds[i].num;
     }
     fprintf(h, "};\n#define VFU_CMD_MAX %d\n\n", maxcmd);
@@ -786,7 +846,7 @@ static void emit_header(FILE *h)
         for (int i = 0; i < enums[e].n; i++) {
             upper(a, sizeof a, "vfu", enums[e].name);
             upper(b, sizeof b, a, vals[enums[e].first + i].name);
-            define(h, b, vals[enums[e].first + i].value, 0);
+            define(h, b, vals[enums[e].first + i].value, 0, vals[enums[e].first + i].line);
         }
     }
     fprintf(h, "\n");
@@ -795,38 +855,43 @@ static void emit_header(FILE *h)
             struct gbit *bt = &bitv[bitsd[bi].first_bit + i];
             upper(a, sizeof a, "vfu", bitsd[bi].name);
             upper(b, sizeof b, a, bt->name);
-            if (bt->mask == (1ULL << bt->shift)) define(h, b, bt->mask, 1);
+            if (bt->mask == (1ULL << bt->shift)) define(h, b, bt->mask, 1, bt->line);
             else {
                 char c[300]; 
-                snprintf(c, sizeof c, "%s_MASK", b); define(h, c, bt->mask, 1);
-                snprintf(c, sizeof c, "%s_SHIFT", b); define(h, c, (unsigned)bt->shift, 0);
+                snprintf(c, sizeof c, "%s_MASK", b); define(h, c, bt->mask, 1, bt->line);
+                snprintf(c, sizeof c, "%s_SHIFT", b); define(h, c, (unsigned)bt->shift, 0, bt->line);
             }
         }
         upper(a, sizeof a, "vfu", bitsd[bi].name);
-        snprintf(b, sizeof b, "%s_KNOWN", a); define(h, b, bitsd[bi].known, 1);
+        snprintf(b, sizeof b, "%s_KNOWN", a); define(h, b, bitsd[bi].known, 1, bitsd[bi].line);
     }
     fprintf(h, "\nenum vfu_struct_id {\n");
-    for (int i = 0; i < nstructs; i++) { upper(a, sizeof a, "VFU_S", structs[i].name); fprintf(h, "    %s = %d,\n", a, i); }
+    claim("VFU_S__COUNT", 0);
+    for (int i = 0; i < nstructs; i++) { upper(a, sizeof a, "VFU_S", structs[i].name); member(h, a, i, structs[i].line); }
     fprintf(h, "    VFU_S__COUNT = %d\n};\n\n", nstructs);
     for (int i = 0; i < nstructs; i++) {
-        upper(a, sizeof a, "VFU_SIZE", structs[i].name); define(h, a, (unsigned)structs[i].size, 0);
+        upper(a, sizeof a, "VFU_SIZE", structs[i].name); define(h, a, (unsigned)structs[i].size, 0, structs[i].line);
     }
     fprintf(h, "\nenum vfu_field_id {\n");
+    claim("VFU_F__COUNT", 0);
     for (int i = 0; i < nfields; i++) {
         upper(a, sizeof a, "VFU_F", structs[fields[i].sid].name);
         upper(b, sizeof b, a, fields[i].name);
-        fprintf(h, "    %s = %d,\n", b, i);
+        member(h, b, i, fields[i].line);
     }
     fprintf(h, "    VFU_F__COUNT = %d\n};\n\n", nfields);
     fprintf(h, "enum vfu_caps_list_id {\n");
-    for (int i = 0; i < nchainsd; i++) { upper(a, sizeof a, "VFU_CHAIN", chainsd[i].name); fprintf(h, "    %s = %d,\n", a, i); }
+    claim("VFU_CHAIN__COUNT", 0);
+    claim("VFU_CAP__COUNT", 0);
+    for (int i = 0; i < nchainsd; i++) { upper(a, sizeof a, "VFU_CHAIN", chainsd[i].name); member(h, a, i, chainsd[i].line); }
     /* a count ends the list, so that a spec without chains still
      * gives valid C (an empty enum is not) */
     fprintf(h, "    VFU_CHAIN__COUNT = %d\n};\n\nenum vfu_capability_id {\n", nchainsd);
     for (int i = 0; i < ncapab; i++) {
         if (capab[i].parent >= 0) upper(a, sizeof a, capab[capab[i].parent].name, capab[i].name);
         else upper(a, sizeof a, capab[i].name, NULL);
-        fprintf(h, "    VFU_CAP_%s = %d,\n", a, i);
+        snprintf(b, sizeof b, "VFU_CAP_%s", a);
+        member(h, b, i, capab[i].line);
     }
     fprintf(h, "    VFU_CAP__COUNT = %d\n};\n\n", ncapab);
     for (int i = 0; i < ncapab; i++) {
@@ -834,7 +899,7 @@ static void emit_header(FILE *h)
         if (capab[i].parent >= 0) upper(a, sizeof a, capab[capab[i].parent].name, capab[i].name);
         else upper(a, sizeof a, capab[i].name, NULL);
         snprintf(b, sizeof b, "VFU_DEFAULT_%s", a);
-        define(h, b, capab[i].dflt, 0);
+        define(h, b, capab[i].dflt, 0, capab[i].line);
     }
     fprintf(h, "\n#endif\n");
 }
@@ -862,18 +927,21 @@ static void emit_tables(FILE *c, int header_sid)
         fprintf(c, ", .sid = %d, .offset = %d, .width = %d, .kind = %d, .attrs = %d, .enum_id = %d, .bits_id = %d,\n"
                    "        .len_field = %d, .aux_field = %d, .elem_sid = %d, .chain_id = %d, .first_arm = %d, .narms = %d,\n"
                    "        .on_field = %d, .role = %d, .space = %d, .space_field = %d, .span_field = %d, .bound_cap = %d,\n"
-                   "        .count_of = %d},\n",
+                   "        .count_of = %d,\n        .doc = ",
                 f->sid, f->offset, f->width, f->kind, f->attrs, f->enum_id, f->bits_id,
                 f->len_field, f->aux_field, f->elem_sid, f->chain_id,
                 f->kind == VFU_K_VARIANT ? f->first_arm : 0, f->narms, f->on_field,
                 f->role, f->space, f->space_field, f->span_field, f->bound_cap, f->count_of);
+        cstr(c, f->doc);
+        fputs("},\n", c);
     }
     fprintf(c, "};\n\nstatic const struct vfu_struct_desc structs[] = {\n");
     for (int i = 0; i < nstructs; i++) {
         struct gstruct *st = &structs[i];
         fprintf(c, "    [%d] = {.name = ", i); cstr(c, st->name);
-        fprintf(c, ", .size = %d, .min_size = %d, .first_field = %d, .nfields = %d, .tail = %d, .stride = %d},\n",
-                st->size, st->min_size, st->first_field, st->nfields, st->tail, st->stride);
+        fprintf(c, ", .size = %d, .min_size = %d, .first_field = %d, .nfields = %d, .tail = %d, .stride = %d,\n"
+                   "        .argsz_field = %d},\n",
+                st->size, st->min_size, st->first_field, st->nfields, st->tail, st->stride, st->argsz_field);
     }
     fprintf(c, "};\n\nstatic const struct vfu_arm_desc arms[] = {\n");
     for (int i = 0; i < narms; i++) {
@@ -959,12 +1027,32 @@ static void emit_tables(FILE *c, int header_sid)
     fprintf(c, "    .header_sid = %d,\n};\n", header_sid);
 }
 
+/* the header made once and thrown away: a C name defined twice stops
+ * here (claim) rather than in the emit phase */
+static void check_names(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) { perror("specgen: open_memstream"); exit(1); }
+    emit_header(f);
+    fclose(f);
+    free(buf);
+    for (int i = 0; i < nmacros; i++) free(macros[i]);
+    nmacros = 0;
+}
+
 /* The last checks, on the whole model once every name is resolved. */
 static int check_whole(void)
 {
     int header_sid = find_struct("header", 0);
     if (structs[header_sid].size != 16 || structs[header_sid].tail >= 0)
         die(structs[header_sid].line, "the header must be a fixed 16-byte struct");
+    /* every field says what it is for: vfu-spec list and the dissector
+     * show the line beside the field */
+    for (int i = 0; i < nfields; i++)
+        if (!fields[i].doc) die(fields[i].line, "field '%s.%s' has no doc line", structs[fields[i].sid].name, fields[i].name);
+    check_names();
     return header_sid;
 }
 

@@ -30,8 +30,10 @@ int main(int argc, char **argv)
             if (sc->steps[k].kind != SCN_S_SEND) continue;
             for (unsigned j = 0; j < sc->steps[k].u.send.nitems; j++) {
                 const struct scn_item *it = &sc->steps[k].u.send.items[j];
-                /* the request's own argsz, whichever struct holds it */
-                if (it->kind == SCN_I_SET && !strcmp(vfu_field_name(it->field), "argsz")) {
+                /* the request's own argsz, whichever struct holds it:
+                 * the struct's role=argsz field, as the generator found it */
+                const struct vfu_field_desc *fd = vfu_field(it->field);
+                if (it->kind == SCN_I_SET && fd && vfu_argsz_field(fd->sid) == it->field) {
                     printf("argsz %llu\n", (unsigned long long)it->val.num);
                     vfh_scn_set_free(&set);
                     return 0;

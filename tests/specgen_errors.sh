@@ -4,7 +4,10 @@
 # what specgen prints for it (file:line and text, the spec file named
 # base.spec) must be the line of tests/specgen/errors.golden for that case.
 # The base itself must generate, and twice over without touching its
-# outputs (they are written only when their content changes).
+# outputs (they are written only when their content changes).  And every
+# message spec/specgen.c can die() with has a case: a format string no
+# golden line matches fails, unless errors.cases has an "#untested" line
+# for it saying why it cannot have one (the one list of exceptions).
 #   specgen_errors.sh SPECGEN          check
 #   specgen_errors.sh SPECGEN --update rewrite errors.golden (review the diff)
 set -u
@@ -41,5 +44,45 @@ if [ "${2:-}" = --update ]; then
     exit 0
 fi
 diff -u "$dir/errors.golden" actual >diff.out || { cat diff.out; fail "messages differ from errors.golden"; }
+
+# every die() format of the generator against the golden messages: %s and
+# %d stand for anything; "#untested<TAB>FORMAT<TAB>WHY" lines excuse one
+perl -e '
+    my ($src, $cases, $golden) = @ARGV;
+    local $/;
+    open my $f, "<", $src or die "$src: $!\n";
+    my $code = <$f>;
+    my @formats;
+    while ($code =~ /\bdie\(\s*[^,;()]+(?:\([^()]*\))?[^,;()]*,\s*"((?:[^"\\]|\\.)*)"/g) {
+        (my $fmt = $1) =~ s/\\(.)/$1/g;
+        push @formats, $fmt;
+    }
+    open $f, "<", $cases or die "$cases: $!\n";
+    my %untested = map { /^#untested\t([^\t]+)\t(.+)$/ ? ($1 => $2) : () } split /\n/, <$f>;
+    open $f, "<", $golden or die "$golden: $!\n";
+    my @msgs = map { /^[^:]+: [^:]+:\d+: (.*)$/ ? $1 : () } split /\n/, <$f>;
+    my ($bad, $covered, %seen) = (0, 0);
+    for my $fmt (@formats) {
+        next if $seen{$fmt}++;
+        (my $re = quotemeta $fmt) =~ s/\\%(?:\\\.\\\*)?[sdu]/.*/g;
+        my $hit = grep { /^$re$/ } @msgs;
+        if (exists $untested{$fmt}) {
+            if ($hit) { print "FAIL: die(\"$fmt\") has a case now: drop its #untested line\n"; $bad++ }
+        } elsif ($hit) {
+            $covered++;
+        } else {
+            print "FAIL: die(\"$fmt\") has no case in errors.cases (add one, or an #untested line saying why)\n";
+            $bad++;
+        }
+    }
+    for my $fmt (sort keys %untested) {
+        next if $seen{$fmt};
+        print "FAIL: #untested \"$fmt\" is not a message of $src\n";
+        $bad++;
+    }
+    printf "specgen_errors: %d of %d generator messages have a case, %d untested (errors.cases says why)\n",
+        $covered, scalar(keys %seen), scalar(keys %untested) - 0 if !$bad;
+    exit($bad ? 1 : 0);
+' "$dir/../../spec/specgen.c" "$dir/errors.cases" "$dir/errors.golden" || fail "generator messages without a golden case"
 [ "$fails" -eq 0 ] && echo "specgen_errors: all $(wc -l <actual) cases as golden"
 [ "$fails" -eq 0 ]

@@ -33,7 +33,7 @@
 
 #define C_GUEST 0x40000000ull     /* message-based window */
 #define C_GUEST_SIZE (2u << 20)
-#define C_BUF (VFU_HDR_SIZE + 4096 + (2u << 20))
+#define C_BUF (VFU_HDR_SIZE + VFU_FIXED_ROOM + (2u << 20))
 
 struct cl {
     struct vfu_conn c, twin;

@@ -24,7 +24,7 @@
 #define H_GUEST 0x200000ull       /* message-based guest memory base */
 #define H_GUEST_SIZE (1u << 20)
 #define H_MAX_OUT 4
-#define H_BUF (VFU_HDR_SIZE + 4096 + (2u << 20))
+#define H_BUF (VFU_HDR_SIZE + VFU_FIXED_ROOM + (2u << 20))
 
 struct h_out {
     uint8_t *buf;

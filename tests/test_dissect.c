@@ -195,7 +195,7 @@ static void io_fds_elements_and_fds(void **state)
     vfu_enc_set(&enc, VFU_F_IOREGIONFD_USER_DATA, 0x42);
     size_t len = finish();
     bool ok;
-    struct vfu_dissect_opts o = {1, NULL, VFU_ROLE_CLIENT, NULL, false, 0};
+    struct vfu_dissect_opts o = {1, NULL, VFU_ROLE_CLIENT, NULL, false, 0, false};
     char *out = view(len, &o, &ok);
     assert_true(ok);
     assert_true(line_has(out, "reply, id 3, 72 bytes, 1 fds", NULL, NULL));
@@ -250,7 +250,7 @@ static void data_elided_unless_full(void **state)
     assert_false(line_has(out, "@224 ", NULL, NULL));
     free(out);
 
-    struct vfu_dissect_opts o = {0, NULL, VFU_ROLE_ANY, NULL, true, 0};
+    struct vfu_dissect_opts o = {0, NULL, VFU_ROLE_ANY, NULL, true, 0, false};
     out = view(len, &o, &ok);
     assert_true(line_has(out, "@224 ", "c0 c1 c2 c3 c4 c5 c6 c7", NULL));
     assert_false(line_has(out, "more bytes", NULL, NULL));
@@ -291,6 +291,116 @@ static void bitmap_and_variant(void **state)
     assert_true(line_has(out, "data: when FEATURE=DMA_LOGGING_REPORT GET -> dma_logging_report", NULL, NULL));
     assert_true(line_has(out, "bitmap: 2 u64 words @48, 3 pages set", NULL, NULL));
     assert_true(line_has(out, "[1] @56 0x8000000000000000", NULL, NULL));
+    free(out);
+}
+
+/* "  -- DOC" for field fid, as the docs view ends its line */
+static const char *doc_tail(int fid)
+{
+    static char b[4][320];
+    static unsigned k;
+    char *d = b[k++ % 4];
+    snprintf(d, sizeof b[0], "  -- %s", vfu_field_doc(fid));
+    return d;
+}
+
+/* how many lines hold s */
+static unsigned lines_with(const char *text, const char *s)
+{
+    unsigned n = 0;
+    for (const char *l = text; l && *l;) {
+        const char *e = strchr(l, '\n');
+        const char *hit = strstr(l, s);
+        if (hit && (!e || hit < e)) n++;
+        l = e ? e + 1 : NULL;
+    }
+    return n;
+}
+
+/* every field has a doc line (the generator refuses a spec without one),
+ * and an unknown id has the empty one */
+static void field_docs(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < vfu_nfields(); i++) assert_true(vfu_field_doc((int)i)[0] != '\0');
+    assert_string_equal(vfu_field_doc(-1), "");
+    assert_string_equal(vfu_field_doc((int)vfu_nfields()), "");
+    assert_string_equal(vfu_field_doc(VFU_F_DMA_MAP_SIZE), vfu_field(VFU_F_DMA_MAP_SIZE)->doc);
+}
+
+/* with opts.docs each field's line ends with its doc: fixed fields, a
+ * marked culprit, tails of every kind, and an array element's variant */
+static void docs_beside_fields(void **state)
+{
+    (void)state;
+    bool ok;
+    size_t len = dma_map(VFU_DMA_MAP_FLAGS_READ);
+    char *out = view(len, NULL, &ok);
+    assert_false(line_has(out, " -- ", NULL, NULL));   /* not unless asked */
+    free(out);
+    struct vfu_dissect_opts o = {0, NULL, VFU_ROLE_ANY, NULL, false, 0, true};
+    out = view(len, &o, &ok);
+    assert_true(ok);
+    assert_true(line_has(out, "@0 ", "msg_id", doc_tail(VFU_F_HEADER_MSG_ID)));
+    assert_true(line_has(out, "@32 ", "address", doc_tail(VFU_F_DMA_MAP_ADDRESS)));
+    assert_true(line_has(out, "@40 ", "size", doc_tail(VFU_F_DMA_MAP_SIZE)));
+    /* once, on the field's own line: not the struct's, not the verdict's */
+    assert_int_equal(lines_with(out, doc_tail(VFU_F_DMA_MAP_SIZE)), 1);
+    assert_false(line_has(out, "dma_map @16", " -- ", NULL));
+    assert_string_equal(last_line(out), "valid\n");
+    free(out);
+
+    out = view(dma_map(VFU_DMA_MAP_FLAGS_READ | 0x40), &o, &ok);
+    assert_false(ok);
+    assert_true(line_has(out, "<-- RESERVED_FLAGS", doc_tail(VFU_F_DMA_MAP_FLAGS), NULL));
+    free(out);
+
+    /* a variant, the struct its arm picks, and a bitmap tail */
+    vfu_enc_begin(&enc, buf, sizeof buf, VFU_CMD_DEVICE_FEATURE, true, 6);
+    vfu_enc_set(&enc, VFU_F_DEVICE_FEATURE_FLAGS, VFU_DEVICE_FEATURE_DMA_LOGGING_REPORT | VFU_DEVICE_FEATURE_FLAGS_GET);
+    vfu_enc_struct(&enc, VFU_S_DMA_LOGGING_REPORT);
+    vfu_enc_set(&enc, VFU_F_DMA_LOGGING_REPORT_LENGTH, 4096 * 64);
+    vfu_enc_set(&enc, VFU_F_DMA_LOGGING_REPORT_PAGE_SIZE, 4096);
+    uint64_t w = 1;
+    vfu_enc_data(&enc, VFU_F_DMA_LOGGING_REPORT_BITMAP, &w, sizeof w);
+    out = view(finish(), &o, &ok);
+    assert_true(ok);
+    assert_true(line_has(out, "data: when FEATURE=DMA_LOGGING_REPORT GET -> dma_logging_report",
+                         doc_tail(VFU_F_DEVICE_FEATURE_DATA), NULL));
+    assert_true(line_has(out, "page_size", doc_tail(VFU_F_DMA_LOGGING_REPORT_PAGE_SIZE), NULL));
+    assert_true(line_has(out, "bitmap: 1 u64 words @48, 1 pages set", doc_tail(VFU_F_DMA_LOGGING_REPORT_BITMAP), NULL));
+    assert_false(line_has(out, "[0] @48", " -- ", NULL));
+    free(out);
+
+    /* a capability chain and the array inside a capability */
+    vfu_enc_begin(&enc, buf, sizeof buf, VFU_CMD_DEVICE_GET_REGION_INFO, true, 2);
+    vfu_enc_set(&enc, VFU_F_REGION_INFO_FLAGS, VFU_REGION_INFO_FLAGS_READ | VFU_REGION_INFO_FLAGS_CAPS);
+    vfu_enc_chain_cap(&enc, VFU_F_REGION_INFO_CAPS, VFU_REGION_CAP_ID_SPARSE_MMAP);
+    vfu_enc_elem(&enc, VFU_F_CAP_SPARSE_MMAP_AREAS);
+    out = view(finish(), &o, &ok);
+    assert_true(ok);
+    assert_true(line_has(out, "caps: capability chain", doc_tail(VFU_F_REGION_INFO_CAPS), NULL));
+    assert_true(line_has(out, "next", doc_tail(VFU_F_REGION_CAP_HEADER_NEXT), NULL));
+    assert_true(line_has(out, "areas: 1 x sparse_mmap_area", doc_tail(VFU_F_CAP_SPARSE_MMAP_AREAS), NULL));
+    assert_false(line_has(out, "cap 0: SPARSE_MMAP", " -- ", NULL));
+    free(out);
+
+    /* an array element's variant, and a string tail */
+    vfu_enc_begin(&enc, buf, sizeof buf, VFU_CMD_DEVICE_GET_REGION_IO_FDS, true, 3);
+    vfu_enc_elem(&enc, VFU_F_REGION_IO_FDS_SUB_REGIONS);
+    vfu_enc_set(&enc, VFU_F_SUB_REGION_TYPE, VFU_IO_FD_TYPE_IOEVENTFD);
+    o.nfds = 1;
+    out = view(finish(), &o, &ok);
+    assert_true(ok);
+    assert_true(line_has(out, "form: when IOEVENTFD -> ioeventfd", doc_tail(VFU_F_SUB_REGION_FORM), NULL));
+    assert_true(line_has(out, "datamatch", doc_tail(VFU_F_IOEVENTFD_DATAMATCH), NULL));
+    free(out);
+    o.nfds = 0;
+    vfu_enc_begin(&enc, buf, sizeof buf, VFU_CMD_VERSION, false, 1);
+    vfu_enc_data(&enc, VFU_F_VERSION_DATA, "{}", 3);
+    out = view(finish(), &o, &ok);
+    assert_true(ok);
+    assert_true(line_has(out, "data: string, 3 bytes", doc_tail(VFU_F_VERSION_DATA), NULL));
     free(out);
 }
 
@@ -362,7 +472,7 @@ static void too_many_fds(void **state)
     struct vfu_limits lim;
     vfu_limits_default(&lim);
     lim.max_fds = VFU_MAX_FDS;
-    struct vfu_dissect_opts o = {VFU_MAX_FDS + 1, NULL, VFU_ROLE_ANY, &lim, false, 0};
+    struct vfu_dissect_opts o = {VFU_MAX_FDS + 1, NULL, VFU_ROLE_ANY, &lim, false, 0, false};
     struct vfu_msg m;
     struct vfu_error err;
     assert_false(vfu_dissect_decode(&m, buf, len, &o, &err));
@@ -439,7 +549,7 @@ static void mutations_agree_with_codec(void **state)
             if (n >= VFU_HDR_SIZE && RND() % 2) vfu_write_uint(buf + 4, 4, n);
             unsigned nfds = RND() % 3;
             bool full = RND() % 2 == 0;
-            struct vfu_dissect_opts o = {nfds, NULL, VFU_ROLE_ANY, NULL, full, 0};
+            struct vfu_dissect_opts o = {nfds, NULL, VFU_ROLE_ANY, NULL, full, 0, RND() % 3 == 0};
             struct vfu_msg m;
             struct vfu_error e1, e2;
             static const int fds[3] = {-1, -1, -1};
@@ -486,6 +596,8 @@ int main(void)
         cmocka_unit_test(too_many_fds),
         cmocka_unit_test(mutations_agree_with_codec),
         cmocka_unit_test(wrapping_range_noted),
+        cmocka_unit_test(field_docs),
+        cmocka_unit_test(docs_beside_fields),
     };
     return cmocka_run_group_tests_name("dissect", tests, NULL, NULL);
 }

@@ -59,6 +59,13 @@ has "violation: DMA_MAP request: flags: reserved flag bits set [RESERVED_FLAGS]"
 has "(spec: VFIO_USER_DMA_MAP)"
 last_is "1 message, 1 with violations"
 
+# --docs: each field's line ends with its doc, the verdict's does not
+run docs 0 decode --docs $MAP
+grep -q '^ *@32 .*address .*0x0000000000010000 (65536)  -- [^ ]' "$tmp/out" || fail "address line without its doc"
+grep -q '^ *@12 .*error .* -- [^ ]' "$tmp/out" || fail "header field without its doc"
+[ "$(grep -c ' -- ' "$tmp/out")" -eq 10 ] || fail "want a doc on each of the 10 field lines"
+has "valid"
+
 run brief 0 decode --brief $MAP
 has "1 @0: DMA_MAP request id=7 argsz=32 flags=READ|WRITE offset=0 address=0x10000 size=0x2000"
 
@@ -133,7 +140,11 @@ has "xfer: count must not exceed max_data_xfer_size (default 1048576)"
 has "fds: count or 0 when flags has DATA_EVENTFD, else none"
 has "when FEATURE=MIG_DEVICE_STATE SET (flags & 0x2ffff == 0x20002) -> feature_mig_state (8 bytes)"
 run list-one 0 list dma_map
-grep -q '^ *+16 *8 *u64 *address \[address in dma, length size\]$' "$tmp/out" || fail "address layout and meaning"
+# each field's line ends with its doc line from the spec, " -- TEXT"
+grep -q '^ *+16 *8 *u64 *address \[address in dma, length size\]  -- [^ ].*$' "$tmp/out" || fail "address layout, meaning and doc"
+grep -q '^ *+24 .* size .* -- ' "$tmp/out" || fail "size doc"
+n_fields=$(grep -c '^ *+[0-9]' "$tmp/out")
+[ "$(grep -c '^ *+[0-9].* -- [^ ]' "$tmp/out")" -eq "$n_fields" ] || fail "a field line without its doc"
 has "argsz: the size of this payload"
 grep -q '^    fds: 0 or 1$' "$tmp/out" || fail "request fds rule"
 grep -q '^    fds: none$' "$tmp/out" || fail "reply fds rule"

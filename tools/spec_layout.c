@@ -41,7 +41,7 @@ static const char *group_kind(unsigned k)
     return k == VFU_G_ONEOF ? "exactly one of" : k == VFU_G_ATMOSTONE ? "at most one of" : "at least one of";
 }
 
-static void print_bits(int bits_id, int depth)
+static void print_bits(int bits_id)
 {
     const struct vfu_bits_desc *b = vfu_bits(bits_id);
     printf(" bits %s(", b->name);
@@ -50,7 +50,13 @@ static void print_bits(int bits_id, int depth)
         printf("%s%s=0x%llx", i ? " " : "", bd->name, (unsigned long long)bd->mask);
         if (bd->enum_id >= 0) printf(":%s", vfu_enum(bd->enum_id)->name);
     }
-    printf("; others reserved)\n");
+    printf("; others reserved)");
+}
+
+/* a flags word's rules, a line each under the field */
+static void print_rules(int bits_id, int depth)
+{
+    const struct vfu_bits_desc *b = vfu_bits(bits_id);
     for (unsigned i = 0; i < b->ngroups; i++) {
         const struct vfu_group_desc *g = vfu_group(b->first_group + i);
         ind(depth);
@@ -69,6 +75,14 @@ static void print_bits(int bits_id, int depth)
 }
 
 static void layout(int sid, int depth, unsigned base);
+
+/* ends a field's first line with what the field is for (the spec's doc
+ * line), so that each layout line reads on its own */
+static void end_field(const struct vfu_field_desc *f)
+{
+    if (f->doc && *f->doc) printf("  -- %s", f->doc);
+    putchar('\n');
+}
 
 #define X_NAME(n, str) str,
 static const char *const meaning_names[] = {VFU_MEANINGS(X_NAME)};
@@ -113,29 +127,34 @@ static void tail_line(int fid, int depth, unsigned base)
     printf("+%-4u %-4s %-5s %s: ", base, "-", f->kind == VFU_K_CAPCHAIN ? "caps" : "tail", f->name);
     switch (f->kind) {
     case VFU_K_DATA:
-        if (f->len_field >= 0) printf("data, len=%s\n", F(f->len_field)->name);
-        else puts("data to the end of the payload");
+        if (f->len_field >= 0) printf("data, len=%s", F(f->len_field)->name);
+        else printf("data to the end of the payload");
+        end_field(f);
         break;
     case VFU_K_STRING:
-        puts("optional NUL-terminated text filling the rest of the payload");
+        printf("optional NUL-terminated text filling the rest of the payload");
+        end_field(f);
         break;
     case VFU_K_ARRAY: {
         const struct vfu_struct_desc *es = ST(f->elem_sid);
-        printf("array of %s (%u bytes each), count=%s%s\n", es->name, es->stride, F(f->len_field)->name,
+        printf("array of %s (%u bytes each), count=%s%s", es->name, es->stride, F(f->len_field)->name,
                f->attrs & VFU_A_TRUNCATABLE ? "; a reply may leave it out when argsz asked for more" : "");
+        end_field(f);
         ind(depth + 1);
         printf("each %s:\n", es->name);
         layout(f->elem_sid, depth + 2, 0);
         break;
     }
     case VFU_K_BITMAP:
-        printf("bitmap of u64 words, one bit per %s bytes of %s\n", F(f->aux_field)->name, F(f->len_field)->name);
+        printf("bitmap of u64 words, one bit per %s bytes of %s", F(f->aux_field)->name, F(f->len_field)->name);
+        end_field(f);
         break;
     case VFU_K_CAPCHAIN: {
         const struct vfu_chain_desc *cl = vfu_chain(f->chain_id);
         const struct vfu_struct_desc *hs = ST(cl->header_sid);
-        printf("capability chain %s, first at %s, next in %s (offsets from the start of %s; 0 ends)\n",
+        printf("capability chain %s, first at %s, next in %s (offsets from the start of %s; 0 ends)",
                cl->name, F(f->len_field)->name, F(cl->next_field)->name, ST(f->sid)->name);
+        end_field(f);
         ind(depth + 1);
         printf("each entry: %s (%u bytes), then the body its %s selects:\n", hs->name, hs->size, F(cl->id_field)->name);
         layout(cl->header_sid, depth + 2, 0);
@@ -152,7 +171,8 @@ static void tail_line(int fid, int depth, unsigned base)
         break;
     }
     case VFU_K_VARIANT:
-        printf("chosen by %s, first match wins:\n", F(f->on_field)->name);
+        printf("chosen by %s, first match wins:", F(f->on_field)->name);
+        end_field(f);
         for (unsigned a = 0; a < f->narms; a++) {
             const struct vfu_arm_desc *arm = vfu_arm(f->first_arm + a);
             ind(depth + 1);
@@ -185,8 +205,9 @@ static void layout(int sid, int depth, unsigned base)
         if (f->attrs & VFU_A_OPTIONAL) printf(" optional");
         print_meaning(f);
         if (f->enum_id >= 0) print_enum(f->enum_id);
-        if (f->bits_id >= 0) print_bits(f->bits_id, depth + 1);
-        else putchar('\n');
+        if (f->bits_id >= 0) print_bits(f->bits_id);
+        end_field(f);
+        if (f->bits_id >= 0) print_rules(f->bits_id, depth + 1);
     }
 }
 
@@ -236,7 +257,7 @@ static void argsz_rule(const struct vfu_cmd_desc *c, int r, int depth)
              "request's payload (so never below the payload)");
         break;
     default:
-        if (vfu_field_by_name(sid, "argsz") >= 0) {
+        if (vfu_argsz_field(sid) >= 0) {
             ind(depth);
             puts("argsz: no rule");
         }

@@ -49,6 +49,7 @@ static void usage(FILE *f)
           "  --max-xfer N      negotiated max_data_xfer_size (spec default)\n"
           "  --brief           one summary line per message\n"
           "  --full            do not shorten long data, arrays or bitmaps\n"
+          "  --docs            end each field's line with what the field is for\n"
           "\n"
           "exit status: 0 every message valid, 1 a violation, 2 usage or input error\n",
           f);
@@ -283,7 +284,7 @@ static int read_all(FILE *f, uint8_t **out, size_t *len)
 
 static int cmd_decode(int argc, char **argv)
 {
-    enum { O_FDS = 256, O_ROLE, O_MAX_FDS, O_MAX_XFER, O_BRIEF, O_FULL };
+    enum { O_FDS = 256, O_ROLE, O_MAX_FDS, O_MAX_XFER, O_BRIEF, O_FULL, O_DOCS };
     static const struct option longopts[] = {
         {"fds", required_argument, NULL, O_FDS},
         {"role", required_argument, NULL, O_ROLE},
@@ -291,11 +292,12 @@ static int cmd_decode(int argc, char **argv)
         {"max-xfer", required_argument, NULL, O_MAX_XFER},
         {"brief", no_argument, NULL, O_BRIEF},
         {"full", no_argument, NULL, O_FULL},
+        {"docs", no_argument, NULL, O_DOCS},
         {"file", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct decode_opts o = {{0, NULL, VFU_ROLE_ANY, NULL, false, 0}, {0, 0, 0}, false};
+    struct decode_opts o = {{0, NULL, VFU_ROLE_ANY, NULL, false, 0, false}, {0, 0, 0}, false};
     vfu_limits_default(&o.lim);
     o.d.lim = &o.lim;
     const char *file = NULL;
@@ -335,6 +337,7 @@ static int cmd_decode(int argc, char **argv)
         }
         case O_BRIEF: o.brief = true; break;
         case O_FULL: o.d.full = true; break;
+        case O_DOCS: o.d.docs = true; break;
         default: {
             const char *bad = optind >= 1 && optind <= argc - 1 ? argv[optind] : "?";
             if (optopt == 'f' || (optopt >= O_FDS && optopt <= O_MAX_XFER)) return usage_error("option '%s' needs a value", bad);

@@ -37,8 +37,15 @@ struct vfu_limits {
     uint64_t max_data_xfer_size;  /* for `xfer` fields; 0 disables the check */
 };
 
+/* Room a message may take beyond its header and max_data_xfer_size bytes
+ * of transfer data: the largest fixed part ahead of the data is a few dozen
+ * bytes, and a page leaves room for VERSION JSON and capability chains too.
+ * vfu_limits_default's max_msg_size and the negotiated one are
+ * VFU_HDR_SIZE + VFU_FIXED_ROOM + max_data_xfer_size. */
+#define VFU_FIXED_ROOM 4096u
+
 /* Defaults before negotiation: the spec's default max_data_xfer_size and
- * max_msg_fds, and room for the largest fixed part on top of the data. */
+ * max_msg_fds, and VFU_FIXED_ROOM on top of the data. */
 void vfu_limits_default(struct vfu_limits *lim);
 
 /* Who receives the message, for the direction check. */

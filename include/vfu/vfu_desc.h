@@ -29,6 +29,7 @@ enum vfu_attr {
 
 struct vfu_field_desc {
     const char *name;
+    const char *doc;     /* one line on what the field holds (the spec's `doc` line) */
     uint16_t sid;        /* owning struct */
     uint16_t offset;     /* in the owning struct, for fixed fields */
     uint16_t width;      /* bytes, for fixed fields */
@@ -93,6 +94,7 @@ struct vfu_struct_desc {
     uint16_t nfields;     /* fixed fields and the tail */
     int16_t tail;         /* field id of the tail, or -1 */
     uint16_t stride;      /* size as an array element (fixed + arm), 0 if not */
+    int16_t argsz_field;  /* field id of the role=argsz field, or -1 */
 };
 
 enum vfu_arm_kind { VFU_ARM_NONE, VFU_ARM_RAW, VFU_ARM_STRUCT, VFU_ARM_DATA };

@@ -20,6 +20,8 @@ struct vfu_dissect_opts {
     const struct vfu_limits *lim;  /* NULL: the spec's defaults */
     bool full;                     /* no eliding of long data, arrays, bitmaps */
     unsigned decode_opts;          /* VFU_DEC_*: decode as a lenient receiver does */
+    bool docs;                     /* each field's line ends with "  -- " and its doc
+                                    * (vfu_field_doc: what the field is for) */
 };
 
 /* opts NULL means: no fds, any receiver, default limits, elided output */
@@ -27,7 +29,9 @@ bool vfu_dissect_decode(struct vfu_msg *m, const uint8_t *buf, size_t len,
                         const struct vfu_dissect_opts *o, struct vfu_error *err);
 
 /* Field-by-field view of one message, closed by a line "valid" or
- * "violation: ..." naming the spec section.  Returns true when valid; err
+ * "violation: ..." naming the spec section.  A field's line is
+ * "@OFFSET TYPE NAME VALUE [notes]" (a tail's "NAME: ..."), then, with
+ * opts.docs, "  -- DOC".  Returns true when valid; err
  * (may be NULL) gets the verdict. */
 bool vfu_dissect(FILE *out, const uint8_t *buf, size_t len, const struct vfu_dissect_opts *o,
                  struct vfu_error *err);

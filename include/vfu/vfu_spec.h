@@ -10,7 +10,8 @@
  * Return conventions: a record getter returns NULL for an id out of range;
  * a count is the number of ids (ids run from 0 to count-1); a lookup by name
  * returns -1 (or NULL) when nothing has that name; a name getter returns "?"
- * for an unknown id. */
+ * for an unknown id; a doc getter returns "" for an unknown id (so that it
+ * can be printed as is). */
 #ifndef VFU_SPEC_H
 #define VFU_SPEC_H
 
@@ -60,8 +61,10 @@ const char *vfu_cmd_name(unsigned num);
 int vfu_field_by_name(int sid, const char *name);
 int vfu_struct_by_name(const char *name);                     /* "dma_map" */
 int vfu_struct_size(int sid);                                 /* fixed part; -1 if none */
+int vfu_argsz_field(int sid);                                 /* its role=argsz field; -1 if none */
 int vfu_field_offset(int field);                              /* fixed fields only; -1 otherwise */
 const char *vfu_field_name(int field);                        /* the plain name, "argsz" */
+const char *vfu_field_doc(int field);                         /* its one-line description; "" if unknown */
 const char *vfu_enum_name(int enum_id, uint64_t v);           /* NULL if none */
 bool vfu_enum_value(int enum_id, const char *name, uint64_t *v);
 

@@ -39,9 +39,7 @@ void vfu_limits_default(struct vfu_limits *lim)
 {
     lim->max_data_xfer_size = VFU_DEFAULT_MAX_DATA_XFER_SIZE;
     lim->max_fds = VFU_DEFAULT_MAX_MSG_FDS;
-    /* the largest fixed part ahead of transfer data is a few dozen bytes;
-     * a page leaves room for VERSION JSON and capability chains too */
-    lim->max_msg_size = VFU_HDR_SIZE + 4096 + VFU_DEFAULT_MAX_DATA_XFER_SIZE;
+    lim->max_msg_size = VFU_HDR_SIZE + VFU_FIXED_ROOM + VFU_DEFAULT_MAX_DATA_XFER_SIZE;
 }
 
 /* ------------------------------------------------------------ header --- */
@@ -470,7 +468,7 @@ bool vfu_decode_opt(struct vfu_msg *m, const uint8_t *buf, size_t len, const int
         if (!walk(&c, sid, 0, m->payload_len, -1, -1, true, &used)) return false;
         if (used != m->payload_len && !take_padding(&c, used, opts))
             return fail(&c, VFU_E_PAYLOAD_LONG, -1, m->payload_len, used);
-        int argsz = vfu_field_by_name(sid, "argsz");
+        int argsz = ST(sid)->argsz_field;
         uint64_t a = argsz >= 0 ? vfu_get(m, argsz) : 0;
         /* padded: argsz may count the padding or not */
         bool unpadded_size = m->padding && a == used;
@@ -860,7 +858,7 @@ bool vfu_enc_finish(struct vfu_enc *e, struct vfu_error *err)
     const struct vfu_cmd_desc *c = vfu_cmd(e->cmd);
     if (c && e->nparts && !(field_at(e->buf, VFU_F_HEADER_FLAGS) & VFU_HDR_FLAGS_ERROR)) {
         int r = e->is_reply, sid = c->sid[r];
-        int argsz = vfu_field_by_name(sid, "argsz");
+        int argsz = vfu_argsz_field(sid);
         uint64_t payload = e->len - VFU_HDR_SIZE;
         if (argsz >= 0 && e->parts[0].sid == sid) {
             if (c->argsz[r] == VFU_ARGSZ_SELF || c->argsz[r] == VFU_ARGSZ_FULL || c->argsz[r] == VFU_ARGSZ_FULL_OR_ECHO)

@@ -7,6 +7,7 @@
 #include "vfu_caps.h"
 #include "spec_tables.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #define S (&vfu_spec)
@@ -30,7 +31,7 @@ static const int no_fds[VFU_MAX_FDS] = {N64, N64, N64, N16, N16, N16, N4, N4, N4
 bool vfu_dissect_decode(struct vfu_msg *m, const uint8_t *buf, size_t len,
                         const struct vfu_dissect_opts *o, struct vfu_error *err)
 {
-    static const struct vfu_dissect_opts none = {0, NULL, VFU_ROLE_ANY, NULL, false, 0};
+    static const struct vfu_dissect_opts none = {0, NULL, VFU_ROLE_ANY, NULL, false, 0, false};
     if (!o) o = &none;
     unsigned n = o->nfds;
     const int *fds = o->fds;
@@ -67,11 +68,41 @@ struct view {
     const struct vfu_msg *m;
     const struct vfu_error *err;   /* set when the message broke a rule */
     bool full;
+    bool docs;                 /* each field's line ends with its doc */
+    const char *pending;       /* the doc the current line ends with, if any */
 };
 
 static void indent(struct view *v, int depth)
 {
     fprintf(v->out, "%*s", depth * 2, "");
+}
+
+/* Every line of the view ends here.  A field's line may be finished far
+ * from where it starts (a tail's heading ends wherever its kind's
+ * rendering puts the newline), so the doc waits in v->pending and goes on
+ * the first line end after the field's name. */
+static void eol(struct view *v)
+{
+    if (v->pending) fprintf(v->out, "  -- %s", v->pending);
+    v->pending = NULL;
+    fputc('\n', v->out);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void vline(struct view *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(v->out, fmt, ap);
+    va_end(ap);
+    eol(v);
+}
+
+/* the line now started is field fid's: it ends with the field's doc */
+static void field_doc(struct view *v, int fid)
+{
+    const char *d = v->docs ? vfu_field_doc(fid) : "";
+    v->pending = *d ? d : NULL;
 }
 
 static void mark(struct view *v, int fid)
@@ -113,11 +144,12 @@ static void field_line(struct view *v, int depth, int fid, size_t base, size_t a
     const struct vfu_field_desc *f = F(fid);
     size_t off = base + f->offset;
     indent(v, depth);
+    field_doc(v, fid);
     fprintf(v->out, "@%-5zu %-5s %-16s", off, kind_name(f), f->name);
     if ((size_t)f->offset + f->width > avail) {
         fprintf(v->out, " %s", f->attrs & VFU_A_OPTIONAL ? "(absent, optional)" : "(missing: the bytes end first)");
         mark(v, fid);
-        fputc('\n', v->out);
+        eol(v);
         return;
     }
     const uint8_t *p = v->msg + off;
@@ -141,7 +173,7 @@ static void field_line(struct view *v, int depth, int fid, size_t base, size_t a
         if ((f->attrs & VFU_A_MBZ) && nonzero) fprintf(v->out, " (must be zero)");
     }
     mark(v, fid);
-    fputc('\n', v->out);
+    eol(v);
 }
 
 static void fixed_fields(struct view *v, int depth, int sid, size_t base, size_t avail)
@@ -167,11 +199,11 @@ static void hexdump(struct view *v, int depth, size_t off, size_t len)
         }
         fputs("  |", v->out);
         for (size_t i = 0; i < n; i++) fputc(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '.', v->out);
-        fputs("|\n", v->out);
+        vline(v, "|");
     }
     if (show < len) {
         indent(v, depth);
-        fprintf(v->out, "... %zu more bytes\n", len - show);
+        vline(v, "... %zu more bytes", len - show);
     }
 }
 
@@ -221,21 +253,22 @@ static void render_elems(struct view *v, int depth, const struct vfu_part *p)
     for (uint32_t i = 0; i < show; i++) {
         size_t base = moff(p) + (size_t)i * p->stride;
         indent(v, depth);
-        fprintf(v->out, "[%u] @%zu\n", i, base);
+        vline(v, "[%u] @%zu", i, base);
         fixed_fields(v, depth + 1, p->sid, base, es->size);
         if (es->tail < 0) continue;
         const struct vfu_field_desc *var = F(es->tail);
         if (var->kind != VFU_K_VARIANT) continue;
         const struct vfu_arm_desc *arm = pick_arm(var, vfu_read_uint(v->msg + base + F(var->on_field)->offset, F(var->on_field)->width));
         indent(v, depth + 1);
-        if (!arm) { fprintf(v->out, "%s: no arm for %s\n", var->name, F(var->on_field)->name); continue; }
-        if (arm->kind != VFU_ARM_STRUCT) { fprintf(v->out, "%s: %s\n", var->name, arm->label); continue; }
-        fprintf(v->out, "%s: %s -> %s\n", var->name, arm->label, ST(arm->sid)->name);
+        field_doc(v, es->tail);
+        if (!arm) { vline(v, "%s: no arm for %s", var->name, F(var->on_field)->name); continue; }
+        if (arm->kind != VFU_ARM_STRUCT) { vline(v, "%s: %s", var->name, arm->label); continue; }
+        vline(v, "%s: %s -> %s", var->name, arm->label, ST(arm->sid)->name);
         fixed_fields(v, depth + 2, arm->sid, base + es->size, p->stride > es->size ? p->stride - es->size : 0);
     }
     if (show < p->count) {
         indent(v, depth);
-        fprintf(v->out, "... %u more elements\n", p->count - show);
+        vline(v, "... %u more elements", p->count - show);
     }
 }
 
@@ -244,16 +277,16 @@ static void render_bitmap(struct view *v, int depth, const struct vfu_part *p)
     unsigned long long set = 0;
     for (uint32_t i = 0; i < p->count; i++)
         set += (unsigned)__builtin_popcountll(vfu_read_uint(v->msg + moff(p) + (size_t)i * 8, 8));
-    fprintf(v->out, ", %llu pages set\n", set);
+    vline(v, ", %llu pages set", set);
     uint32_t show = !v->full && p->count > SHOW_WORDS ? SHOW_WORDS : p->count;
     for (uint32_t i = 0; i < show; i++) {
         indent(v, depth);
-        fprintf(v->out, "[%u] @%zu 0x%016llx\n", i, moff(p) + (size_t)i * 8,
+        vline(v, "[%u] @%zu 0x%016llx", i, moff(p) + (size_t)i * 8,
                 (unsigned long long)vfu_read_uint(v->msg + moff(p) + (size_t)i * 8, 8));
     }
     if (show < p->count) {
         indent(v, depth);
-        fprintf(v->out, "... %u more words\n", p->count - show);
+        vline(v, "... %u more words", p->count - show);
     }
 }
 
@@ -264,12 +297,12 @@ static void render_leaf(struct view *v, int depth, const struct vfu_part *p, int
     case VFU_P_STRING:
         fprintf(v->out, "string, %u bytes @%zu: ", p->len, moff(p));
         escaped(v, v->msg + moff(p), p->len ? p->len - 1 : 0);   /* the NUL is not text */
-        fputc('\n', v->out);
+        eol(v);
         return;
     case VFU_P_ARRAY:
         fprintf(v->out, "%u x %s (%u bytes each) @%zu", p->count, ST(p->sid)->name, p->stride, moff(p));
         if (len_field >= 0) fprintf(v->out, ", count=%s", F(len_field)->name);
-        fputc('\n', v->out);
+        eol(v);
         render_elems(v, depth, p);
         return;
     case VFU_P_BITMAP:
@@ -279,7 +312,7 @@ static void render_leaf(struct view *v, int depth, const struct vfu_part *p, int
     default:
         fprintf(v->out, "%s%u bytes @%zu", p->kind == VFU_P_RAW ? "raw, " : "", p->len, moff(p));
         if (len_field >= 0) fprintf(v->out, ", len=%s", F(len_field)->name);
-        fputc('\n', v->out);
+        eol(v);
         hexdump(v, depth, moff(p), p->len);
     }
 }
@@ -300,26 +333,27 @@ static void render_caps(struct view *v, int depth, int pidx, int tfid)
     part_uint(v, owner, tf->len_field, &at);
     int h = child(v, pidx, tfid, -1);
     indent(v, depth);
+    field_doc(v, tfid);
     if (h < 0) {
-        if (at == 0) fprintf(v->out, "%s: none (%s is 0)\n", tf->name, F(tf->len_field)->name);
-        else if (v->m->truncated && !v->err) fprintf(v->out, "%s: left out, reply truncated\n", tf->name);
-        else fprintf(v->out, "%s: not decoded\n", tf->name);
+        if (at == 0) vline(v, "%s: none (%s is 0)", tf->name, F(tf->len_field)->name);
+        else if (v->m->truncated && !v->err) vline(v, "%s: left out, reply truncated", tf->name);
+        else vline(v, "%s: not decoded", tf->name);
         return;
     }
-    fprintf(v->out, "%s: capability chain (%s), first at %s=%llu\n", tf->name, cl->name,
+    vline(v, "%s: capability chain (%s), first at %s=%llu", tf->name, cl->name,
             F(tf->len_field)->name, (unsigned long long)at);
     size_t prev_end = moff(owner) + owner->len;
     for (unsigned n = 0; h >= 0; n++, h = child(v, pidx, tfid, h)) {
         const struct vfu_part *hp = &v->m->parts[h];
         if (moff(hp) > prev_end) {
             indent(v, depth + 1);
-            fprintf(v->out, "(%zu bytes between capabilities)\n", moff(hp) - prev_end);
+            vline(v, "(%zu bytes between capabilities)", moff(hp) - prev_end);
         }
         uint64_t id = 0;
         part_uint(v, hp, cl->id_field, &id);
         const char *idname = vfu_enum_name(F(cl->id_field)->enum_id, id);
         indent(v, depth + 1);
-        fprintf(v->out, "cap %u: %s\n", n, idname ? idname : "unknown id");
+        vline(v, "cap %u: %s", n, idname ? idname : "unknown id");
         render_struct(v, depth + 2, h);
         prev_end = moff(hp) + hp->len;
         for (int b = child(v, h, tfid, -1); b >= 0; b = child(v, h, tfid, b)) {
@@ -345,31 +379,32 @@ static void render_variant(struct view *v, int depth, int pidx, int tfid)
     const struct vfu_field_desc *tf = F(tfid);
     uint64_t sel = 0;
     indent(v, depth);
+    field_doc(v, tfid);
     if (!part_uint(v, &v->m->parts[pidx], tf->on_field, &sel)) {
-        fprintf(v->out, "%s: not decoded\n", tf->name);
+        vline(v, "%s: not decoded", tf->name);
         return;
     }
     const struct vfu_arm_desc *arm = pick_arm(tf, sel);
     if (!arm) {
-        fprintf(v->out, "%s: no arm for %s=0x%llx\n", tf->name, F(tf->on_field)->name, (unsigned long long)sel);
+        vline(v, "%s: no arm for %s=0x%llx", tf->name, F(tf->on_field)->name, (unsigned long long)sel);
         return;
     }
     fprintf(v->out, "%s: %s -> ", tf->name, arm->label);
     int c = child(v, pidx, tfid, -1);
     switch (arm->kind) {
     case VFU_ARM_NONE:
-        fputs("none\n", v->out);
+        vline(v, "none");
         return;
     case VFU_ARM_STRUCT:
         if (c < 0) {
-            fprintf(v->out, "%s %s\n", ST(arm->sid)->name, arm->optional && !v->err ? "(absent, optional)" : "(not decoded)");
+            vline(v, "%s %s", ST(arm->sid)->name, arm->optional && !v->err ? "(absent, optional)" : "(not decoded)");
             return;
         }
-        fprintf(v->out, "%s\n", ST(arm->sid)->name);
+        vline(v, "%s", ST(arm->sid)->name);
         render_struct(v, depth + 1, c);
         return;
     default:
-        if (c < 0) { fputs("not decoded\n", v->out); return; }
+        if (c < 0) { vline(v, "not decoded"); return; }
         render_leaf(v, depth + 1, &v->m->parts[c], arm->kind == VFU_ARM_DATA ? arm->len_field : -1);
     }
 }
@@ -384,24 +419,25 @@ static void render_tail(struct view *v, int depth, int pidx)
     if (tf->kind == VFU_K_VARIANT) { render_variant(v, depth, pidx, tfid); return; }
     int c = child(v, pidx, tfid, -1);
     indent(v, depth);
+    field_doc(v, tfid);
     fprintf(v->out, "%s: ", tf->name);
     if (c >= 0) {
         render_leaf(v, depth + 1, &v->m->parts[c], tf->kind == VFU_K_BITMAP ? -1 : tf->len_field);
         return;
     }
     uint64_t count = 0;
-    if (v->err) fputs("not decoded\n", v->out);
-    else if (tf->kind == VFU_K_STRING) fputs("absent (optional)\n", v->out);
+    if (v->err) vline(v, "not decoded");
+    else if (tf->kind == VFU_K_STRING) vline(v, "absent (optional)");
     else if (tf->kind == VFU_K_ARRAY && v->m->truncated && part_uint(v, &v->m->parts[pidx], tf->len_field, &count))
-        fprintf(v->out, "left out, reply truncated (%s=%llu)\n", F(tf->len_field)->name, (unsigned long long)count);
-    else fputs("absent\n", v->out);
+        vline(v, "left out, reply truncated (%s=%llu)", F(tf->len_field)->name, (unsigned long long)count);
+    else vline(v, "absent");
 }
 
 static void render_struct(struct view *v, int depth, int pidx)
 {
     const struct vfu_part *p = &v->m->parts[pidx];
     indent(v, depth);
-    fprintf(v->out, "%s @%zu (%u bytes)\n", ST(p->sid)->name, moff(p), p->len);
+    vline(v, "%s @%zu (%u bytes)", ST(p->sid)->name, moff(p), p->len);
     fixed_fields(v, depth + 1, p->sid, moff(p), p->len);
     render_tail(v, depth + 1, pidx);
 }
@@ -410,7 +446,7 @@ static void title(struct view *v, size_t len, bool hdr_ok)
 {
     const struct vfu_msg *m = v->m;
     if (!hdr_ok) {
-        fprintf(v->out, "message of %zu bytes, shorter than a header (%u)\n", len, VFU_HDR_SIZE);
+        vline(v, "message of %zu bytes, shorter than a header (%u)", len, VFU_HDR_SIZE);
         return;
     }
     const struct vfu_cmd_desc *c = vfu_cmd(m->hdr.cmd);
@@ -423,7 +459,7 @@ static void title(struct view *v, size_t len, bool hdr_ok)
     else fprintf(v->out, " %s", error ? "error reply" : m->is_reply ? "reply" : "request");
     fprintf(v->out, ", id %u, %zu bytes", m->hdr.msg_id, len);
     if (m->nfds) fprintf(v->out, ", %u fds", m->nfds);
-    fputc('\n', v->out);
+    eol(v);
 }
 
 bool vfu_dissect(FILE *out, const uint8_t *buf, size_t len, const struct vfu_dissect_opts *o,
@@ -432,7 +468,7 @@ bool vfu_dissect(FILE *out, const uint8_t *buf, size_t len, const struct vfu_dis
     struct vfu_msg m;
     struct vfu_error err;
     bool ok = vfu_dissect_decode(&m, buf, len, o, &err);
-    struct view v = {out, buf, &m, ok ? NULL : &err, o && o->full};
+    struct view v = {out, buf, &m, ok ? NULL : &err, o && o->full, o && o->docs, NULL};
     bool hdr_ok = len >= VFU_HDR_SIZE;
     title(&v, len, hdr_ok);
 

@@ -5,10 +5,6 @@
 #include "vfu_desc.h"
 #include "spec_tables.h"
 
-/* room for the fixed parts ahead of transfer data, VERSION JSON and
- * capability chains: the same page vfu_limits_default allows */
-#define FIXED_ROOM 4096u
-
 void vfu_negotiate_reply(const struct vfu_caps *proposed, const struct vfu_caps *offer,
                          struct vfu_caps *reply)
 {
@@ -46,7 +42,7 @@ void vfu_limits_from_caps(const struct vfu_caps *caps, struct vfu_limits *lim)
 {
     uint64_t fds = vfu_caps_get(caps, VFU_CAP_MAX_MSG_FDS);
     uint64_t xfer = vfu_caps_get(caps, VFU_CAP_MAX_DATA_XFER_SIZE);
-    uint64_t room = VFU_HDR_SIZE + FIXED_ROOM;
+    uint64_t room = VFU_HDR_SIZE + VFU_FIXED_ROOM;   /* as vfu_limits_default */
     lim->max_fds = fds > VFU_MAX_FDS ? VFU_MAX_FDS : (uint32_t)fds;
     lim->max_data_xfer_size = xfer;
     lim->max_msg_size = xfer > UINT32_MAX - room ? UINT32_MAX : (uint32_t)(room + xfer);

@@ -90,6 +90,12 @@ int vfu_struct_size(int sid)
     return sid >= 0 && sid < S->nstructs ? ST(sid)->size : -1;
 }
 
+int vfu_argsz_field(int sid)
+{
+    /* the generator found it by role=argsz: no struct is searched by name */
+    return sid >= 0 && sid < S->nstructs ? ST(sid)->argsz_field : -1;
+}
+
 int vfu_field_offset(int field)
 {
     if (field < 0 || field >= S->nfields) return -1;
@@ -101,6 +107,13 @@ int vfu_field_offset(int field)
 const char *vfu_field_name(int field)
 {
     return field >= 0 && field < S->nfields ? F(field)->name : "?";
+}
+
+const char *vfu_field_doc(int field)
+{
+    /* "" rather than NULL or "?": a description that is missing prints as
+     * nothing, never as a word that could be read as one */
+    return field >= 0 && field < S->nfields && F(field)->doc ? F(field)->doc : "";
 }
 
 const char *vfu_enum_name(int enum_id, uint64_t v)

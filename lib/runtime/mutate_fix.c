@@ -76,7 +76,7 @@ size_t vfu_mut_fixup(struct vfu_mut *m, uint8_t *msg, size_t len, size_t cap)
         set(msg, last->len_off, last->len_fid, n);
     }
     /* argsz by the command's rule */
-    int az = sid >= 0 ? vfu_field_by_name(sid, "argsz") : -1;
+    int az = vfu_argsz_field(sid);
     const struct mut_field *af = az >= 0 ? find(&v, az) : NULL;
     if (af && !touched(m, az)) {
         uint64_t a = len - VFU_HDR_SIZE;

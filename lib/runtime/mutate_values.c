@@ -173,8 +173,10 @@ size_t vfu_mut_boundaries(struct vfu_mut *m, const uint8_t *msg, size_t len, siz
     case VFU_M_MSGSIZE:
         put(&v, len); put(&v, len - 1); put(&v, len + 1);
         put(&v, VFU_HDR_SIZE - 1); put(&v, VFU_HDR_SIZE); put(&v, VFU_HDR_SIZE + 1);
-        put(&v, VFU_HDR_SIZE + 4096 + vfu_mut_cap_value(m, VFU_CAP_MAX_DATA_XFER_SIZE));
-        put(&v, VFU_HDR_SIZE + 4096 + vfu_mut_cap_value(m, VFU_CAP_MAX_DATA_XFER_SIZE) + 1);
+        /* the receiver's message size limit (vfu_limits_default's and the
+         * negotiated one) and one past it */
+        put(&v, VFU_HDR_SIZE + VFU_FIXED_ROOM + vfu_mut_cap_value(m, VFU_CAP_MAX_DATA_XFER_SIZE));
+        put(&v, VFU_HDR_SIZE + VFU_FIXED_ROOM + vfu_mut_cap_value(m, VFU_CAP_MAX_DATA_XFER_SIZE) + 1);
         break;
     case VFU_M_PGSIZE: {
         static const uint64_t pg[] = {4095, 4096, 4097, 8192, 3 * 4096, 1ULL << 21, 1ULL << 30, 1ULL << 63};
