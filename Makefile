@@ -52,9 +52,9 @@ include $(wildcard */*.mk)
 programs: $(PROGRAMS)
 
 # The generator is a build tool: it gets no sanitizers, whatever SANITIZE says.
-$(BUILD)/specgen: spec/specgen.c include/vfu/vfu_desc.h
+$(BUILD)/specgen: $(wildcard spec/specgen/*.c) spec/specgen/specgen.h include/vfu/vfu_desc.h
 	@mkdir -p $(@D)
-	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Iinclude/vfu -o $@ spec/specgen.c
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -Iinclude/vfu -o $@ $(wildcard spec/specgen/*.c)
 
 # specgen rewrites an output only when its content changed; the stamp says
 # when it last ran, so an unchanged table rebuilds nothing downstream

@@ -73,7 +73,7 @@ bad=$(cd "$root" && grep -lE '#include "spec_tables\.h"|&vfu_spec\b|\bvfu_spec\.
 
 # no X.c includes a header that (directly or not) includes X.h
 path_of() {
-    for d in include/vfu lib/core lib/transport lib/runtime clients servers harness fuzz tools reports bench; do [ -f "$root/$d/$1" ] && { echo "$root/$d/$1"; return; }; done
+    for d in include/vfu lib/core lib/transport lib/runtime clients servers harness fuzz tools reports bench spec/specgen; do [ -f "$root/$d/$1" ] && { echo "$root/$d/$1"; return; }; done
 }
 closure() {   # every header reached from header $1 (names, space-separated)
     seen=" $1 " grew=1
@@ -91,7 +91,7 @@ closure() {   # every header reached from header $1 (names, space-separated)
 }
 # every program's and library's source (tests are single files)
 for c in "$root"/lib/*/*.c "$root"/clients/*.c "$root"/servers/*.c "$root"/harness/*.c "$root"/fuzz/*.c \
-    "$root"/tools/*.c "$root"/reports/*.c "$root"/bench/*.c; do
+    "$root"/tools/*.c "$root"/reports/*.c "$root"/bench/*.c "$root"/spec/specgen/*.c; do
     # a module's header is X.h, or vfu_X.h when it is public
     own=$(basename "$c" .c).h
     [ -n "$(path_of "$own")" ] || own=vfu_$own

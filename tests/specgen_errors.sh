@@ -5,7 +5,7 @@
 # base.spec) must be the line of tests/specgen/errors.golden for that case.
 # The base itself must generate, and twice over without touching its
 # outputs (they are written only when their content changes).  And every
-# message spec/specgen.c can die() with has a case: a format string no
+# message spec/specgen/*.c can die() with has a case: a format string no
 # golden line matches fails, unless errors.cases has an "#untested" line
 # for it saying why it cannot have one (the one list of exceptions).
 #   specgen_errors.sh SPECGEN          check
@@ -45,8 +45,10 @@ if [ "${2:-}" = --update ]; then
 fi
 diff -u "$dir/errors.golden" actual >diff.out || { cat diff.out; fail "messages differ from errors.golden"; }
 
-# every die() format of the generator against the golden messages: %s and
-# %d stand for anything; "#untested<TAB>FORMAT<TAB>WHY" lines excuse one
+# every die() format of the generator (all of spec/specgen/*.[ch]) against
+# the golden messages: %s and %d stand for anything;
+# "#untested<TAB>FORMAT<TAB>WHY" lines excuse one
+cat "$dir"/../../spec/specgen/*.[ch] >specgen-sources.c
 perl -e '
     my ($src, $cases, $golden) = @ARGV;
     local $/;
@@ -77,12 +79,12 @@ perl -e '
     }
     for my $fmt (sort keys %untested) {
         next if $seen{$fmt};
-        print "FAIL: #untested \"$fmt\" is not a message of $src\n";
+        print "FAIL: #untested \"$fmt\" is not a message of spec/specgen\n";
         $bad++;
     }
     printf "specgen_errors: %d of %d generator messages have a case, %d untested (errors.cases says why)\n",
         $covered, scalar(keys %seen), scalar(keys %untested) - 0 if !$bad;
     exit($bad ? 1 : 0);
-' "$dir/../../spec/specgen.c" "$dir/errors.cases" "$dir/errors.golden" || fail "generator messages without a golden case"
+' specgen-sources.c "$dir/errors.cases" "$dir/errors.golden" || fail "generator messages without a golden case"
 [ "$fails" -eq 0 ] && echo "specgen_errors: all $(wc -l <actual) cases as golden"
 [ "$fails" -eq 0 ]
