@@ -12,11 +12,11 @@
 #                 (bench/bench_fuzz.sh; BENCH_FUZZ_SECONDS per run, default 60)
 FUZZ_MUTATOR_OBJ := $(BUILD)/obj/fuzz/mutator_libfuzzer.o
 MUT_AFL_SO := $(BUILD)/fuzz/libvfu-mutator-afl.so
-# what the mutator needs of the runtime, compiled position-independent with
+# the mutator's part of the runtime and the whole protocol core (a layer,
+# not a list of its files to keep up), compiled position-independent with
 # only the afl_custom_* names visible, so that nothing in the library can
 # stand in for a symbol of afl-fuzz or of another library it loads
-MUT_PIC_SRCS := $(wildcard lib/runtime/mutate*.c) lib/core/codec.c lib/core/spec.c lib/runtime/fuzz_session.c lib/core/vfu_error.c \
-	lib/core/error_str.c lib/core/caps.c fuzz/mutator_afl.c
+MUT_PIC_SRCS := $(wildcard lib/runtime/mutate*.c) lib/runtime/fuzz_session.c $(wildcard lib/core/*.c) fuzz/mutator_afl.c
 MUT_PIC_OBJS := $(MUT_PIC_SRCS:%.c=$(BUILD)/obj-pic/%.o) $(BUILD)/obj-pic/gen/vfu_proto.o
 
 all: $(FUZZ_MUTATOR_OBJ) $(MUT_AFL_SO)
