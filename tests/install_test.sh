@@ -83,6 +83,10 @@ for h in "$p"/include/vfu/*.h; do
 done
 ! grep -l -e '#include "spec_tables.h"' -e 'struct vfu_spec {' "$p"/include/vfu/*.h >/dev/null 2>&1 || fail "an installed header exposes the table aggregate"
 
+# every installed program has its page
+for b in "$p"/bin/*; do
+    [ -f "$p/share/man/man1/${b##*/}.1" ] || fail "${b##*/} installed without a man page"
+done
 # man finds the pages
 if command -v man >/dev/null 2>&1; then
     MANPAGER=cat man -M "$p/share/man" vfu-conform 2>"$tmp/man" | grep -q 'vfu-conform - check a vfio-user server' ||
