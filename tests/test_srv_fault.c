@@ -97,6 +97,43 @@ static void hooks_in_process(void **state)
     h_free(h);
 }
 
+/* the faults that accept a malformed request (srv_wire_request): the bytes
+ * are changed before the one decode, on a copy, so the reference refuses
+ * what the faulty server takes, and the caller's buffer stays as it was */
+static void request_faults_before_decode(void **state)
+{
+    (void)state;
+    const uint32_t RW = VFU_DMA_MAP_FLAGS_READ | VFU_DMA_MAP_FLAGS_WRITE;
+    const uint32_t RESERVED = 1u << 7;   /* no DMA_MAP flag has it */
+    assert_false(VFU_DMA_MAP_FLAGS_KNOWN & RESERVED);
+    struct h *bad = ready((srv_fault_set)1 << FAULT_DMA_RESERVED_FLAGS_ACCEPTED |
+                          (srv_fault_set)1 << FAULT_HEADER_RESERVED_FLAGS_ACCEPTED);
+    struct h *ref = ready(0);
+    int fd = h_memfd(0x4000);
+    assert_int_equal(h_map(bad, 0x10000, 0x4000, 0, RW | RESERVED, fd), 0);
+    assert_int_equal(h_map(ref, 0x10000, 0x4000, 0, RW | RESERVED, fd), EINVAL);
+    close(fd);
+    /* a header flag bit the spec does not define */
+    struct h *hs[] = {bad, ref};
+    for (int i = 0; i < 2; i++) {
+        struct vfu_enc e;
+        h_begin(hs[i], &e, VFU_CMD_DEVICE_GET_INFO);
+        vfu_enc_set(&e, VFU_F_DEVICE_INFO_REQ_ARGSZ, VFU_SIZE_DEVICE_INFO);
+        struct vfu_error err;
+        assert_true(vfu_enc_finish(&e, &err));
+        uint64_t hflags = 1u << 9;
+        assert_false(VFU_HDR_FLAGS_KNOWN & hflags);
+        vfu_enc_hdr(&e, VFU_F_HEADER_FLAGS, hflags);
+        uint8_t before[sizeof hs[i]->req];
+        memcpy(before, e.buf, e.len);
+        h_feed(hs[i], e.buf, e.len, NULL, 0);
+        assert_int_equal(h_errno(hs[i]), i == 0 ? 0 : EINVAL);
+        assert_memory_equal(before, e.buf, e.len);   /* patched on a copy */
+    }
+    h_free(bad);
+    h_free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -104,6 +141,7 @@ int main(void)
         cmocka_unit_test(command_line),
         cmocka_unit_test(fault_is_per_server),
         cmocka_unit_test(hooks_in_process),
+        cmocka_unit_test(request_faults_before_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
