@@ -130,6 +130,13 @@ static void request_faults_before_decode(void **state)
         assert_int_equal(h_errno(hs[i]), i == 0 ? 0 : EINVAL);
         assert_memory_equal(before, e.buf, e.len);   /* patched on a copy */
     }
+    /* the header fault patches commands only: a client's error reply to
+     * the server's DMA_READ keeps its Error bit */
+    uint8_t buf[VFU_HDR_SIZE], *patched = (uint8_t *)1;
+    struct vfu_enc e;
+    vfu_enc_error(&e, buf, sizeof buf, VFU_CMD_DMA_READ, 7, EFAULT);
+    assert_true(srv_wire_request(bad->s, buf, e.len, &patched));
+    assert_null(patched);
     h_free(bad);
     h_free(ref);
 }
