@@ -45,16 +45,18 @@ bool srv_wire_request(struct srv *s, const uint8_t *buf, size_t len, uint8_t **p
          dma_flags = srv_fault(s, FAULT_DMA_RESERVED_FLAGS_ACCEPTED),
          cfg_count = srv_fault(s, FAULT_CONFIG_WRITE_COUNT_FROM_PAYLOAD);
     struct vfu_hdr h;
-    if (!(hdr_flags || dma_flags || cfg_count) || !vfu_hdr_decode(buf, len, &h, NULL)) return true;
+    /* requests only: a reply (to our DMA_READ/WRITE) may carry the Error
+     * bit, and no fault here is about replies */
+    if (!(hdr_flags || dma_flags || cfg_count) || !vfu_hdr_decode(buf, len, &h, NULL) ||
+        (h.flags & VFU_HDR_FLAGS_TYPE_MASK) != VFU_MSG_TYPE_COMMAND)
+        return true;
     uint8_t *m = malloc(len);
     if (!m) return false;
     memcpy(m, buf, len);
     bool changed = false;
     uint8_t *p;
-    /* a command's header only: the Error bit is not a command's either,
-     * but a reply (to our DMA_READ/WRITE) may carry it */
-    if (hdr_flags && (h.flags & VFU_HDR_FLAGS_TYPE_MASK) == VFU_MSG_TYPE_COMMAND &&
-        (p = field_at(m, len, 0, VFU_F_HEADER_FLAGS)))
+    /* the Error bit is not a command's either */
+    if (hdr_flags && (p = field_at(m, len, 0, VFU_F_HEADER_FLAGS)))
         changed |= clear_bits(p, VFU_F_HEADER_FLAGS, VFU_HDR_FLAGS_KNOWN & ~(uint64_t)VFU_HDR_FLAGS_ERROR);
     if (dma_flags && h.cmd == VFU_CMD_DMA_MAP && (p = field_at(m, len, VFU_HDR_SIZE, VFU_F_DMA_MAP_FLAGS)))
         changed |= clear_bits(p, VFU_F_DMA_MAP_FLAGS, VFU_DMA_MAP_FLAGS_KNOWN);
