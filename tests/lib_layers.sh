@@ -66,8 +66,13 @@ bad=$(incl "$root"/include/vfu/*.h | grep -v -x -e 'vfu_proto.h' $(for f in "$ro
 # the core's own: everything else reads them through vfu_spec.h's functions,
 # so the aggregate can change shape without a program noticing.  Tests may
 # look inside (white-box), and the generator writes the tables.
+# (the tracked sources; outside git, every source but the build trees')
+sources() {
+    git ls-files '*.c' '*.h' 2>/dev/null ||
+        find . -name 'build*' -prune -o -name '*.[ch]' -print | sed 's|^\./||'
+}
 bad=$(cd "$root" && grep -lE '#include "spec_tables\.h"|&vfu_spec\b|\bvfu_spec\.[a-gi-z_]|\bvfu_spec\.h[a-z_]' \
-        $(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]') |
+        $(sources) |
       grep -v -e '^lib/core/' -e '^tests/' -e '^spec/specgen' | tr '\n' ' ')
 [ -z "$bad" ] || fail "outside lib/core, these read the tables' aggregate instead of vfu_spec.h: $bad"
 
