@@ -228,21 +228,8 @@ struct run {
 
 static void stats_line(struct run *r, FILE *out, const char *end)
 {
-    double el = fz_now_s() - r->t0;
-    fprintf(out, "%s%lu sessions, %.0f/s, queue %zu, ", end[0] == '\r' ? "\r" : "", r->sessions,
-            el > 0 ? (double)r->sessions / el : 0.0, r->q.n);
-    if (r->cov->afl && r->cov->afl_edges) fprintf(out, "edges %lu, ", r->cov->afl_edges);
-    else fprintf(out, "edges - (not instrumented), ");
-    fprintf(out, "tuples %lu, findings %u (", r->cov->behav_tuples, r->f.n);
-    bool first = true;
-    for (int k = 1; k < FZ__KINDS; k++)
-        if (r->f.by_kind[k]) {
-            fprintf(out, "%s%s %lu", first ? "" : ", ", fz_kind_name(k), r->f.by_kind[k]);
-            first = false;
-        }
-    fprintf(out, "), restarts %lu%s", r->t.restarts, end[0] == '\r' ? "   " : "");
-    fputs(end[0] == '\r' ? "" : end, out);
-    fflush(out);
+    struct fz_stats st = {r->sessions, fz_now_s() - r->t0, 0, r->q.n, r->cov, &r->f, &r->t.restarts};
+    fz_stats_line(out, end, &st);
 }
 
 static void clear_line(struct run *r)

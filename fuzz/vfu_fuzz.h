@@ -223,6 +223,19 @@ struct fz_findings {
     unsigned long min_execs;
 };
 
+/* the progress (end "\r") or summary (end "\n") line of a run, written
+ * in one piece (vfu_fuzz_stats.c) */
+struct fz_stats {
+    unsigned long sessions;
+    double elapsed;                 /* seconds */
+    int rate_decimals;              /* of sessions per second */
+    size_t queued;
+    const struct fz_cov *cov;
+    const struct fz_findings *f;
+    const unsigned long *restarts;  /* of the program under test; NULL: not shown */
+};
+void fz_stats_line(FILE *out, const char *end, const struct fz_stats *st);
+
 bool fz_dirs_make(const char *outdir, struct vfu_error *err);
 /* the whole of d[0..n) into a new file at path; false when it failed */
 bool fz_write_file(const char *path, const void *d, size_t n);

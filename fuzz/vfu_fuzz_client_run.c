@@ -113,20 +113,8 @@ static void finding(struct crun *r, const uint8_t *in, size_t len, const struct 
 
 static void stats_line(struct crun *r, const char *end)
 {
-    double el = fz_now_s() - r->t0;
-    fprintf(stderr, "%s%lu sessions, %.1f/s, queue %zu, ", *end == '\r' ? "\r" : "", r->sessions,
-            el > 0 ? (double)r->sessions / el : 0.0, r->q.n);
-    if (r->cov->afl && r->cov->afl_edges) fprintf(stderr, "edges %lu, ", r->cov->afl_edges);
-    else fprintf(stderr, "edges - (not instrumented), ");
-    fprintf(stderr, "tuples %lu, findings %u (", r->cov->behav_tuples, r->f.n);
-    bool first = true;
-    for (int k = 1; k < FZ__KINDS; k++)
-        if (r->f.by_kind[k]) {
-            fprintf(stderr, "%s%s %lu", first ? "" : ", ", fz_kind_name(k), r->f.by_kind[k]);
-            first = false;
-        }
-    fprintf(stderr, ")%s", *end == '\r' ? "   " : "\n");
-    fflush(stderr);
+    struct fz_stats st = {r->sessions, fz_now_s() - r->t0, 1, r->q.n, r->cov, &r->f, NULL};
+    fz_stats_line(stderr, end, &st);
 }
 
 static bool keep_going(const struct crun *r)
